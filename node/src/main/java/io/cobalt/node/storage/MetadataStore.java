@@ -1,0 +1,32 @@
+package io.cobalt.node.storage;
+
+import com.google.protobuf.ByteString;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import java.util.Optional;
+
+/**
+ * Persistence SPI for the partitions' metadata state. Every partition's keys are separate (so one
+ * partition can be checkpointed alone), and {@link #commit} writes a state change together with the
+ * partition's applied index, atomically and durably. Names compare as UTF-8 bytes. All methods block.
+ *
+ * @throws StorageException from any method when the underlying store fails or is closed
+ */
+public interface MetadataStore {
+  /** The index of the last command applied to {@code partition}; 0 if none. */
+  long appliedIndex(int partition);
+
+  Optional<ContainerRecord> container(int partition, String account, String name);
+
+  Optional<BlobRecord> blob(int partition, String account, ByteString containerId, String name);
+
+  /** Containers of {@code account} whose names start with {@code prefix} and are greater than {@code marker}. */
+  Page<ContainerRecord> containers(int partition, String account, String prefix, String marker, int limit);
+
+  /** Blobs of one container whose names start with {@code prefix} and are greater than {@code marker}. */
+  Page<BlobRecord> blobs(int partition, String account, ByteString containerId, String prefix, String marker,
+      int limit);
+
+  /** Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one synced write. */
+  void commit(int partition, long index, StateChange change);
+}

@@ -1,0 +1,35 @@
+/**
+ * The node's local persistence: the {@link io.cobalt.node.storage.ChunkStore} and
+ * {@link io.cobalt.node.storage.MetadataStore} SPIs, the content-address rules for chunks
+ * ({@link io.cobalt.node.storage.VerifiedChunkStore}), and (in {@code storage.rocksdb}, the only
+ * package that imports {@code org.rocksdb}) their RocksDB implementation.
+ *
+ * <h2>RocksDB layout</h2>
+ *
+ * One RocksDB per node, in {@code <dataDir>/rocksdb}, with column families:
+ *
+ * <ul>
+ *   <li>{@code chunks}: key = chunk id (32 bytes, SHA-256 of the ciphertext), value = the chunk's
+ *       ciphertext. Integrated BlobDB ({@code enable_blob_files}, min blob size 4 KiB, 256 MiB blob
+ *       files), no compression (ciphertext does not compress). Written with {@code sync=true}.
+ *   <li>{@code meta}: the partitions' metadata state. Every key starts with the partition number as
+ *       uint32 big-endian ({@code p}), so one partition's state is one contiguous key range that can
+ *       be checkpointed or dropped alone:
+ *       <ul>
+ *         <li>{@code p | 'C' | account | 0x00 | container name} → {@code ContainerRecord}
+ *         <li>{@code p | 'B' | account | 0x00 | container_id (16 bytes) | blob name} →
+ *             {@code BlobRecord}
+ *         <li>{@code p | 'I'} → applied index (uint64 big-endian)
+ *       </ul>
+ *       Strings are UTF-8. Account names never contain 0x00 (the state machine refuses them), so
+ *       {@code account | 0x00} delimits an account exactly. Listing is a prefix scan; names come out in
+ *       UTF-8 byte order (= Unicode code point order). Container and blob names are plaintext keys
+ *       (DESIGN §5.3: they must stay ordered for listings); the values hold only ciphertext references
+ *       (chunk ids) and wrapped keys, never plaintext data or a plaintext key. Blobs are keyed by the
+ *       container's random {@code container_id}, not its name, so a container deleted and created
+ *       again does not see the old blobs. Each applied command writes its state change and the
+ *       partition's applied index in one synced {@code WriteBatch}.
+ *   <li>{@code default}: unused (RocksDB requires it).
+ * </ul>
+ */
+package io.cobalt.node.storage;

@@ -1,0 +1,70 @@
+package io.cobalt.node.storage.rocksdb;
+
+import com.google.protobuf.ByteString;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Keys of the {@code meta} column family (layout: {@code io.cobalt.node.storage} package docs).
+ * Every key starts with the partition number as uint32 big-endian, then a one-byte record type.
+ */
+final class MetaKeys {
+  static final byte CONTAINER = 'C';
+  static final byte BLOB = 'B';
+  static final byte APPLIED_INDEX = 'I';
+  private static final byte SEPARATOR = 0;
+
+  private MetaKeys() {}
+
+  static byte[] appliedIndex(int partition) {
+    return ByteBuffer.allocate(5).putInt(partition).put(APPLIED_INDEX).array();
+  }
+
+  /** {@code p | 'C' | account | 0x00}: every container of one account starts with this. */
+  static byte[] containersOf(int partition, String account) {
+    ByteArrayOutputStream out = start(partition, CONTAINER);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    return out.toByteArray();
+  }
+
+  static byte[] container(int partition, String account, String name) {
+    return concat(containersOf(partition, account), utf8(name));
+  }
+
+  /** {@code p | 'B' | account | 0x00 | containerId(16)}: every blob of one container starts with this. */
+  static byte[] blobsOf(int partition, String account, ByteString containerId) {
+    ByteArrayOutputStream out = start(partition, BLOB);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(containerId.toByteArray());
+    return out.toByteArray();
+  }
+
+  static byte[] blob(int partition, String account, ByteString containerId, String name) {
+    return concat(blobsOf(partition, account, containerId), utf8(name));
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] r = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static ByteArrayOutputStream start(int partition, byte type) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(partition).array());
+    out.write(type);
+    return out;
+  }
+}

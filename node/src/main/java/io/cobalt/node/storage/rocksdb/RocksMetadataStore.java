@@ -1,0 +1,150 @@
+package io.cobalt.node.storage.rocksdb;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cobalt.node.storage.MetadataStore;
+import io.cobalt.node.storage.Page;
+import io.cobalt.node.storage.StateChange;
+import io.cobalt.node.storage.StorageException;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/** Partition state in the {@code meta} column family; values are the protobuf records. */
+public final class RocksMetadataStore implements MetadataStore {
+  private final RocksStorage storage;
+
+  RocksMetadataStore(RocksStorage storage) {
+    this.storage = storage;
+  }
+
+  @Override
+  public long appliedIndex(int partition) {
+    byte[] v = storage.guarded("applied index read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.appliedIndex(partition)));
+    if (v == null) {
+      return 0;
+    }
+    if (v.length != Long.BYTES) {
+      throw new StorageException("corrupt applied index of partition " + partition);
+    }
+    return ByteBuffer.wrap(v).getLong();
+  }
+
+  @Override
+  public Optional<ContainerRecord> container(int partition, String account, String name) {
+    byte[] v = storage.guarded("container read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.container(partition, account, name)));
+    return v == null ? Optional.empty() : Optional.of(parseContainer(v));
+  }
+
+  @Override
+  public Optional<BlobRecord> blob(int partition, String account, ByteString containerId, String name) {
+    byte[] v = storage.guarded("blob read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.blob(partition, account, containerId, name)));
+    return v == null ? Optional.empty() : Optional.of(parseBlob(v));
+  }
+
+  @Override
+  public Page<ContainerRecord> containers(int partition, String account, String prefix, String marker, int limit) {
+    return scan(MetaKeys.containersOf(partition, account), prefix, marker, limit, RocksMetadataStore::parseContainer);
+  }
+
+  @Override
+  public Page<BlobRecord> blobs(
+      int partition, String account, ByteString containerId, String prefix, String marker, int limit) {
+    return scan(MetaKeys.blobsOf(partition, account, containerId), prefix, marker, limit, RocksMetadataStore::parseBlob);
+  }
+
+  @Override
+  public void commit(int partition, long index, StateChange change) {
+    storage.guarded("metadata commit", db -> {
+      try (WriteBatch batch = new WriteBatch()) {
+        if (change instanceof StateChange.PutContainer c) {
+          batch.put(storage.metaCf(),
+              MetaKeys.container(partition, c.container().getAccount(), c.container().getName()),
+              c.container().toByteArray());
+        } else if (change instanceof StateChange.RemoveContainer c) {
+          batch.delete(storage.metaCf(), MetaKeys.container(partition, c.account(), c.name()));
+        } else if (change instanceof StateChange.PutBlob b) {
+          batch.put(storage.metaCf(),
+              MetaKeys.blob(partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName()),
+              b.blob().toByteArray());
+        } else if (change instanceof StateChange.RemoveBlob b) {
+          batch.delete(storage.metaCf(), MetaKeys.blob(partition, b.account(), b.containerId(), b.name()));
+        } else if (!(change instanceof StateChange.None)) {
+          throw new IllegalArgumentException("unknown state change " + change.getClass());
+        }
+        batch.put(storage.metaCf(), MetaKeys.appliedIndex(partition),
+            ByteBuffer.allocate(Long.BYTES).putLong(index).array());
+        db.write(storage.syncWrite(), batch);
+      }
+      return null;
+    });
+  }
+
+  @FunctionalInterface
+  private interface Parser<T> {
+    T parse(byte[] value);
+  }
+
+  /**
+   * Names under {@code base} that start with {@code prefix} and are strictly greater than
+   * {@code marker}, in byte order. The smallest key greater than {@code base|marker} is
+   * {@code base|marker|0x00}, so the scan seeks to the larger of that and {@code base|prefix}.
+   */
+  private <T> Page<T> scan(byte[] base, String prefix, String marker, int limit, Parser<T> parser) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    byte[] scope = MetaKeys.concat(base, MetaKeys.utf8(prefix));
+    byte[] start = scope;
+    if (!marker.isEmpty()) {
+      byte[] afterMarker = MetaKeys.concat(MetaKeys.concat(base, MetaKeys.utf8(marker)), new byte[] {0});
+      if (Arrays.compareUnsigned(afterMarker, scope) > 0) {
+        start = afterMarker;
+      }
+    }
+    byte[] seek = start;
+    return storage.guarded("metadata scan", db -> {
+      List<T> items = new ArrayList<>();
+      boolean truncated = false;
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(seek); it.isValid(); it.next()) {
+          if (!MetaKeys.startsWith(it.key(), scope)) {
+            break;
+          }
+          if (items.size() == limit) {
+            truncated = true;
+            break;
+          }
+          items.add(parser.parse(it.value()));
+        }
+        it.status();
+      }
+      return new Page<>(items, truncated);
+    });
+  }
+
+  private static ContainerRecord parseContainer(byte[] v) {
+    try {
+      return ContainerRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt container record", e);
+    }
+  }
+
+  private static BlobRecord parseBlob(byte[] v) {
+    try {
+      return BlobRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt blob record", e);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * RocksDB implementation of the storage SPIs; the only package that imports {@code org.rocksdb}.
+ * Layout: {@link io.cobalt.node.storage}.
+ */
+package io.cobalt.node.storage.rocksdb;
