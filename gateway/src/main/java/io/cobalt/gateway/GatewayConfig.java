@@ -1,0 +1,96 @@
+package io.cobalt.gateway;
+
+import io.cobalt.crypto.tls.TlsMaterial;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The gateway's configuration, validated once here.
+ *
+ * @param bindHost address the Blob endpoint listens on, e.g. {@code 127.0.0.1}
+ * @param blobPort Blob endpoint port; 0 picks any free port (see {@link GatewayServer#blobPort()})
+ * @param accounts the accounts and their Shared Key keys
+ * @param nodes the storage nodes (placement is computed over their ids)
+ * @param kmsHost kms-agent gRPC host (mTLS)
+ * @param kmsPort kms-agent gRPC port
+ * @param tls this gateway's client certificate and the cluster CA, for every gRPC channel; may be
+ *     null only when backends are injected ({@link GatewayServer#start(GatewayConfig, Backends)})
+ * @param partitions number of fixed logical metadata partitions (default {@value #DEFAULT_PARTITIONS})
+ * @param replicationFactor copies written of each chunk (default {@value #DEFAULT_REPLICATION_FACTOR})
+ * @param writeQuorum copies that must acknowledge before a write succeeds (default {@value #DEFAULT_WRITE_QUORUM})
+ * @param maxPutBlobBytes largest Put Blob body accepted (default {@value #DEFAULT_MAX_PUT_BLOB_BYTES}, 5000 MiB as Azure)
+ */
+public record GatewayConfig(
+    String bindHost,
+    int blobPort,
+    List<AccountKeys> accounts,
+    List<NodeEndpoint> nodes,
+    String kmsHost,
+    int kmsPort,
+    TlsMaterial tls,
+    int partitions,
+    int replicationFactor,
+    int writeQuorum,
+    long maxPutBlobBytes) {
+  public static final int DEFAULT_PARTITIONS = 16;
+  public static final int DEFAULT_REPLICATION_FACTOR = 3;
+  public static final int DEFAULT_WRITE_QUORUM = 2;
+  public static final long DEFAULT_MAX_PUT_BLOB_BYTES = 5000L * 1024 * 1024;
+
+  public GatewayConfig {
+    Objects.requireNonNull(bindHost, "bindHost");
+    accounts = List.copyOf(accounts);
+    nodes = List.copyOf(nodes);
+    if (blobPort < 0 || blobPort > 65535) {
+      throw new IllegalArgumentException("blobPort out of range: " + blobPort);
+    }
+    if (accounts.isEmpty()) {
+      throw new IllegalArgumentException("at least one account is required");
+    }
+    Set<String> names = new HashSet<>();
+    for (AccountKeys a : accounts) {
+      if (!names.add(a.account())) {
+        throw new IllegalArgumentException("duplicate account " + a.account());
+      }
+    }
+    Set<String> ids = new HashSet<>();
+    for (NodeEndpoint n : nodes) {
+      if (!ids.add(n.nodeId())) {
+        throw new IllegalArgumentException("duplicate node id " + n.nodeId());
+      }
+    }
+    if (partitions < 1 || partitions > 4096) {
+      throw new IllegalArgumentException("partitions must be 1..4096, was " + partitions);
+    }
+    if (replicationFactor < 1) {
+      throw new IllegalArgumentException("replicationFactor must be >= 1");
+    }
+    if (writeQuorum < 1 || writeQuorum > replicationFactor) {
+      throw new IllegalArgumentException("writeQuorum must be 1..replicationFactor");
+    }
+    if (nodes.size() < replicationFactor) {
+      throw new IllegalArgumentException(
+          "need at least replicationFactor=" + replicationFactor + " nodes, have " + nodes.size());
+    }
+    if (maxPutBlobBytes < 0) {
+      throw new IllegalArgumentException("maxPutBlobBytes must be >= 0");
+    }
+  }
+
+  /** A configuration with the defaults for partitions, replication and body size. */
+  public static GatewayConfig withDefaults(
+      String bindHost,
+      int blobPort,
+      List<AccountKeys> accounts,
+      List<NodeEndpoint> nodes,
+      String kmsHost,
+      int kmsPort,
+      TlsMaterial tls) {
+    return new GatewayConfig(
+        bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls,
+        DEFAULT_PARTITIONS, DEFAULT_REPLICATION_FACTOR, DEFAULT_WRITE_QUORUM,
+        DEFAULT_MAX_PUT_BLOB_BYTES);
+  }
+}

@@ -1,0 +1,153 @@
+package io.cobalt.gateway;
+
+import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.blob.BlobOperations;
+import io.cobalt.gateway.blob.BlobServices;
+import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.KeyAgentClient;
+import io.cobalt.gateway.http.RequestPipeline;
+import io.cobalt.gateway.nodeclient.GrpcChunkClient;
+import io.cobalt.gateway.nodeclient.GrpcMetadataClient;
+import io.cobalt.gateway.nodeclient.NodeChannels;
+import io.cobalt.gateway.nodeclient.ReplicatedChunkStore;
+import io.cobalt.gateway.placement.MetadataRouter;
+import io.cobalt.gateway.placement.RendezvousPlacement;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process's Blob endpoint: a Vert.x HTTP server (its own Vert.x instance, two event
+ * loops) speaking the Azure Blob REST API path-style, with a bounded, named crypto worker pool.
+ */
+public final class GatewayServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+  /** Crypto worker threads: sealing and opening chunks is CPU-bound. */
+  static final int CRYPTO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+  /** Requests handled at once; beyond, 503 ServerBusy. Bounds memory (≤ ~20 MiB per upload). */
+  static final int MAX_CONCURRENT_REQUESTS = 64;
+  static final int MAX_IN_FLIGHT_CHUNKS_PER_REQUEST = 2;
+
+  private final Vertx vertx;
+  private final WorkerExecutor cryptoPool;
+  private final HttpServer server;
+  private final Backends backends;
+
+  private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer server, Backends backends) {
+    this.vertx = vertx;
+    this.cryptoPool = cryptoPool;
+    this.server = server;
+    this.backends = backends;
+  }
+
+  /** Starts with gRPC (mTLS) clients to the nodes and the kms-agent from {@code config}. */
+  public static GatewayServer start(GatewayConfig config) throws Exception {
+    Objects.requireNonNull(config.tls(), "config.tls is required for the gRPC backends");
+    NodeChannels channels = new NodeChannels(config.nodes(), config.tls());
+    KeyAgentClient keys = new KeyAgentClient(config.kmsHost(), config.kmsPort(), config.tls());
+    Backends backends =
+        new Backends(
+            new GrpcChunkClient(channels),
+            new GrpcMetadataClient(channels),
+            keys,
+            () -> {
+              keys.close();
+              channels.close();
+            });
+    try {
+      return start(config, backends);
+    } catch (Exception e) {
+      backends.onClose().close();
+      throw e;
+    }
+  }
+
+  /** Starts with the given backends (tests inject fakes). */
+  public static GatewayServer start(GatewayConfig config, Backends backends) throws Exception {
+    return start(config, backends, Clock.systemUTC(), new SecureRandom());
+  }
+
+  /** As {@link #start(GatewayConfig, Backends)} with an injected clock and randomness. */
+  public static GatewayServer start(GatewayConfig config, Backends backends, Clock clock, SecureRandom random)
+      throws Exception {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
+    WorkerExecutor cryptoPool =
+        vertx.createSharedWorkerExecutor("cobalt-gateway-crypto", CRYPTO_THREADS, 60, TimeUnit.SECONDS);
+    try {
+      List<String> nodeIds = config.nodes().stream().map(NodeEndpoint::nodeId).toList();
+      RendezvousPlacement placement =
+          new RendezvousPlacement(nodeIds, config.partitions(), config.replicationFactor());
+      BlobServices services =
+          new BlobServices(
+              new MetadataRouter(placement, backends.metadata()),
+              new ReplicatedChunkStore(placement, backends.chunks(), config.writeQuorum()),
+              backends.keys(),
+              new BlobCipher(cryptoPool, random),
+              clock,
+              random,
+              config.maxPutBlobBytes(),
+              MAX_IN_FLIGHT_CHUNKS_PER_REQUEST);
+      RequestPipeline pipeline =
+          new RequestPipeline(
+              new SharedKeyAuthenticator(config.accounts(), clock),
+              new BlobOperations(services),
+              clock,
+              random,
+              MAX_CONCURRENT_REQUESTS);
+      HttpServer server =
+          vertx
+              .createHttpServer(
+                  new HttpServerOptions()
+                      .setHost(config.bindHost())
+                      .setPort(config.blobPort())
+                      .setIdleTimeout(120)
+                      .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                      .setMaxHeaderSize(16 * 1024)
+                      .setMaxInitialLineLength(8 * 1024)
+                      .setCompressionSupported(false)
+                      .setDecompressionSupported(false))
+              .requestHandler(pipeline::handle);
+      server.listen().await(30, TimeUnit.SECONDS);
+      LOG.info("Blob endpoint listening on {}:{}", config.bindHost(), server.actualPort());
+      return new GatewayServer(vertx, cryptoPool, server, backends);
+    } catch (Exception e) {
+      cryptoPool.close();
+      vertx.close().await(10, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  /** The Blob endpoint's actual port. */
+  public int blobPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("closing the HTTP server: {}", e.toString());
+    }
+    try {
+      cryptoPool.close().await(10, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("closing Vert.x: {}", e.toString());
+    }
+    try {
+      backends.onClose().close();
+    } catch (Exception e) {
+      LOG.warn("closing the backends: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.cobalt.gateway.blob;
+
+import io.cobalt.gateway.http.AzureError;
+import io.cobalt.gateway.http.HttpDates;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Mapping between HTTP headers and blob/container properties and user metadata (x-ms-meta-*). */
+final class BlobHeaders {
+  static final String META_PREFIX = "x-ms-meta-";
+  static final int MAX_METADATA_BYTES = 8 * 1024;
+
+  private BlobHeaders() {}
+
+  /** User metadata from {@code x-ms-meta-*}: names must be C# identifiers; 8 KiB in total at most. */
+  static Map<String, String> userMetadata(HttpServerRequest req) {
+    Map<String, String> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    int total = 0;
+    for (Map.Entry<String, String> h : req.headers()) {
+      String lower = h.getKey().toLowerCase(Locale.ROOT);
+      if (!lower.startsWith(META_PREFIX)) {
+        continue;
+      }
+      String name = h.getKey().substring(META_PREFIX.length());
+      if (!isIdentifier(name) || out.containsKey(name)) {
+        throw AzureError.INVALID_METADATA.exception();
+      }
+      total += name.getBytes(StandardCharsets.UTF_8).length + h.getValue().getBytes(StandardCharsets.UTF_8).length;
+      if (total > MAX_METADATA_BYTES) {
+        throw AzureError.METADATA_TOO_LARGE.exception();
+      }
+      out.put(name, h.getValue());
+    }
+    return out;
+  }
+
+  static boolean isIdentifier(String name) {
+    if (name.isEmpty() || name.length() > 256 || !Character.isJavaIdentifierStart(name.charAt(0)) || name.charAt(0) == '$') {
+      return false;
+    }
+    for (int i = 1; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!Character.isLetterOrDigit(c) && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static void putMetadata(MultiMap headers, Map<String, String> metadata) {
+    for (Map.Entry<String, String> m : metadata.entrySet()) {
+      headers.set(META_PREFIX + m.getKey(), m.getValue());
+    }
+  }
+
+  /** The properties headers of Get Blob / Get Blob Properties (without length and range). */
+  static void putBlobProperties(MultiMap h, BlobRecord b) {
+    h.set("Last-Modified", HttpDates.rfc1123(b.getLastModifiedEpochMillis()));
+    h.set("x-ms-creation-time", HttpDates.rfc1123(b.getCreatedEpochMillis()));
+    h.set("ETag", b.getEtag());
+    h.set("Content-Type", b.getContentType().isEmpty() ? "application/octet-stream" : b.getContentType());
+    setIfPresent(h, "Content-Encoding", b.getContentEncoding());
+    setIfPresent(h, "Content-Language", b.getContentLanguage());
+    setIfPresent(h, "Content-Disposition", b.getContentDisposition());
+    setIfPresent(h, "Cache-Control", b.getCacheControl());
+    h.set("Accept-Ranges", "bytes");
+    h.set("x-ms-blob-type", "BlockBlob");
+    h.set("x-ms-server-encrypted", "true");
+    h.set("x-ms-lease-state", "available");
+    h.set("x-ms-lease-status", "unlocked");
+    putMetadata(h, b.getMetadataMap());
+  }
+
+  static String md5Base64(BlobRecord b) {
+    return b.getContentMd5().isEmpty() ? null : Base64.getEncoder().encodeToString(b.getContentMd5().toByteArray());
+  }
+
+  private static void setIfPresent(MultiMap h, String name, String value) {
+    if (value != null && !value.isEmpty()) {
+      h.set(name, value);
+    }
+  }
+}

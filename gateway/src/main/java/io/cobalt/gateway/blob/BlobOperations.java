@@ -1,0 +1,98 @@
+package io.cobalt.gateway.blob;
+
+import io.cobalt.gateway.http.AzureError;
+import io.cobalt.gateway.http.AzureRequest;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+
+/**
+ * Which Blob operation a request is (by verb, path depth and {@code restype}/{@code comp}), and
+ * its handler. Anything not supported yet is answered with Azure's codes (501 NotImplemented, 405
+ * UnsupportedHttpVerb, 400 InvalidQueryParameterValue) — never 500.
+ */
+public final class BlobOperations {
+  /** A Blob operation: runs on the request's context and completes when the response ended. */
+  @FunctionalInterface
+  public interface Operation {
+    Future<Void> handle(AzureRequest request);
+  }
+
+  private final ContainerHandler containers;
+  private final PutBlobHandler putBlob;
+  private final GetBlobHandler getBlob;
+  private final DeleteBlobHandler deleteBlob;
+  private final ListBlobsHandler listBlobs;
+
+  public BlobOperations(BlobServices services) {
+    this.containers = new ContainerHandler(services);
+    this.putBlob = new PutBlobHandler(services);
+    this.getBlob = new GetBlobHandler(services);
+    this.deleteBlob = new DeleteBlobHandler(services);
+    this.listBlobs = new ListBlobsHandler(services);
+  }
+
+  /** @throws io.cobalt.gateway.http.AzureException for unknown or unsupported operations */
+  public Operation route(AzureRequest r) {
+    HttpMethod m = r.method();
+    String restype = r.queryParam("restype");
+    String comp = r.queryParam("comp");
+    if (r.path().container() == null) {
+      if ("list".equals(comp)) {
+        return only(m, HttpMethod.GET, containers::list);
+      }
+      if ("service".equals(restype) || "account".equals(restype) || comp != null) {
+        throw AzureError.NOT_IMPLEMENTED.exception();
+      }
+      throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
+    }
+    if (r.path().blob() == null) {
+      if (!"container".equals(restype)) {
+        throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "restype");
+      }
+      if (comp == null) {
+        if (m == HttpMethod.PUT) {
+          return containers::create;
+        }
+        if (m == HttpMethod.DELETE) {
+          return containers::delete;
+        }
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+          return containers::properties;
+        }
+        throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+      if (comp.equals("list")) {
+        return only(m, HttpMethod.GET, listBlobs::list);
+      }
+      if (comp.equals("metadata") || comp.equals("acl") || comp.equals("lease") || comp.equals("batch")
+          || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
+        throw AzureError.NOT_IMPLEMENTED.exception();
+      }
+      throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
+    }
+    if (comp != null) {
+      // Put Block, Put Block List, metadata, properties, leases, snapshots, tags...: later issues.
+      throw AzureError.NOT_IMPLEMENTED.exception();
+    }
+    if (m == HttpMethod.PUT) {
+      if (r.header("x-ms-copy-source") != null) {
+        throw AzureError.NOT_IMPLEMENTED.exception(); // Copy Blob
+      }
+      return putBlob::put;
+    }
+    if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+      return getBlob::get;
+    }
+    if (m == HttpMethod.DELETE) {
+      return deleteBlob::delete;
+    }
+    throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+  }
+
+  private static Operation only(HttpMethod actual, HttpMethod allowed, Operation op) {
+    if (actual != allowed) {
+      throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+    }
+    return op;
+  }
+}

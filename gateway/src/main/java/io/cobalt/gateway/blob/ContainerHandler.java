@@ -1,0 +1,206 @@
+package io.cobalt.gateway.blob;
+
+import com.google.protobuf.ByteString;
+import io.cobalt.gateway.http.AzureError;
+import io.cobalt.gateway.http.AzureRequest;
+import io.cobalt.gateway.http.HttpDates;
+import io.cobalt.gateway.http.Xml;
+import io.cobalt.proto.node.v1.CommandStatus;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.CreateContainer;
+import io.cobalt.proto.node.v1.DeleteContainer;
+import io.cobalt.proto.node.v1.ListContainers;
+import io.cobalt.proto.node.v1.MetadataCommand;
+import io.cobalt.proto.node.v1.MetadataQuery;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import java.util.Map;
+import java.util.Set;
+
+/** Create Container, Delete Container, Get Container Properties, List Containers. */
+final class ContainerHandler {
+  private static final Set<String> LIST_INCLUDES = Set.of("metadata", "deleted", "system");
+
+  private final BlobServices services;
+
+  ContainerHandler(BlobServices services) {
+    this.services = services;
+  }
+
+  /** PUT ?restype=container → 201; 409 ContainerAlreadyExists. */
+  Future<Void> create(AzureRequest r) {
+    String account = r.path().account();
+    String name = r.path().container();
+    ResourceNames.requireContainerName(name);
+    if (r.header("x-ms-blob-public-access") != null) {
+      throw AzureError.PUBLIC_ACCESS_NOT_PERMITTED.exception();
+    }
+    Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
+    long now = services.clock().millis();
+    ContainerRecord record =
+        ContainerRecord.newBuilder()
+            .setAccount(account)
+            .setName(name)
+            .setContainerId(ByteString.copyFrom(services.cipher().newId()))
+            .setCreatedEpochMillis(now)
+            .setLastModifiedEpochMillis(now)
+            .setEtag(services.newEtag())
+            .putAllMetadata(metadata)
+            .build();
+    MetadataCommand command =
+        MetadataCommand.newBuilder()
+            .setPartition(services.metadata().placement().containerPartition(account, name))
+            .setRequestId(r.requestId())
+            .setCreateContainer(CreateContainer.newBuilder().setContainer(record))
+            .build();
+    return services
+        .metadata()
+        .submit(r.context(), command)
+        .map(
+            result -> {
+              if (result.getStatus() == CommandStatus.ALREADY_EXISTS) {
+                throw AzureError.CONTAINER_ALREADY_EXISTS.exception();
+              }
+              requireOk(result.getStatus());
+              ContainerRecord created = result.hasContainer() ? result.getContainer() : record;
+              r.response(201)
+                  .putHeader("ETag", created.getEtag())
+                  .putHeader("Last-Modified", HttpDates.rfc1123(created.getLastModifiedEpochMillis()))
+                  .putHeader("Content-Length", "0")
+                  .end();
+              return null;
+            });
+  }
+
+  /** DELETE ?restype=container → 202; 404 ContainerNotFound. */
+  Future<Void> delete(AzureRequest r) {
+    String account = r.path().account();
+    String name = r.path().container();
+    ResourceNames.requireContainerName(name);
+    MetadataCommand command =
+        MetadataCommand.newBuilder()
+            .setPartition(services.metadata().placement().containerPartition(account, name))
+            .setRequestId(r.requestId())
+            .setDeleteContainer(DeleteContainer.newBuilder().setAccount(account).setName(name))
+            .build();
+    return services
+        .metadata()
+        .submit(r.context(), command)
+        .map(
+            result -> {
+              if (result.getStatus() == CommandStatus.NOT_FOUND) {
+                throw AzureError.CONTAINER_NOT_FOUND.exception();
+              }
+              requireOk(result.getStatus());
+              r.end(202);
+              return null;
+            });
+  }
+
+  /** GET/HEAD ?restype=container → 200 with the container's properties and metadata. */
+  Future<Void> properties(AzureRequest r) {
+    ResourceNames.requireContainerName(r.path().container());
+    return services
+        .requireContainer(r)
+        .map(
+            c -> {
+              MultiMap h = r.response(200).headers();
+              h.set("ETag", c.getEtag());
+              h.set("Last-Modified", HttpDates.rfc1123(c.getLastModifiedEpochMillis()));
+              h.set("x-ms-lease-state", "available");
+              h.set("x-ms-lease-status", "unlocked");
+              h.set("x-ms-has-immutability-policy", "false");
+              h.set("x-ms-has-legal-hold", "false");
+              h.set("x-ms-default-encryption-scope", "$account-encryption-key");
+              h.set("x-ms-deny-encryption-scope-override", "false");
+              h.set("Content-Length", "0");
+              BlobHeaders.putMetadata(h, c.getMetadataMap());
+              r.http().response().end();
+              return null;
+            });
+  }
+
+  /** GET /account?comp=list → EnumerationResults of containers. */
+  Future<Void> list(AzureRequest r) {
+    String account = r.path().account();
+    String prefix = PagedListing.boundedParam(r, "prefix", 1024);
+    String marker = PagedListing.boundedParam(r, "marker", 1024);
+    int max = PagedListing.maxResults(r);
+    boolean withMetadata = PagedListing.includesMetadata(r, LIST_INCLUDES);
+    return services
+        .metadata()
+        .fanOut(
+            r.context(),
+            p ->
+                MetadataQuery.newBuilder()
+                    .setPartition(p)
+                    .setListContainers(
+                        ListContainers.newBuilder()
+                            .setAccount(account)
+                            .setPrefix(prefix)
+                            .setMarker(marker)
+                            .setMaxResults(max))
+                    .build())
+        .map(
+            results -> {
+              PagedListing<ContainerRecord> page =
+                  PagedListing.merge(results, q -> q.getContainersList(), ContainerRecord::getName, max);
+              StringBuilder xml = new StringBuilder(512).append(Xml.DECLARATION);
+              xml.append("<EnumerationResults ServiceEndpoint=\"")
+                  .append(Xml.escape(serviceEndpoint(r)))
+                  .append("\">");
+              if (r.queryParam("prefix") != null) {
+                Xml.element(xml, "Prefix", prefix);
+              }
+              if (r.queryParam("marker") != null) {
+                Xml.element(xml, "Marker", marker);
+              }
+              if (r.queryParam("maxresults") != null) {
+                Xml.element(xml, "MaxResults", Integer.toString(max));
+              }
+              xml.append("<Containers>");
+              for (ContainerRecord c : page.items()) {
+                xml.append("<Container>");
+                Xml.element(xml, "Name", c.getName());
+                xml.append("<Properties>");
+                Xml.element(xml, "Last-Modified", HttpDates.rfc1123(c.getLastModifiedEpochMillis()));
+                Xml.element(xml, "Etag", c.getEtag());
+                Xml.element(xml, "LeaseStatus", "unlocked");
+                Xml.element(xml, "LeaseState", "available");
+                Xml.element(xml, "DefaultEncryptionScope", "$account-encryption-key");
+                Xml.element(xml, "DenyEncryptionScopeOverride", "false");
+                Xml.element(xml, "HasImmutabilityPolicy", "false");
+                Xml.element(xml, "HasLegalHold", "false");
+                xml.append("</Properties>");
+                if (withMetadata) {
+                  appendMetadata(xml, c.getMetadataMap());
+                }
+                xml.append("</Container>");
+              }
+              xml.append("</Containers>");
+              Xml.element(xml, "NextMarker", page.nextMarker());
+              xml.append("</EnumerationResults>");
+              r.endXml(200, xml.toString());
+              return null;
+            });
+  }
+
+  static void appendMetadata(StringBuilder xml, Map<String, String> metadata) {
+    xml.append("<Metadata>");
+    for (Map.Entry<String, String> m : new java.util.TreeMap<>(metadata).entrySet()) {
+      Xml.element(xml, m.getKey(), m.getValue());
+    }
+    xml.append("</Metadata>");
+  }
+
+  static String serviceEndpoint(AzureRequest r) {
+    String host = r.header("Host");
+    return "http://" + (host == null ? "localhost" : host) + "/" + r.path().account() + "/";
+  }
+
+  static void requireOk(CommandStatus status) {
+    if (status != CommandStatus.OK) {
+      throw new IllegalStateException("metadata command answered " + status);
+    }
+  }
+}

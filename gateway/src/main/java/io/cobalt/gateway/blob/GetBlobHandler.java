@@ -1,0 +1,220 @@
+package io.cobalt.gateway.blob;
+
+import io.cobalt.crypto.chunk.ChunkIdentity;
+import io.cobalt.crypto.key.DataKey;
+import io.cobalt.gateway.http.AzureError;
+import io.cobalt.gateway.http.AzureRequest;
+import io.cobalt.gateway.nodeclient.ChunkIntegrityException;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ChunkRef;
+import io.cobalt.proto.node.v1.StreamRef;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Get Blob (GET, with {@code Range}/{@code x-ms-range}) and Get Blob Properties (HEAD). Properties
+ * need no key. Data: the DEK is unwrapped by the kms-agent, the manifest MAC verified before a
+ * byte is sent, then the touched chunks are fetched (one ahead at most), opened on the crypto pool
+ * (only the segments the range touches) and written with back-pressure. A chunk that fails
+ * authentication on every replica after the headers went out resets the connection: the client
+ * never receives unauthenticated bytes and never mistakes a short body for a complete one.
+ */
+final class GetBlobHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(GetBlobHandler.class);
+
+  private final BlobServices services;
+
+  GetBlobHandler(BlobServices services) {
+    this.services = services;
+  }
+
+  Future<Void> get(AzureRequest r) {
+    ResourceNames.requireBlobName(r.path().blob());
+    return services
+        .requireContainer(r)
+        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()))
+        .compose(
+            blob -> {
+              if (blob == null) {
+                throw AzureError.BLOB_NOT_FOUND.exception();
+              }
+              long size = blob.getContentLength();
+              ByteRange range = ByteRange.resolve(r.header("Range"), r.header("x-ms-range"), size);
+              if (r.method() == HttpMethod.HEAD) {
+                HttpServerResponse resp = r.response(200);
+                BlobHeaders.putBlobProperties(resp.headers(), blob);
+                resp.putHeader("Content-Length", Long.toString(size));
+                String md5 = BlobHeaders.md5Base64(blob);
+                if (md5 != null) {
+                  resp.putHeader("Content-MD5", md5);
+                }
+                resp.end();
+                return Future.succeededFuture();
+              }
+              if (blob.getDeksCount() == 0) {
+                throw new ChunkIntegrityException("blob record has no data key");
+              }
+              return Future.fromCompletionStage(
+                      services.keys().unwrap(r.path().account(), blob.getDeks(0), r.requestId()), r.context())
+                  .compose(dek -> serve(r, blob, range, dek).eventually(() -> {
+                    dek.close();
+                    return Future.succeededFuture();
+                  }));
+            });
+  }
+
+  private Future<Void> serve(AzureRequest r, BlobRecord blob, ByteRange range, DataKey dek) {
+    return services
+        .cipher()
+        .verifyManifest(dek, blob)
+        .compose(
+            valid -> {
+              if (!valid) {
+                LOG.error(
+                    "integrity failure: manifest MAC mismatch for account={} container={} request={}",
+                    blob.getAccount(), blob.getContainer(), r.requestId());
+                throw new ChunkIntegrityException("manifest MAC mismatch");
+              }
+              long size = blob.getContentLength();
+              long offset = range == null ? 0 : range.offset();
+              long length = range == null ? size : range.length();
+              List<Piece> pieces = plan(blob, offset, length);
+              HttpServerResponse resp = r.response(range == null ? 200 : 206);
+              BlobHeaders.putBlobProperties(resp.headers(), blob);
+              resp.putHeader("Content-Length", Long.toString(length));
+              if (range == null) {
+                String md5 = BlobHeaders.md5Base64(blob);
+                if (md5 != null) {
+                  resp.putHeader("Content-MD5", md5);
+                }
+              } else {
+                resp.putHeader("Content-Range", range.contentRange(size));
+                String md5 = BlobHeaders.md5Base64(blob);
+                if (md5 != null) {
+                  resp.putHeader("x-ms-blob-content-md5", md5);
+                }
+              }
+              return new Stream(r, resp, blob, dek, pieces).run();
+            });
+  }
+
+  /** One chunk's contribution to the response. */
+  private record Piece(StreamRef stream, int chunkIndex, ChunkRef chunk, long offsetInChunk, int length) {}
+
+  /** The chunks (and the slice of each) that cover {@code [offset, offset+length)}. */
+  private static List<Piece> plan(BlobRecord blob, long offset, long length) {
+    List<Piece> out = new ArrayList<>();
+    long end = offset + length;
+    long pos = 0;
+    for (StreamRef s : blob.getStreamsList()) {
+      for (int i = 0; i < s.getChunksCount(); i++) {
+        ChunkRef c = s.getChunks(i);
+        long cStart = pos;
+        long cEnd = pos + c.getPlaintextLength();
+        pos = cEnd;
+        long from = Math.max(offset, cStart);
+        long to = Math.min(end, cEnd);
+        if (from < to) {
+          out.add(new Piece(s, i, c, from - cStart, (int) (to - from)));
+        }
+      }
+    }
+    long covered = out.stream().mapToLong(Piece::length).sum();
+    if (covered != length) {
+      throw new ChunkIntegrityException("manifest does not cover the blob's length");
+    }
+    return out;
+  }
+
+  /** Streams the pieces in order, fetching at most one ahead, honouring back-pressure. */
+  private final class Stream {
+    private final AzureRequest r;
+    private final HttpServerResponse resp;
+    private final BlobRecord blob;
+    private final DataKey dek;
+    private final List<Piece> pieces;
+    private final Promise<Void> done = Promise.promise();
+    private Future<byte[]> ahead;
+    private int next;
+
+    Stream(AzureRequest r, HttpServerResponse resp, BlobRecord blob, DataKey dek, List<Piece> pieces) {
+      this.r = r;
+      this.resp = resp;
+      this.blob = blob;
+      this.dek = dek;
+      this.pieces = pieces;
+    }
+
+    Future<Void> run() {
+      resp.closeHandler(v -> done.tryFail(new IllegalStateException("client closed the connection")));
+      if (pieces.isEmpty()) {
+        resp.end();
+        return Future.succeededFuture();
+      }
+      ahead = fetch(pieces.get(0));
+      step();
+      return done.future();
+    }
+
+    private void step() {
+      if (done.future().isComplete()) {
+        return;
+      }
+      Future<byte[]> current = ahead;
+      int index = next++;
+      current.onComplete(
+          ar -> {
+            if (ar.failed()) {
+              if (ar.cause() instanceof ChunkIntegrityException) {
+                LOG.error(
+                    "integrity failure: a chunk of account={} container={} failed authentication on every replica; request={}",
+                    blob.getAccount(), blob.getContainer(), r.requestId());
+              }
+              done.tryFail(ar.cause());
+              return;
+            }
+            if (done.future().isComplete()) {
+              return;
+            }
+            if (next < pieces.size()) {
+              ahead = fetch(pieces.get(next)); // one ahead while this one is written
+            }
+            resp.write(Buffer.buffer(ar.result()));
+            if (index == pieces.size() - 1) {
+              resp.end().onComplete(x -> done.tryComplete());
+              return;
+            }
+            if (resp.writeQueueFull()) {
+              resp.drainHandler(v -> {
+                resp.drainHandler(null);
+                step();
+              });
+            } else {
+              step();
+            }
+          });
+    }
+
+    private Future<byte[]> fetch(Piece p) {
+      ChunkIdentity identity =
+          new ChunkIdentity(
+              blob.getAccount(), blob.getObjectId().toByteArray(), p.stream().getStreamId().toByteArray(), p.chunkIndex());
+      byte[] chunkId = p.chunk().getChunkId().toByteArray();
+      return Future.fromCompletionStage(
+          services
+              .chunks()
+              .read(
+                  p.chunk().getReplicasList(),
+                  chunkId,
+                  bytes -> services.cipher().open(dek, identity, bytes, p.offsetInChunk(), p.length()).toCompletionStage()),
+          r.context());
+    }
+  }
+}

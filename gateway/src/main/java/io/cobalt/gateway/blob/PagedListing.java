@@ -1,0 +1,87 @@
+package io.cobalt.gateway.blob;
+
+import io.cobalt.gateway.http.AzureError;
+import io.cobalt.gateway.http.AzureRequest;
+import io.cobalt.proto.node.v1.QueryResult;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One page of a listing merged from every partition's sorted answer. Each partition returns at
+ * most {@code maxResults} names after the marker; the page is the first {@code maxResults} of their
+ * union, and more remain if the union was larger or any partition said it was truncated. The
+ * next marker is the last name returned (names are unique, and each partition lists names strictly
+ * after the marker).
+ */
+record PagedListing<T>(List<T> items, String nextMarker) {
+  static final int DEFAULT_MAX_RESULTS = 5000;
+
+  static <T> PagedListing<T> merge(
+      List<QueryResult> results, Function<QueryResult, List<T>> items, Function<T, String> name, int maxResults) {
+    List<T> all = new ArrayList<>();
+    boolean truncated = false;
+    for (QueryResult r : results) {
+      all.addAll(items.apply(r));
+      truncated |= r.getTruncated();
+    }
+    all.sort(Comparator.comparing(name));
+    boolean more = truncated || all.size() > maxResults;
+    List<T> page = all.size() > maxResults ? new ArrayList<>(all.subList(0, maxResults)) : all;
+    String next = more && !page.isEmpty() ? name.apply(page.get(page.size() - 1)) : null;
+    return new PagedListing<>(page, next);
+  }
+
+  /** {@code maxresults}: absent → 5000; not a number → 400 InvalidQueryParameterValue; outside 1..5000 → 400 OutOfRangeQueryParameterValue. */
+  static int maxResults(AzureRequest r) {
+    String v = r.queryParam("maxresults");
+    if (v == null) {
+      return DEFAULT_MAX_RESULTS;
+    }
+    long n;
+    try {
+      n = Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "maxresults");
+    }
+    if (n < 1 || n > DEFAULT_MAX_RESULTS) {
+      throw AzureError.OUT_OF_RANGE_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "maxresults");
+    }
+    return (int) n;
+  }
+
+  /** {@code include}: comma-separated; true if it names {@code metadata}; unknown values → 400. */
+  static boolean includesMetadata(AzureRequest r, java.util.Set<String> known) {
+    boolean metadata = false;
+    List<String> values = r.query().get("include");
+    if (values == null) {
+      return false;
+    }
+    for (String v : values) {
+      for (String part : v.split(",")) {
+        String p = part.trim().toLowerCase(java.util.Locale.ROOT);
+        if (p.isEmpty()) {
+          continue;
+        }
+        if (!known.contains(p)) {
+          throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "include");
+        }
+        metadata |= p.equals("metadata");
+      }
+    }
+    return metadata;
+  }
+
+  /** A query value bounded in length (prefix, marker), or "" when absent. */
+  static String boundedParam(AzureRequest r, String name, int maxChars) {
+    String v = r.queryParam(name);
+    if (v == null) {
+      return "";
+    }
+    if (v.length() > maxChars) {
+      throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", name);
+    }
+    return v;
+  }
+}

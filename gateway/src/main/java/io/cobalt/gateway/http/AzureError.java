@@ -1,0 +1,97 @@
+package io.cobalt.gateway.http;
+
+/**
+ * The gateway's error catalogue: every error the Blob endpoint answers, with Azure's code, HTTP
+ * status and message. Codes are Azure's and never change; clients (the SDKs) switch on them.
+ */
+public enum AzureError {
+  AUTHENTICATION_FAILED(
+      "AuthenticationFailed",
+      403,
+      "Server failed to authenticate the request. Make sure the value of Authorization header is"
+          + " formed correctly including the signature."),
+  INVALID_AUTHENTICATION_INFO(
+      "InvalidAuthenticationInfo",
+      400,
+      "Authentication information is not given in the correct format. Check the value of"
+          + " Authorization header."),
+  /** Unknown account, as the Azure emulator (Azurite) answers it. */
+  INVALID_STORAGE_ACCOUNT("InvalidOperation", 400, "Invalid storage account."),
+  CONTAINER_NOT_FOUND("ContainerNotFound", 404, "The specified container does not exist."),
+  CONTAINER_ALREADY_EXISTS("ContainerAlreadyExists", 409, "The specified container already exists."),
+  PUBLIC_ACCESS_NOT_PERMITTED(
+      "PublicAccessNotPermitted", 409, "Public access is not permitted on this storage account."),
+  INVALID_METADATA(
+      "InvalidMetadata", 400, "The metadata specified is invalid. It has characters that are not permitted."),
+  METADATA_TOO_LARGE(
+      "MetadataTooLarge", 400, "The size of the specified metadata exceeds the maximum size permitted."),
+  INVALID_BLOB_TYPE("InvalidBlobType", 409, "The blob type is invalid for this operation."),
+  BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
+  RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
+  INVALID_RESOURCE_NAME(
+      "InvalidResourceName", 400, "The specifed resource name contains invalid characters."),
+  INVALID_URI("InvalidUri", 400, "The requested URI does not represent any resource on the server."),
+  INVALID_QUERY_PARAMETER_VALUE(
+      "InvalidQueryParameterValue",
+      400,
+      "Value for one of the query parameters specified in the request URI is invalid."),
+  OUT_OF_RANGE_QUERY_PARAMETER_VALUE(
+      "OutOfRangeQueryParameterValue",
+      400,
+      "One of the query parameters specified in the request URI is outside the permissible range."),
+  MISSING_REQUIRED_HEADER(
+      "MissingRequiredHeader", 400, "An HTTP header that's mandatory for this request is not specified."),
+  INVALID_HEADER_VALUE(
+      "InvalidHeaderValue", 400, "The value for one of the HTTP headers is not in the correct format."),
+  UNSUPPORTED_HEADER("UnsupportedHeader", 400, "One of the HTTP headers specified in the request is not supported."),
+  MD5_MISMATCH(
+      "Md5Mismatch",
+      400,
+      "The MD5 value specified in the request did not match with the MD5 value calculated by the server."),
+  REQUEST_BODY_TOO_LARGE(
+      "RequestBodyTooLarge",
+      413,
+      "The request body is too large and exceeds the maximum permissible limit."),
+  INVALID_RANGE(
+      "InvalidRange", 416, "The range specified is invalid for the current size of the resource."),
+  UNSUPPORTED_HTTP_VERB(
+      "UnsupportedHttpVerb", 405, "The resource doesn't support the specified HTTP verb."),
+  NOT_IMPLEMENTED(
+      "NotImplemented", 501, "The requested operation is not implemented on the specified resource."),
+  SERVER_BUSY(
+      "ServerBusy", 503, "The server is currently unable to receive requests. Please retry your request."),
+  INTERNAL_ERROR(
+      "InternalError", 500, "Server encountered an internal error. Please try again after some time.");
+
+  private final String code;
+  private final int status;
+  private final String message;
+
+  AzureError(String code, int status, String message) {
+    this.code = code;
+    this.status = status;
+    this.message = message;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String message() {
+    return message;
+  }
+
+  /** An exception carrying this error (no stack trace), optionally with extra XML detail elements. */
+  public AzureException exception() {
+    return new AzureException(this, null);
+  }
+
+  /** As {@link #exception()}, with one detail element, e.g. QueryParameterName. */
+  public AzureException exception(String detailName, String detailValue) {
+    return new AzureException(this, java.util.Map.of(detailName, detailValue));
+  }
+}

@@ -1,0 +1,26 @@
+package io.cobalt.gateway.http;
+
+import java.util.Map;
+
+/**
+ * An expected failure that becomes an Azure error response: its {@link AzureError} plus optional
+ * detail elements of the XML body (e.g. {@code QueryParameterName}). No stack trace.
+ */
+public final class AzureException extends RuntimeException {
+  private final AzureError error;
+  private final Map<String, String> details;
+
+  AzureException(AzureError error, Map<String, String> details) {
+    super(error.code(), null, false, false);
+    this.error = error;
+    this.details = details == null ? Map.of() : Map.copyOf(details);
+  }
+
+  public AzureError error() {
+    return error;
+  }
+
+  public Map<String, String> details() {
+    return details;
+  }
+}

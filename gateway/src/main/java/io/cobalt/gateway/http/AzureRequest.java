@@ -1,0 +1,150 @@
+package io.cobalt.gateway.http;
+
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One Blob request in flight: the Vert.x request on its event-loop context, its request id and
+ * service version, the parsed path and query (names lower-cased, values decoded). Every response
+ * goes out through {@link #response(int)} so that it carries {@code x-ms-request-id},
+ * {@code x-ms-version}, {@code Date} and {@code Server}. Touch only on the request's context.
+ */
+public final class AzureRequest {
+  /** Service version answered when the client sends none. */
+  public static final String DEFAULT_VERSION = "2025-11-05";
+
+  private final HttpServerRequest request;
+  private final Context context;
+  private final String requestId;
+  private final String version;
+  private final Instant received;
+  private final ResourcePath path;
+  private final Map<String, List<String>> query;
+
+  AzureRequest(HttpServerRequest request, Context context, String requestId, Instant received, ResourcePath path) {
+    this.request = request;
+    this.context = context;
+    this.requestId = requestId;
+    this.received = received;
+    String v = request.getHeader("x-ms-version");
+    this.version = v == null || v.isBlank() || v.length() > 32 ? DEFAULT_VERSION : v;
+    this.path = path;
+    this.query = parseQuery(request.params());
+  }
+
+  private static Map<String, List<String>> parseQuery(MultiMap params) {
+    Map<String, List<String>> out = new TreeMap<>();
+    for (Map.Entry<String, String> e : params) {
+      out.computeIfAbsent(e.getKey().toLowerCase(java.util.Locale.ROOT), k -> new ArrayList<>()).add(e.getValue());
+    }
+    out.replaceAll((k, v) -> Collections.unmodifiableList(v));
+    return Collections.unmodifiableMap(out);
+  }
+
+  public HttpServerRequest http() {
+    return request;
+  }
+
+  public Context context() {
+    return context;
+  }
+
+  public HttpMethod method() {
+    return request.method();
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public String version() {
+    return version;
+  }
+
+  public Instant received() {
+    return received;
+  }
+
+  public ResourcePath path() {
+    return path;
+  }
+
+  /** Query parameters, names lower-cased and sorted, values decoded, in arrival order. */
+  public Map<String, List<String>> query() {
+    return query;
+  }
+
+  /** The first value of a query parameter (name lower-case), or null. */
+  public String queryParam(String name) {
+    List<String> values = query.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  public String header(String name) {
+    return request.getHeader(name);
+  }
+
+  /** The response, with the headers every Azure response carries, and the status set. */
+  public HttpServerResponse response(int status) {
+    HttpServerResponse r = request.response();
+    r.setStatusCode(status);
+    MultiMap h = r.headers();
+    h.set("x-ms-request-id", requestId);
+    h.set("x-ms-version", version);
+    h.set("Date", HttpDates.rfc1123(received.toEpochMilli()));
+    h.set("Server", "Cobalt-Blob/1.0");
+    String clientRequestId = request.getHeader("x-ms-client-request-id");
+    if (clientRequestId != null && clientRequestId.length() <= 1024) {
+      h.set("x-ms-client-request-id", clientRequestId);
+    }
+    return r;
+  }
+
+  /** Ends the response with no body. */
+  public void end(int status) {
+    response(status).putHeader("Content-Length", "0").end();
+  }
+
+  /** Ends the response with an XML body. */
+  public void endXml(int status, String xml) {
+    Buffer body = Buffer.buffer(xml);
+    response(status)
+        .putHeader("Content-Type", "application/xml")
+        .putHeader("Content-Length", Integer.toString(body.length()))
+        .end(body);
+  }
+
+  /** The Azure error response for {@code e}: XML body (none for HEAD) and x-ms-error-code. */
+  public void endError(AzureException e) {
+    AzureError error = e.error();
+    HttpServerResponse r = response(error.status()).putHeader("x-ms-error-code", error.code());
+    if (request.method() == HttpMethod.HEAD) {
+      r.putHeader("Content-Length", "0").end();
+      return;
+    }
+    StringBuilder xml = new StringBuilder(256).append(Xml.DECLARATION).append("<Error>");
+    Xml.element(xml, "Code", error.code());
+    Xml.element(
+        xml,
+        "Message",
+        error.message() + "\nRequestId:" + requestId + "\nTime:" + HttpDates.iso7(received));
+    for (Map.Entry<String, String> d : new TreeMap<>(e.details()).entrySet()) {
+      Xml.element(xml, d.getKey(), d.getValue());
+    }
+    xml.append("</Error>");
+    Buffer body = Buffer.buffer(xml.toString());
+    r.putHeader("Content-Type", "application/xml")
+        .putHeader("Content-Length", Integer.toString(body.length()))
+        .end(body);
+  }
+}

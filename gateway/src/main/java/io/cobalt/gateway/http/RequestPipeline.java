@@ -1,0 +1,157 @@
+package io.cobalt.gateway.http;
+
+import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.blob.BlobOperations;
+import io.cobalt.gateway.encryption.KeyRefusedException;
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
+import io.cobalt.gateway.nodeclient.ChunkIntegrityException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every Blob request goes through {@link #handle}: admit → parse → authenticate → authorize →
+ * route → the operation's handler (which encrypts/decrypts on the crypto pool, places with
+ * {@code RendezvousPlacement} and dispatches to the nodes) → one response, always. Errors become
+ * Azure error responses from one place; an unexpected exception is a 500 InternalError whose
+ * stack trace only the log sees.
+ */
+public final class RequestPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
+
+  private final SharedKeyAuthenticator authenticator;
+  private final BlobOperations operations;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final int maxConcurrentRequests;
+  private int inFlight; // touched on event loops only, but several: guard it
+  private final Object lock = new Object();
+
+  public RequestPipeline(
+      SharedKeyAuthenticator authenticator,
+      BlobOperations operations,
+      Clock clock,
+      SecureRandom random,
+      int maxConcurrentRequests) {
+    this.authenticator = authenticator;
+    this.operations = operations;
+    this.clock = clock;
+    this.random = random;
+    this.maxConcurrentRequests = maxConcurrentRequests;
+  }
+
+  public void handle(HttpServerRequest req) {
+    req.pause(); // the body is read only by the handler that wants it, with back-pressure
+    AzureRequest r;
+    try {
+      ResourcePath path;
+      try {
+        path = ResourcePath.parse(req.path());
+      } catch (AzureException e) {
+        path = new ResourcePath(req.path(), "", null, null);
+        r = new AzureRequest(req, Vertx.currentContext(), newRequestId(), clock.instant(), path);
+        fail(r, e);
+        return;
+      }
+      r = new AzureRequest(req, Vertx.currentContext(), newRequestId(), clock.instant(), path);
+    } catch (RuntimeException e) {
+      LOG.error("could not set up request", e);
+      req.response().setStatusCode(500).end();
+      return;
+    }
+    if (!admit()) {
+      fail(r, AzureError.SERVER_BUSY.exception());
+      return;
+    }
+    Future<Void> outcome;
+    try {
+      authenticator.authenticate(r);                  // authenticate + authorize (signer owns the account)
+      BlobOperations.Operation op = operations.route(r); // which Azure operation
+      outcome = op.handle(r);                          // encrypt/decrypt → place → dispatch
+    } catch (RuntimeException e) {
+      outcome = Future.failedFuture(e);
+    }
+    final AzureRequest request = r;
+    outcome.onComplete(
+        ar -> {
+          release();
+          if (ar.failed()) {
+            fail(request, ar.cause());
+          } else if (!request.http().response().ended()) {
+            LOG.error("operation completed without a response; request={}", request.requestId());
+            fail(request, new IllegalStateException("no response"));
+          }
+        });
+  }
+
+  private boolean admit() {
+    synchronized (lock) {
+      if (inFlight >= maxConcurrentRequests) {
+        return false;
+      }
+      inFlight++;
+      return true;
+    }
+  }
+
+  private void release() {
+    synchronized (lock) {
+      inFlight--;
+    }
+  }
+
+  private String newRequestId() {
+    return new UUID(random.nextLong(), random.nextLong()).toString();
+  }
+
+  private void fail(AzureRequest r, Throwable t) {
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    HttpServerResponse resp = r.http().response();
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      LOG.warn("request={} failed after the headers were sent ({}); resetting the connection",
+          r.requestId(), cause.toString());
+      resp.reset();
+      return;
+    }
+    AzureException error;
+    if (cause instanceof AzureException ae) {
+      error = ae;
+      LOG.debug("request={} {} {} -> {}", r.requestId(), r.method(), r.path().rawPath(), ae.error().code());
+    } else if (cause instanceof BackendUnavailableException) {
+      LOG.warn("request={} backend unavailable: {}", r.requestId(), cause.getMessage());
+      error = AzureError.SERVER_BUSY.exception();
+      resp.putHeader("Retry-After", "1");
+    } else if (cause instanceof ChunkIntegrityException) {
+      LOG.error("request={} integrity failure: {}", r.requestId(), cause.getMessage());
+      error = AzureError.INTERNAL_ERROR.exception();
+    } else if (cause instanceof KeyRefusedException) {
+      LOG.error("request={} the kms-agent refused the key: {}", r.requestId(), cause.getMessage());
+      error = AzureError.INTERNAL_ERROR.exception();
+    } else {
+      LOG.error("request={} internal error", r.requestId(), cause);
+      error = AzureError.INTERNAL_ERROR.exception();
+    }
+    boolean bodyPending = !r.http().isEnded();
+    if (bodyPending && error.error() == AzureError.REQUEST_BODY_TOO_LARGE) {
+      resp.putHeader("Connection", "close");
+    }
+    r.endError(error);
+    if (bodyPending) {
+      // Drain (and drop) what the client is still sending, so the connection stays usable.
+      r.http().handler(b -> {});
+      r.http().exceptionHandler(e -> {});
+      r.http().endHandler(v -> {});
+      r.http().resume();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.cobalt.gateway.nodeclient;
+
+import io.cobalt.gateway.placement.RendezvousPlacement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chunks across their replicas. Writes go to all {@code replicationFactor} replicas and succeed
+ * once {@code writeQuorum} acknowledged (the laggards keep going; healing covers the rest); reads
+ * try the replicas in order and fail over on any error, including a chunk that fails
+ * authentication when opened.
+ */
+public final class ReplicatedChunkStore {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicatedChunkStore.class);
+
+  private final RendezvousPlacement placement;
+  private final ChunkClient client;
+  private final int writeQuorum;
+
+  public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum) {
+    this.placement = placement;
+    this.client = client;
+    this.writeQuorum = writeQuorum;
+  }
+
+  /**
+   * Writes the chunk to its replicas.
+   *
+   * @return the node ids that had acknowledged when the quorum was reached; fails with
+   *     {@link BackendUnavailableException} when too many replicas failed for a quorum
+   */
+  public CompletableFuture<List<String>> write(byte[] chunkId, byte[] data) {
+    List<String> replicas = placement.replicasOf(chunkId);
+    CompletableFuture<List<String>> result = new CompletableFuture<>();
+    List<String> acked = new ArrayList<>(replicas.size());
+    int[] failed = {0};
+    int tolerable = replicas.size() - writeQuorum;
+    for (String node : replicas) {
+      CompletableFuture<Void> put;
+      try {
+        put = client.put(node, chunkId, data);
+      } catch (RuntimeException e) {
+        put = CompletableFuture.failedFuture(e);
+      }
+      put.whenComplete(
+          (ok, error) -> {
+            synchronized (acked) {
+              if (error == null) {
+                acked.add(node);
+                if (acked.size() == writeQuorum) {
+                  result.complete(Collections.unmodifiableList(new ArrayList<>(acked)));
+                }
+              } else {
+                failed[0]++;
+                LOG.warn("chunk write to node {} failed: {}", node, describe(error));
+                if (failed[0] == tolerable + 1) {
+                  result.completeExceptionally(
+                      new BackendUnavailableException(
+                          "chunk write reached " + acked.size() + " of " + writeQuorum + " replicas"));
+                }
+              }
+            }
+          });
+    }
+    return result;
+  }
+
+  /**
+   * Reads a chunk from the first replica that returns bytes which {@code open} accepts.
+   *
+   * @param replicas the replicas recorded in the manifest (placement's order is used if empty)
+   * @param open turns the chunk's bytes into the result, failing for a chunk that does not
+   *     authenticate (then the next replica is tried)
+   */
+  public <T> CompletableFuture<T> read(
+      List<String> replicas, byte[] chunkId, Function<byte[], CompletionStage<T>> open) {
+    List<String> order = new ArrayList<>(replicas);
+    for (String n : placement.replicasOf(chunkId)) {
+      if (!order.contains(n)) {
+        order.add(n);
+      }
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    attempt(order, 0, chunkId, open, result, null);
+    return result;
+  }
+
+  private <T> void attempt(
+      List<String> order,
+      int i,
+      byte[] chunkId,
+      Function<byte[], CompletionStage<T>> open,
+      CompletableFuture<T> result,
+      Throwable last) {
+    if (i >= order.size()) {
+      result.completeExceptionally(
+          last instanceof ChunkIntegrityException
+              ? last
+              : new BackendUnavailableException("no replica could serve the chunk", last));
+      return;
+    }
+    String node = order.get(i);
+    CompletableFuture<byte[]> get;
+    try {
+      get = client.get(node, chunkId);
+    } catch (RuntimeException e) {
+      get = CompletableFuture.failedFuture(e);
+    }
+    get.thenCompose(open)
+        .whenComplete(
+            (value, error) -> {
+              if (error == null) {
+                result.complete(value);
+              } else {
+                Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                // Remember an authentication failure: if no replica serves, that is what happened.
+                Throwable cause = last instanceof ChunkIntegrityException && !(c instanceof ChunkIntegrityException) ? last : c;
+                LOG.warn("chunk read from node {} failed, trying the next replica: {}", node, describe(cause));
+                attempt(order, i + 1, chunkId, open, result, cause);
+              }
+            });
+  }
+
+  private static String describe(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return c.getClass().getSimpleName() + ": " + c.getMessage();
+  }
+}

@@ -1,0 +1,107 @@
+package io.cobalt.gateway.placement;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where things live. Keys hash into {@code partitions} fixed logical partitions with the first 4
+ * bytes of SHA-256 (stable across JVMs and releases, unlike {@code String.hashCode}). A partition's
+ * metadata is owned by the node with the highest rendezvous (HRW) weight for it — the top 1 until
+ * Raft groups replace this — and a chunk's replicas are the first {@code replicationFactor} nodes in
+ * HRW order for its id. Adding or removing a node moves only the keys that node wins or held.
+ * Immutable and thread-safe.
+ */
+public final class RendezvousPlacement {
+  private final List<String> nodeIds;
+  private final int partitions;
+  private final int replicationFactor;
+
+  public RendezvousPlacement(List<String> nodeIds, int partitions, int replicationFactor) {
+    this.nodeIds = List.copyOf(nodeIds);
+    if (this.nodeIds.isEmpty()) {
+      throw new IllegalArgumentException("no nodes");
+    }
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be >= 1");
+    }
+    if (replicationFactor < 1 || replicationFactor > this.nodeIds.size()) {
+      throw new IllegalArgumentException("replicationFactor must be 1..#nodes");
+    }
+    this.partitions = partitions;
+    this.replicationFactor = replicationFactor;
+  }
+
+  public int partitions() {
+    return partitions;
+  }
+
+  /** Partition of a container's record: hash(account + "/" + container). */
+  public int containerPartition(String account, String container) {
+    return partitionOf(account + "/" + container);
+  }
+
+  /** Partition of a blob's record: hash(account + "/" + container + "/" + blob). */
+  public int blobPartition(String account, String container, String blob) {
+    return partitionOf(account + "/" + container + "/" + blob);
+  }
+
+  int partitionOf(String key) {
+    byte[] digest = sha256(key.getBytes(StandardCharsets.UTF_8));
+    long first4 = ByteBuffer.wrap(digest, 0, 4).getInt() & 0xFFFF_FFFFL;
+    return (int) (first4 % partitions);
+  }
+
+  /** The node that owns (serves the metadata of) a partition. */
+  public String ownerOf(int partition) {
+    if (partition < 0 || partition >= partitions) {
+      throw new IllegalArgumentException("no partition " + partition);
+    }
+    byte[] key = ("partition/" + partition).getBytes(StandardCharsets.UTF_8);
+    return rank(key).get(0);
+  }
+
+  /** The nodes that hold a chunk's replicas, in the order readers should try them. */
+  public List<String> replicasOf(byte[] chunkId) {
+    Objects.requireNonNull(chunkId, "chunkId");
+    return rank(chunkId).subList(0, replicationFactor);
+  }
+
+  private List<String> rank(byte[] key) {
+    record Weighted(String nodeId, long weight) {}
+    List<Weighted> weighted = new ArrayList<>(nodeIds.size());
+    for (String node : nodeIds) {
+      MessageDigest md = newSha256();
+      md.update(node.getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(key);
+      weighted.add(new Weighted(node, ByteBuffer.wrap(md.digest(), 0, 8).getLong()));
+    }
+    weighted.sort(
+        Comparator.comparingLong(Weighted::weight)
+            .reversed()
+            .thenComparing(Weighted::nodeId));
+    List<String> out = new ArrayList<>(weighted.size());
+    for (Weighted w : weighted) {
+      out.add(w.nodeId());
+    }
+    return out;
+  }
+
+  private static byte[] sha256(byte[] data) {
+    return newSha256().digest(data);
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.cobalt.gateway;
+
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
+import io.cobalt.gateway.nodeclient.ChunkClient;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * Chunk stores of several nodes in memory, as strict as a node: a chunk whose bytes do not hash to
+ * its id is refused; a stored replica that no longer hashes to its id is a DATA_LOSS answer. Nodes
+ * can be taken down, and replicas corrupted.
+ */
+final class FakeChunkClient implements ChunkClient {
+  private final Executor executor;
+  final Map<String, Map<String, byte[]>> stores = new ConcurrentHashMap<>();
+  final Set<String> down = ConcurrentHashMap.newKeySet();
+
+  FakeChunkClient(Executor executor) {
+    this.executor = executor;
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data) {
+    byte[] copy = data.clone();
+    return CompletableFuture.supplyAsync(
+        () -> {
+          if (down.contains(nodeId)) {
+            throw new BackendUnavailableException(nodeId + " is down");
+          }
+          if (!MessageDigest.isEqual(sha256(copy), chunkId)) {
+            throw new IllegalArgumentException("INVALID_ARGUMENT: sha256(data) != chunk_id");
+          }
+          stores.computeIfAbsent(nodeId, n -> new ConcurrentHashMap<>()).putIfAbsent(hex(chunkId), copy);
+          return null;
+        },
+        executor);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String nodeId, byte[] chunkId) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          if (down.contains(nodeId)) {
+            throw new BackendUnavailableException(nodeId + " is down");
+          }
+          byte[] data = stores.getOrDefault(nodeId, Map.of()).get(hex(chunkId));
+          if (data == null) {
+            throw new IllegalStateException("NOT_FOUND");
+          }
+          if (!MessageDigest.isEqual(sha256(data), chunkId)) {
+            throw new IllegalStateException("DATA_LOSS");
+          }
+          return data.clone();
+        },
+        executor);
+  }
+
+  /** Replaces a stored replica by other bytes stored under the same id (a lying node). */
+  void replace(String nodeId, byte[] chunkId, byte[] bytes) {
+    stores.get(nodeId).put(hex(chunkId), bytes);
+  }
+
+  int chunkCount(String nodeId) {
+    return stores.getOrDefault(nodeId, Map.of()).size();
+  }
+
+  static String hex(byte[] b) {
+    return HexFormat.of().formatHex(b);
+  }
+
+  static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.cobalt.gateway;
+
+import com.google.protobuf.ByteString;
+import io.cobalt.crypto.key.DataKey;
+import io.cobalt.gateway.encryption.GeneratedKey;
+import io.cobalt.gateway.encryption.KeyClient;
+import io.cobalt.gateway.encryption.KeyRefusedException;
+import io.cobalt.proto.kms.v1.WrappedKey;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A kms-agent that really wraps: one random KEK per account, DEKs wrapped with AES-256-GCM whose
+ * associated data binds account, key id and version — so a wrapped key presented for another
+ * account, or with a flipped bit, is refused as the real agent refuses it. Completes on its own
+ * executor, as gRPC would.
+ */
+final class FakeKeyClient implements KeyClient {
+  private final SecureRandom random;
+  private final Executor executor;
+  private final Map<String, byte[]> keks = new ConcurrentHashMap<>();
+  final AtomicInteger generated = new AtomicInteger();
+  final AtomicInteger unwrapped = new AtomicInteger();
+
+  FakeKeyClient(SecureRandom random, Executor executor) {
+    this.random = random;
+    this.executor = executor;
+  }
+
+  @Override
+  public CompletableFuture<GeneratedKey> generate(String account, String requestId) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          byte[] dek = new byte[32];
+          random.nextBytes(dek);
+          try {
+            String keyId = "account/" + account;
+            byte[] nonce = new byte[12];
+            random.nextBytes(nonce);
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, nonce));
+            c.updateAAD(aad(account, keyId, 1));
+            byte[] ct = c.doFinal(dek);
+            byte[] blob = new byte[12 + ct.length];
+            System.arraycopy(nonce, 0, blob, 0, 12);
+            System.arraycopy(ct, 0, blob, 12, ct.length);
+            generated.incrementAndGet();
+            return new GeneratedKey(
+                DataKey.of(dek),
+                WrappedKey.newBuilder().setKeyId(keyId).setKeyVersion(1).setCiphertext(ByteString.copyFrom(blob)).build());
+          } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+          } finally {
+            Arrays.fill(dek, (byte) 0);
+          }
+        },
+        executor);
+  }
+
+  @Override
+  public CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          byte[] blob = wrapped.getCiphertext().toByteArray();
+          if (!wrapped.getKeyId().equals("account/" + account) || blob.length != 12 + 32 + 16) {
+            throw new KeyRefusedException("wrapped key is not for this account");
+          }
+          try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, blob, 0, 12));
+            c.updateAAD(aad(account, wrapped.getKeyId(), wrapped.getKeyVersion()));
+            byte[] dek = c.doFinal(blob, 12, blob.length - 12);
+            unwrapped.incrementAndGet();
+            try {
+              return DataKey.of(dek);
+            } finally {
+              Arrays.fill(dek, (byte) 0);
+            }
+          } catch (GeneralSecurityException e) {
+            throw new KeyRefusedException("wrapped key does not authenticate");
+          }
+        },
+        executor);
+  }
+
+  private byte[] kek(String account) {
+    return keks.computeIfAbsent(account, a -> {
+      byte[] k = new byte[32];
+      random.nextBytes(k);
+      return k;
+    });
+  }
+
+  private static byte[] aad(String account, String keyId, int version) {
+    return (account + "\n" + keyId + "\n" + version).getBytes(StandardCharsets.UTF_8);
+  }
+}
