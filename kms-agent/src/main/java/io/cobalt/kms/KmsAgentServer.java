@@ -1,0 +1,257 @@
+package io.cobalt.kms;
+
+import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.kms.api.CallerIdentityInterceptor;
+import io.cobalt.kms.api.KeyAgentRpcService;
+import io.cobalt.kms.audit.AuditLog;
+import io.cobalt.kms.backend.local.MasterKey;
+import io.cobalt.kms.backend.local.SealedKeystore;
+import io.cobalt.kms.keys.CallerContext;
+import io.cobalt.kms.keys.DataKeyService;
+import io.cobalt.kms.keys.KeyOperationException;
+import io.cobalt.kms.keys.KeyVersion;
+import io.cobalt.kms.policy.CallerPolicy;
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running kms-agent: the KeyAgent gRPC service over mTLS on {@code bindHost:port}, backed by the
+ * sealed keystore and the audit log in {@code dataDir}. {@link #close()} stops it and wipes keys.
+ *
+ * <p>Threads: gRPC calls (including their keystore and audit fsyncs) run on a bounded pool named
+ * {@code kms-agent-rpc-N} ({@value #RPC_THREADS} threads, queue {@value #RPC_QUEUE}); Netty's event
+ * loops only do I/O. Keystore writes and audit appends are each serialized.
+ */
+public final class KmsAgentServer implements AutoCloseable {
+  static final String AUDIT_FILE = "audit.log";
+  static final String LOCK_FILE = "kms-agent.lock";
+  static final int RPC_THREADS = 4;
+  static final int RPC_QUEUE = 1024;
+  /** Requests are a few hundred bytes; anything larger is refused by gRPC. */
+  static final int MAX_REQUEST_BYTES = 64 * 1024;
+  static final int MAX_CONCURRENT_CALLS_PER_CONNECTION = 256;
+  static final long HANDSHAKE_TIMEOUT_SECONDS = 10;
+  private static final Logger LOG = LoggerFactory.getLogger(KmsAgentServer.class);
+
+  private final Server server;
+  private final ThreadPoolExecutor executor;
+  private final AuditLog audit;
+  private final SealedKeystore keystore;
+  private final DataKeyService keys;
+  private final FileChannel lockChannel;
+  private final String selfIdentity;
+  private final LongSupplier nanoTicker;
+  private boolean closed;
+
+  private KmsAgentServer(Server server, ThreadPoolExecutor executor, AuditLog audit, SealedKeystore keystore,
+      DataKeyService keys, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker) {
+    this.server = server;
+    this.executor = executor;
+    this.audit = audit;
+    this.keystore = keystore;
+    this.keys = keys;
+    this.lockChannel = lockChannel;
+    this.selfIdentity = selfIdentity;
+    this.nanoTicker = nanoTicker;
+  }
+
+  public static KmsAgentServer start(KmsAgentConfig config) throws IOException {
+    return start(config, Clock.systemUTC(), new SecureRandom(), System::nanoTime);
+  }
+
+  /** {@link #start(KmsAgentConfig)} with the clock, randomness and ticker given (tests). */
+  static KmsAgentServer start(KmsAgentConfig config, Clock clock, SecureRandom random, LongSupplier nanoTicker)
+      throws IOException {
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      createOwnerOnlyDirectory(config.dataDir());
+      FileChannel lockChannel = lockDataDir(config.dataDir());
+      opened.push(lockChannel);
+      SealedKeystore keystore;
+      try (MasterKey masterKey = MasterKey.read(config.masterKeyFile())) {
+        keystore = SealedKeystore.open(config.dataDir(), masterKey, random, clock);
+      }
+      opened.push(keystore);
+      byte[] contextKey = keystore.auditContextKey();
+      AuditLog audit;
+      try {
+        audit = AuditLog.open(config.dataDir().resolve(AUDIT_FILE), agentName(config.tls()), contextKey, clock);
+      } finally {
+        Arrays.fill(contextKey, (byte) 0);
+      }
+      opened.push(audit);
+      DataKeyService keys = new DataKeyService(keystore, audit, random, nanoTicker);
+      CallerPolicy policy = CallerPolicy.allowingDataKeys(config.allowedCallers(), audit, nanoTicker);
+      KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, nanoTicker);
+
+      ThreadPoolExecutor executor = new ThreadPoolExecutor(RPC_THREADS, RPC_THREADS, 60, TimeUnit.SECONDS,
+          new ArrayBlockingQueue<>(RPC_QUEUE), namedDaemonThreads("kms-agent-rpc-"));
+      executor.allowCoreThreadTimeOut(true);
+      opened.push(executor::shutdownNow);
+      ServerCredentials creds = TlsServerCredentials.newBuilder()
+          .keyManager(config.tls().keyManagers())
+          .trustManager(config.tls().trustManagers())
+          .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+          .build();
+      Server server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), creds)
+          .executor(executor)
+          .addService(ServerInterceptors.intercept(rpc, new CallerIdentityInterceptor()))
+          .maxInboundMessageSize(MAX_REQUEST_BYTES)
+          .maxInboundMetadataSize(16 * 1024)
+          .maxConcurrentCallsPerConnection(MAX_CONCURRENT_CALLS_PER_CONNECTION)
+          .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+          .build()
+          .start();
+      KmsAgentServer agent = new KmsAgentServer(server, executor, audit, keystore, keys, lockChannel,
+          TlsMaterial.identityOf(config.tls().certificate()), nanoTicker);
+      LOG.info("kms-agent listening on {}:{} (mTLS, {} allowed callers, data in {})",
+          config.bindHost(), server.getPort(), config.allowedCallers().size(), config.dataDir());
+      return agent;
+    } catch (IOException | RuntimeException e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
+  /** The port the agent listens on (the chosen one when the config said 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Adds a version to {@code keyId} (internal; the next issue exposes RotateKey). Audited as the agent itself. */
+  KeyVersion rotate(String keyId) throws KeyOperationException {
+    return keys.rotate(new CallerContext(selfIdentity, null, nanoTicker.getAsLong()), keyId);
+  }
+
+  Path auditFile() {
+    return audit.file();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    Deque<AutoCloseable> rest = new ArrayDeque<>();
+    rest.push(lockChannel);
+    rest.push(keystore);
+    rest.push(audit);
+    closeAll(rest);
+    LOG.info("kms-agent stopped");
+  }
+
+  private static FileChannel lockDataDir(Path dataDir) throws IOException {
+    FileChannel ch = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock = ch.tryLock();
+      if (lock == null) {
+        throw new IOException("another kms-agent is using " + dataDir);
+      }
+      return ch;
+    } catch (OverlappingFileLockException e) {
+      ch.close();
+      throw new IOException("another kms-agent in this process is using " + dataDir);
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  private static void createOwnerOnlyDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Files.createDirectories(dir);
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system
+    }
+  }
+
+  private static String agentName(TlsMaterial tls) {
+    try {
+      for (Rdn rdn : new LdapName(tls.certificate().getSubjectX500Principal().getName()).getRdns()) {
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return String.valueOf(rdn.getValue());
+        }
+      }
+    } catch (InvalidNameException e) {
+      // fall through
+    }
+    return "kms-agent";
+  }
+
+  private static ThreadFactory namedDaemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources) {
+    while (!resources.isEmpty()) {
+      AutoCloseable r = resources.pop();
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.warn("closing {} failed: {}", r, e.toString());
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "KmsAgentServer[port " + port() + "]";
+  }
+}

@@ -1,0 +1,227 @@
+package io.cobalt.kms.keys;
+
+import io.cobalt.crypto.key.DataKey;
+import io.cobalt.kms.audit.AuditEvent;
+import io.cobalt.kms.audit.AuditEvent.Outcome;
+import io.cobalt.kms.audit.AuditLog;
+import io.cobalt.kms.audit.KeyOperation;
+import io.cobalt.kms.keys.KeyOperationException.Kind;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Data keys under per-account KEKs: generate, unwrap, describe, rotate. Every call writes exactly
+ * one audit record for its own operation (plus CREATE_KEY when it creates an account's key) before
+ * it returns; if that record cannot be written the call fails with {@link Kind#AUDIT_UNAVAILABLE}
+ * and no key leaves it. Callers have been authorized already (see the policy package).
+ */
+public final class DataKeyService {
+  private static final Logger LOG = LoggerFactory.getLogger(DataKeyService.class);
+  private static final String DEK_AAD_LABEL = "cobalt/dek/v1";
+
+  private final KeyBackend backend;
+  private final AuditLog audit;
+  private final SecureRandom random;
+  private final LongSupplier nanoTicker;
+
+  public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker) {
+    this.backend = Objects.requireNonNull(backend);
+    this.audit = Objects.requireNonNull(audit);
+    this.random = Objects.requireNonNull(random);
+    this.nanoTicker = Objects.requireNonNull(nanoTicker);
+  }
+
+  /**
+   * A fresh DEK wrapped under the newest enabled version of {@code account}'s KEK, which is created
+   * (version 1) on first use.
+   */
+  public GeneratedDataKey generateDataKey(CallerContext ctx, String account) throws KeyOperationException {
+    String keyId = null;
+    Integer version = null;
+    try {
+      keyId = AccountKeyId.forAccount(account).value();
+      ensureKey(ctx, keyId, account);
+      KeyDescription desc = backend.describe(keyId)
+          .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + AccountKeyId.PREFIX + account));
+      OptionalInt primary = desc.primaryVersion();
+      if (primary.isEmpty()) {
+        throw new KeyOperationException(Kind.KEY_DISABLED, "key " + desc.keyId() + " has no enabled version");
+      }
+      version = primary.getAsInt();
+      DataKey dek = DataKey.generate(random);
+      byte[] plain = dek.copyBytes();
+      byte[] ciphertext;
+      try {
+        ciphertext = backend.encrypt(keyId, version, plain, dekAad(account, keyId, version));
+      } catch (KeyOperationException | RuntimeException e) {
+        dek.close();
+        throw e;
+      } finally {
+        Arrays.fill(plain, (byte) 0);
+      }
+      GeneratedDataKey out = new GeneratedDataKey(dek, new WrappedDataKey(keyId, version, ciphertext));
+      try {
+        record(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, null);
+      } catch (KeyOperationException e) {
+        out.close();
+        throw e;
+      }
+      return out;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, e);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, internal(e));
+    }
+  }
+
+  /**
+   * The DEK inside {@code wrapped}, if it was wrapped for {@code account} under the account's key
+   * and the named version, and every bit of it is intact.
+   */
+  public DataKey unwrap(CallerContext ctx, String account, WrappedDataKey wrapped) throws KeyOperationException {
+    String keyId = null;
+    Integer version = null;
+    try {
+      String expected = AccountKeyId.forAccount(account).value();
+      if (wrapped == null) {
+        throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY, "no wrapped key given");
+      }
+      keyId = AccountKeyId.parse(wrapped.keyId()).value();
+      version = wrapped.keyVersion();
+      if (!keyId.equals(expected)) {
+        throw new KeyOperationException(Kind.WRONG_KEY,
+            "wrapped key names key " + keyId + ", not " + expected + " of account " + account);
+      }
+      byte[] ct = wrapped.ciphertext();
+      if (ct.length != WrappedDataKey.CIPHERTEXT_LENGTH) {
+        throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY,
+            "wrapped key ciphertext must be " + WrappedDataKey.CIPHERTEXT_LENGTH + " bytes, not " + ct.length);
+      }
+      if (version < 1) {
+        throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + version);
+      }
+      byte[] plain = backend.decrypt(keyId, version, ct, dekAad(account, keyId, version));
+      DataKey dek;
+      try {
+        if (plain.length != DataKey.LENGTH_BYTES) {
+          throw new KeyOperationException(Kind.NOT_AUTHENTIC, "wrapped key does not hold a data key");
+        }
+        dek = DataKey.of(plain);
+      } finally {
+        Arrays.fill(plain, (byte) 0);
+      }
+      try {
+        record(ctx, KeyOperation.UNWRAP, keyId, version, account, null);
+      } catch (KeyOperationException e) {
+        dek.close();
+        throw e;
+      }
+      return dek;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.UNWRAP, keyId, version, account, e);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.UNWRAP, keyId, version, account, internal(e));
+    }
+  }
+
+  /** The versions and states of a key (no key material). */
+  public KeyDescription describe(CallerContext ctx, String keyId) throws KeyOperationException {
+    String validId = null;
+    String account = null;
+    try {
+      AccountKeyId id = AccountKeyId.parse(keyId);
+      validId = id.value();
+      account = id.account();
+      KeyDescription desc = backend.describe(validId)
+          .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId));
+      record(ctx, KeyOperation.GET_KEY, validId, desc.primaryVersion().isPresent() ? desc.primaryVersion().getAsInt() : null,
+          account, null);
+      return desc;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.GET_KEY, validId, null, account, e);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.GET_KEY, validId, null, account, internal(e));
+    }
+  }
+
+  /** Adds a version to {@code keyId}; new data keys use it at once, older versions still unwrap. */
+  public KeyVersion rotate(CallerContext ctx, String keyId) throws KeyOperationException {
+    String validId = null;
+    String account = null;
+    try {
+      AccountKeyId id = AccountKeyId.parse(keyId);
+      validId = id.value();
+      account = id.account();
+      KeyVersion v = backend.rotate(validId);
+      record(ctx, KeyOperation.ROTATE, validId, v.version(), account, null);
+      return v;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.ROTATE, validId, null, account, e);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.ROTATE, validId, null, account, internal(e));
+    }
+  }
+
+  private void ensureKey(CallerContext ctx, String keyId, String account) throws KeyOperationException {
+    if (backend.describe(keyId).isPresent()) {
+      return;
+    }
+    boolean created;
+    try {
+      created = backend.createIfAbsent(keyId);
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.CREATE_KEY, keyId, null, account, e);
+    }
+    if (created) {
+      record(ctx, KeyOperation.CREATE_KEY, keyId, 1, account, null);
+    }
+  }
+
+  static byte[] dekAad(String account, String keyId, int version) {
+    return AssociatedData.label(DEK_AAD_LABEL).text(account).text(keyId).uint32(version).toBytes();
+  }
+
+  private static KeyOperationException internal(RuntimeException e) {
+    LOG.error("unexpected failure in a key operation", e);
+    return new KeyOperationException(Kind.INTERNAL, "internal error");
+  }
+
+  /** Records a successful operation; a failed audit write fails the operation. */
+  private void record(CallerContext ctx, KeyOperation op, String keyId, Integer version, String account,
+      KeyOperationException failure) throws KeyOperationException {
+    Outcome outcome = failure == null ? Outcome.OK
+        : failure.kind() == Kind.PERMISSION_DENIED ? Outcome.DENIED : Outcome.ERROR;
+    String code = failure == null ? "OK" : failure.kind().name();
+    try {
+      audit.append(new AuditEvent(ctx.requestId(), ctx.caller(), op, keyId, version, outcome, code,
+          nanoTicker.getAsLong() - ctx.startNanos(), AccountKeyId.isValidAccount(account) ? account : null));
+    } catch (IOException e) {
+      LOG.error("audit write failed; failing {}: {}", op, e.toString());
+      throw new KeyOperationException(Kind.AUDIT_UNAVAILABLE, "the audit log cannot be written; operation refused");
+    }
+  }
+
+  /**
+   * Records a failed operation and returns what the caller should see: the failure itself, or
+   * AUDIT_UNAVAILABLE if even the record of the failure could not be written. A failure that is
+   * already an audit failure is not recorded again.
+   */
+  private KeyOperationException recorded(CallerContext ctx, KeyOperation op, String keyId, Integer version,
+      String account, KeyOperationException failure) {
+    if (failure.kind() == Kind.AUDIT_UNAVAILABLE) {
+      return failure;
+    }
+    try {
+      record(ctx, op, keyId, version, account, failure);
+      return failure;
+    } catch (KeyOperationException auditFailure) {
+      return auditFailure;
+    }
+  }
+}

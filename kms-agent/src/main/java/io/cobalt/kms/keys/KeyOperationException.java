@@ -1,0 +1,55 @@
+package io.cobalt.kms.keys;
+
+/**
+ * An expected failure of a key operation. It carries a {@link Kind} (stable, mapped to a wire status
+ * by each API adapter) and a message fit for the caller; never key material. No stack trace.
+ */
+public final class KeyOperationException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong; {@link #retriable()} says whether the same request may succeed later. */
+  public enum Kind {
+    INVALID_ACCOUNT(false),
+    INVALID_KEY_ID(false),
+    MALFORMED_WRAPPED_KEY(false),
+    /** The wrapped key failed authentication: flipped bits, or wrapped under another key or context. */
+    NOT_AUTHENTIC(false),
+    /** The wrapped key names a key that is not the account's. */
+    WRONG_KEY(false),
+    UNKNOWN_KEY(false),
+    UNKNOWN_KEY_VERSION(false),
+    KEY_DISABLED(false),
+    PERMISSION_DENIED(false),
+    LIMIT_EXCEEDED(false),
+    /** The keystore could not be written; nothing changed. */
+    KEYSTORE_UNAVAILABLE(true),
+    /** The audit record could not be written, so the operation was not performed or not answered. */
+    AUDIT_UNAVAILABLE(true),
+    INTERNAL(false);
+
+    private final boolean retriable;
+
+    Kind(boolean retriable) {
+      this.retriable = retriable;
+    }
+
+    public boolean retriable() {
+      return retriable;
+    }
+  }
+
+  private final Kind kind;
+
+  public KeyOperationException(Kind kind, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public boolean retriable() {
+    return kind.retriable();
+  }
+}
