@@ -1,0 +1,20 @@
+package io.cobalt.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code cobalt} command: one jar, one subcommand per role or tool. */
+@Command(name = "cobalt", mixinStandardHelpOptions = true, version = "cobalt 0.1.0-SNAPSHOT",
+    description = "Self-hosted, encrypted object store with the Azure Storage API.",
+    subcommands = {DevCommand.class, BenchCommand.class})
+public final class CobaltMain implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new CobaltMain()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}

@@ -1,0 +1,224 @@
+package io.cobalt.cli;
+
+import io.cobalt.crypto.tls.ClusterTls;
+import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.gateway.AccountKeys;
+import io.cobalt.gateway.GatewayConfig;
+import io.cobalt.gateway.GatewayServer;
+import io.cobalt.gateway.NodeEndpoint;
+import io.cobalt.kms.KmsAgentConfig;
+import io.cobalt.kms.KmsAgentServer;
+import io.cobalt.kms.MasterKeyFile;
+import io.cobalt.node.NodeConfig;
+import io.cobalt.node.NodeServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole encrypted cluster in one JVM: kms-agent, N nodes and the gateway on one loopback address,
+ * each with its own certificate from the cluster CA, talking mTLS over real sockets. What
+ * {@code cobalt dev} runs and what the end-to-end tests drive.
+ *
+ * <p>Layout of the data directory: {@code tls/} (CA and process certificates), {@code kms/}
+ * (master key, sealed keystore, audit log), {@code nodes/node-N/} (RocksDB), {@code cluster.properties}
+ * (partition count, fixed at initialisation) and {@code account-keys.properties} (0600).
+ */
+public final class DevCluster implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DevCluster.class);
+
+  /** The Azure Storage emulator's well-known account and key, so {@code UseDevelopmentStorage=true} works. */
+  public static final String DEV_ACCOUNT = "devstoreaccount1";
+  public static final String DEV_ACCOUNT_KEY =
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+  static final String KMS = "kms-agent";
+  static final String GATEWAY = "gateway";
+
+  /** Options of an in-process cluster; {@code blobPort} 0 takes any free port. */
+  public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
+      int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
+    public Options {
+      if (nodes < 1 || replicationFactor < 1 || replicationFactor > nodes || writeQuorum < 1
+          || writeQuorum > replicationFactor) {
+        throw new IllegalArgumentException("need 1 <= writeQuorum <= replicationFactor <= nodes");
+      }
+      if (partitions < 1 || partitions > 1024) {
+        throw new IllegalArgumentException("partitions must be 1..1024");
+      }
+    }
+
+    public static Options defaults(Path dataDir) {
+      return new Options(dataDir, "127.0.0.1", 10000, 3, 16, 3, 2, 5000L * 1024 * 1024);
+    }
+
+    public Options withBlobPort(int port) {
+      return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes);
+    }
+  }
+
+  private final Options options;
+  private final AccountKeys account;
+  private final KmsAgentServer kms;
+  private final List<NodeServer> nodes;
+  private final GatewayServer gateway;
+
+  private DevCluster(Options options, AccountKeys account, KmsAgentServer kms, List<NodeServer> nodes,
+      GatewayServer gateway) {
+    this.options = options;
+    this.account = account;
+    this.kms = kms;
+    this.nodes = nodes;
+    this.gateway = gateway;
+  }
+
+  public static DevCluster start(Options requested) throws Exception {
+    SecureRandom random = new SecureRandom();
+    Path data = requested.dataDir().toAbsolutePath();
+    Files.createDirectories(data);
+    Options options = pinPartitions(requested, data);
+
+    List<String> names = new ArrayList<>(List.of(KMS, GATEWAY));
+    for (int i = 1; i <= options.nodes(); i++) {
+      names.add(nodeId(i));
+    }
+    Path tlsDir = data.resolve("tls");
+    ClusterTls.ensure(tlsDir, "cobalt-dev", names, random);
+    AccountKeys account = devAccount(data, random);
+
+    KmsAgentServer kms = null;
+    List<NodeServer> nodes = new ArrayList<>();
+    GatewayServer gateway = null;
+    try {
+      Path kmsDir = data.resolve("kms");
+      Files.createDirectories(kmsDir);
+      Path masterKey = kmsDir.resolve("master.key");
+      MasterKeyFile.createIfAbsent(masterKey, random);
+      TlsMaterial gatewayTls = TlsMaterial.load(tlsDir, GATEWAY);
+      kms = KmsAgentServer.start(new KmsAgentConfig(kmsDir, masterKey, options.host(), 0,
+          TlsMaterial.load(tlsDir, KMS), Set.of(TlsMaterial.identityOf(gatewayTls.certificate()))));
+
+      List<NodeEndpoint> endpoints = new ArrayList<>();
+      for (int i = 1; i <= options.nodes(); i++) {
+        String id = nodeId(i);
+        NodeServer node = NodeServer.start(new NodeConfig(id, data.resolve("nodes").resolve(id), options.host(), 0,
+            options.partitions(), TlsMaterial.load(tlsDir, id)));
+        nodes.add(node);
+        endpoints.add(new NodeEndpoint(id, options.host(), node.port()));
+      }
+
+      gateway = GatewayServer.start(new GatewayConfig(options.host(), options.blobPort(), List.of(account), endpoints,
+          options.host(), kms.port(), gatewayTls, options.partitions(), options.replicationFactor(),
+          options.writeQuorum(), options.maxPutBlobBytes()));
+      return new DevCluster(options, account, kms, List.copyOf(nodes), gateway);
+    } catch (Exception | Error e) {
+      closeAll(gateway, nodes, kms);
+      throw e;
+    }
+  }
+
+  static String nodeId(int i) {
+    return "node-" + i;
+  }
+
+  /** The partition count is fixed when a data directory is initialised; later starts must agree. */
+  private static Options pinPartitions(Options options, Path data) throws IOException {
+    Path file = data.resolve("cluster.properties");
+    Properties p = new Properties();
+    if (Files.exists(file)) {
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      }
+      int stored = Integer.parseInt(p.getProperty("partitions"));
+      int storedNodes = Integer.parseInt(p.getProperty("nodes"));
+      if (stored != options.partitions() || storedNodes != options.nodes()) {
+        LOG.info("using the data directory's layout: {} nodes, {} partitions", storedNodes, stored);
+      }
+      return new Options(options.dataDir(), options.host(), options.blobPort(), storedNodes, stored,
+          Math.min(options.replicationFactor(), storedNodes), Math.min(options.writeQuorum(), storedNodes),
+          options.maxPutBlobBytes());
+    }
+    p.setProperty("partitions", Integer.toString(options.partitions()));
+    p.setProperty("nodes", Integer.toString(options.nodes()));
+    try (OutputStream out = Files.newOutputStream(file)) {
+      p.store(out, "Cobalt dev cluster layout; fixed at initialisation");
+    }
+    return options;
+  }
+
+  /** key1 is the emulator's well-known key; key2 is random per data directory, kept in a 0600 file. */
+  private static AccountKeys devAccount(Path data, SecureRandom random) throws IOException {
+    Path file = data.resolve("account-keys.properties");
+    Properties p = new Properties();
+    if (Files.exists(file)) {
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      }
+    } else {
+      byte[] key2 = new byte[64];
+      random.nextBytes(key2);
+      p.setProperty(DEV_ACCOUNT + ".key2", Base64.getEncoder().encodeToString(key2));
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try (OutputStream out = Files.newOutputStream(file)) {
+        p.store(out, "Account keys of the dev cluster (key1 is the emulator's well-known key)");
+      }
+    }
+    byte[] key1 = Base64.getDecoder().decode(DEV_ACCOUNT_KEY);
+    byte[] key2 = Base64.getDecoder().decode(p.getProperty(DEV_ACCOUNT + ".key2"));
+    return new AccountKeys(DEV_ACCOUNT, key1, key2);
+  }
+
+  public int blobPort() {
+    return gateway.blobPort();
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /** The second account key, base64, for tests that rotate between keys. */
+  public String secondaryKey() {
+    return Base64.getEncoder().encodeToString(account.key2());
+  }
+
+  public Path dataDir() {
+    return options.dataDir().toAbsolutePath();
+  }
+
+  public String connectionString() {
+    return connectionString(DEV_ACCOUNT_KEY);
+  }
+
+  public String connectionString(String accountKey) {
+    return "DefaultEndpointsProtocol=http;AccountName=" + DEV_ACCOUNT + ";AccountKey=" + accountKey
+        + ";BlobEndpoint=http://" + options.host() + ":" + blobPort() + "/" + DEV_ACCOUNT + ";";
+  }
+
+  @Override
+  public void close() {
+    closeAll(gateway, nodes, kms);
+  }
+
+  private static void closeAll(GatewayServer gateway, List<NodeServer> nodes, KmsAgentServer kms) {
+    if (gateway != null) {
+      gateway.close();
+    }
+    for (NodeServer n : nodes) {
+      n.close();
+    }
+    if (kms != null) {
+      kms.close();
+    }
+  }
+}
