@@ -213,7 +213,11 @@ final class GetBlobHandler {
               .read(
                   p.chunk().getReplicasList(),
                   chunkId,
-                  bytes -> services.cipher().open(dek, identity, bytes, p.offsetInChunk(), p.length()).toCompletionStage()),
+                  bytes ->
+                      services
+                          .cipher()
+                          .open(dek, identity, bytes, p.chunk().getPlaintextLength(), p.offsetInChunk(), p.length())
+                          .toCompletionStage()),
           r.context());
     }
   }

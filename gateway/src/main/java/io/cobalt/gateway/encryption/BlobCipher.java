@@ -1,6 +1,7 @@
 package io.cobalt.gateway.encryption;
 
 import io.cobalt.crypto.chunk.ChunkAuthenticationException;
+import io.cobalt.crypto.chunk.ChunkFormat;
 import io.cobalt.crypto.chunk.ChunkIdentity;
 import io.cobalt.crypto.chunk.ChunkOpener;
 import io.cobalt.crypto.chunk.ChunkSealer;
@@ -55,10 +56,20 @@ public final class BlobCipher {
         false);
   }
 
-  /** Opens {@code [offset, offset+length)} of a chunk; fails with {@link ChunkIntegrityException}. */
-  public Future<byte[]> open(DataKey dek, ChunkIdentity identity, byte[] chunk, long offset, int length) {
+  /**
+   * Opens {@code [offset, offset+length)} of a chunk whose manifest says it holds
+   * {@code plaintextLength} bytes; fails with {@link ChunkIntegrityException}. The length check
+   * matters: a range read authenticates only the segments it touches, so a replica that returned a
+   * chunk cut at a segment boundary would otherwise pass for the segments before the cut.
+   */
+  public Future<byte[]> open(
+      DataKey dek, ChunkIdentity identity, byte[] chunk, long plaintextLength, long offset, int length) {
     return workers.executeBlocking(
         () -> {
+          if (chunk.length != ChunkFormat.ciphertextLength(plaintextLength)) {
+            throw new ChunkIntegrityException(
+                "chunk is " + chunk.length + " bytes, its manifest says " + ChunkFormat.ciphertextLength(plaintextLength));
+          }
           try {
             return opener.openRange(dek, identity, chunk, offset, length);
           } catch (ChunkAuthenticationException | IllegalArgumentException e) {
