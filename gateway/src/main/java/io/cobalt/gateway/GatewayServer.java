@@ -1,5 +1,6 @@
 package io.cobalt.gateway;
 
+import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
 import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.blob.BlobServices;
@@ -79,6 +80,7 @@ public final class GatewayServer implements AutoCloseable {
   /** As {@link #start(GatewayConfig, Backends)} with an injected clock and randomness. */
   public static GatewayServer start(GatewayConfig config, Backends backends, Clock clock, SecureRandom random)
       throws Exception {
+    CipherWarmup.run();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
     WorkerExecutor cryptoPool =
         vertx.createSharedWorkerExecutor("cobalt-gateway-crypto", CRYPTO_THREADS, 60, TimeUnit.SECONDS);

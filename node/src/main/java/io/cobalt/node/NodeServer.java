@@ -1,5 +1,6 @@
 package io.cobalt.node;
 
+import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.node.rpc.NodeRpcServer;
@@ -42,6 +43,7 @@ public final class NodeServer implements AutoCloseable {
   /** As {@link #start(NodeConfig)}, with explicit storage and RPC limits. */
   public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig)
       throws IOException {
+    CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
     try {
       PartitionStateMachine stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
