@@ -1,0 +1,124 @@
+package io.cobalt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code cobalt dev} run from the packaged jar in a JVM of its own, as a user runs it: started,
+ * read until it prints its connection string, stopped with SIGINT (Ctrl-C).
+ */
+final class DevProcess {
+  private final Process process;
+  private final Thread reader;
+  private final List<String> output = new ArrayList<>();
+  private long readyMillis = -1;
+  private String connectionString;
+  private int exitCode = -1;
+
+  private DevProcess(Process process, long startNanos) {
+    this.process = process;
+    this.reader = new Thread(() -> read(startNanos), "cobalt-dev-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Starts {@code java [jvmOptions] -jar target/cobalt.jar dev --data DIR --blob-port PORT} and waits until ready. */
+  static DevProcess start(Path data, int port, String... jvmOptions) throws Exception {
+    Path jar = Paths.get("target", "cobalt.jar").toAbsolutePath();
+    assertTrue(Files.exists(jar), "the packaged jar is built before integration tests: " + jar);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of(jvmOptions));
+    cmd.addAll(List.of("-jar", jar.toString(), "dev", "--data", data.toString(), "--blob-port", Integer.toString(port)));
+    long t0 = System.nanoTime();
+    DevProcess p = new DevProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start(), t0);
+    p.awaitReady();
+    return p;
+  }
+
+  private void read(long startNanos) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      boolean next = false;
+      while ((line = out.readLine()) != null) {
+        synchronized (output) {
+          output.add(line);
+          if (next && connectionString == null) {
+            connectionString = line.trim();
+            readyMillis = (System.nanoTime() - startNanos) / 1_000_000;
+            output.notifyAll();
+          }
+          next = line.startsWith("Connection string:");
+        }
+      }
+    } catch (IOException ignored) {
+      // the process ended
+    }
+    synchronized (output) {
+      output.notifyAll();
+    }
+  }
+
+  private void awaitReady() throws InterruptedException {
+    synchronized (output) {
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (connectionString == null && process.isAlive() && System.currentTimeMillis() < deadline) {
+        output.wait(200);
+      }
+      assertNotNull(connectionString, "no connection string printed; output:\n" + outputText());
+    }
+  }
+
+  long readyMillis() {
+    return readyMillis;
+  }
+
+  String connectionString() {
+    return connectionString;
+  }
+
+  String outputText() {
+    synchronized (output) {
+      return String.join("\n", output);
+    }
+  }
+
+  /** Sends SIGINT, as Ctrl-C does, and waits for the process to end. */
+  void interruptAndWait() throws Exception {
+    new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("cobalt dev did not stop within 30 s of SIGINT");
+    }
+    exitCode = process.exitValue();
+    reader.join(10_000); // the output ends with the process
+  }
+
+  /** A JVM ended by SIGINT exits with 128 + 2, after its shutdown hook closed every component. */
+  void assertStoppedCleanly() {
+    synchronized (output) {
+      assertEquals(130, exitCode, "exit code after Ctrl-C; output:\n" + outputText());
+      assertTrue(output.contains("cobalt dev: stopped"), "no clean stop in the output:\n" + outputText());
+    }
+  }
+}
