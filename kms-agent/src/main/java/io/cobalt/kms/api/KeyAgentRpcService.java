@@ -152,10 +152,11 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     Status status = switch (e.kind()) {
       case INVALID_ACCOUNT, INVALID_KEY_ID, MALFORMED_WRAPPED_KEY, NOT_AUTHENTIC -> Status.INVALID_ARGUMENT;
       case UNKNOWN_KEY -> op == KeyOperation.GET_KEY ? Status.NOT_FOUND : Status.FAILED_PRECONDITION;
-      case WRONG_KEY, UNKNOWN_KEY_VERSION, KEY_DISABLED -> Status.FAILED_PRECONDITION;
+      case WRONG_KEY, UNKNOWN_KEY_VERSION, KEY_DISABLED, KEY_DESTROYED, INVALID_STATE_CHANGE ->
+          Status.FAILED_PRECONDITION;
       case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
       case LIMIT_EXCEEDED -> Status.RESOURCE_EXHAUSTED;
-      case KEYSTORE_UNAVAILABLE, AUDIT_UNAVAILABLE -> Status.UNAVAILABLE;
+      case KEYSTORE_UNAVAILABLE, AUDIT_UNAVAILABLE, BACKEND_UNAVAILABLE -> Status.UNAVAILABLE;
       case INTERNAL -> Status.INTERNAL;
     };
     Metadata trailers = new Metadata();

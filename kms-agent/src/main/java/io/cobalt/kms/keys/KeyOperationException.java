@@ -19,6 +19,12 @@ public final class KeyOperationException extends Exception {
     UNKNOWN_KEY(false),
     UNKNOWN_KEY_VERSION(false),
     KEY_DISABLED(false),
+    /** The version's key material was destroyed; nothing wrapped under it can be unwrapped again. */
+    KEY_DESTROYED(false),
+    /** The state change is not allowed from the version's current state (e.g. destroy while enabled). */
+    INVALID_STATE_CHANGE(false),
+    /** The key backend (HSM, KMIP server) did not answer or failed; the same request may work later. */
+    BACKEND_UNAVAILABLE(true),
     PERMISSION_DENIED(false),
     LIMIT_EXCEEDED(false),
     /** The keystore could not be written; nothing changed. */

@@ -1,5 +1,6 @@
 package io.cobalt.kms.backend.local;
 
+import io.cobalt.kms.backend.DurableFile;
 import io.cobalt.crypto.kdf.HkdfSha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.cobalt.kms.backend.local;
 
+import io.cobalt.kms.backend.DurableFile;
 import io.cobalt.kms.keys.AssociatedData;
 import io.cobalt.kms.keys.KeyBackend;
 import io.cobalt.kms.keys.KeyDescription;
@@ -55,7 +56,12 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
   private static final Base64.Encoder B64 = Base64.getEncoder();
   private static final Base64.Decoder B64D = Base64.getDecoder();
 
-  private record StoredVersion(int version, KeyState state, long createdEpochMillis, byte[] sealed) {}
+  /** One version as stored; {@code sealed} is empty once the version is DESTROYED. */
+  private record StoredVersion(int version, KeyState state, long createdEpochMillis, byte[] sealed) {
+    KeyVersion toKeyVersion() {
+      return new KeyVersion(version, state, Instant.ofEpochMilli(createdEpochMillis));
+    }
+  }
 
   private final Path file;
   private final SecureRandom random;
@@ -171,6 +177,9 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
   private void checkAllVersionsOpen() throws IOException {
     for (Map.Entry<String, List<StoredVersion>> e : keys.entrySet()) {
       for (StoredVersion v : e.getValue()) {
+        if (v.state() == KeyState.DESTROYED) {
+          continue;
+        }
         try {
           Arrays.fill(unseal(e.getKey(), v), (byte) 0);
         } catch (KeyOperationException ex) {
@@ -259,6 +268,66 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
   }
 
   @Override
+  public KeyVersion setState(String keyId, int version, KeyState state) throws KeyOperationException {
+    if (state != KeyState.ENABLED && state != KeyState.DISABLED) {
+      throw new KeyOperationException(Kind.INVALID_STATE_CHANGE, "a version can only be set ENABLED or DISABLED");
+    }
+    synchronized (writeLock) {
+      StoredVersion v = existingVersion(keyId, version);
+      if (v.state() == KeyState.DESTROYED) {
+        throw new KeyOperationException(Kind.KEY_DESTROYED, "key " + keyId + " version " + version + " was destroyed");
+      }
+      StoredVersion next = v.state() == state ? v
+          : replaceVersion(keyId, new StoredVersion(v.version(), state, v.createdEpochMillis(), v.sealed()));
+      LOG.info("key {} version {} is {}", keyId, version, state);
+      return next.toKeyVersion();
+    }
+  }
+
+  /** Drops the sealed KEK of a disabled version from the file; the record stays, as DESTROYED. */
+  @Override
+  public KeyVersion destroy(String keyId, int version) throws KeyOperationException {
+    synchronized (writeLock) {
+      StoredVersion v = existingVersion(keyId, version);
+      if (v.state() == KeyState.DESTROYED) {
+        return v.toKeyVersion();
+      }
+      if (v.state() == KeyState.ENABLED) {
+        throw new KeyOperationException(Kind.INVALID_STATE_CHANGE,
+            "key " + keyId + " version " + version + " is enabled; disable it before destroying it");
+      }
+      StoredVersion next = replaceVersion(keyId,
+          new StoredVersion(v.version(), KeyState.DESTROYED, v.createdEpochMillis(), new byte[0]));
+      LOG.info("destroyed key {} version {}", keyId, version);
+      return next.toKeyVersion();
+    }
+  }
+
+  /** Caller holds {@link #writeLock}. */
+  private StoredVersion existingVersion(String keyId, int version) throws KeyOperationException {
+    checkOpen();
+    List<StoredVersion> versions = keys.get(keyId);
+    if (versions == null) {
+      throw new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId);
+    }
+    if (version < 1 || version > versions.size()) {
+      throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + version);
+    }
+    return versions.get(version - 1);
+  }
+
+  /** Caller holds {@link #writeLock}; persists, then publishes. */
+  private StoredVersion replaceVersion(String keyId, StoredVersion replacement) throws KeyOperationException {
+    Map<String, List<StoredVersion>> current = keys;
+    List<StoredVersion> nextVersions = new ArrayList<>(current.get(keyId));
+    nextVersions.set(replacement.version() - 1, replacement);
+    Map<String, List<StoredVersion>> next = new TreeMap<>(current);
+    next.put(keyId, List.copyOf(nextVersions));
+    persistAndPublish(next);
+    return replacement;
+  }
+
+  @Override
   public byte[] encrypt(String keyId, int version, byte[] plaintext, byte[] associatedData)
       throws KeyOperationException {
     byte[] kek = unseal(keyId, usableVersion(keyId, version));
@@ -293,6 +362,9 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
       throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + version);
     }
     StoredVersion v = versions.get(version - 1);
+    if (v.state() == KeyState.DESTROYED) {
+      throw new KeyOperationException(Kind.KEY_DESTROYED, "key " + keyId + " version " + version + " was destroyed");
+    }
     if (v.state() != KeyState.ENABLED) {
       throw new KeyOperationException(Kind.KEY_DISABLED, "key " + keyId + " version " + version + " is disabled");
     }

@@ -1,4 +1,4 @@
-package io.cobalt.kms.backend.local;
+package io.cobalt.kms.backend;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,10 +12,10 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Owner-only files replaced atomically and durably: write a temporary file, fsync, rename, fsync the directory. */
-final class DurableFile {
+public final class DurableFile {
   private DurableFile() {}
 
-  static void replace(Path target, byte[] content) throws IOException {
+  public static void replace(Path target, byte[] content) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
@@ -38,7 +38,7 @@ final class DurableFile {
   }
 
   /** Creates {@code target} with {@code content} unless it exists; false if it already existed. */
-  static boolean createIfAbsent(Path target, byte[] content) throws IOException {
+  public static boolean createIfAbsent(Path target, byte[] content) throws IOException {
     if (Files.exists(target)) {
       return false;
     }

@@ -1,0 +1,98 @@
+package io.cobalt.kms.backend.pkcs11;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * One SoftHSM2 token per test JVM, in a fresh temporary directory. SoftHSM2 finds its token directory
+ * through the file named by the {@code SOFTHSM2_CONF} environment variable, which a JVM cannot set
+ * for itself: surefire sets it (kms-agent/pom.xml) to {@code target/softhsm2/softhsm2.conf}, and this
+ * fixture writes that file before the PKCS#11 module is loaded, and before it runs
+ * {@code softhsm2-util --init-token} with the same environment. The module reads the file once per
+ * process, so all PKCS#11 tests of the JVM share the token (they use random key ids); the directory
+ * is deleted when the JVM exits.
+ *
+ * <p>Without SoftHSM2 the tests are skipped locally (with how to install it) and fail when
+ * {@code CI=true}.
+ */
+final class SoftHsmToken {
+  static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
+  static final String UTIL = "/usr/bin/softhsm2-util";
+  static final String LABEL = "cobalt-test";
+  private static final String INSTALL = "install it with .ci/install-key-backends.sh (apt-get install softhsm2)";
+  private static Path tokenDir;
+  private static String userPin;
+
+  private SoftHsmToken() {}
+
+  /** The user PIN of the JVM's test token, creating the token on first use. */
+  static synchronized String pin() throws IOException, InterruptedException {
+    requireSoftHsm();
+    if (userPin != null) {
+      return userPin;
+    }
+    String conf = System.getenv("SOFTHSM2_CONF");
+    if (conf == null || conf.isBlank()) {
+      missing("SOFTHSM2_CONF is not set; run the tests through Maven (surefire sets it, see kms-agent/pom.xml)");
+    }
+    Path confFile = Path.of(conf);
+    Files.createDirectories(confFile.toAbsolutePath().getParent());
+    Path dir = Files.createTempDirectory("cobalt-softhsm-");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "softhsm-token-cleanup"));
+    Files.writeString(confFile, "directories.tokendir = " + dir.toAbsolutePath() + "\n"
+        + "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", StandardCharsets.UTF_8);
+    String pin = "user-" + Long.toHexString(System.nanoTime());
+    ProcessBuilder pb = new ProcessBuilder(UTIL, "--init-token", "--free", "--label", LABEL,
+        "--pin", pin, "--so-pin", "so-" + pin).redirectErrorStream(true);
+    pb.environment().put("SOFTHSM2_CONF", confFile.toAbsolutePath().toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("softhsm2-util --init-token did not finish in 30 s");
+    }
+    if (p.exitValue() != 0) {
+      throw new IOException("softhsm2-util --init-token failed (" + p.exitValue() + "): " + out);
+    }
+    tokenDir = dir;
+    userPin = pin;
+    return pin;
+  }
+
+  static Path tokenDir() {
+    return tokenDir;
+  }
+
+  private static void requireSoftHsm() {
+    if (!Files.isRegularFile(LIBRARY) || !Files.isExecutable(Path.of(UTIL))) {
+      missing("SoftHSM2 is not installed (" + LIBRARY + ", " + UTIL + ")");
+    }
+  }
+
+  private static void missing(String why) {
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      fail(why + "; CI=true, so this is a failure: " + INSTALL);
+    }
+    Assumptions.abort(why + "; skipping the PKCS#11 tests: " + INSTALL);
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // best effort at exit
+    }
+  }
+
+}
