@@ -21,6 +21,8 @@ import java.util.Set;
  * @param replicationFactor copies written of each chunk (default {@value #DEFAULT_REPLICATION_FACTOR})
  * @param writeQuorum copies that must acknowledge before a write succeeds (default {@value #DEFAULT_WRITE_QUORUM})
  * @param maxPutBlobBytes largest Put Blob body accepted (default {@value #DEFAULT_MAX_PUT_BLOB_BYTES}, 5000 MiB as Azure)
+ * @param https HTTPS settings, or null to serve plain HTTP only (on {@code blobPort}); see
+ *     {@link #withHttps}
  */
 public record GatewayConfig(
     String bindHost,
@@ -33,7 +35,8 @@ public record GatewayConfig(
     int partitions,
     int replicationFactor,
     int writeQuorum,
-    long maxPutBlobBytes) {
+    long maxPutBlobBytes,
+    GatewayHttpsConfig https) {
   public static final int DEFAULT_PARTITIONS = 16;
   public static final int DEFAULT_REPLICATION_FACTOR = 3;
   public static final int DEFAULT_WRITE_QUORUM = 2;
@@ -77,6 +80,34 @@ public record GatewayConfig(
     if (maxPutBlobBytes < 0) {
       throw new IllegalArgumentException("maxPutBlobBytes must be >= 0");
     }
+  }
+
+  /** The foundation's constructor: plain HTTP only (no {@link GatewayHttpsConfig}). */
+  public GatewayConfig(
+      String bindHost,
+      int blobPort,
+      List<AccountKeys> accounts,
+      List<NodeEndpoint> nodes,
+      String kmsHost,
+      int kmsPort,
+      TlsMaterial tls,
+      int partitions,
+      int replicationFactor,
+      int writeQuorum,
+      long maxPutBlobBytes) {
+    this(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions, replicationFactor,
+        writeQuorum, maxPutBlobBytes, null);
+  }
+
+  /** This configuration with HTTPS as given (null: plain HTTP only). */
+  public GatewayConfig withHttps(GatewayHttpsConfig https) {
+    return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
+        replicationFactor, writeQuorum, maxPutBlobBytes, https);
+  }
+
+  /** Whether the plain-HTTP endpoint is served (always, unless HTTPS is configured with HTTP off). */
+  public boolean httpEnabled() {
+    return https == null || https.httpEnabled();
   }
 
   /** A configuration with the defaults for partitions, replication and body size. */

@@ -1,7 +1,10 @@
 package io.cobalt.gateway;
 
 import io.cobalt.crypto.chunk.CipherWarmup;
-import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.auth.RequestAuthenticator;
+import io.cobalt.gateway.auth.StoredAccessPolicies;
+import io.cobalt.gateway.authz.Authorizer;
+import io.cobalt.gateway.authz.PublicAccess;
 import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
@@ -18,6 +21,11 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.util.LinkedHashSet;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.X509KeyManager;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -27,8 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway process's Blob endpoint: a Vert.x HTTP server (its own Vert.x instance, two event
- * loops) speaking the Azure Blob REST API path-style, with a bounded, named crypto worker pool.
+ * The gateway process's Blob endpoint: Vert.x HTTP and/or HTTPS servers (their own Vert.x
+ * instance, two event loops) speaking the Azure Blob REST API path-style through one
+ * {@link RequestPipeline}, with a bounded, named crypto worker pool.
  */
 public final class GatewayServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
@@ -40,13 +49,15 @@ public final class GatewayServer implements AutoCloseable {
 
   private final Vertx vertx;
   private final WorkerExecutor cryptoPool;
-  private final HttpServer server;
+  private final HttpServer http;
+  private final HttpServer https;
   private final Backends backends;
 
-  private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer server, Backends backends) {
+  private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer http, HttpServer https, Backends backends) {
     this.vertx = vertx;
     this.cryptoPool = cryptoPool;
-    this.server = server;
+    this.http = http;
+    this.https = https;
     this.backends = backends;
   }
 
@@ -100,27 +111,25 @@ public final class GatewayServer implements AutoCloseable {
               MAX_IN_FLIGHT_CHUNKS_PER_REQUEST);
       RequestPipeline pipeline =
           new RequestPipeline(
-              new SharedKeyAuthenticator(config.accounts(), clock),
+              new RequestAuthenticator(config.accounts(), clock, StoredAccessPolicies.NONE),
+              new Authorizer(PublicAccess.NONE),
               new BlobOperations(services),
               clock,
               random,
               MAX_CONCURRENT_REQUESTS);
-      HttpServer server =
-          vertx
-              .createHttpServer(
-                  new HttpServerOptions()
-                      .setHost(config.bindHost())
-                      .setPort(config.blobPort())
-                      .setIdleTimeout(120)
-                      .setIdleTimeoutUnit(TimeUnit.SECONDS)
-                      .setMaxHeaderSize(16 * 1024)
-                      .setMaxInitialLineLength(8 * 1024)
-                      .setCompressionSupported(false)
-                      .setDecompressionSupported(false))
-              .requestHandler(pipeline::handle);
-      server.listen().await(30, TimeUnit.SECONDS);
-      LOG.info("Blob endpoint listening on {}:{}", config.bindHost(), server.actualPort());
-      return new GatewayServer(vertx, cryptoPool, server, backends);
+      HttpServer http = null;
+      HttpServer https = null;
+      if (config.httpEnabled()) {
+        http = vertx.createHttpServer(baseOptions(config).setPort(config.blobPort())).requestHandler(pipeline::handle);
+        http.listen().await(30, TimeUnit.SECONDS);
+        LOG.info("Blob endpoint listening on http://{}:{}", config.bindHost(), http.actualPort());
+      }
+      if (config.https() != null) {
+        https = vertx.createHttpServer(httpsOptions(config)).requestHandler(pipeline::handle);
+        https.listen().await(30, TimeUnit.SECONDS);
+        LOG.info("Blob endpoint listening on https://{}:{}", config.bindHost(), https.actualPort());
+      }
+      return new GatewayServer(vertx, cryptoPool, http, https, backends);
     } catch (Exception e) {
       cryptoPool.close();
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -128,17 +137,73 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
-  /** The Blob endpoint's actual port. */
+  private static HttpServerOptions baseOptions(GatewayConfig config) {
+    return new HttpServerOptions()
+        .setHost(config.bindHost())
+        .setIdleTimeout(120)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setMaxHeaderSize(16 * 1024)
+        .setMaxInitialLineLength(8 * 1024)
+        .setCompressionSupported(false)
+        .setDecompressionSupported(false);
+  }
+
+  /** TLS 1.2/1.3 only, forward-secret suites only (see {@link GatewayHttpsConfig}). */
+  private static HttpServerOptions httpsOptions(GatewayConfig config) {
+    GatewayHttpsConfig tls = config.https();
+    KeyCertOptions keyCert;
+    if (tls.clusterCertificate() != null) {
+      X509KeyManager km = null;
+      for (KeyManager k : tls.clusterCertificate().keyManagers()) {
+        if (k instanceof X509KeyManager x) {
+          km = x;
+        }
+      }
+      if (km == null) {
+        throw new IllegalStateException("the cluster certificate yields no X.509 key manager");
+      }
+      keyCert = KeyCertOptions.wrap(km);
+    } else {
+      keyCert =
+          new PemKeyCertOptions()
+              .setCertPath(tls.certificatePem().toString())
+              .setKeyPath(tls.privateKeyPem().toString());
+    }
+    HttpServerOptions o =
+        baseOptions(config)
+            .setPort(tls.httpsPort())
+            .setSsl(true)
+            .setKeyCertOptions(keyCert)
+            .setEnabledSecureTransportProtocols(new LinkedHashSet<>(GatewayHttpsConfig.PROTOCOLS))
+            .setSslHandshakeTimeout(10)
+            .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS);
+    for (String suite : GatewayHttpsConfig.CIPHER_SUITES) {
+      o.addEnabledCipherSuite(suite);
+    }
+    return o;
+  }
+
+  /** The plain-HTTP Blob endpoint's actual port, or -1 when HTTP is turned off. */
   public int blobPort() {
-    return server.actualPort();
+    return http == null ? -1 : http.actualPort();
+  }
+
+  /** The HTTPS Blob endpoint's actual port, or -1 when HTTPS is not configured. */
+  public int httpsPort() {
+    return https == null ? -1 : https.actualPort();
   }
 
   @Override
   public void close() {
-    try {
-      server.close().await(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.warn("closing the HTTP server: {}", e.toString());
+    for (HttpServer server : new HttpServer[] {http, https}) {
+      if (server == null) {
+        continue;
+      }
+      try {
+        server.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("closing the HTTP server: {}", e.toString());
+      }
     }
     try {
       cryptoPool.close().await(10, TimeUnit.SECONDS);

@@ -4,9 +4,6 @@ import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.HttpDates;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,15 +11,13 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Authenticates a request by Shared Key or Shared Key Lite ({@code Authorization: SharedKey
  * account:signature}). Both account keys are tried; signatures are compared in constant time. The
- * signer must be the account the path names. Requests dated more than 15 minutes from now are
- * refused (replay window, as Azure). Anonymous requests are refused for now (no public access yet).
- * Nothing secret is logged or put into errors.
+ * signer must be the account the path names. Requests dated more than 15 minutes from the server
+ * clock, either way, are refused (replay window, as Azure). Nothing secret is logged or put into
+ * errors. Called by {@link RequestAuthenticator} only when an Authorization header is present.
  */
 public final class SharedKeyAuthenticator {
   static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(15);
@@ -90,12 +85,7 @@ public final class SharedKeyAuthenticator {
                 verb, request.http().headers(), account, request.path().rawPath(), request.query())
             : SharedKeyStringToSign.sharedKey(
                 verb, request.http().headers(), account, request.path().rawPath(), request.query());
-    byte[] data = toSign.getBytes(StandardCharsets.UTF_8);
-    boolean ok = matches(keys.key1(), data, presented);
-    byte[] key2 = keys.key2();
-    if (key2 != null) {
-      ok |= matches(key2, data, presented); // both checked, no early exit
-    }
+    boolean ok = AccountKeyMac.verify(keys, toSign, presented);
     if (!ok) {
       throw AzureError.AUTHENTICATION_FAILED.exception(
           "AuthenticationErrorDetail",
@@ -122,18 +112,6 @@ public final class SharedKeyAuthenticator {
     if (skew.compareTo(MAX_CLOCK_SKEW) > 0) {
       throw AzureError.AUTHENTICATION_FAILED.exception(
           "AuthenticationErrorDetail", "Request date header too old or too far in the future.");
-    }
-  }
-
-  private static boolean matches(byte[] key, byte[] data, byte[] presented) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return MessageDigest.isEqual(mac.doFinal(data), presented);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is mandatory in every JDK", e);
-    } finally {
-      java.util.Arrays.fill(key, (byte) 0);
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Who is calling: Shared Key / Shared Key Lite request signatures checked against the account's
- * two keys. Authorization (what the caller may do) is, for Shared Key, "everything in its own
- * account", checked here as signer == account in the path; SAS and public access come later.
+ * Who is calling: {@link io.cobalt.gateway.auth.RequestAuthenticator} turns a request into a
+ * {@link io.cobalt.gateway.auth.Principal} — Shared Key / Shared Key Lite signatures and key-signed
+ * SAS tokens (service and account) checked against the account's two keys in constant time, or
+ * anonymous. What the principal may do is decided by {@code io.cobalt.gateway.authz}.
  */
 package io.cobalt.gateway.auth;

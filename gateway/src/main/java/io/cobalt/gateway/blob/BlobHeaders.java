@@ -1,5 +1,6 @@
 package io.cobalt.gateway.blob;
 
+import io.cobalt.gateway.auth.ResponseHeaderOverrides;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.HttpDates;
 import io.cobalt.proto.node.v1.BlobRecord;
@@ -75,6 +76,15 @@ final class BlobHeaders {
     h.set("x-ms-lease-state", "available");
     h.set("x-ms-lease-status", "unlocked");
     putMetadata(h, b.getMetadataMap());
+  }
+
+  /** A service SAS's signed response headers (rscc, rscd, rsce, rscl, rsct) replace the stored ones. */
+  static void applyOverrides(MultiMap h, ResponseHeaderOverrides o) {
+    setIfPresent(h, "Cache-Control", o.cacheControl());
+    setIfPresent(h, "Content-Disposition", o.contentDisposition());
+    setIfPresent(h, "Content-Encoding", o.contentEncoding());
+    setIfPresent(h, "Content-Language", o.contentLanguage());
+    setIfPresent(h, "Content-Type", o.contentType());
   }
 
   static String md5Base64(BlobRecord b) {

@@ -1,5 +1,6 @@
 package io.cobalt.gateway.blob;
 
+import io.cobalt.gateway.authz.BlobAction;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
@@ -17,6 +18,9 @@ public final class BlobOperations {
     Future<Void> handle(AzureRequest request);
   }
 
+  /** A routed request: what it does (for authorization) and the handler that does it. */
+  public record Route(BlobAction action, Operation handler) {}
+
   private final ContainerHandler containers;
   private final PutBlobHandler putBlob;
   private final GetBlobHandler getBlob;
@@ -32,13 +36,13 @@ public final class BlobOperations {
   }
 
   /** @throws io.cobalt.gateway.http.AzureException for unknown or unsupported operations */
-  public Operation route(AzureRequest r) {
+  public Route route(AzureRequest r) {
     HttpMethod m = r.method();
     String restype = r.queryParam("restype");
     String comp = r.queryParam("comp");
     if (r.path().container() == null) {
       if ("list".equals(comp)) {
-        return only(m, HttpMethod.GET, containers::list);
+        return new Route(BlobAction.LIST_CONTAINERS, only(m, HttpMethod.GET, containers::list));
       }
       if ("service".equals(restype) || "account".equals(restype) || comp != null) {
         throw AzureError.NOT_IMPLEMENTED.exception();
@@ -51,18 +55,18 @@ public final class BlobOperations {
       }
       if (comp == null) {
         if (m == HttpMethod.PUT) {
-          return containers::create;
+          return new Route(BlobAction.CREATE_CONTAINER, containers::create);
         }
         if (m == HttpMethod.DELETE) {
-          return containers::delete;
+          return new Route(BlobAction.DELETE_CONTAINER, containers::delete);
         }
         if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
-          return containers::properties;
+          return new Route(BlobAction.READ_CONTAINER_PROPERTIES, containers::properties);
         }
         throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
       }
       if (comp.equals("list")) {
-        return only(m, HttpMethod.GET, listBlobs::list);
+        return new Route(BlobAction.LIST_BLOBS, only(m, HttpMethod.GET, listBlobs::list));
       }
       if (comp.equals("metadata") || comp.equals("acl") || comp.equals("lease") || comp.equals("batch")
           || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
@@ -78,13 +82,13 @@ public final class BlobOperations {
       if (r.header("x-ms-copy-source") != null) {
         throw AzureError.NOT_IMPLEMENTED.exception(); // Copy Blob
       }
-      return putBlob::put;
+      return new Route(BlobAction.WRITE_BLOB, putBlob::put);
     }
     if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
-      return getBlob::get;
+      return new Route(BlobAction.READ_BLOB, getBlob::get);
     }
     if (m == HttpMethod.DELETE) {
-      return deleteBlob::delete;
+      return new Route(BlobAction.DELETE_BLOB, deleteBlob::delete);
     }
     throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
   }

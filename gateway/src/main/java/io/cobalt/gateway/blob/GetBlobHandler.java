@@ -50,6 +50,7 @@ final class GetBlobHandler {
               if (r.method() == HttpMethod.HEAD) {
                 HttpServerResponse resp = r.response(200);
                 BlobHeaders.putBlobProperties(resp.headers(), blob);
+                BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
                 resp.putHeader("Content-Length", Long.toString(size));
                 String md5 = BlobHeaders.md5Base64(blob);
                 if (md5 != null) {
@@ -88,6 +89,7 @@ final class GetBlobHandler {
               List<Piece> pieces = plan(blob, offset, length);
               HttpServerResponse resp = r.response(range == null ? 200 : 206);
               BlobHeaders.putBlobProperties(resp.headers(), blob);
+              BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
               resp.putHeader("Content-Length", Long.toString(length));
               if (range == null) {
                 String md5 = BlobHeaders.md5Base64(blob);

@@ -57,6 +57,7 @@ final class PutBlobHandler {
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     return services
         .requireContainer(r)
+        .compose(container -> mayWrite(r, container))
         .compose(
             container ->
                 Future.fromCompletionStage(
@@ -64,6 +65,27 @@ final class PutBlobHandler {
                     .compose(
                         key ->
                             new Upload(r, container, key, declared, expectedMd5, metadata).run()));
+  }
+
+  /**
+   * A SAS with create ({@code c}) but not write ({@code w}) may not overwrite: 403
+   * AuthorizationPermissionMismatch if the blob exists (checked before the upload; a concurrent
+   * create between check and commit is not caught until conditional writes exist).
+   */
+  private Future<ContainerRecord> mayWrite(AzureRequest r, ContainerRecord container) {
+    if (r.grant().mayOverwriteBlobs()) {
+      return Future.succeededFuture(container);
+    }
+    return services
+        .metadata()
+        .blob(r.context(), container, r.path().blob())
+        .map(
+            existing -> {
+              if (existing != null) {
+                throw AzureError.AUTHORIZATION_PERMISSION_MISMATCH.exception();
+              }
+              return container;
+            });
   }
 
   private long declaredLength(AzureRequest r) {

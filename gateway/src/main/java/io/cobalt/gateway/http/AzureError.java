@@ -10,6 +10,29 @@ public enum AzureError {
       403,
       "Server failed to authenticate the request. Make sure the value of Authorization header is"
           + " formed correctly including the signature."),
+  AUTHORIZATION_FAILURE(
+      "AuthorizationFailure", 403, "This request is not authorized to perform this operation."),
+  AUTHORIZATION_PERMISSION_MISMATCH(
+      "AuthorizationPermissionMismatch",
+      403,
+      "This request is not authorized to perform this operation using this permission."),
+  /** The message names the source IP: use {@link #exceptionWithMessage}. */
+  AUTHORIZATION_SOURCE_IP_MISMATCH(
+      "AuthorizationSourceIPMismatch",
+      403,
+      "This request is not authorized to perform this operation using this source IP."),
+  AUTHORIZATION_PROTOCOL_MISMATCH(
+      "AuthorizationProtocolMismatch",
+      403,
+      "This request is not authorized to perform this operation using this protocol."),
+  AUTHORIZATION_SERVICE_MISMATCH(
+      "AuthorizationServiceMismatch",
+      403,
+      "This request is not authorized to perform this operation using this service."),
+  AUTHORIZATION_RESOURCE_TYPE_MISMATCH(
+      "AuthorizationResourceTypeMismatch",
+      403,
+      "This request is not authorized to perform this operation using this resource type."),
   INVALID_AUTHENTICATION_INFO(
       "InvalidAuthenticationInfo",
       400,
@@ -87,11 +110,16 @@ public enum AzureError {
 
   /** An exception carrying this error (no stack trace), optionally with extra XML detail elements. */
   public AzureException exception() {
-    return new AzureException(this, null);
+    return new AzureException(this, null, null);
+  }
+
+  /** As {@link #exception()}, with a message that replaces the catalogue's (e.g. naming the source IP). */
+  public AzureException exceptionWithMessage(String message) {
+    return new AzureException(this, null, message);
   }
 
   /** As {@link #exception()}, with one detail element, e.g. QueryParameterName. */
   public AzureException exception(String detailName, String detailValue) {
-    return new AzureException(this, java.util.Map.of(detailName, detailValue));
+    return new AzureException(this, java.util.Map.of(detailName, detailValue), null);
   }
 }

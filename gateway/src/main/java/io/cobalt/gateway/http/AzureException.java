@@ -9,11 +9,18 @@ import java.util.Map;
 public final class AzureException extends RuntimeException {
   private final AzureError error;
   private final Map<String, String> details;
+  private final String message;
 
-  AzureException(AzureError error, Map<String, String> details) {
+  AzureException(AzureError error, Map<String, String> details, String message) {
     super(error.code(), null, false, false);
     this.error = error;
     this.details = details == null ? Map.of() : Map.copyOf(details);
+    this.message = message == null ? error.message() : message;
+  }
+
+  /** The message of the error body: the catalogue's, or one specific to this failure. */
+  public String azureMessage() {
+    return message;
   }
 
   public AzureError error() {

@@ -1,5 +1,6 @@
 package io.cobalt.gateway.http;
 
+import io.cobalt.gateway.authz.Grant;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +31,7 @@ public final class AzureRequest {
   private final Instant received;
   private final ResourcePath path;
   private final Map<String, List<String>> query;
+  private Grant grant;
 
   AzureRequest(HttpServerRequest request, Context context, String requestId, Instant received, ResourcePath path) {
     this.request = request;
@@ -94,6 +96,31 @@ public final class AzureRequest {
     return request.getHeader(name);
   }
 
+  /** Whether the request arrived over TLS (HTTPS). */
+  public boolean secure() {
+    return request.isSSL();
+  }
+
+  /** The client's IP address as text (what {@code sip} is checked against), or null if unknown. */
+  public String remoteIp() {
+    return request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+  }
+
+  /**
+   * What authorization granted this request (set by {@link RequestPipeline} before the operation
+   * runs; an operation never sees a request without one).
+   */
+  public Grant grant() {
+    if (grant == null) {
+      throw new IllegalStateException("request not authorized");
+    }
+    return grant;
+  }
+
+  void grant(Grant grant) {
+    this.grant = grant;
+  }
+
   /** The response, with the headers every Azure response carries, and the status set. */
   public HttpServerResponse response(int status) {
     HttpServerResponse r = request.response();
@@ -137,7 +164,7 @@ public final class AzureRequest {
     Xml.element(
         xml,
         "Message",
-        error.message() + "\nRequestId:" + requestId + "\nTime:" + HttpDates.iso7(received));
+        e.azureMessage() + "\nRequestId:" + requestId + "\nTime:" + HttpDates.iso7(received));
     for (Map.Entry<String, String> d : new TreeMap<>(e.details()).entrySet()) {
       Xml.element(xml, d.getKey(), d.getValue());
     }

@@ -1,6 +1,7 @@
 package io.cobalt.gateway.http;
 
-import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.auth.RequestAuthenticator;
+import io.cobalt.gateway.authz.Authorizer;
 import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.encryption.KeyRefusedException;
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
@@ -17,16 +18,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every Blob request goes through {@link #handle}: admit → parse → authenticate → authorize →
- * route → the operation's handler (which encrypts/decrypts on the crypto pool, places with
- * {@code RendezvousPlacement} and dispatches to the nodes) → one response, always. Errors become
+ * Every Blob request goes through {@link #handle}: admit → parse → authenticate (who) → route
+ * (which operation) → authorize (may they: permissions, scope, IP, protocol) → the operation's
+ * handler (which encrypts/decrypts on the crypto pool, places with {@code RendezvousPlacement} and
+ * dispatches to the nodes) → one response, always. No handler runs without a grant. Errors become
  * Azure error responses from one place; an unexpected exception is a 500 InternalError whose
  * stack trace only the log sees.
  */
 public final class RequestPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
 
-  private final SharedKeyAuthenticator authenticator;
+  private final RequestAuthenticator authenticator;
+  private final Authorizer authorizer;
   private final BlobOperations operations;
   private final Clock clock;
   private final SecureRandom random;
@@ -35,12 +38,14 @@ public final class RequestPipeline {
   private final Object lock = new Object();
 
   public RequestPipeline(
-      SharedKeyAuthenticator authenticator,
+      RequestAuthenticator authenticator,
+      Authorizer authorizer,
       BlobOperations operations,
       Clock clock,
       SecureRandom random,
       int maxConcurrentRequests) {
     this.authenticator = authenticator;
+    this.authorizer = authorizer;
     this.operations = operations;
     this.clock = clock;
     this.random = random;
@@ -70,11 +75,21 @@ public final class RequestPipeline {
       fail(r, AzureError.SERVER_BUSY.exception());
       return;
     }
+    final AzureRequest req0 = r;
     Future<Void> outcome;
     try {
-      authenticator.authenticate(r);                  // authenticate + authorize (signer owns the account)
-      BlobOperations.Operation op = operations.route(r); // which Azure operation
-      outcome = op.handle(r);                          // encrypt/decrypt → place → dispatch
+      outcome =
+          authenticator
+              .authenticate(req0)                                   // who: Shared Key, SAS or anonymous
+              .compose(principal -> {
+                BlobOperations.Route route = operations.route(req0); // which Azure operation
+                return authorizer
+                    .authorize(principal, route.action(), req0)      // may they, here, this way?
+                    .compose(grant -> {
+                      req0.grant(grant);
+                      return route.handler().handle(req0);           // encrypt/decrypt → place → dispatch
+                    });
+              });
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }

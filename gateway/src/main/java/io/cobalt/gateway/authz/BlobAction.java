@@ -1,0 +1,47 @@
+package io.cobalt.gateway.authz;
+
+/**
+ * What a Blob operation does, in the terms SAS permissions are written in: the account SAS resource
+ * type it needs ({@code srt}: s, c, o), the account SAS permissions of which any one suffices, and
+ * the service SAS permissions of which any one suffices (null: a service SAS can never do it —
+ * container management is for account keys and account SAS only, as in Azure).
+ */
+public enum BlobAction {
+  LIST_CONTAINERS('s', "l", null),
+  CREATE_CONTAINER('c', "cw", null),
+  DELETE_CONTAINER('c', "d", null),
+  READ_CONTAINER_PROPERTIES('c', "r", null),
+  LIST_BLOBS('c', "l", "l"),
+  /** Put Blob: {@code c} creates a new blob only, overwriting needs {@code w} (checked by the handler). */
+  WRITE_BLOB('o', "cw", "cw"),
+  READ_BLOB('o', "r", "r"),
+  DELETE_BLOB('o', "d", "d");
+
+  private final char resourceType;
+  private final String accountSasPermissions;
+  private final String serviceSasPermissions;
+
+  BlobAction(char resourceType, String accountSasPermissions, String serviceSasPermissions) {
+    this.resourceType = resourceType;
+    this.accountSasPermissions = accountSasPermissions;
+    this.serviceSasPermissions = serviceSasPermissions;
+  }
+
+  public char resourceType() {
+    return resourceType;
+  }
+
+  public String accountSasPermissions() {
+    return accountSasPermissions;
+  }
+
+  /** Null when no service SAS can do this. */
+  public String serviceSasPermissions() {
+    return serviceSasPermissions;
+  }
+
+  /** Whether anonymous callers could ever do this (reads, given a public container). */
+  public boolean isRead() {
+    return this == READ_BLOB || this == LIST_BLOBS || this == READ_CONTAINER_PROPERTIES;
+  }
+}
