@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code cobalt} command: one jar, one subcommand per role or tool. */
 @Command(name = "cobalt", mixinStandardHelpOptions = true, version = "cobalt 0.1.0-SNAPSHOT",
     description = "Self-hosted, encrypted object store with the Azure Storage API.",
-    subcommands = {DevCommand.class, BenchCommand.class})
+    subcommands = {DevCommand.class, BenchCommand.class, io.cobalt.cli.admin.AdminCommand.class})
 public final class CobaltMain implements Runnable {
 
   public static void main(String[] args) {

@@ -2,15 +2,24 @@ package io.cobalt.kms;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.api.CallerIdentityInterceptor;
+import io.cobalt.kms.api.KeyAdminRpcService;
 import io.cobalt.kms.api.KeyAgentRpcService;
 import io.cobalt.kms.audit.AuditLog;
+import io.cobalt.kms.backend.kmip.KmipKeyBackend;
 import io.cobalt.kms.backend.local.MasterKey;
 import io.cobalt.kms.backend.local.SealedKeystore;
+import io.cobalt.kms.backend.pkcs11.Pkcs11KeyBackend;
 import io.cobalt.kms.keys.CallerContext;
 import io.cobalt.kms.keys.DataKeyService;
+import io.cobalt.kms.keys.KeyBackend;
 import io.cobalt.kms.keys.KeyOperationException;
 import io.cobalt.kms.keys.KeyVersion;
+import io.cobalt.kms.lifecycle.ImportKeyPair;
+import io.cobalt.kms.lifecycle.KeyBackendRouter;
+import io.cobalt.kms.lifecycle.KeyCatalog;
+import io.cobalt.kms.lifecycle.KeyLifecycleService;
 import io.cobalt.kms.policy.CallerPolicy;
+import io.cobalt.kms.tls.ReloadingTlsMaterial;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
@@ -30,6 +39,13 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -64,32 +80,51 @@ public final class KmsAgentServer implements AutoCloseable {
   private final Server server;
   private final ThreadPoolExecutor executor;
   private final AuditLog audit;
-  private final SealedKeystore keystore;
+  private final Deque<AutoCloseable> backends;
   private final DataKeyService keys;
+  private final KeyLifecycleService lifecycle;
+  private final ReloadingTlsMaterial tls;
+  private final ScheduledExecutorService ownScheduler;
+  private final List<ScheduledFuture<?>> periodic;
   private final FileChannel lockChannel;
   private final String selfIdentity;
   private final LongSupplier nanoTicker;
   private boolean closed;
 
-  private KmsAgentServer(Server server, ThreadPoolExecutor executor, AuditLog audit, SealedKeystore keystore,
-      DataKeyService keys, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker) {
+  private KmsAgentServer(Server server, ThreadPoolExecutor executor, AuditLog audit, Deque<AutoCloseable> backends,
+      DataKeyService keys, KeyLifecycleService lifecycle, ReloadingTlsMaterial tls, ScheduledExecutorService ownScheduler,
+      List<ScheduledFuture<?>> periodic, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker) {
     this.server = server;
     this.executor = executor;
     this.audit = audit;
-    this.keystore = keystore;
+    this.backends = backends;
     this.keys = keys;
+    this.lifecycle = lifecycle;
+    this.tls = tls;
+    this.ownScheduler = ownScheduler;
+    this.periodic = periodic;
     this.lockChannel = lockChannel;
     this.selfIdentity = selfIdentity;
     this.nanoTicker = nanoTicker;
   }
 
   public static KmsAgentServer start(KmsAgentConfig config) throws IOException {
-    return start(config, Clock.systemUTC(), new SecureRandom(), System::nanoTime);
+    return start(config, Clock.systemUTC(), new SecureRandom(), System::nanoTime, null);
   }
 
   /** {@link #start(KmsAgentConfig)} with the clock, randomness and ticker given (tests). */
   static KmsAgentServer start(KmsAgentConfig config, Clock clock, SecureRandom random, LongSupplier nanoTicker)
       throws IOException {
+    return start(config, clock, random, nanoTicker, null);
+  }
+
+  /**
+   * {@link #start(KmsAgentConfig)} with the clock, randomness, ticker and scheduler given. The
+   * scheduler runs the periodic rotation/purge check and the TLS reload check; null = the agent's
+   * own single thread {@code kms-agent-scheduler}. A given scheduler is not shut down by {@link #close()}.
+   */
+  public static KmsAgentServer start(KmsAgentConfig config, Clock clock, SecureRandom random, LongSupplier nanoTicker,
+      ScheduledExecutorService scheduler) throws IOException {
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
       createOwnerOnlyDirectory(config.dataDir());
@@ -108,32 +143,73 @@ public final class KmsAgentServer implements AutoCloseable {
         Arrays.fill(contextKey, (byte) 0);
       }
       opened.push(audit);
-      DataKeyService keys = new DataKeyService(keystore, audit, random, nanoTicker);
-      CallerPolicy policy = CallerPolicy.allowingDataKeys(config.allowedCallers(), audit, nanoTicker);
-      KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, nanoTicker);
+      Deque<AutoCloseable> backendsOpened = new ArrayDeque<>();
+      Map<String, KeyBackend> backends = new LinkedHashMap<>();
+      backends.put("local", keystore);
+      if (config.backend() instanceof KeyBackendConfig.Pkcs11 p) {
+        Pkcs11KeyBackend b = Pkcs11KeyBackend.open(p.config(), random, clock);
+        opened.push(b);
+        backendsOpened.push(b);
+        backends.put(p.name(), b);
+      } else if (config.backend() instanceof KeyBackendConfig.Kmip k) {
+        KmipKeyBackend b = KmipKeyBackend.open(k.config(), random, clock);
+        opened.push(b);
+        backendsOpened.push(b);
+        backends.put(k.name(), b);
+      }
+      backendsOpened.push(keystore);
+      String selfIdentity = TlsMaterial.identityOf(config.tls().certificate());
+      KeyCatalog catalog = KeyCatalog.open(config.dataDir().resolve(KeyCatalog.FILE_NAME));
+      KeyBackendRouter router = new KeyBackendRouter(backends, config.backend().name(), catalog);
+      DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker);
+      KeyLifecycleService lifecycle = new KeyLifecycleService(router, catalog,
+          new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity);
+      CallerPolicy policy = CallerPolicy.of(config.effectiveGrants(), audit, nanoTicker);
+      KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, lifecycle, nanoTicker);
+      KeyAdminRpcService admin = new KeyAdminRpcService(policy, lifecycle, nanoTicker);
+      ReloadingTlsMaterial tls = config.tlsFiles() == null ? ReloadingTlsMaterial.fixed(config.tls())
+          : ReloadingTlsMaterial.load(config.tlsFiles().dir(), config.tlsFiles().name());
 
       ThreadPoolExecutor executor = new ThreadPoolExecutor(RPC_THREADS, RPC_THREADS, 60, TimeUnit.SECONDS,
           new ArrayBlockingQueue<>(RPC_QUEUE), namedDaemonThreads("kms-agent-rpc-"));
       executor.allowCoreThreadTimeOut(true);
       opened.push(executor::shutdownNow);
+      ScheduledExecutorService ownScheduler = null;
+      if (scheduler == null) {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, namedDaemonThreads("kms-agent-scheduler-"));
+        s.setRemoveOnCancelPolicy(true);
+        ownScheduler = s;
+        scheduler = s;
+        opened.push(s::shutdownNow);
+      }
       ServerCredentials creds = TlsServerCredentials.newBuilder()
-          .keyManager(config.tls().keyManagers())
-          .trustManager(config.tls().trustManagers())
+          .keyManager(tls.keyManager())
+          .trustManager(tls.trustManager())
           .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
           .build();
       Server server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.port()), creds)
           .executor(executor)
           .addService(ServerInterceptors.intercept(rpc, new CallerIdentityInterceptor()))
+          .addService(ServerInterceptors.intercept(admin, new CallerIdentityInterceptor()))
           .maxInboundMessageSize(MAX_REQUEST_BYTES)
           .maxInboundMetadataSize(16 * 1024)
           .maxConcurrentCallsPerConnection(MAX_CONCURRENT_CALLS_PER_CONNECTION)
           .handshakeTimeout(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
           .build()
           .start();
-      KmsAgentServer agent = new KmsAgentServer(server, executor, audit, keystore, keys, lockChannel,
-          TlsMaterial.identityOf(config.tls().certificate()), nanoTicker);
-      LOG.info("kms-agent listening on {}:{} (mTLS, {} allowed callers, data in {})",
-          config.bindHost(), server.getPort(), config.allowedCallers().size(), config.dataDir());
+      opened.push(server::shutdownNow);
+      List<ScheduledFuture<?>> periodic = new ArrayList<>();
+      periodic.add(scheduler.scheduleWithFixedDelay(() -> runScheduled(lifecycle), config.rotationCheckMillis(),
+          config.rotationCheckMillis(), TimeUnit.MILLISECONDS));
+      if (config.tlsFiles() != null) {
+        periodic.add(scheduler.scheduleWithFixedDelay(tls::reloadIfChanged, config.tlsReloadCheckMillis(),
+            config.tlsReloadCheckMillis(), TimeUnit.MILLISECONDS));
+      }
+      opened.push(() -> periodic.forEach(f -> f.cancel(false)));
+      KmsAgentServer agent = new KmsAgentServer(server, executor, audit, backendsOpened, keys, lifecycle, tls,
+          ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker);
+      LOG.info("kms-agent listening on {}:{} (mTLS, {} grants, backend {}, data in {})",
+          config.bindHost(), server.getPort(), config.effectiveGrants().size(), config.backend().name(), config.dataDir());
       return agent;
     } catch (IOException | RuntimeException e) {
       closeAll(opened);
@@ -146,9 +222,27 @@ public final class KmsAgentServer implements AutoCloseable {
     return server.getPort();
   }
 
-  /** Adds a version to {@code keyId} (internal; the next issue exposes RotateKey). Audited as the agent itself. */
+  /** Adds a version to {@code keyId} (the RotateKey RPC does the same for operators). Audited as the agent itself. */
   KeyVersion rotate(String keyId) throws KeyOperationException {
     return keys.rotate(new CallerContext(selfIdentity, null, nanoTicker.getAsLong()), keyId);
+  }
+
+  /** Rotations and purges that are due now (the scheduler calls this; tests may too). Returns how many. */
+  public int runScheduledWork() {
+    return lifecycle.runScheduledWork();
+  }
+
+  /** Reloads the TLS material from its files if they changed; true if new connections now get new material. */
+  public boolean reloadTls() {
+    return tls.reloadIfChanged();
+  }
+
+  private static void runScheduled(KeyLifecycleService lifecycle) {
+    try {
+      lifecycle.runScheduledWork();
+    } catch (RuntimeException e) {
+      LOG.error("scheduled key work failed", e);
+    }
   }
 
   Path auditFile() {
@@ -161,6 +255,10 @@ public final class KmsAgentServer implements AutoCloseable {
       return;
     }
     closed = true;
+    periodic.forEach(f -> f.cancel(false));
+    if (ownScheduler != null) {
+      ownScheduler.shutdownNow();
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -182,7 +280,9 @@ public final class KmsAgentServer implements AutoCloseable {
     }
     Deque<AutoCloseable> rest = new ArrayDeque<>();
     rest.push(lockChannel);
-    rest.push(keystore);
+    for (AutoCloseable b : backends) {
+      rest.push(b);
+    }
     rest.push(audit);
     closeAll(rest);
     LOG.info("kms-agent stopped");

@@ -214,8 +214,9 @@ class KmsAgentServerTest {
   @Test
   void refusesAnAllowedCallerThatIsNotAnIdentityHash() throws Exception {
     KmsAgentConfig c = config();
-    KmsAgentConfig bad = new KmsAgentConfig(c.dataDir(), c.masterKeyFile(), "127.0.0.1", 0, agentTls, Set.of("gateway"));
-    assertThrows(IllegalArgumentException.class, () -> KmsAgentServer.start(bad));
+    // Refused when the config is built (validated once, before anything starts).
+    assertThrows(IllegalArgumentException.class,
+        () -> new KmsAgentConfig(c.dataDir(), c.masterKeyFile(), "127.0.0.1", 0, agentTls, Set.of("gateway")));
     KmsAgentServer.start(c).close();
   }
 

@@ -7,17 +7,17 @@ import io.cobalt.kms.keys.AccountKeyId;
 import io.cobalt.kms.keys.CallerContext;
 import io.cobalt.kms.keys.DataKeyService;
 import io.cobalt.kms.keys.GeneratedDataKey;
-import io.cobalt.kms.keys.KeyDescription;
 import io.cobalt.kms.keys.KeyOperationException;
-import io.cobalt.kms.keys.KeyVersion;
 import io.cobalt.kms.keys.WrappedDataKey;
+import io.cobalt.kms.lifecycle.KeyLifecycleService;
 import io.cobalt.kms.policy.CallerPolicy;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyRequest;
 import io.cobalt.proto.kms.v1.GetKeyResponse;
 import io.cobalt.proto.kms.v1.KeyAgentGrpc;
-import io.cobalt.proto.kms.v1.KeyVersionInfo;
+import io.cobalt.proto.kms.v1.RewrapRequest;
+import io.cobalt.proto.kms.v1.RewrapResponse;
 import io.cobalt.proto.kms.v1.UnwrapRequest;
 import io.cobalt.proto.kms.v1.UnwrapResponse;
 import io.cobalt.proto.kms.v1.WrappedKey;
@@ -42,11 +42,14 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
 
   private final CallerPolicy policy;
   private final DataKeyService keys;
+  private final KeyLifecycleService lifecycle;
   private final LongSupplier nanoTicker;
 
-  public KeyAgentRpcService(CallerPolicy policy, DataKeyService keys, LongSupplier nanoTicker) {
+  public KeyAgentRpcService(CallerPolicy policy, DataKeyService keys, KeyLifecycleService lifecycle,
+      LongSupplier nanoTicker) {
     this.policy = policy;
     this.keys = keys;
+    this.lifecycle = lifecycle;
     this.nanoTicker = nanoTicker;
   }
 
@@ -55,9 +58,10 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     CallerContext ctx = context(req.getRequestId());
     try {
       String account = req.getAccount();
-      policy.authorize(ctx, KeyOperation.GENERATE_DEK, keyIdOf(account), null, account);
+      String keyId = req.getKeyId().isEmpty() ? keyIdOf(account) : req.getKeyId();
+      policy.authorize(ctx, KeyOperation.GENERATE_DEK, keyId, null, account);
       GenerateDataKeyResponse resp;
-      try (GeneratedDataKey g = keys.generateDataKey(ctx, account)) {
+      try (GeneratedDataKey g = keys.generateDataKey(ctx, account, req.getKeyId())) {
         resp = GenerateDataKeyResponse.newBuilder()
             .setPlaintextKey(bytesOf(g.plaintext()))
             .setWrapped(WrappedKey.newBuilder()
@@ -105,17 +109,7 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
       String keyId = req.getKeyId();
       String account = keyId.startsWith(AccountKeyId.PREFIX) ? keyId.substring(AccountKeyId.PREFIX.length()) : null;
       policy.authorize(ctx, KeyOperation.GET_KEY, keyId, null, account);
-      KeyDescription desc = keys.describe(ctx, keyId);
-      GetKeyResponse.Builder b = GetKeyResponse.newBuilder()
-          .setKeyId(desc.keyId())
-          .setPrimaryVersion(desc.primaryVersion().orElse(0));
-      for (KeyVersion v : desc.versions()) {
-        b.addVersions(KeyVersionInfo.newBuilder()
-            .setVersion(v.version())
-            .setState(v.state().name())
-            .setCreatedEpochMillis(v.created().toEpochMilli()));
-      }
-      out.onNext(b.build());
+      out.onNext(KeyDetailsCodec.encode(lifecycle.describe(ctx, keyId)));
       out.onCompleted();
     } catch (KeyOperationException e) {
       out.onError(statusOf(e, KeyOperation.GET_KEY));
@@ -124,7 +118,34 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     }
   }
 
-  private CallerContext context(String requestId) {
+  @Override
+  public void rewrap(RewrapRequest req, StreamObserver<RewrapResponse> out) {
+    CallerContext ctx = context(req.getRequestId());
+    try {
+      String account = req.getAccount();
+      WrappedKey w = req.getWrapped();
+      policy.authorize(ctx, KeyOperation.REWRAP, w.getKeyId(), w.getKeyVersion(), account);
+      WrappedDataKey wrapped = req.hasWrapped()
+          ? new WrappedDataKey(w.getKeyId(), versionOf(w.getKeyVersion()), w.getCiphertext().toByteArray())
+          : null;
+      WrappedDataKey again = keys.rewrap(ctx, account, wrapped);
+      out.onNext(RewrapResponse.newBuilder().setWrapped(WrappedKey.newBuilder()
+          .setKeyId(again.keyId())
+          .setKeyVersion(again.keyVersion())
+          .setCiphertext(ByteString.copyFrom(again.ciphertext()))).build());
+      out.onCompleted();
+    } catch (KeyOperationException e) {
+      out.onError(statusOf(e, KeyOperation.REWRAP));
+    } catch (RuntimeException e) {
+      out.onError(internal(e, ctx));
+    }
+  }
+
+  CallerContext context(String requestId) {
+    return contextOf(requestId, nanoTicker);
+  }
+
+  static CallerContext contextOf(String requestId, LongSupplier nanoTicker) {
     return new CallerContext(CallerIdentityInterceptor.CALLER.get(), requestId.isEmpty() ? null : requestId,
         nanoTicker.getAsLong());
   }
@@ -147,13 +168,20 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     }
   }
 
-  /** The canonical gRPC status of an expected failure, with its stable kind in a trailer. */
+  /**
+   * The canonical gRPC status of an expected failure, with its stable kind in a trailer. Data-path
+   * refusals because of the key's state (KEY_DISABLED, KEY_DESTROYED, KEY_DELETED, VERSION_RETIRED)
+   * are FAILED_PRECONDITION; the gateway maps those kinds to 403 KeyVaultEncryptionKeyNotFound.
+   */
   static RuntimeException statusOf(KeyOperationException e, KeyOperation op) {
     Status status = switch (e.kind()) {
-      case INVALID_ACCOUNT, INVALID_KEY_ID, MALFORMED_WRAPPED_KEY, NOT_AUTHENTIC -> Status.INVALID_ARGUMENT;
-      case UNKNOWN_KEY -> op == KeyOperation.GET_KEY ? Status.NOT_FOUND : Status.FAILED_PRECONDITION;
-      case WRONG_KEY, UNKNOWN_KEY_VERSION, KEY_DISABLED, KEY_DESTROYED, INVALID_STATE_CHANGE ->
-          Status.FAILED_PRECONDITION;
+      case INVALID_ACCOUNT, INVALID_KEY_ID, MALFORMED_WRAPPED_KEY, NOT_AUTHENTIC, INVALID_ARGUMENT, BAD_IMPORT ->
+          Status.INVALID_ARGUMENT;
+      case UNKNOWN_KEY -> op.isDataPath() && op != KeyOperation.GET_KEY ? Status.FAILED_PRECONDITION : Status.NOT_FOUND;
+      case KEY_EXISTS -> Status.ALREADY_EXISTS;
+      case UNSUPPORTED -> Status.UNIMPLEMENTED;
+      case WRONG_KEY, UNKNOWN_KEY_VERSION, KEY_DISABLED, KEY_DESTROYED, INVALID_STATE_CHANGE, KEY_DELETED,
+          VERSION_RETIRED, PURGE_PROTECTED -> Status.FAILED_PRECONDITION;
       case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
       case LIMIT_EXCEEDED -> Status.RESOURCE_EXHAUSTED;
       case KEYSTORE_UNAVAILABLE, AUDIT_UNAVAILABLE, BACKEND_UNAVAILABLE -> Status.UNAVAILABLE;
@@ -164,7 +192,7 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     return status.withDescription(e.getMessage()).asRuntimeException(trailers);
   }
 
-  private static RuntimeException internal(RuntimeException e, CallerContext ctx) {
+  static RuntimeException internal(RuntimeException e, CallerContext ctx) {
     LOG.error("unexpected failure serving request {}", ctx.requestId(), e);
     Metadata trailers = new Metadata();
     trailers.put(CODE_TRAILER, KeyOperationException.Kind.INTERNAL.name());

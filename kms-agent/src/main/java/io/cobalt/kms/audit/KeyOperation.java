@@ -6,5 +6,21 @@ public enum KeyOperation {
   UNWRAP,
   GET_KEY,
   CREATE_KEY,
-  ROTATE
+  ROTATE,
+  REWRAP,
+  LIST_KEYS,
+  ENABLE,
+  DISABLE,
+  SET_MIN_DECRYPTION_VERSION,
+  SET_ROTATION_POLICY,
+  SCHEDULE_DELETE,
+  RECOVER,
+  PURGE,
+  GET_IMPORT_KEY,
+  IMPORT_KEY;
+
+  /** Operations of the data path (gateway, rewrap job); all others manage keys and need an admin identity. */
+  public boolean isDataPath() {
+    return this == GENERATE_DEK || this == UNWRAP || this == GET_KEY || this == REWRAP;
+  }
 }

@@ -42,13 +42,30 @@ public final class DataKeyService {
    * (version 1) on first use.
    */
   public GeneratedDataKey generateDataKey(CallerContext ctx, String account) throws KeyOperationException {
-    String keyId = null;
+    return generateDataKey(ctx, account, null);
+  }
+
+  /**
+   * A fresh DEK for {@code account} wrapped under the newest enabled version of {@code keyId}; null
+   * (or empty) means the account's service-managed key, created on first use. A customer-managed key
+   * must exist. An {@code account/...} key id must be the account's own.
+   */
+  public GeneratedDataKey generateDataKey(CallerContext ctx, String account, String keyId) throws KeyOperationException {
+    String usedKey = null;
     Integer version = null;
     try {
-      keyId = AccountKeyId.forAccount(account).value();
-      ensureKey(ctx, keyId, account);
-      KeyDescription desc = backend.describe(keyId)
-          .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + AccountKeyId.PREFIX + account));
+      String accountKey = AccountKeyId.forAccount(account).value();
+      boolean accountOwn = keyId == null || keyId.isEmpty();
+      usedKey = accountOwn ? accountKey : KeyId.parse(keyId).value();
+      if (!accountOwn && usedKey.startsWith(AccountKeyId.PREFIX) && !usedKey.equals(accountKey)) {
+        throw new KeyOperationException(Kind.WRONG_KEY, "key " + usedKey + " is not the key of account " + account);
+      }
+      if (usedKey.equals(accountKey)) {
+        ensureKey(ctx, usedKey, account);
+      }
+      String id = usedKey;
+      KeyDescription desc = backend.describe(id)
+          .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + id));
       OptionalInt primary = desc.primaryVersion();
       if (primary.isEmpty()) {
         throw new KeyOperationException(Kind.KEY_DISABLED, "key " + desc.keyId() + " has no enabled version");
@@ -58,75 +75,113 @@ public final class DataKeyService {
       byte[] plain = dek.copyBytes();
       byte[] ciphertext;
       try {
-        ciphertext = backend.encrypt(keyId, version, plain, dekAad(account, keyId, version));
+        ciphertext = backend.encrypt(id, version, plain, dekAad(account, id, version));
       } catch (KeyOperationException | RuntimeException e) {
         dek.close();
         throw e;
       } finally {
         Arrays.fill(plain, (byte) 0);
       }
-      GeneratedDataKey out = new GeneratedDataKey(dek, new WrappedDataKey(keyId, version, ciphertext));
+      GeneratedDataKey out = new GeneratedDataKey(dek, new WrappedDataKey(id, version, ciphertext));
       try {
-        record(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, null);
+        record(ctx, KeyOperation.GENERATE_DEK, id, version, account, null);
       } catch (KeyOperationException e) {
         out.close();
         throw e;
       }
       return out;
     } catch (KeyOperationException e) {
-      throw recorded(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, e);
+      throw recorded(ctx, KeyOperation.GENERATE_DEK, usedKey, version, account, e);
     } catch (RuntimeException e) {
-      throw recorded(ctx, KeyOperation.GENERATE_DEK, keyId, version, account, internal(e));
+      throw recorded(ctx, KeyOperation.GENERATE_DEK, usedKey, version, account, internal(e));
     }
   }
 
   /**
-   * The DEK inside {@code wrapped}, if it was wrapped for {@code account} under the account's key
-   * and the named version, and every bit of it is intact.
+   * The DEK inside {@code wrapped}, if it was wrapped for {@code account} under the named key and
+   * version (the account's own key, or a customer-managed key), and every bit of it is intact.
    */
   public DataKey unwrap(CallerContext ctx, String account, WrappedDataKey wrapped) throws KeyOperationException {
-    String keyId = null;
-    Integer version = null;
+    String[] keyId = new String[1];
+    Integer version = wrapped == null ? null : wrapped.keyVersion();
     try {
-      String expected = AccountKeyId.forAccount(account).value();
-      if (wrapped == null) {
-        throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY, "no wrapped key given");
-      }
-      keyId = AccountKeyId.parse(wrapped.keyId()).value();
-      version = wrapped.keyVersion();
-      if (!keyId.equals(expected)) {
-        throw new KeyOperationException(Kind.WRONG_KEY,
-            "wrapped key names key " + keyId + ", not " + expected + " of account " + account);
-      }
-      byte[] ct = wrapped.ciphertext();
-      if (ct.length != WrappedDataKey.CIPHERTEXT_LENGTH) {
-        throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY,
-            "wrapped key ciphertext must be " + WrappedDataKey.CIPHERTEXT_LENGTH + " bytes, not " + ct.length);
-      }
-      if (version < 1) {
-        throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + version);
-      }
-      byte[] plain = backend.decrypt(keyId, version, ct, dekAad(account, keyId, version));
-      DataKey dek;
+      DataKey dek = open(account, wrapped, keyId);
       try {
-        if (plain.length != DataKey.LENGTH_BYTES) {
-          throw new KeyOperationException(Kind.NOT_AUTHENTIC, "wrapped key does not hold a data key");
-        }
-        dek = DataKey.of(plain);
-      } finally {
-        Arrays.fill(plain, (byte) 0);
-      }
-      try {
-        record(ctx, KeyOperation.UNWRAP, keyId, version, account, null);
+        record(ctx, KeyOperation.UNWRAP, keyId[0], version, account, null);
       } catch (KeyOperationException e) {
         dek.close();
         throw e;
       }
       return dek;
     } catch (KeyOperationException e) {
-      throw recorded(ctx, KeyOperation.UNWRAP, keyId, version, account, e);
+      throw recorded(ctx, KeyOperation.UNWRAP, keyId[0], keyId[0] == null ? null : version, account, e);
     } catch (RuntimeException e) {
-      throw recorded(ctx, KeyOperation.UNWRAP, keyId, version, account, internal(e));
+      throw recorded(ctx, KeyOperation.UNWRAP, keyId[0], keyId[0] == null ? null : version, account, internal(e));
+    }
+  }
+
+  /**
+   * The DEK inside {@code wrapped}, wrapped again under the newest enabled version of the same key.
+   * The plaintext never leaves this method. The audit record names the new version.
+   */
+  public WrappedDataKey rewrap(CallerContext ctx, String account, WrappedDataKey wrapped) throws KeyOperationException {
+    String[] keyId = new String[1];
+    Integer version = null;
+    try {
+      try (DataKey dek = open(account, wrapped, keyId)) {
+        KeyDescription desc = backend.describe(keyId[0])
+            .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId[0]));
+        OptionalInt primary = desc.primaryVersion();
+        if (primary.isEmpty()) {
+          throw new KeyOperationException(Kind.KEY_DISABLED, "key " + keyId[0] + " has no enabled version");
+        }
+        version = primary.getAsInt();
+        byte[] plain = dek.copyBytes();
+        byte[] ciphertext;
+        try {
+          ciphertext = backend.encrypt(keyId[0], version, plain, dekAad(account, keyId[0], version));
+        } finally {
+          Arrays.fill(plain, (byte) 0);
+        }
+        record(ctx, KeyOperation.REWRAP, keyId[0], version, account, null);
+        return new WrappedDataKey(keyId[0], version, ciphertext);
+      }
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.REWRAP, keyId[0], version, account, e);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.REWRAP, keyId[0], version, account, internal(e));
+    }
+  }
+
+  /** Checks and unwraps; sets {@code keyIdOut[0]} once the key id is known to be well formed. Not audited. */
+  private DataKey open(String account, WrappedDataKey wrapped, String[] keyIdOut) throws KeyOperationException {
+    String expected = AccountKeyId.forAccount(account).value();
+    if (wrapped == null) {
+      throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY, "no wrapped key given");
+    }
+    String keyId = KeyId.parse(wrapped.keyId()).value();
+    keyIdOut[0] = keyId;
+    int version = wrapped.keyVersion();
+    if (keyId.startsWith(AccountKeyId.PREFIX) && !keyId.equals(expected)) {
+      throw new KeyOperationException(Kind.WRONG_KEY,
+          "wrapped key names key " + keyId + ", not " + expected + " of account " + account);
+    }
+    byte[] ct = wrapped.ciphertext();
+    if (ct.length != WrappedDataKey.CIPHERTEXT_LENGTH) {
+      throw new KeyOperationException(Kind.MALFORMED_WRAPPED_KEY,
+          "wrapped key ciphertext must be " + WrappedDataKey.CIPHERTEXT_LENGTH + " bytes, not " + ct.length);
+    }
+    if (version < 1) {
+      throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + version);
+    }
+    byte[] plain = backend.decrypt(keyId, version, ct, dekAad(account, keyId, version));
+    try {
+      if (plain.length != DataKey.LENGTH_BYTES) {
+        throw new KeyOperationException(Kind.NOT_AUTHENTIC, "wrapped key does not hold a data key");
+      }
+      return DataKey.of(plain);
+    } finally {
+      Arrays.fill(plain, (byte) 0);
     }
   }
 
@@ -135,7 +190,7 @@ public final class DataKeyService {
     String validId = null;
     String account = null;
     try {
-      AccountKeyId id = AccountKeyId.parse(keyId);
+      KeyId id = KeyId.parse(keyId);
       validId = id.value();
       account = id.account();
       KeyDescription desc = backend.describe(validId)
@@ -155,7 +210,7 @@ public final class DataKeyService {
     String validId = null;
     String account = null;
     try {
-      AccountKeyId id = AccountKeyId.parse(keyId);
+      KeyId id = KeyId.parse(keyId);
       validId = id.value();
       account = id.account();
       KeyVersion v = backend.rotate(validId);

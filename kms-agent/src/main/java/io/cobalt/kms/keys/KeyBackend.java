@@ -27,6 +27,9 @@ public interface KeyBackend {
   /** The versions and states of {@code keyId}, or empty if there is no such key. */
   Optional<KeyDescription> describe(String keyId);
 
+  /** The ids of all keys this backend holds (for the agent's catalog and listings), in no particular order. */
+  java.util.Set<String> keyIds();
+
   /** Creates version 1 of {@code keyId} unless the key exists; true if it was created now. */
   boolean createIfAbsent(String keyId) throws KeyOperationException;
 
@@ -51,4 +54,14 @@ public interface KeyBackend {
 
   /** Decrypts and authenticates; {@link KeyOperationException.Kind#NOT_AUTHENTIC} if the tag fails. */
   byte[] decrypt(String keyId, int version, byte[] ciphertext, byte[] associatedData) throws KeyOperationException;
+
+  /**
+   * Creates {@code keyId} with version 1 holding {@code keyMaterial} (32 bytes, AES-256), supplied
+   * by the customer (BYOK); {@code KEY_EXISTS} if the key exists. The caller wipes its copy.
+   * Backends that cannot take key material in refuse with {@code UNSUPPORTED} (the default).
+   */
+  default KeyVersion importKey(String keyId, byte[] keyMaterial) throws KeyOperationException {
+    throw new KeyOperationException(KeyOperationException.Kind.UNSUPPORTED,
+        "this key backend does not import key material");
+  }
 }

@@ -27,6 +27,20 @@ public final class KeyOperationException extends Exception {
     BACKEND_UNAVAILABLE(true),
     PERMISSION_DENIED(false),
     LIMIT_EXCEEDED(false),
+    /** A request field is out of range or malformed (other than key ids and wrapped keys). */
+    INVALID_ARGUMENT(false),
+    /** The key id is taken (by a live, deleted or purged key). */
+    KEY_EXISTS(false),
+    /** The key is soft-deleted (or purged): nothing but describe, recover and purge works on it. */
+    KEY_DELETED(false),
+    /** The version is below the key's minimum decryption version. */
+    VERSION_RETIRED(false),
+    /** Purge before the retention period ends, on a key with purge protection. */
+    PURGE_PROTECTED(false),
+    /** BYOK material that does not unwrap under the import key, or is not a 256-bit key. */
+    BAD_IMPORT(false),
+    /** The backend (or this agent) does not do this operation. */
+    UNSUPPORTED(false),
     /** The keystore could not be written; nothing changed. */
     KEYSTORE_UNAVAILABLE(true),
     /** The audit record could not be written, so the operation was not performed or not answered. */

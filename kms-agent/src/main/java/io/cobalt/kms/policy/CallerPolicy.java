@@ -6,72 +6,101 @@ import io.cobalt.kms.audit.AuditLog;
 import io.cobalt.kms.audit.KeyOperation;
 import io.cobalt.kms.keys.AccountKeyId;
 import io.cobalt.kms.keys.CallerContext;
+import io.cobalt.kms.keys.KeyId;
 import io.cobalt.kms.keys.KeyOperationException;
 import io.cobalt.kms.keys.KeyOperationException.Kind;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Per-identity allowed operations; anything not listed is denied (and audited as denied). */
+/**
+ * Per-identity grants ({@link CallerGrant}): an operation is allowed only if the caller's grant names
+ * it and covers the key the request names. Anything else is denied, and the denial audited before
+ * it is answered. A request naming no well-formed key (a malformed id, or an operation on no key such
+ * as ListKeys) is checked on the operation alone; the key service then refuses malformed ids itself.
+ */
 public final class CallerPolicy {
-  /** What a data-plane caller (a gateway, later a node) may do with data keys. */
-  public static final Set<KeyOperation> DATA_KEY_OPERATIONS =
-      Set.copyOf(EnumSet.of(KeyOperation.GENERATE_DEK, KeyOperation.UNWRAP, KeyOperation.GET_KEY));
+  /** What a data-plane caller (a gateway, a node, a rewrap job) may do with data keys. */
+  public static final Set<KeyOperation> DATA_KEY_OPERATIONS = Set.copyOf(EnumSet.of(
+      KeyOperation.GENERATE_DEK, KeyOperation.UNWRAP, KeyOperation.GET_KEY, KeyOperation.REWRAP));
+  /** The key pattern of every account's service-managed key. */
+  public static final String ALL_ACCOUNT_KEYS = AccountKeyId.PREFIX + "*";
 
   private static final Logger LOG = LoggerFactory.getLogger(CallerPolicy.class);
-  private static final Pattern IDENTITY = Pattern.compile("[0-9a-f]{64}");
 
-  private final Map<String, Set<KeyOperation>> allowed;
+  private final Map<String, CallerGrant> grants;
   private final AuditLog audit;
   private final LongSupplier nanoTicker;
 
-  private CallerPolicy(Map<String, Set<KeyOperation>> allowed, AuditLog audit, LongSupplier nanoTicker) {
-    this.allowed = Map.copyOf(allowed);
+  private CallerPolicy(Map<String, CallerGrant> grants, AuditLog audit, LongSupplier nanoTicker) {
+    this.grants = Map.copyOf(grants);
     this.audit = Objects.requireNonNull(audit);
     this.nanoTicker = Objects.requireNonNull(nanoTicker);
   }
 
-  /**
-   * A policy that lets each of {@code identities} (hex SHA-256 of a certificate's SPKI, as
-   * {@code TlsMaterial.identityOf} gives it) use {@link #DATA_KEY_OPERATIONS}, and nobody anything else.
-   */
-  public static CallerPolicy allowingDataKeys(Set<String> identities, AuditLog audit, LongSupplier nanoTicker) {
-    Map<String, Set<KeyOperation>> m = new HashMap<>();
-    for (String id : identities) {
-      String normalized = id == null ? "" : id.toLowerCase(Locale.ROOT);
-      if (!IDENTITY.matcher(normalized).matches()) {
-        throw new IllegalArgumentException("an allowed caller must be a hex SHA-256 identity (64 hex digits)");
+  /** A policy of the given grants; one grant per identity. */
+  public static CallerPolicy of(Collection<CallerGrant> grants, AuditLog audit, LongSupplier nanoTicker) {
+    Map<String, CallerGrant> m = new HashMap<>();
+    for (CallerGrant g : grants) {
+      if (m.put(g.identity(), g) != null) {
+        throw new IllegalArgumentException("identity of grant " + g.name() + " has more than one grant");
       }
-      m.put(normalized, DATA_KEY_OPERATIONS);
     }
     return new CallerPolicy(m, audit, nanoTicker);
   }
 
+  /**
+   * A policy that lets each of {@code identities} (hex SHA-256 of a certificate's SPKI, as
+   * {@code TlsMaterial.identityOf} gives it) use {@link #DATA_KEY_OPERATIONS} on every account key,
+   * and nobody anything else.
+   */
+  public static CallerPolicy allowingDataKeys(Set<String> identities, AuditLog audit, LongSupplier nanoTicker) {
+    return of(dataPathGrants(identities), audit, nanoTicker);
+  }
+
+  /** The grants {@link #allowingDataKeys} makes: data operations on {@code account/*}. */
+  public static List<CallerGrant> dataPathGrants(Set<String> identities) {
+    List<CallerGrant> out = new ArrayList<>();
+    int n = 0;
+    for (String id : identities) {
+      out.add(CallerGrant.dataPath("data-path-" + (++n), id, List.of(ALL_ACCOUNT_KEYS)));
+    }
+    return out;
+  }
+
+  /** Whether {@code caller} may do {@code op} at all (on some key). */
   public boolean allows(String caller, KeyOperation op) {
-    return caller != null && allowed.getOrDefault(caller, Set.of()).contains(op);
+    CallerGrant g = caller == null ? null : grants.get(caller);
+    return g != null && g.operations().contains(op);
+  }
+
+  /** Whether {@code caller} may do {@code op} on {@code keyId}. */
+  public boolean allows(String caller, KeyOperation op, String keyId) {
+    return allows(caller, op) && grants.get(caller).coversKey(keyId);
   }
 
   /**
-   * Returns if {@code ctx.caller()} may do {@code op}; otherwise audits the denial and throws
-   * PERMISSION_DENIED (or AUDIT_UNAVAILABLE if the denial could not be recorded).
+   * Returns if {@code ctx.caller()} may do {@code op} on {@code keyId}; otherwise audits the denial
+   * and throws PERMISSION_DENIED (or AUDIT_UNAVAILABLE if the denial could not be recorded).
    *
    * @param keyId the key the request names, if any (recorded as given only when well-formed)
    * @param account the account the request concerns, if any (recorded only as a keyed hash)
    */
   public void authorize(CallerContext ctx, KeyOperation op, String keyId, Integer keyVersion, String account)
       throws KeyOperationException {
-    if (allows(ctx.caller(), op)) {
+    String recordedKey = KeyId.isValid(keyId) ? keyId : null;
+    if (recordedKey == null ? allows(ctx.caller(), op) : allows(ctx.caller(), op, recordedKey)) {
       return;
     }
-    String recordedKey = wellFormedKeyId(keyId);
     try {
       audit.append(new AuditEvent(ctx.requestId(), ctx.caller(), op, recordedKey,
           recordedKey == null ? null : keyVersion, Outcome.DENIED, Kind.PERMISSION_DENIED.name(),
@@ -81,14 +110,7 @@ public final class CallerPolicy {
       throw new KeyOperationException(Kind.AUDIT_UNAVAILABLE, "the audit log cannot be written; operation refused");
     }
     LOG.warn("denied {} to caller {}", op, ctx.caller());
-    throw new KeyOperationException(Kind.PERMISSION_DENIED, "caller is not allowed to " + op);
-  }
-
-  private static String wellFormedKeyId(String keyId) {
-    try {
-      return keyId == null ? null : AccountKeyId.parse(keyId).value();
-    } catch (KeyOperationException e) {
-      return null;
-    }
+    throw new KeyOperationException(Kind.PERMISSION_DENIED,
+        "caller is not allowed to " + op + (recordedKey == null ? "" : " on " + recordedKey));
   }
 }

@@ -74,4 +74,30 @@ class CallerPolicyTest {
       assertFalse(CallerPolicy.allowingDataKeys(Set.of(), audit, () -> 0L).allows(GATEWAY, KeyOperation.UNWRAP));
     }
   }
+
+  @Test
+  void grantsCoverExactIdsAndPrefixesOnlyAndManagementNeedsAnAdminGrant() throws Exception {
+    try (AuditLog audit = AuditLog.open(dir.resolve("audit.log"), "a", new byte[32], Clock.systemUTC())) {
+      CallerPolicy policy = CallerPolicy.of(List.of(
+          CallerGrant.dataPath("app", GATEWAY, List.of("cmk/app-*", "cmk/shared")),
+          CallerGrant.admin("ops", STRANGER, List.of("cmk/team-*"))), audit, () -> 0L);
+      assertTrue(policy.allows(GATEWAY, KeyOperation.UNWRAP, "cmk/app-1"));
+      assertTrue(policy.allows(GATEWAY, KeyOperation.REWRAP, "cmk/shared"));
+      assertFalse(policy.allows(GATEWAY, KeyOperation.UNWRAP, "cmk/shared2"));
+      assertFalse(policy.allows(GATEWAY, KeyOperation.UNWRAP, "account/abc"));
+      assertFalse(policy.allows(GATEWAY, KeyOperation.ROTATE, "cmk/app-1"));
+      assertTrue(policy.allows(STRANGER, KeyOperation.PURGE, "cmk/team-x"));
+      assertFalse(policy.allows(STRANGER, KeyOperation.PURGE, "cmk/other"));
+      assertThrows(IllegalArgumentException.class, () -> new CallerGrant("x", GATEWAY,
+          java.util.EnumSet.of(KeyOperation.CREATE_KEY), List.of("*"), false));
+      assertThrows(IllegalArgumentException.class, () -> CallerPolicy.of(List.of(
+          CallerGrant.dataPath("a", GATEWAY, List.of("*")), CallerGrant.admin("b", GATEWAY, List.of("*"))), audit, () -> 0L));
+      KeyOperationException e = assertThrows(KeyOperationException.class, () -> policy.authorize(
+          new CallerContext(GATEWAY, "r", 0), KeyOperation.UNWRAP, "cmk/other", 2, null));
+      assertEquals(KeyOperationException.Kind.PERMISSION_DENIED, e.kind());
+      JsonObject line = new JsonObject(Files.readAllLines(audit.file()).get(0));
+      assertEquals("cmk/other", line.getJsonObject("key").getString("id"));
+      assertEquals("denied", line.getString("result"));
+    }
+  }
 }

@@ -75,6 +75,11 @@ public final class KmipKeyBackend implements KeyBackend, AutoCloseable {
   }
 
   @Override
+  public java.util.Set<String> keyIds() {
+    return versions.all().keySet();
+  }
+
+  @Override
   public boolean createIfAbsent(String keyId) throws KeyOperationException {
     if (versions.contains(keyId)) {
       return false;

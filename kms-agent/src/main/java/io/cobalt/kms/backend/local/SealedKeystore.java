@@ -52,6 +52,7 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
   private static final String CHECK_LABEL = "cobalt/master-key-check/v1";
   private static final String AUDIT_CONTEXT_INFO = "cobalt/audit/context/v1";
   private static final String KEK_AAD_LABEL = "cobalt/kek/v1";
+  private static final String AUX_AAD_LABEL = "cobalt/keystore/aux/v1";
   private static final int KEK_BYTES = 32;
   private static final Base64.Encoder B64 = Base64.getEncoder();
   private static final Base64.Decoder B64D = Base64.getDecoder();
@@ -222,6 +223,11 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
   }
 
   @Override
+  public java.util.Set<String> keyIds() {
+    return keys.keySet();
+  }
+
+  @Override
   public boolean createIfAbsent(String keyId) throws KeyOperationException {
     if (keys.containsKey(keyId)) {
       return false;
@@ -240,6 +246,50 @@ public final class SealedKeystore implements KeyBackend, AutoCloseable {
       persistAndPublish(next);
       LOG.info("created key {} version 1", keyId);
       return true;
+    }
+  }
+
+  /** Creates {@code keyId} with version 1 sealed from the given 32 bytes (BYOK import). */
+  @Override
+  public KeyVersion importKey(String keyId, byte[] keyMaterial) throws KeyOperationException {
+    if (keyMaterial == null || keyMaterial.length != KEK_BYTES) {
+      throw new KeyOperationException(Kind.BAD_IMPORT, "imported key material must be " + KEK_BYTES + " bytes");
+    }
+    synchronized (writeLock) {
+      checkOpen();
+      Map<String, List<StoredVersion>> current = keys;
+      if (current.containsKey(keyId)) {
+        throw new KeyOperationException(Kind.KEY_EXISTS, "key " + keyId + " exists");
+      }
+      if (current.size() >= MAX_KEYS) {
+        throw new KeyOperationException(Kind.LIMIT_EXCEEDED, "the keystore holds its maximum of " + MAX_KEYS + " keys");
+      }
+      byte[] sealed = Aes256Gcm.encrypt(sealKey, random, keyMaterial, kekAad(keyId, 1));
+      StoredVersion v = new StoredVersion(1, KeyState.ENABLED, clock.millis(), sealed);
+      Map<String, List<StoredVersion>> next = new TreeMap<>(current);
+      next.put(keyId, List.of(v));
+      persistAndPublish(next);
+      LOG.info("imported key {} version 1", keyId);
+      return v.toKeyVersion();
+    }
+  }
+
+  /**
+   * Seals a small secret of the agent's own (e.g. the BYOK import key) under the keystore's seal
+   * key, bound to {@code label}: {@code nonce ‖ AES-256-GCM ‖ tag}. Open it with {@link #unsealAuxiliary}.
+   */
+  public byte[] sealAuxiliary(String label, byte[] secret) throws KeyOperationException {
+    checkOpen();
+    return Aes256Gcm.encrypt(sealKey, random, secret, AssociatedData.label(AUX_AAD_LABEL).text(label).toBytes());
+  }
+
+  /** The secret sealed by {@link #sealAuxiliary} under {@code label}; {@code NOT_AUTHENTIC} if it was altered. */
+  public byte[] unsealAuxiliary(String label, byte[] sealed) throws KeyOperationException {
+    checkOpen();
+    try {
+      return Aes256Gcm.decrypt(sealKey, sealed, AssociatedData.label(AUX_AAD_LABEL).text(label).toBytes());
+    } catch (AEADBadTagException e) {
+      throw new KeyOperationException(Kind.NOT_AUTHENTIC, "sealed " + label + " does not authenticate");
     }
   }
 

@@ -190,6 +190,11 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   }
 
   @Override
+  public java.util.Set<String> keyIds() {
+    return versions.all().keySet();
+  }
+
+  @Override
   public boolean createIfAbsent(String keyId) throws KeyOperationException {
     if (versions.contains(keyId)) {
       return false;

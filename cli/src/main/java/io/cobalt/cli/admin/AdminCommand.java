@@ -1,0 +1,28 @@
+package io.cobalt.cli.admin;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code cobalt admin}: operator tools. Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 usage. */
+@Command(name = "admin", mixinStandardHelpOptions = true,
+    description = "Operator tools: audit log verification and key lifecycle.",
+    subcommands = {AuditCommand.class, KeysCommand.class})
+public final class AdminCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** For tests and for a standalone launcher: runs {@code cobalt admin <args>}. */
+  public static int execute(CommandLine cl, String... args) {
+    return cl.execute(args);
+  }
+
+  public static CommandLine commandLine() {
+    return new CommandLine(new AdminCommand());
+  }
+}

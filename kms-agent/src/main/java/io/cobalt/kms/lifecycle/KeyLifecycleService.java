@@ -1,0 +1,378 @@
+package io.cobalt.kms.lifecycle;
+
+import io.cobalt.kms.audit.AuditEvent;
+import io.cobalt.kms.audit.AuditEvent.Outcome;
+import io.cobalt.kms.audit.AuditLog;
+import io.cobalt.kms.audit.KeyOperation;
+import io.cobalt.kms.keys.CallerContext;
+import io.cobalt.kms.keys.KeyDescription;
+import io.cobalt.kms.keys.KeyId;
+import io.cobalt.kms.keys.KeyOperationException;
+import io.cobalt.kms.keys.KeyOperationException.Kind;
+import io.cobalt.kms.keys.KeyState;
+import io.cobalt.kms.keys.KeyVersion;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key lifecycle: create, rotate (by hand and on a period), list, describe, enable/disable a
+ * version, minimum decryption version, soft delete with retention and purge protection, recover,
+ * purge, BYOK import. Callers have been authorized (policy package). Every call writes one audit
+ * record for its operation — refusals and failures included — before it returns; a change whose
+ * record cannot be written is reported as AUDIT_UNAVAILABLE (the change itself is durable by then,
+ * and the next successful record follows it in the chain).
+ *
+ * <p>Scheduled work ({@link #runScheduledWork}) is done as the agent's own identity: rotations whose
+ * period has passed and purges whose retention has ended. Time comes from the injected clock.
+ */
+public final class KeyLifecycleService {
+  public static final long MIN_ROTATION_PERIOD_SECONDS = Duration.ofHours(1).toSeconds();
+  public static final long MAX_ROTATION_PERIOD_SECONDS = Duration.ofDays(3650).toSeconds();
+  public static final int MIN_RETENTION_DAYS = 7;
+  public static final int MAX_RETENTION_DAYS = 90;
+  public static final int DEFAULT_RETENTION_DAYS = 90;
+  public static final int MAX_PAGE_SIZE = 1000;
+  public static final int DEFAULT_PAGE_SIZE = 100;
+  private static final Logger LOG = LoggerFactory.getLogger(KeyLifecycleService.class);
+
+  private final KeyBackendRouter keys;
+  private final KeyCatalog catalog;
+  private final ImportKeyPair importKey;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final LongSupplier nanoTicker;
+  private final String agentIdentity;
+
+  public KeyLifecycleService(KeyBackendRouter keys, KeyCatalog catalog, ImportKeyPair importKey, AuditLog audit,
+      Clock clock, LongSupplier nanoTicker, String agentIdentity) {
+    this.keys = Objects.requireNonNull(keys);
+    this.catalog = Objects.requireNonNull(catalog);
+    this.importKey = Objects.requireNonNull(importKey);
+    this.audit = Objects.requireNonNull(audit);
+    this.clock = Objects.requireNonNull(clock);
+    this.nanoTicker = Objects.requireNonNull(nanoTicker);
+    this.agentIdentity = Objects.requireNonNull(agentIdentity);
+  }
+
+  /** One page of {@link #list}. {@code nextPageToken} is empty when there are no more keys. */
+  public record Page(List<KeyDetails> keys, String nextPageToken) {}
+
+  public KeyDetails create(CallerContext ctx, String keyId, String backend) throws KeyOperationException {
+    return audited(ctx, KeyOperation.CREATE_KEY, keyId, null, id -> {
+      keys.create(id, backend == null ? "" : backend);
+      return details(id);
+    });
+  }
+
+  public KeyDetails rotate(CallerContext ctx, String keyId) throws KeyOperationException {
+    return audited(ctx, KeyOperation.ROTATE, keyId, null, id -> {
+      keys.rotate(id);
+      return details(id);
+    });
+  }
+
+  public KeyDetails describe(CallerContext ctx, String keyId) throws KeyOperationException {
+    return audited(ctx, KeyOperation.GET_KEY, keyId, null, this::details);
+  }
+
+  /**
+   * Keys whose id starts with {@code prefix} and that {@code visible} accepts (the caller's policy),
+   * in id order, after {@code pageToken} (the last id of the previous page). One audit record.
+   */
+  public Page list(CallerContext ctx, String prefix, int pageSize, String pageToken, Predicate<String> visible)
+      throws KeyOperationException {
+    long start = nanoTicker.getAsLong();
+    try {
+      if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+        throw new KeyOperationException(Kind.INVALID_ARGUMENT, "page size must be 0.." + MAX_PAGE_SIZE);
+      }
+      int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : pageSize;
+      String p = prefix == null ? "" : prefix;
+      NavigableSet<String> ids = keys.keyIds();
+      NavigableSet<String> from = pageToken == null || pageToken.isEmpty() ? ids : ids.tailSet(pageToken, false);
+      List<KeyDetails> out = new ArrayList<>();
+      String last = "";
+      boolean more = false;
+      for (String id : from) {
+        if (!id.startsWith(p)) {
+          if (id.compareTo(p) > 0) {
+            break;
+          }
+          continue;
+        }
+        if (!visible.test(id)) {
+          continue;
+        }
+        if (out.size() == size) {
+          more = true;
+          break;
+        }
+        out.add(details(id));
+        last = id;
+      }
+      record(ctx, KeyOperation.LIST_KEYS, null, null, null, start);
+      return new Page(out, more ? last : "");
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.LIST_KEYS, null, null, e, start);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.LIST_KEYS, null, null, internal(e), start);
+    }
+  }
+
+  /** Enables or disables one version; audited as ENABLE or DISABLE. */
+  public KeyDetails setVersionState(CallerContext ctx, String keyId, int version, boolean enabled)
+      throws KeyOperationException {
+    KeyOperation op = enabled ? KeyOperation.ENABLE : KeyOperation.DISABLE;
+    return audited(ctx, op, keyId, version, id -> {
+      keys.setState(id, version, enabled ? KeyState.ENABLED : KeyState.DISABLED);
+      return details(id);
+    });
+  }
+
+  public KeyDetails setMinDecryptionVersion(CallerContext ctx, String keyId, int version) throws KeyOperationException {
+    return audited(ctx, KeyOperation.SET_MIN_DECRYPTION_VERSION, keyId, version, id -> {
+      synchronized (catalog.writeLock()) {
+        KeyCatalog.Entry e = keys.live(id);
+        int latest = describeOrUnknown(id).versions().size();
+        if (version < 1 || version > latest) {
+          throw new KeyOperationException(Kind.INVALID_ARGUMENT,
+              "minimum decryption version must be 1.." + latest + " for key " + id);
+        }
+        catalog.put(e.withMinDecryptionVersion(version));
+      }
+      return details(id);
+    });
+  }
+
+  public KeyDetails setRotationPolicy(CallerContext ctx, String keyId, long periodSeconds) throws KeyOperationException {
+    return audited(ctx, KeyOperation.SET_ROTATION_POLICY, keyId, null, id -> {
+      if (periodSeconds != 0
+          && (periodSeconds < MIN_ROTATION_PERIOD_SECONDS || periodSeconds > MAX_ROTATION_PERIOD_SECONDS)) {
+        throw new KeyOperationException(Kind.INVALID_ARGUMENT,
+            "rotation period must be 0 (off) or " + MIN_ROTATION_PERIOD_SECONDS + ".." + MAX_ROTATION_PERIOD_SECONDS + " seconds");
+      }
+      synchronized (catalog.writeLock()) {
+        catalog.put(keys.live(id).withRotationPeriodSeconds(periodSeconds));
+      }
+      return details(id);
+    });
+  }
+
+  public KeyDetails scheduleDeletion(CallerContext ctx, String keyId, int retentionDays, boolean purgeProtection)
+      throws KeyOperationException {
+    return audited(ctx, KeyOperation.SCHEDULE_DELETE, keyId, null, id -> {
+      int days = retentionDays == 0 ? DEFAULT_RETENTION_DAYS : retentionDays;
+      if (days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
+        throw new KeyOperationException(Kind.INVALID_ARGUMENT,
+            "retention must be " + MIN_RETENTION_DAYS + ".." + MAX_RETENTION_DAYS + " days");
+      }
+      synchronized (catalog.writeLock()) {
+        KeyCatalog.Entry e = keys.live(id);
+        long now = clock.millis();
+        catalog.put(e.withDeletion(new KeyCatalog.Deletion(now, now + Duration.ofDays(days).toMillis(),
+            purgeProtection, false)));
+      }
+      return details(id);
+    });
+  }
+
+  /** Undoes a soft deletion (keeping its purge protection for the next one). */
+  public KeyDetails recover(CallerContext ctx, String keyId) throws KeyOperationException {
+    return audited(ctx, KeyOperation.RECOVER, keyId, null, id -> {
+      synchronized (catalog.writeLock()) {
+        KeyCatalog.Entry e = keys.existing(id);
+        if (!e.deleted()) {
+          throw new KeyOperationException(Kind.INVALID_STATE_CHANGE, "key " + id + " is not deleted");
+        }
+        if (e.deletion().purged()) {
+          throw new KeyOperationException(Kind.KEY_DELETED, "key " + id + " was purged and cannot be recovered");
+        }
+        catalog.put(e.withDeletion(null));
+      }
+      return details(id);
+    });
+  }
+
+  public KeyDetails purge(CallerContext ctx, String keyId) throws KeyOperationException {
+    return audited(ctx, KeyOperation.PURGE, keyId, null, id -> {
+      purgeNow(id, false);
+      return details(id);
+    });
+  }
+
+  public ImportKeyPair.PublicPart importPublicKey(CallerContext ctx) throws KeyOperationException {
+    long start = nanoTicker.getAsLong();
+    try {
+      ImportKeyPair.PublicPart p = importKey.publicPart();
+      record(ctx, KeyOperation.GET_IMPORT_KEY, null, null, null, start);
+      return p;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.GET_IMPORT_KEY, null, null, e, start);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.GET_IMPORT_KEY, null, null, internal(e), start);
+    }
+  }
+
+  /**
+   * Creates {@code keyId} with customer material (BYOK) as version 1.
+   *
+   * @param expectedFingerprint if not empty, the import key the envelope was made for; refused if it differs
+   */
+  public KeyDetails importKey(CallerContext ctx, String keyId, String backend, byte[] envelope,
+      String expectedFingerprint) throws KeyOperationException {
+    return audited(ctx, KeyOperation.IMPORT_KEY, keyId, 1, id -> {
+      if (expectedFingerprint != null && !expectedFingerprint.isEmpty()
+          && !expectedFingerprint.equalsIgnoreCase(importKey.publicPart().fingerprint())) {
+        throw new KeyOperationException(Kind.BAD_IMPORT, "the material was wrapped for another import key");
+      }
+      if (keys.entry(id).isPresent()) {
+        throw new KeyOperationException(Kind.KEY_EXISTS, "key " + id + " exists");
+      }
+      byte[] material = importKey.unwrap(envelope);
+      try {
+        keys.importKey(id, backend == null ? "" : backend, material);
+      } finally {
+        Arrays.fill(material, (byte) 0);
+      }
+      return details(id);
+    });
+  }
+
+  /**
+   * Rotates every key whose rotation period has passed since its newest version, and purges every
+   * soft-deleted key whose retention has ended. Each is audited as done by the agent itself; one
+   * key's failure does not stop the others. Returns how many keys were rotated or purged.
+   */
+  public int runScheduledWork() {
+    long now = clock.millis();
+    int done = 0;
+    for (KeyCatalog.Entry e : catalog.snapshot().values()) {
+      CallerContext self = new CallerContext(agentIdentity, "scheduled", nanoTicker.getAsLong());
+      try {
+        if (e.deleted()) {
+          if (!e.deletion().purged() && now >= e.deletion().purgeAfterEpochMillis()) {
+            purge(self, e.keyId());
+            done++;
+          }
+        } else if (e.rotationPeriodSeconds() > 0) {
+          long due = nextRotation(e);
+          if (due > 0 && now >= due) {
+            rotate(self, e.keyId());
+            done++;
+          }
+        }
+      } catch (KeyOperationException ex) {
+        LOG.warn("scheduled work on key {} failed: {} ({})", e.keyId(), ex.kind(), ex.getMessage());
+      }
+    }
+    return done;
+  }
+
+  private void purgeNow(String id, boolean ignoreProtection) throws KeyOperationException {
+    synchronized (catalog.writeLock()) {
+      KeyCatalog.Entry e = keys.existing(id);
+      if (!e.deleted()) {
+        throw new KeyOperationException(Kind.INVALID_STATE_CHANGE, "key " + id + " is not deleted; schedule its deletion first");
+      }
+      if (e.deletion().purged()) {
+        return;
+      }
+      if (!ignoreProtection && e.deletion().purgeProtection() && clock.millis() < e.deletion().purgeAfterEpochMillis()) {
+        throw new KeyOperationException(Kind.PURGE_PROTECTED, "key " + id + " has purge protection; it can be purged from "
+            + java.time.Instant.ofEpochMilli(e.deletion().purgeAfterEpochMillis()));
+      }
+      for (KeyVersion v : describeOrUnknown(id).versions()) {
+        if (v.state() != KeyState.DESTROYED) {
+          keys.disableAndDestroy(id, v.version());
+        }
+      }
+      KeyCatalog.Deletion d = e.deletion();
+      catalog.put(e.withDeletion(new KeyCatalog.Deletion(d.deletedEpochMillis(), d.purgeAfterEpochMillis(),
+          d.purgeProtection(), true)));
+    }
+  }
+
+  private long nextRotation(KeyCatalog.Entry e) {
+    if (e.rotationPeriodSeconds() <= 0 || e.deleted()) {
+      return 0;
+    }
+    List<KeyVersion> vs = keys.describe(e.keyId()).map(KeyDescription::versions).orElse(List.of());
+    if (vs.isEmpty()) {
+      return 0;
+    }
+    return vs.get(vs.size() - 1).created().toEpochMilli() + e.rotationPeriodSeconds() * 1000;
+  }
+
+  private KeyDescription describeOrUnknown(String id) throws KeyOperationException {
+    return keys.describe(id).orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + id));
+  }
+
+  private KeyDetails details(String id) throws KeyOperationException {
+    KeyCatalog.Entry e = keys.existing(id);
+    return new KeyDetails(describeOrUnknown(id), e, nextRotation(e));
+  }
+
+  @FunctionalInterface
+  private interface KeyAction<T> {
+    T run(String validKeyId) throws KeyOperationException;
+  }
+
+  /** Parses the key id, runs the action, and records the outcome (the version: the request's, or the key's newest). */
+  private KeyDetails audited(CallerContext ctx, KeyOperation op, String keyId, Integer requestVersion,
+      KeyAction<KeyDetails> action) throws KeyOperationException {
+    long start = ctx.startNanos();
+    String validId = KeyId.isValid(keyId) ? keyId : null;
+    try {
+      KeyDetails d = action.run(KeyId.parse(keyId).value());
+      Integer version = requestVersion != null ? requestVersion : (d.latestVersion() == 0 ? null : d.latestVersion());
+      record(ctx, op, validId, version, null, start);
+      return d;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, op, validId, requestVersion, e, start);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, op, validId, requestVersion, internal(e), start);
+    }
+  }
+
+  private static KeyOperationException internal(RuntimeException e) {
+    LOG.error("unexpected failure in a key lifecycle operation", e);
+    return new KeyOperationException(Kind.INTERNAL, "internal error");
+  }
+
+  private void record(CallerContext ctx, KeyOperation op, String keyId, Integer version,
+      KeyOperationException failure, long startNanos) throws KeyOperationException {
+    Outcome outcome = failure == null ? Outcome.OK
+        : failure.kind() == Kind.PERMISSION_DENIED ? Outcome.DENIED : Outcome.ERROR;
+    String account = keyId == null ? null : new KeyId(keyId).account();
+    try {
+      audit.append(new AuditEvent(ctx.requestId(), ctx.caller(), op, keyId, version, outcome,
+          failure == null ? "OK" : failure.kind().name(), nanoTicker.getAsLong() - startNanos, account));
+    } catch (IOException e) {
+      LOG.error("audit write failed; failing {}: {}", op, e.toString());
+      throw new KeyOperationException(Kind.AUDIT_UNAVAILABLE, "the audit log cannot be written; operation refused");
+    }
+  }
+
+  private KeyOperationException recorded(CallerContext ctx, KeyOperation op, String keyId, Integer version,
+      KeyOperationException failure, long startNanos) {
+    if (failure.kind() == Kind.AUDIT_UNAVAILABLE) {
+      return failure;
+    }
+    try {
+      record(ctx, op, keyId, version, failure, startNanos);
+      return failure;
+    } catch (KeyOperationException auditFailure) {
+      return auditFailure;
+    }
+  }
+}
