@@ -9,15 +9,19 @@ import io.cobalt.gateway.NodeEndpoint;
 import io.cobalt.kms.KmsAgentConfig;
 import io.cobalt.kms.KmsAgentServer;
 import io.cobalt.kms.MasterKeyFile;
+import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -31,12 +35,30 @@ import org.slf4j.LoggerFactory;
  * each with its own certificate from the cluster CA, talking mTLS over real sockets. What
  * {@code cobalt dev} runs and what the end-to-end tests drive.
  *
+ * <p>Every partition's metadata is a Raft group with a voter on each of 3 nodes (Apache Ratis over
+ * mTLS on each node's Raft port), so the cluster keeps serving with one node down.
+ *
  * <p>Layout of the data directory: {@code tls/} (CA and process certificates), {@code kms/}
- * (master key, sealed keystore, audit log), {@code nodes/node-N/} (RocksDB), {@code cluster.properties}
- * (partition count, fixed at initialisation) and {@code account-keys.properties} (0600).
+ * (master key, sealed keystore, audit log), {@code nodes/node-N/} (RocksDB, Raft logs),
+ * {@code cluster.properties} (partition count and node count, fixed at initialisation, and each
+ * node's Raft port, chosen free at initialisation and reused on every start because Raft peers
+ * store each other's addresses) and {@code account-keys.properties} (0600).
  */
 public final class DevCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DevCluster.class);
+  private static final String FJP_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  static {
+    // On <= 2 CPUs the common pool has parallelism 1 and Ratis then starts a thread per async task
+    // (research/ratis.md §7.2). Effective only if nothing touched the common pool yet; the node
+    // logs a warning otherwise. The JVM flag is the reliable way.
+    if (System.getProperty(FJP_PARALLELISM) == null) {
+      System.setProperty(FJP_PARALLELISM, "4");
+    }
+  }
+
+  /** How long start() waits for every partition group to elect a leader. */
+  static final Duration LEADER_WAIT = Duration.ofSeconds(30);
 
   /** The Azure Storage emulator's well-known account and key, so {@code UseDevelopmentStorage=true} works. */
   public static final String DEV_ACCOUNT = "devstoreaccount1";
@@ -71,7 +93,8 @@ public final class DevCluster implements AutoCloseable {
   private final Options options;
   private final AccountKeys account;
   private final KmsAgentServer kms;
-  private final List<NodeServer> nodes;
+  private final NodeServer[] nodes; // guarded by this; an entry is null while the node is stopped
+  private final NodeConfig[] nodeConfigs; // with the gRPC port each node got, so a restart keeps it
   private final GatewayServer gateway;
 
   private DevCluster(Options options, AccountKeys account, KmsAgentServer kms, List<NodeServer> nodes,
@@ -79,7 +102,8 @@ public final class DevCluster implements AutoCloseable {
     this.options = options;
     this.account = account;
     this.kms = kms;
-    this.nodes = nodes;
+    this.nodes = nodes.toArray(new NodeServer[0]);
+    this.nodeConfigs = nodes.stream().map(n -> n.config().withPort(n.port())).toArray(NodeConfig[]::new);
     this.gateway = gateway;
   }
 
@@ -109,14 +133,24 @@ public final class DevCluster implements AutoCloseable {
       kms = KmsAgentServer.start(new KmsAgentConfig(kmsDir, masterKey, options.host(), 0,
           TlsMaterial.load(tlsDir, KMS), Set.of(TlsMaterial.identityOf(gatewayTls.certificate()))));
 
+      List<ClusterPeer> peers = raftPeers(options, data);
       List<NodeEndpoint> endpoints = new ArrayList<>();
+      long t0 = System.nanoTime();
       for (int i = 1; i <= options.nodes(); i++) {
         String id = nodeId(i);
         NodeServer node = NodeServer.start(new NodeConfig(id, data.resolve("nodes").resolve(id), options.host(), 0,
-            options.partitions(), TlsMaterial.load(tlsDir, id)));
+            options.partitions(), TlsMaterial.load(tlsDir, id), peers.get(i - 1).raftPort(), peers));
         nodes.add(node);
         endpoints.add(new NodeEndpoint(id, options.host(), node.port()));
       }
+      for (NodeServer node : nodes) {
+        if (!node.awaitMetadataLeaders(LEADER_WAIT)) {
+          throw new IOException("node " + node.nodeId() + ": not every partition group elected a leader within "
+              + LEADER_WAIT.toSeconds() + " s");
+        }
+      }
+      LOG.info("{} nodes x {} partition groups: every group has a leader {} ms after the first node started",
+          nodes.size(), options.partitions(), (System.nanoTime() - t0) / 1_000_000);
 
       gateway = GatewayServer.start(new GatewayConfig(options.host(), options.blobPort(), List.of(account), endpoints,
           options.host(), kms.port(), gatewayTls, options.partitions(), options.replicationFactor(),
@@ -130,6 +164,40 @@ public final class DevCluster implements AutoCloseable {
 
   static String nodeId(int i) {
     return "node-" + i;
+  }
+
+  /**
+   * Each node's Raft peer entry. Raft ports are chosen free when first needed and pinned in
+   * {@code cluster.properties}: peers and the groups' stored membership refer to them.
+   */
+  private static List<ClusterPeer> raftPeers(Options options, Path data) throws IOException {
+    Path file = data.resolve("cluster.properties");
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    boolean changed = false;
+    List<ClusterPeer> peers = new ArrayList<>();
+    for (int i = 1; i <= options.nodes(); i++) {
+      String key = nodeId(i) + ".raftPort";
+      if (p.getProperty(key) == null) {
+        p.setProperty(key, Integer.toString(freePort(options.host())));
+        changed = true;
+      }
+      peers.add(new ClusterPeer(nodeId(i), options.host(), Integer.parseInt(p.getProperty(key))));
+    }
+    if (changed) {
+      try (OutputStream out = Files.newOutputStream(file)) {
+        p.store(out, "Cobalt dev cluster layout; fixed at initialisation");
+      }
+    }
+    return peers;
+  }
+
+  private static int freePort(String host) throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    }
   }
 
   /** The partition count is fixed when a data directory is initialised; later starts must agree. */
@@ -205,9 +273,38 @@ public final class DevCluster implements AutoCloseable {
         + ";BlobEndpoint=http://" + options.host() + ":" + blobPort() + "/" + DEV_ACCOUNT + ";";
   }
 
+  /**
+   * Stops node {@code i} (1-based) as if it were lost: its gRPC server, Raft server and RocksDB
+   * close; the gateway keeps its address. For tests of node loss.
+   */
+  public synchronized void stopNode(int i) {
+    NodeServer n = nodes[i - 1];
+    if (n == null) {
+      throw new IllegalStateException(nodeId(i) + " is already stopped");
+    }
+    nodes[i - 1] = null;
+    n.close();
+  }
+
+  /** Starts node {@code i} (1-based) again on its data directory, gRPC port and Raft port. */
+  public synchronized void restartNode(int i) throws IOException {
+    if (nodes[i - 1] != null) {
+      throw new IllegalStateException(nodeId(i) + " is running");
+    }
+    nodes[i - 1] = NodeServer.start(nodeConfigs[i - 1]);
+  }
+
   @Override
   public void close() {
-    closeAll(gateway, nodes, kms);
+    List<NodeServer> running = new ArrayList<>();
+    synchronized (this) {
+      for (NodeServer n : nodes) {
+        if (n != null) {
+          running.add(n);
+        }
+      }
+    }
+    closeAll(gateway, running, kms);
   }
 
   private static void closeAll(GatewayServer gateway, List<NodeServer> nodes, KmsAgentServer kms) {

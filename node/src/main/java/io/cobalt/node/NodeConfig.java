@@ -2,19 +2,29 @@ package io.cobalt.node;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One storage node.
  *
- * @param nodeId the node's name in the cluster (thread names, logs, replica lists)
- * @param dataDir where the node keeps its RocksDB ({@code <dataDir>/rocksdb})
- * @param bindHost address the gRPC server listens on
+ * @param nodeId the node's name in the cluster (thread names, logs, replica lists, Raft peer id)
+ * @param dataDir where the node keeps its RocksDB ({@code <dataDir>/rocksdb}) and Raft logs
+ *     ({@code <dataDir>/ratis})
+ * @param bindHost address the gRPC server (and the Raft server) listen on
  * @param port gRPC port; 0 picks any free port (see {@link NodeServer#port()})
  * @param partitions number of metadata partitions (fixed for the life of the cluster)
- * @param tls this node's certificate and the cluster CA; clients must present a certificate from it
+ * @param tls this node's certificate and the cluster CA; clients and Raft peers must present a
+ *     certificate from it
+ * @param raftPort the node's Raft port: must be fixed (not 0), because peers know it in advance;
+ *     0 only without peers
+ * @param peers every node of the cluster, this one included. Empty: a standalone node whose
+ *     partitions are ordered by a local log without replication (single-node tests and tools)
  */
-public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls) {
+public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
+    int raftPort, List<ClusterPeer> peers) {
   public NodeConfig {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(tls, "tls");
@@ -30,5 +40,42 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
     if (partitions <= 0 || partitions > 65536) {
       throw new IllegalArgumentException("partitions must be in [1, 65536]: " + partitions);
     }
+    peers = List.copyOf(peers);
+    if (!peers.isEmpty()) {
+      Set<String> ids = new HashSet<>();
+      ClusterPeer self = null;
+      for (ClusterPeer p : peers) {
+        if (!ids.add(p.nodeId())) {
+          throw new IllegalArgumentException("peer " + p.nodeId() + " is listed twice");
+        }
+        if (p.nodeId().equals(nodeId)) {
+          self = p;
+        }
+      }
+      if (self == null) {
+        throw new IllegalArgumentException("peers must include this node (" + nodeId + ")");
+      }
+      if (self.raftPort() != raftPort) {
+        throw new IllegalArgumentException(
+            "raftPort " + raftPort + " differs from this node's peer entry " + self.raftAddress());
+      }
+    } else if (raftPort != 0) {
+      throw new IllegalArgumentException("raftPort without peers: a standalone node runs no Raft server");
+    }
+  }
+
+  /** A standalone node: no Raft, its partitions are ordered by a local log (tests, tools). */
+  public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls) {
+    this(nodeId, dataDir, bindHost, port, partitions, tls, 0, List.of());
+  }
+
+  /** Whether this node replicates its partitions through Raft groups with {@link #peers()}. */
+  public boolean clustered() {
+    return !peers.isEmpty();
+  }
+
+  /** The same node on another client port (a restarted node keeps its address). */
+  public NodeConfig withPort(int newPort) {
+    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers);
   }
 }

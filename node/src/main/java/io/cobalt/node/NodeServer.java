@@ -1,6 +1,9 @@
 package io.cobalt.node;
 
 import io.cobalt.crypto.chunk.CipherWarmup;
+import io.cobalt.node.consensus.RaftPartitionServer;
+import io.cobalt.node.consensus.RaftSettings;
+import io.cobalt.node.partition.CommandLog;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.node.rpc.NodeRpcServer;
@@ -8,14 +11,19 @@ import io.cobalt.node.rpc.RpcServerConfig;
 import io.cobalt.node.storage.VerifiedChunkStore;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
 import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
+import io.cobalt.proto.node.v1.MetadataQuery;
+import io.cobalt.proto.node.v1.QueryResult;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running storage node: RocksDB under {@code dataDir}, the partition state machines behind a
- * local command log, and the mTLS gRPC server. The whole node in one place:
- * {@code rpc → partition → storage}.
+ * command log — one Raft group per partition when the node has peers, a local log when it stands
+ * alone — and the mTLS gRPC server. The whole node in one place:
+ * {@code rpc → partition (→ consensus) → storage}.
  */
 public final class NodeServer implements AutoCloseable {
   /** Directory of the node's RocksDB inside {@link NodeConfig#dataDir()}. */
@@ -24,33 +32,56 @@ public final class NodeServer implements AutoCloseable {
   private final NodeConfig config;
   private final RocksStorage storage;
   private final PartitionStateMachine stateMachine;
+  private final RaftPartitionServer raft; // null on a standalone node
   private final NodeRpcServer rpc;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private NodeServer(NodeConfig config, RocksStorage storage, PartitionStateMachine stateMachine, NodeRpcServer rpc) {
+  private NodeServer(NodeConfig config, RocksStorage storage, PartitionStateMachine stateMachine,
+      RaftPartitionServer raft, NodeRpcServer rpc) {
     this.config = config;
     this.storage = storage;
     this.stateMachine = stateMachine;
+    this.raft = raft;
     this.rpc = rpc;
   }
 
-  /** Opens the node's RocksDB under {@code dataDir}, binds, and returns once it is serving. */
+  /** Opens the node's RocksDB under {@code dataDir}, joins its Raft groups, binds, and returns once it is serving. */
   public static NodeServer start(NodeConfig config) throws IOException {
     return start(config, RocksStorageConfig.defaults(),
-        RpcServerConfig.defaults(config.nodeId(), config.bindHost(), config.port()));
+        RpcServerConfig.defaults(config.nodeId(), config.bindHost(), config.port()), RaftSettings.defaults());
   }
 
   /** As {@link #start(NodeConfig)}, with explicit storage and RPC limits. */
   public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig)
       throws IOException {
+    return start(config, storageConfig, rpcConfig, RaftSettings.defaults());
+  }
+
+  /** As {@link #start(NodeConfig)}, with explicit storage, RPC and Raft settings. */
+  public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig,
+      RaftSettings raftSettings) throws IOException {
     CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
+    RaftPartitionServer raft = null;
     try {
-      PartitionStateMachine stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
+      PartitionStateMachine stateMachine;
+      CommandLog commandLog;
+      if (config.clustered()) {
+        // The Raft log is the durable record: state commits skip the second fsync (ADR 0004).
+        stateMachine = new PartitionStateMachine(storage.metadataBehindLog(), config.partitions());
+        raft = RaftPartitionServer.start(config, stateMachine, raftSettings);
+        commandLog = raft.commandLog();
+      } else {
+        stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
+        commandLog = new LocalCommandLog(stateMachine);
+      }
       NodeRpcServer rpc = NodeRpcServer.start(rpcConfig, config.tls(),
-          new VerifiedChunkStore(storage.chunks()), new LocalCommandLog(stateMachine), stateMachine);
-      return new NodeServer(config, storage, stateMachine, rpc);
+          new VerifiedChunkStore(storage.chunks()), commandLog);
+      return new NodeServer(config, storage, stateMachine, raft, rpc);
     } catch (IOException | RuntimeException e) {
+      if (raft != null) {
+        raft.close();
+      }
       storage.close();
       throw e;
     }
@@ -69,12 +100,38 @@ public final class NodeServer implements AutoCloseable {
     return config.nodeId();
   }
 
+  public NodeConfig config() {
+    return config;
+  }
+
   /** The index of the last metadata command applied to {@code partition} on this node. */
   public long appliedIndex(int partition) {
     return stateMachine.appliedIndex(partition);
   }
 
-  /** Stops accepting calls, lets those in progress finish briefly, then closes RocksDB. Idempotent. */
+  /**
+   * This replica's own state of a partition, without the linearizable read barrier: may be stale.
+   * For diagnostics and tests that compare replicas; clients read through the gRPC service.
+   */
+  public QueryResult queryLocalReplica(MetadataQuery query) {
+    return stateMachine.query(query);
+  }
+
+  /**
+   * Waits until each of this node's partition groups knows a leader (a standalone node: at once).
+   *
+   * @return false if {@code timeout} passed first
+   */
+  public boolean awaitMetadataLeaders(Duration timeout) throws InterruptedException {
+    return raft == null || raft.awaitLeaders(timeout);
+  }
+
+  /** The leader of {@code partition}'s group as this node sees it (a standalone node: itself). */
+  public Optional<String> metadataLeaderOf(int partition) {
+    return raft == null ? Optional.of(config.nodeId()) : raft.leaderOf(partition);
+  }
+
+  /** Stops accepting calls, lets those in progress finish briefly, leaves the Raft groups, then closes RocksDB. Idempotent. */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -83,7 +140,13 @@ public final class NodeServer implements AutoCloseable {
     try {
       rpc.close();
     } finally {
-      storage.close();
+      try {
+        if (raft != null) {
+          raft.close();
+        }
+      } finally {
+        storage.close();
+      }
     }
   }
 }

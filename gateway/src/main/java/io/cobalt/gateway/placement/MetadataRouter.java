@@ -1,5 +1,6 @@
 package io.cobalt.gateway.placement;
 
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.gateway.nodeclient.MetadataClient;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.CommandResult;
@@ -13,11 +14,20 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
- * Sends metadata commands and queries to the node that owns the key's partition, and fans
- * listings out to every partition. Results come back on the caller's Vert.x context.
+ * Sends metadata commands and queries to a voter of the key's partition, and fans listings out to
+ * every partition. Results come back on the caller's Vert.x context.
+ *
+ * <p>Failover: the partition's voters are tried in rendezvous order; a retriable failure
+ * ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED, ...) moves on to the next
+ * voter, any other answer or failure is final. A command that failed with a deadline may still
+ * have been committed, so trying it on another voter can apply it twice; the commands are
+ * idempotent or report the second apply (ALREADY_EXISTS, NOT_FOUND), which ADR 0004 discusses.
  */
 public final class MetadataRouter {
   private final RendezvousPlacement placement;
@@ -58,15 +68,38 @@ public final class MetadataRouter {
     return query(ctx, partition, q).map(r -> r.getBlobsCount() == 0 ? null : r.getBlobs(0));
   }
 
-  /** Submits a command built for {@code partition} to its owner. */
+  /** Submits a command built for {@code partition} through its voters, until one answers. */
   public Future<CommandResult> submit(Context ctx, MetadataCommand command) {
-    String owner = placement.ownerOf(command.getPartition());
-    return Future.fromCompletionStage(client.submit(owner, command), ctx);
+    List<String> voters = placement.metadataNodesOf(command.getPartition());
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.submit(node, command)), ctx);
   }
 
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
-    String owner = placement.ownerOf(partition);
-    return Future.fromCompletionStage(client.query(owner, query), ctx);
+    List<String> voters = placement.metadataNodesOf(partition);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query)), ctx);
+  }
+
+  private static <T> CompletableFuture<T> firstAnswer(
+      List<String> nodes, int i, Function<String, CompletableFuture<T>> call) {
+    CompletableFuture<T> attempt;
+    try {
+      attempt = call.apply(nodes.get(i));
+    } catch (RuntimeException e) {
+      attempt = CompletableFuture.failedFuture(e);
+    }
+    if (i + 1 == nodes.size()) {
+      return attempt;
+    }
+    return attempt.handle((result, failure) -> {
+      if (failure == null) {
+        return CompletableFuture.completedFuture(result);
+      }
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      return cause instanceof BackendUnavailableException
+          ? firstAnswer(nodes, i + 1, call)
+          : CompletableFuture.<T>failedFuture(cause);
+    }).thenCompose(f -> f);
   }
 
   /** Runs one query per partition (built by {@code perPartition}) and returns all results. */

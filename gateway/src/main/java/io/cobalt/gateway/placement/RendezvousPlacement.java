@@ -12,9 +12,10 @@ import java.util.Objects;
 /**
  * Where things live. Keys hash into {@code partitions} fixed logical partitions with the first 4
  * bytes of SHA-256 (stable across JVMs and releases, unlike {@code String.hashCode}). A partition's
- * metadata is owned by the node with the highest rendezvous (HRW) weight for it — the top 1 until
- * Raft groups replace this — and a chunk's replicas are the first {@code replicationFactor} nodes in
- * HRW order for its id. Adding or removing a node moves only the keys that node wins or held.
+ * metadata is a Raft group whose voters are the first {@link #METADATA_VOTERS} nodes in rendezvous
+ * (HRW) order for {@code "partition/" + p} — the nodes choose them with the same hash
+ * ({@code io.cobalt.node.consensus.PartitionGroups}) — and a chunk's replicas are the first
+ * {@code replicationFactor} nodes in HRW order for its id. Adding or removing a node moves only the keys that node wins or held.
  * Immutable and thread-safe.
  */
 public final class RendezvousPlacement {
@@ -57,13 +58,25 @@ public final class RendezvousPlacement {
     return (int) (first4 % partitions);
   }
 
-  /** The node that owns (serves the metadata of) a partition. */
+  /** Voters of each partition's Raft group (fewer when the cluster is smaller). */
+  public static final int METADATA_VOTERS = 3;
+
+  /** The first node to ask for a partition's metadata (the first of {@link #metadataNodesOf}). */
   public String ownerOf(int partition) {
+    return metadataNodesOf(partition).get(0);
+  }
+
+  /**
+   * The voters of a partition's Raft group, in the order the gateway tries them: any voter serves
+   * the partition (its Raft client finds the leader), so a lost node is skipped.
+   */
+  public List<String> metadataNodesOf(int partition) {
     if (partition < 0 || partition >= partitions) {
       throw new IllegalArgumentException("no partition " + partition);
     }
     byte[] key = ("partition/" + partition).getBytes(StandardCharsets.UTF_8);
-    return rank(key).get(0);
+    List<String> ranked = rank(key);
+    return List.copyOf(ranked.subList(0, Math.min(METADATA_VOTERS, ranked.size())));
   }
 
   /** The nodes that hold a chunk's replicas, in the order readers should try them. */

@@ -110,7 +110,8 @@ public final class PartitionStateMachine {
 
   /**
    * Applies {@code command} as log entry {@code index} of its partition: writes the state change
-   * and the new applied index in one durable write. A command that takes no effect (ALREADY_EXISTS,
+   * and the new applied index in one atomic write (indexes may skip: a Raft log also holds entries
+   * that are not commands). A command that takes no effect (ALREADY_EXISTS,
    * NOT_FOUND) still consumes its index.
    *
    * @throws InvalidRequestException if the command is malformed (nothing is written)

@@ -1,7 +1,6 @@
 package io.cobalt.node.rpc;
 
 import io.cobalt.node.partition.CommandLog;
-import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.proto.node.v1.CommandResult;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
@@ -9,15 +8,16 @@ import io.cobalt.proto.node.v1.MetadataServiceGrpc;
 import io.cobalt.proto.node.v1.QueryResult;
 import io.grpc.stub.StreamObserver;
 
-/** gRPC adapter of {@code MetadataService}: commands go to the {@link CommandLog}, queries to the state machine. */
+/**
+ * gRPC adapter of {@code MetadataService}: commands and (linearizable) queries go to the
+ * {@link CommandLog}; on a Raft node any voter serves any of its partitions, whoever leads.
+ */
 final class MetadataRpcService extends MetadataServiceGrpc.MetadataServiceImplBase {
   private final CommandLog commandLog;
-  private final PartitionStateMachine stateMachine;
   private final StatusCatalogue statuses;
 
-  MetadataRpcService(CommandLog commandLog, PartitionStateMachine stateMachine, StatusCatalogue statuses) {
+  MetadataRpcService(CommandLog commandLog, StatusCatalogue statuses) {
     this.commandLog = commandLog;
-    this.stateMachine = stateMachine;
     this.statuses = statuses;
   }
 
@@ -35,14 +35,13 @@ final class MetadataRpcService extends MetadataServiceGrpc.MetadataServiceImplBa
 
   @Override
   public void query(MetadataQuery query, StreamObserver<QueryResult> response) {
-    QueryResult result;
-    try {
-      result = stateMachine.query(query);
-    } catch (RuntimeException e) {
-      response.onError(statuses.toStatus(e, "Query " + query.getQueryCase()));
-      return;
-    }
-    response.onNext(result);
-    response.onCompleted();
+    commandLog.query(query).whenComplete((result, failure) -> {
+      if (failure != null) {
+        response.onError(statuses.toStatus(failure, "Query " + query.getQueryCase()));
+      } else {
+        response.onNext(result);
+        response.onCompleted();
+      }
+    });
   }
 }

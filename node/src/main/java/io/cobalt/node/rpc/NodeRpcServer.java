@@ -2,7 +2,6 @@ package io.cobalt.node.rpc;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.partition.CommandLog;
-import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.node.storage.VerifiedChunkStore;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -40,7 +39,7 @@ public final class NodeRpcServer implements AutoCloseable {
 
   /** Binds and starts serving; returns once the port is bound. */
   public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
-      CommandLog commandLog, PartitionStateMachine stateMachine) throws IOException {
+      CommandLog commandLog) throws IOException {
     ThreadPoolExecutor workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(),
         60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.maxQueuedTasks()),
         namedThreads("node-" + config.nodeId() + "-rpc-"), new ThreadPoolExecutor.AbortPolicy());
@@ -59,7 +58,7 @@ public final class NodeRpcServer implements AutoCloseable {
         .handshakeTimeout(config.handshakeTimeoutMillis(), TimeUnit.MILLISECONDS)
         .intercept(new InFlightCallLimit(config.maxInFlightCalls()))
         .addService(new ChunkRpcService(chunks, statuses))
-        .addService(new MetadataRpcService(commandLog, stateMachine, statuses))
+        .addService(new MetadataRpcService(commandLog, statuses))
         .build();
     try {
       server.start();

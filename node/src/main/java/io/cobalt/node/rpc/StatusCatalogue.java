@@ -1,5 +1,6 @@
 package io.cobalt.node.rpc;
 
+import io.cobalt.node.partition.CommandUnavailableException;
 import io.cobalt.node.partition.InvalidRequestException;
 import io.cobalt.node.storage.ChunkRejectedException;
 import io.cobalt.node.storage.CorruptChunkException;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
  *   <li>NOT_FOUND: the chunk is not on this node. Try another replica.
  *   <li>DATA_LOSS: this node's copy of the chunk is corrupt. Try another replica; repair this one.
  *   <li>RESOURCE_EXHAUSTED: too many calls in flight. Retriable after back-off.
- *   <li>UNAVAILABLE: local storage failed or is closing. Retriable, preferably elsewhere.
+ *   <li>UNAVAILABLE: local storage failed or is closing, or the partition's Raft group has no
+ *       leader reachable from here within the deadline (a command's outcome may then be unknown).
+ *       Retriable, preferably through another node.
  *   <li>INTERNAL: a bug; retrying will not help.
  * </ul>
  */
@@ -48,6 +51,10 @@ final class StatusCatalogue {
     if (e instanceof CorruptChunkException corrupt) {
       log.warn("{}: {}", operation, corrupt.getMessage());
       return Status.DATA_LOSS.withDescription(e.getMessage()).asRuntimeException();
+    }
+    if (e instanceof CommandUnavailableException) {
+      log.info("{}: {}", operation, e.getMessage());
+      return Status.UNAVAILABLE.withDescription(e.getMessage() + " (node " + nodeId + ")").asRuntimeException();
     }
     String incident = nodeId + "-" + incidents.incrementAndGet();
     if (e instanceof StorageException) {

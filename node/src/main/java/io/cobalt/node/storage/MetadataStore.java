@@ -8,7 +8,7 @@ import java.util.Optional;
 /**
  * Persistence SPI for the partitions' metadata state. Every partition's keys are separate (so one
  * partition can be checkpointed alone), and {@link #commit} writes a state change together with the
- * partition's applied index, atomically and durably. Names compare as UTF-8 bytes. All methods block.
+ * partition's applied index, atomically. Names compare as UTF-8 bytes. All methods block.
  *
  * @throws StorageException from any method when the underlying store fails or is closed
  */
@@ -27,6 +27,9 @@ public interface MetadataStore {
   Page<BlobRecord> blobs(int partition, String account, ByteString containerId, String prefix, String marker,
       int limit);
 
-  /** Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one synced write. */
+  /**
+   * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
+   * atomic write (synced or not, as the store was opened: state and index are never out of step).
+   */
   void commit(int partition, long index, StateChange change);
 }

@@ -28,7 +28,10 @@
  *       (chunk ids) and wrapped keys, never plaintext data or a plaintext key. Blobs are keyed by the
  *       container's random {@code container_id}, not its name, so a container deleted and created
  *       again does not see the old blobs. Each applied command writes its state change and the
- *       partition's applied index in one synced {@code WriteBatch}.
+ *       partition's applied index in one {@code WriteBatch}: synced on a standalone node; on a
+ *       Raft node written to the WAL without fsync, since the Raft log (fsynced on a majority) is
+ *       the durable record and replay from the stored applied index restores a lost tail
+ *       ({@code RocksStorage#metadataBehindLog}, docs/adr/0004-raft-partitions.md).
  *   <li>{@code default}: unused (RocksDB requires it).
  * </ul>
  */

@@ -15,13 +15,21 @@ import java.util.List;
 import java.util.Optional;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
 
-/** Partition state in the {@code meta} column family; values are the protobuf records. */
+/**
+ * Partition state in the {@code meta} column family; values are the protobuf records. A commit is
+ * one {@code WriteBatch} (state change + applied index), written either synced (the state is the
+ * only durable record) or to RocksDB's WAL without fsync (a replicated log is the durable record:
+ * see {@link RocksStorage#metadataBehindLog()}).
+ */
 public final class RocksMetadataStore implements MetadataStore {
   private final RocksStorage storage;
+  private final WriteOptions commitOptions;
 
-  RocksMetadataStore(RocksStorage storage) {
+  RocksMetadataStore(RocksStorage storage, WriteOptions commitOptions) {
     this.storage = storage;
+    this.commitOptions = commitOptions;
   }
 
   @Override
@@ -83,7 +91,7 @@ public final class RocksMetadataStore implements MetadataStore {
         }
         batch.put(storage.metaCf(), MetaKeys.appliedIndex(partition),
             ByteBuffer.allocate(Long.BYTES).putLong(index).array());
-        db.write(storage.syncWrite(), batch);
+        db.write(commitOptions, batch);
       }
       return null;
     });

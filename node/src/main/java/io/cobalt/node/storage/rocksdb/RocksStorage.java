@@ -47,11 +47,13 @@ public final class RocksStorage implements AutoCloseable {
   private final ColumnFamilyHandle metaCf;
   private final List<AutoCloseable> options;
   private final WriteOptions syncWrite;
+  private final WriteOptions unsyncedWrite;
   private final ReadOptions read;
   private final ReadWriteLock gate = new ReentrantReadWriteLock();
   private boolean closed;
   private final RocksChunkStore chunkStore;
   private final RocksMetadataStore metadataStore;
+  private final RocksMetadataStore metadataBehindLog;
 
   private RocksStorage(Path dir, RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> options) {
     this.dir = dir;
@@ -61,9 +63,11 @@ public final class RocksStorage implements AutoCloseable {
     this.metaCf = handles.get(2);
     this.options = options;
     this.syncWrite = new WriteOptions().setSync(true);
+    this.unsyncedWrite = new WriteOptions().setSync(false);
     this.read = new ReadOptions();
     this.chunkStore = new RocksChunkStore(this);
-    this.metadataStore = new RocksMetadataStore(this);
+    this.metadataStore = new RocksMetadataStore(this, syncWrite);
+    this.metadataBehindLog = new RocksMetadataStore(this, unsyncedWrite);
   }
 
   /** Opens (creating if missing) the database in {@code dir}. Only one process may hold it open. */
@@ -113,8 +117,21 @@ public final class RocksStorage implements AutoCloseable {
     return chunkStore;
   }
 
+  /** Partition state whose every commit is fsynced: for a node where the state is the only durable record. */
   public MetadataStore metadata() {
     return metadataStore;
+  }
+
+  /**
+   * Partition state for a node whose commands are first made durable in a replicated log (Raft).
+   * A commit goes to RocksDB's WAL without fsync, so a write costs one fsync (the log's), not two.
+   * A killed process loses nothing (the WAL is in the OS page cache); a lost OS page cache can drop
+   * a tail of commits, but atomically with their applied index, so the state is always a prefix of
+   * the log and replaying the log from the stored applied index restores it. That requires the log
+   * to keep every entry after the applied index on disk (no purge without a synced checkpoint).
+   */
+  public MetadataStore metadataBehindLog() {
+    return metadataBehindLog;
   }
 
   /** Waits for operations in progress, then closes the database. Idempotent. */
@@ -135,6 +152,7 @@ public final class RocksStorage implements AutoCloseable {
         log.warn("closing RocksDB at {} reported: {}", dir, e.getMessage());
       }
       syncWrite.close();
+      unsyncedWrite.close();
       read.close();
       closeAll(options);
       log.info("closed RocksDB at {}", dir);

@@ -1,0 +1,130 @@
+package io.cobalt.gateway.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
+import io.cobalt.gateway.nodeclient.MetadataClient;
+import io.cobalt.proto.node.v1.CommandResult;
+import io.cobalt.proto.node.v1.CommandStatus;
+import io.cobalt.proto.node.v1.MetadataCommand;
+import io.cobalt.proto.node.v1.MetadataQuery;
+import io.cobalt.proto.node.v1.QueryResult;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class MetadataRouterTest {
+  private static final List<String> NODES = List.of("node-1", "node-2", "node-3");
+  private static Vertx vertx;
+  private static Context ctx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    ctx = vertx.getOrCreateContext();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** Answers from every node except the unavailable ones, and records whom it was asked. */
+  private static final class ScriptedClient implements MetadataClient {
+    final Set<String> unavailable;
+    final RuntimeException otherFailure;
+    final List<String> asked = new ArrayList<>();
+
+    ScriptedClient(Set<String> unavailable, RuntimeException otherFailure) {
+      this.unavailable = unavailable;
+      this.otherFailure = otherFailure;
+    }
+
+    private <T> CompletableFuture<T> answer(String node, T value) {
+      synchronized (asked) {
+        asked.add(node);
+      }
+      if (unavailable.contains(node)) {
+        return CompletableFuture.failedFuture(new BackendUnavailableException("Submit@" + node + ": UNAVAILABLE"));
+      }
+      return otherFailure != null ? CompletableFuture.failedFuture(otherFailure) : CompletableFuture.completedFuture(value);
+    }
+
+    @Override
+    public CompletableFuture<CommandResult> submit(String nodeId, MetadataCommand command) {
+      return answer(nodeId, CommandResult.newBuilder().setStatus(CommandStatus.OK).setAppliedIndex(7).build());
+    }
+
+    @Override
+    public CompletableFuture<QueryResult> query(String nodeId, MetadataQuery query) {
+      return answer(nodeId, QueryResult.newBuilder().setTruncated(true).build());
+    }
+  }
+
+  private static <T> Throwable failureOf(io.vertx.core.Future<T> f) throws Exception {
+    try {
+      f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      throw new AssertionError("expected a failure");
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  @Test
+  void movesToTheNextVoterWhenOneIsUnavailable() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    List<String> order = placement.metadataNodesOf(5);
+    assertEquals(3, order.size());
+    ScriptedClient client = new ScriptedClient(Set.of(order.get(0), order.get(1)), null);
+    MetadataRouter router = new MetadataRouter(placement, client);
+
+    CommandResult r = router.submit(ctx, MetadataCommand.newBuilder().setPartition(5).build())
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(7, r.getAppliedIndex());
+    assertEquals(order, client.asked);
+
+    client.asked.clear();
+    QueryResult q = router.query(ctx, 5, MetadataQuery.newBuilder().setPartition(5).build())
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(true, q.getTruncated());
+    assertEquals(order, client.asked);
+  }
+
+  @Test
+  void failsRetriablyOnlyWhenEveryVoterIsUnavailable() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    ScriptedClient client = new ScriptedClient(Set.copyOf(NODES), null);
+    Throwable f = failureOf(new MetadataRouter(placement, client).query(ctx, 2, MetadataQuery.getDefaultInstance()));
+    assertInstanceOf(BackendUnavailableException.class, f);
+    assertEquals(placement.metadataNodesOf(2), client.asked);
+  }
+
+  @Test
+  void aNonRetriableFailureIsFinal() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    IllegalArgumentException invalid = new IllegalArgumentException("INVALID_ARGUMENT");
+    ScriptedClient client = new ScriptedClient(Set.of(), invalid);
+    Throwable f = failureOf(new MetadataRouter(placement, client).submit(ctx, MetadataCommand.getDefaultInstance()));
+    assertEquals(invalid, f);
+    assertEquals(List.of(placement.metadataNodesOf(0).get(0)), client.asked);
+  }
+
+  @Test
+  void votersAreAtMostThreeDistinctNodesInRendezvousOrder() {
+    RendezvousPlacement five = new RendezvousPlacement(List.of("n1", "n2", "n3", "n4", "n5"), 16, 3);
+    for (int p = 0; p < 16; p++) {
+      List<String> voters = five.metadataNodesOf(p);
+      assertEquals(3, Set.copyOf(voters).size());
+      assertEquals(five.ownerOf(p), voters.get(0));
+    }
+    assertEquals(2, new RendezvousPlacement(List.of("a", "b"), 4, 2).metadataNodesOf(1).size());
+  }
+}

@@ -1,0 +1,271 @@
+package io.cobalt.node.consensus;
+
+import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.node.NodeConfig;
+import io.cobalt.node.partition.PartitionStateMachine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's Raft server (Apache Ratis over gRPC with mutual TLS): one group per partition of
+ * which this node is a voter ({@link PartitionGroups}), each with a {@link PartitionRaftStateMachine}
+ * over the node's {@link PartitionStateMachine}, and one Raft client per group for the node's
+ * {@link RaftCommandLog}. Raft logs live in {@code <dataDir>/ratis/<group-uuid>/}.
+ *
+ * <p>Start-up uses RECOVER: groups found on disk are loaded (their membership comes from disk),
+ * groups missing on disk are added (a new directory is formatted). The Raft port must stay the
+ * same across restarts: peers know it from their own configuration and from the groups' stored
+ * membership.
+ */
+public final class RaftPartitionServer implements AutoCloseable {
+  /** Raft logs and metadata of the node's groups, inside the node's data directory. */
+  public static final String RATIS_DIR = "ratis";
+  static final String RATIS_REMOVED_DIR = "ratis-removed";
+
+  private static final Logger log = LoggerFactory.getLogger(RaftPartitionServer.class);
+  private static final AtomicBoolean FJP_WARNED = new AtomicBoolean();
+
+  private final String nodeId;
+  private final RaftServer server;
+  private final PartitionGroups groups;
+  private final RaftCommandLog commandLog;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RaftPartitionServer(String nodeId, RaftServer server, PartitionGroups groups, RaftCommandLog commandLog) {
+    this.nodeId = nodeId;
+    this.server = server;
+    this.groups = groups;
+    this.commandLog = commandLog;
+  }
+
+  /**
+   * Starts the Raft server on {@code config.raftPort()}, loads or adds this node's partition
+   * groups, and returns; leaders are elected in the background ({@link #awaitLeaders}).
+   */
+  public static RaftPartitionServer start(NodeConfig config, PartitionStateMachine state, RaftSettings settings)
+      throws IOException {
+    if (!config.clustered()) {
+      throw new IllegalArgumentException("a Raft server needs the cluster's peers");
+    }
+    warnIfCommonPoolIsSerial();
+    Path dir = config.dataDir().resolve(RATIS_DIR);
+    Files.createDirectories(dir);
+    RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+    PartitionGroups groups = new PartitionGroups(config.peers(), config.partitions(), settings.votersPerPartition());
+    RaftProperties properties = properties(config, settings, dir);
+    Parameters parameters = tlsParameters(config.tls());
+
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(self)
+        .setProperties(properties)
+        .setParameters(parameters)
+        .setStateMachineRegistry(groupId -> {
+          OptionalInt p = groups.partitionOf(groupId);
+          if (p.isEmpty()) {
+            throw new IllegalArgumentException("group " + groupId + " is not a partition of this cluster");
+          }
+          return new PartitionRaftStateMachine(state, p.getAsInt());
+        })
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    try {
+      server.start();
+      addMissingGroups(server, self, groups);
+      // One client (and gRPC transport) per group: Ratis's ordered async streams are keyed by
+      // client id per server, so clients of different groups sharing one transport collide
+      // (GroupMismatchException).
+      RaftCommandLog commandLog = new RaftCommandLog(state, groups.partitions(), p -> {
+        RaftGroup g = groups.group(p);
+        return RaftClient.newBuilder()
+            .setProperties(properties)
+            .setParameters(parameters)
+            .setRaftGroup(g)
+            .setLeaderId(g.getPeer(self) != null ? self : g.getPeers().iterator().next().getId())
+            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
+                TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
+            .build();
+      }, settings.commandTimeoutMillis(), settings.clientRetrySleepMillis());
+      log.info("node {}: Raft server on {}:{} with {} partition groups", config.nodeId(), config.bindHost(),
+          config.raftPort(), countGroups(server));
+      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog);
+    } catch (IOException | RuntimeException e) {
+      try {
+        server.close();
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private static void addMissingGroups(RaftServer server, RaftPeerId self, PartitionGroups groups) throws IOException {
+    Set<RaftGroupId> present = new HashSet<>();
+    server.getGroupIds().forEach(present::add);
+    ClientId clientId = ClientId.randomId();
+    AtomicLong callId = new AtomicLong();
+    List<CompletableFuture<RaftClientReply>> adds = new ArrayList<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      RaftGroup g = groups.group(p);
+      if (g.getPeer(self) != null && !present.contains(g.getGroupId())) {
+        adds.add(server.groupManagementAsync(
+            GroupManagementRequest.newAdd(clientId, self, callId.incrementAndGet(), g)));
+      }
+    }
+    for (CompletableFuture<RaftClientReply> add : adds) {
+      RaftClientReply reply = add.join();
+      if (!reply.isSuccess()) {
+        throw new IOException("adding a partition group failed: " + reply.getException());
+      }
+    }
+  }
+
+  private static int countGroups(RaftServer server) throws IOException {
+    int n = 0;
+    for (RaftGroupId ignored : server.getGroupIds()) {
+      n++;
+    }
+    return n;
+  }
+
+  static RaftProperties properties(NodeConfig config, RaftSettings s, Path dir) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
+    RaftServerConfigKeys.setRemovedGroupsDir(p, config.dataDir().resolve(RATIS_REMOVED_DIR).toFile());
+    GrpcConfigKeys.Server.setHost(p, config.bindHost());
+    GrpcConfigKeys.Server.setPort(p, config.raftPort());
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(s.electionTimeoutMinMillis()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(s.electionTimeoutMaxMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, millis(s.firstElectionTimeoutMinMillis()));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, millis(s.firstElectionTimeoutMaxMillis()));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(s.serverRequestTimeoutMillis()));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(s.logWriteBufferBytes()));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(s.appenderBufferByteLimit()));
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(s.logSegmentPreallocatedBytes()));
+    // No snapshots yet: the log is never purged, and a restart replays it with index-skip
+    // (PartitionRaftStateMachine). Explicit, so a changed Ratis default cannot purge under us.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setTimeout(p, millis(s.readTimeoutMillis()));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(s.clientRequestTimeoutMillis()));
+    return p;
+  }
+
+  /** Mutual TLS for server-server, client-server and admin traffic, from in-memory key material. */
+  static Parameters tlsParameters(TlsMaterial tls) {
+    KeyManager[] keys = tls.keyManagers();
+    TrustManager[] trust = tls.trustManagers();
+    Parameters parameters = new Parameters();
+    GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(keys[0], trust[0], true));
+    return parameters;
+  }
+
+  private static TimeDuration millis(long ms) {
+    return TimeDuration.valueOf(ms, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * With a common ForkJoinPool parallelism below 2, every {@code CompletableFuture.*Async} call
+   * without an executor starts a new thread, and Ratis makes such calls on the follower append
+   * path (research/ratis.md §7.2). The JVM flag
+   * {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=4} avoids it.
+   */
+  private static void warnIfCommonPoolIsSerial() {
+    if (ForkJoinPool.getCommonPoolParallelism() < 2 && FJP_WARNED.compareAndSet(false, true)) {
+      log.warn("common ForkJoinPool parallelism is {}: Ratis will start a thread per async task; run with "
+          + "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4", ForkJoinPool.getCommonPoolParallelism());
+    }
+  }
+
+  public RaftCommandLog commandLog() {
+    return commandLog;
+  }
+
+  /** Waits until every local group knows a leader; false if {@code timeout} passed first. */
+  public boolean awaitLeaders(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean all = true;
+      for (int p = 0; p < groups.partitions() && all; p++) {
+        all = !groups.isVoter(p, server.getId()) || leaderOf(p).isPresent();
+      }
+      if (all) {
+        return true;
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** The leader of {@code partition}'s group as this node sees it, if this node is a voter and knows one. */
+  public Optional<String> leaderOf(int partition) {
+    try {
+      RaftServer.Division d = server.getDivision(groups.group(partition).getGroupId());
+      RaftPeerId leader = d.getInfo().getLeaderId();
+      return Optional.ofNullable(leader).map(RaftPeerId::toString);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether this node currently leads {@code partition}'s group. */
+  public boolean isLeader(int partition) {
+    try {
+      return server.getDivision(groups.group(partition).getGroupId()).getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Closes the clients, then the server (every division). Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    commandLog.close();
+    try {
+      server.close();
+    } catch (IOException e) {
+      log.warn("node {}: closing the Raft server reported: {}", nodeId, e.toString());
+    }
+    log.info("node {}: Raft server stopped", nodeId);
+  }
+}

@@ -1,0 +1,67 @@
+package io.cobalt.node.consensus;
+
+/**
+ * Tuning of the node's Raft server and clients (Apache Ratis). Defaults follow
+ * {@code research/ratis.md} §8, measured on 2-CPU machines; the reasons are in
+ * docs/adr/0004-raft-partitions.md.
+ *
+ * @param votersPerPartition voters of each partition's group (on distinct nodes; fewer if the
+ *     cluster is smaller)
+ * @param electionTimeoutMinMillis lower bound of the randomized election timeout
+ *     ({@code raft.server.rpc.timeout.min}); heartbeats go at half of it. The default 150 ms causes
+ *     election storms with many groups on a loaded small machine
+ * @param electionTimeoutMaxMillis upper bound ({@code raft.server.rpc.timeout.max})
+ * @param firstElectionTimeoutMinMillis election timeout of a group's first election after the
+ *     server starts ({@code raft.server.rpc.first-election.timeout.min}): short, so a starting
+ *     cluster has leaders sooner; pre-vote keeps a restarted node from disturbing a live leader
+ * @param firstElectionTimeoutMaxMillis upper bound of the first election timeout
+ * @param serverRequestTimeoutMillis server-to-server request timeout ({@code raft.server.rpc.request.timeout})
+ * @param clientRequestTimeoutMillis one attempt of a client request ({@code raft.client.rpc.request.timeout})
+ * @param clientRetrySleepMillis pause between client attempts (NotLeader, no leader yet, peer down)
+ * @param commandTimeoutMillis a command or query gives up after this long in total and fails as
+ *     retriable; below the gateway's 10 s call deadline so the gateway can try another node
+ * @param readTimeoutMillis how long a linearizable read may wait for the leader's read index to be
+ *     applied ({@code raft.server.read.timeout})
+ * @param logWriteBufferBytes per-group direct buffer of the log writer (default 8 MiB per group
+ *     replica); also caps one log entry
+ * @param appenderBufferByteLimit bytes of entries per AppendEntries call; must stay below
+ *     {@code logWriteBufferBytes - 8}
+ * @param logSegmentPreallocatedBytes disk preallocated for each open log segment
+ */
+public record RaftSettings(
+    int votersPerPartition,
+    long electionTimeoutMinMillis,
+    long electionTimeoutMaxMillis,
+    long firstElectionTimeoutMinMillis,
+    long firstElectionTimeoutMaxMillis,
+    long serverRequestTimeoutMillis,
+    long clientRequestTimeoutMillis,
+    long clientRetrySleepMillis,
+    long commandTimeoutMillis,
+    long readTimeoutMillis,
+    long logWriteBufferBytes,
+    long appenderBufferByteLimit,
+    long logSegmentPreallocatedBytes) {
+
+  public RaftSettings {
+    if (votersPerPartition < 1 || electionTimeoutMinMillis <= 0 || electionTimeoutMaxMillis < electionTimeoutMinMillis
+        || firstElectionTimeoutMinMillis <= 0 || firstElectionTimeoutMaxMillis < firstElectionTimeoutMinMillis
+        || serverRequestTimeoutMillis <= 0 || clientRequestTimeoutMillis <= 0 || clientRetrySleepMillis < 0
+        || commandTimeoutMillis <= 0 || readTimeoutMillis <= 0 || logSegmentPreallocatedBytes <= 0) {
+      throw new IllegalArgumentException("invalid Raft settings: " + this);
+    }
+    if (appenderBufferByteLimit <= 0 || logWriteBufferBytes < appenderBufferByteLimit + 8) {
+      throw new IllegalArgumentException("logWriteBufferBytes must be >= appenderBufferByteLimit + 8: " + this);
+    }
+  }
+
+  public static RaftSettings defaults() {
+    return new RaftSettings(3, 1_000, 2_000, 300, 800, 3_000, 3_000, 200, 8_000, 5_000,
+        1024 * 1024, 512 * 1024, 1024 * 1024);
+  }
+
+  /** Client attempts that fit in {@link #commandTimeoutMillis} (the total deadline still applies). */
+  int clientMaxAttempts() {
+    return (int) Math.max(3, commandTimeoutMillis / Math.max(1, clientRetrySleepMillis));
+  }
+}

@@ -1,0 +1,309 @@
+package io.cobalt.node;
+
+import static io.cobalt.node.partition.Records.container;
+import static io.cobalt.node.partition.Records.create;
+import static io.cobalt.node.partition.Records.getContainer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.cobalt.crypto.tls.ClusterCa;
+import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.proto.node.v1.CommandResult;
+import io.cobalt.proto.node.v1.CommandStatus;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.MetadataCommand;
+import io.cobalt.proto.node.v1.MetadataServiceGrpc;
+import io.cobalt.proto.node.v1.QueryResult;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three nodes in one JVM, each a voter of every partition's Raft group, over real sockets with
+ * mutual TLS; clients are the nodes' gRPC MetadataService, as the gateway uses it.
+ */
+class RaftClusterTest {
+  private static final int PARTITIONS = 8;
+  private static final String ACCOUNT = "acct";
+  private static final List<TlsMaterial> NODE_TLS = new ArrayList<>();
+  private static TlsMaterial clientTls;
+
+  @TempDir Path data;
+  private final List<ClusterPeer> peers = new ArrayList<>();
+  private final NodeServer[] nodes = new NodeServer[3];
+  private final int[] grpcPorts = new int[3];
+  private final Map<String, ManagedChannel> channels = new HashMap<>();
+
+  @BeforeAll
+  static void certificates() {
+    ClusterCa ca = ClusterCa.create("raft-test", new SecureRandom());
+    for (int i = 0; i < 3; i++) {
+      NODE_TLS.add(TlsMaterial.of(ca.issue("node-" + i, List.of("localhost"), List.of("127.0.0.1"))));
+    }
+    clientTls = TlsMaterial.of(ca.issue("gateway", List.of("localhost"), List.of("127.0.0.1")));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    for (NodeServer n : nodes) {
+      if (n != null) {
+        n.close();
+      }
+    }
+  }
+
+  private void startCluster() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
+      grpcPorts[i] = freePort();
+    }
+    for (int i = 0; i < 3; i++) {
+      nodes[i] = startNode(i);
+    }
+  }
+
+  private NodeServer startNode(int i) throws IOException {
+    ClusterPeer self = peers.get(i);
+    return NodeServer.start(new NodeConfig(self.nodeId(), data.resolve(self.nodeId()), "127.0.0.1", grpcPorts[i],
+        PARTITIONS, NODE_TLS.get(i), self.raftPort(), peers));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private MetadataServiceGrpc.MetadataServiceBlockingStub metadata(int node) {
+    ManagedChannel c = channels.computeIfAbsent("node-" + node, id -> Grpc.newChannelBuilderForAddress(
+            "127.0.0.1", grpcPorts[node], TlsChannelCredentials.newBuilder()
+                .keyManager(clientTls.keyManagers()).trustManager(clientTls.trustManagers()).build())
+        .build());
+    return MetadataServiceGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  /** Submits through {@code node}, retrying UNAVAILABLE until {@code deadline} (as the gateway would). */
+  private CommandResult submit(int node, MetadataCommand command, long deadlineNanos) {
+    while (true) {
+      try {
+        return metadata(node).submit(command);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadlineNanos) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static ContainerRecord containerNo(int n) {
+    return container(ACCOUNT, "c" + n, 1000 + n);
+  }
+
+  private static int partitionOf(int n) {
+    return n % PARTITIONS;
+  }
+
+  private static long threads() {
+    return Thread.getAllStackTraces().size();
+  }
+
+  @Test
+  void writesAndLinearizableReadsContinueWhenAnyOneNodeIsLostAndTheNodeCatchesUpOnReturn() throws Exception {
+    long t0 = System.nanoTime();
+    startCluster();
+    for (NodeServer n : nodes) {
+      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)), "every group elects a leader");
+    }
+    System.out.printf("3 nodes x %d groups: all leaders after %d ms; %d JVM threads; common pool parallelism %d%n",
+        PARTITIONS, ms(System.nanoTime() - t0), threads(), java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+
+    // Acknowledged writes, through every node in turn (any voter serves any partition).
+    Map<Integer, ContainerRecord> acknowledged = new LinkedHashMap<>();
+    long[] latencies = new long[160];
+    for (int n = 0; n < latencies.length; n++) {
+      ContainerRecord c = containerNo(n);
+      long s = System.nanoTime();
+      CommandResult r = submit(n % 3, create(partitionOf(n), c), System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+      latencies[n] = System.nanoTime() - s;
+      assertEquals(CommandStatus.OK, r.getStatus());
+      acknowledged.put(n, c);
+    }
+    long[] warm = Arrays.copyOfRange(latencies, 32, latencies.length); // the first calls warm up JIT and channels
+    Arrays.sort(warm);
+    System.out.printf("metadata write through gRPC + Raft, one at a time: p50 %.2f ms, p90 %.2f ms (%d writes after 32)%n",
+        warm[warm.length / 2] / 1e6, warm[warm.length * 9 / 10] / 1e6, warm.length);
+    // A second create of the same name is refused by the state machine, on the leader's apply.
+    assertEquals(CommandStatus.ALREADY_EXISTS,
+        submit(1, create(partitionOf(0), containerNo(0)), System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).getStatus());
+
+    // Lose the node that leads the most groups (closing it, with its RocksDB).
+    int victim = nodeLeadingMostGroups();
+    int survivor = (victim + 1) % 3;
+    int lastBeforeLoss = latencies.length;
+    acknowledged.put(lastBeforeLoss, containerNo(lastBeforeLoss));
+    assertEquals(CommandStatus.OK, submit(victim, create(partitionOf(lastBeforeLoss), containerNo(lastBeforeLoss)),
+        System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).getStatus());
+    long lossStart = System.nanoTime();
+    nodes[victim].close();
+    nodes[victim] = null;
+    long closed = System.nanoTime();
+    // Every partition takes a write again (a new leader where the victim led).
+    long worstPartition = 0;
+    for (int p = 0; p < PARTITIONS; p++) {
+      int n = 1000 + p;
+      long s = System.nanoTime();
+      assertEquals(CommandStatus.OK,
+          submit(survivor, create(partitionOf(n), containerNo(n)), s + TimeUnit.SECONDS.toNanos(30)).getStatus());
+      acknowledged.put(n, containerNo(n));
+      worstPartition = Math.max(worstPartition, System.nanoTime() - closed);
+    }
+    System.out.printf("node %d lost: close took %d ms; every partition took a write %d ms after the close%n",
+        victim, ms(closed - lossStart), ms(worstPartition));
+    assertTrue(worstPartition < TimeUnit.SECONDS.toNanos(15), "writes resume within seconds");
+
+    // Every acknowledged write reads back (linearizable) through both survivors.
+    for (int node = 0; node < 3; node++) {
+      if (node == victim) {
+        continue;
+      }
+      for (Map.Entry<Integer, ContainerRecord> e : acknowledged.entrySet()) {
+        QueryResult r = metadata(node).query(getContainer(partitionOf(e.getKey()), ACCOUNT, e.getValue().getName()));
+        assertEquals(List.of(e.getValue()), r.getContainersList(), "container " + e.getKey() + " via node " + node);
+      }
+    }
+    // More writes while the victim is away: it must catch up on them.
+    for (int n = 2000; n < 2000 + 2 * PARTITIONS; n++) {
+      assertEquals(CommandStatus.OK, submit(survivor, create(partitionOf(n), containerNo(n)),
+          System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).getStatus());
+      acknowledged.put(n, containerNo(n));
+    }
+
+    long restart = System.nanoTime();
+    nodes[victim] = startNode(victim);
+    assertTrue(awaitSameAppliedIndexes(Duration.ofSeconds(30)), "the returning node catches up");
+    System.out.printf("node %d back: caught up on every partition %d ms after restart%n",
+        victim, ms(System.nanoTime() - restart));
+    assertReplicasHold(acknowledged);
+
+    // The whole cluster restarts: the log is replayed over a state that already has it (index-skip).
+    long[] appliedBefore = appliedIndexes(0);
+    for (int i = 0; i < 3; i++) {
+      nodes[i].close();
+    }
+    for (int i = 0; i < 3; i++) {
+      nodes[i] = startNode(i);
+    }
+    for (int i = 0; i < 3; i++) {
+      long[] after = appliedIndexes(i);
+      for (int p = 0; p < PARTITIONS; p++) {
+        assertTrue(after[p] >= appliedBefore[p], "applied index never goes back (node " + i + ", partition " + p + ")");
+      }
+    }
+    for (Map.Entry<Integer, ContainerRecord> e : acknowledged.entrySet()) {
+      QueryResult r = metadata(e.getKey() % 3).query(getContainer(partitionOf(e.getKey()), ACCOUNT, e.getValue().getName()));
+      assertEquals(List.of(e.getValue()), r.getContainersList(), "container " + e.getKey() + " after a full restart");
+    }
+    assertEquals(CommandStatus.OK, submit(2, create(partitionOf(3000), containerNo(3000)),
+        System.nanoTime() + TimeUnit.SECONDS.toNanos(20)).getStatus());
+  }
+
+  @Test
+  void aMinorityCannotCommitAndAnswersUnavailableWithinTheDeadline() throws Exception {
+    startCluster();
+    for (NodeServer n : nodes) {
+      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)));
+    }
+    nodes[1].close();
+    nodes[1] = null;
+    nodes[2].close();
+    nodes[2] = null;
+    long s = System.nanoTime();
+    try {
+      metadata(0).withDeadlineAfter(30, TimeUnit.SECONDS).submit(create(0, containerNo(1)));
+      fail("a lone voter must not acknowledge a write");
+    } catch (StatusRuntimeException e) {
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    }
+    long took = System.nanoTime() - s;
+    System.out.printf("minority write refused after %d ms%n", ms(took));
+    // The node's 8 s command deadline, plus channel set-up and scheduling slack on a loaded machine.
+    assertTrue(took < TimeUnit.SECONDS.toNanos(12), "refused at the command deadline instead of hanging");
+    assertFalse(nodes[0].queryLocalReplica(getContainer(0, ACCOUNT, "c1")).getContainersCount() > 0,
+        "nothing was applied without a majority");
+  }
+
+  private int nodeLeadingMostGroups() {
+    int[] led = new int[3];
+    for (int p = 0; p < PARTITIONS; p++) {
+      String leader = nodes[0].metadataLeaderOf(p).orElseThrow();
+      led[Integer.parseInt(leader.substring("node-".length()))]++;
+    }
+    System.out.println("groups led per node: " + Arrays.toString(led));
+    int best = 0;
+    for (int i = 1; i < 3; i++) {
+      if (led[i] > led[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private long[] appliedIndexes(int node) {
+    long[] a = new long[PARTITIONS];
+    for (int p = 0; p < PARTITIONS; p++) {
+      a[p] = nodes[node].appliedIndex(p);
+    }
+    return a;
+  }
+
+  private boolean awaitSameAppliedIndexes(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Arrays.equals(appliedIndexes(0), appliedIndexes(1)) && Arrays.equals(appliedIndexes(1), appliedIndexes(2))) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    for (int i = 0; i < 3; i++) {
+      System.out.println("node-" + i + " applied " + Arrays.toString(appliedIndexes(i)));
+    }
+    return false;
+  }
+
+  /** Each replica's own RocksDB state (no read barrier) holds every acknowledged write. */
+  private void assertReplicasHold(Map<Integer, ContainerRecord> acknowledged) {
+    for (int i = 0; i < 3; i++) {
+      for (Map.Entry<Integer, ContainerRecord> e : acknowledged.entrySet()) {
+        QueryResult r = nodes[i].queryLocalReplica(getContainer(partitionOf(e.getKey()), ACCOUNT, e.getValue().getName()));
+        assertEquals(List.of(e.getValue()), r.getContainersList(), "container " + e.getKey() + " on node-" + i);
+      }
+    }
+  }
+
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+}
