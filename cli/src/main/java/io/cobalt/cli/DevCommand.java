@@ -13,6 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = "Run a whole encrypted 3-node cluster in this process (emulator-compatible).")
 final class DevCommand implements Callable<Integer> {
+  /** Past this, a stop that hangs ends the process anyway (exit status 1), rather than never. */
+  private static final long STOP_LIMIT_MILLIS = 25_000;
 
   @Option(names = "--data", defaultValue = "./cobalt-data", description = "Data directory (default: ${DEFAULT-VALUE}).")
   Path data;
@@ -37,7 +39,21 @@ final class DevCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("cobalt dev: stopping");
+      System.out.flush();
+      Thread watchdog = new Thread(() -> {
+        try {
+          Thread.sleep(STOP_LIMIT_MILLIS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        System.out.println("cobalt dev: did not stop within " + STOP_LIMIT_MILLIS + " ms; halting");
+        System.out.flush();
+        Runtime.getRuntime().halt(1);
+      }, "cobalt-dev-stop-watchdog");
+      watchdog.setDaemon(true);
+      watchdog.start();
       cluster.close();
+      watchdog.interrupt();
       System.out.println("cobalt dev: stopped");
       System.out.flush();
       stopped.countDown();
