@@ -9,6 +9,7 @@ import io.cobalt.gateway.NodeEndpoint;
 import io.cobalt.kms.KmsAgentConfig;
 import io.cobalt.kms.KmsAgentServer;
 import io.cobalt.kms.MasterKeyFile;
+import io.cobalt.kms.policy.CallerGrant;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every partition's metadata is a Raft group with a voter on each of 3 nodes (Apache Ratis over
  * mTLS on each node's Raft port), so the cluster keeps serving with one node down.
  *
- * <p>Layout of the data directory: {@code tls/} (CA and process certificates), {@code kms/}
+ * <p>Layout of the data directory: {@code tls/} (CA, process certificates and the operator's
+ * {@code admin} certificate, which the kms-agent grants every management operation on every key), {@code kms/}
  * (master key, sealed keystore, audit log), {@code nodes/node-N/} (RocksDB, Raft logs),
  * {@code cluster.properties} (partition count and node count, fixed at initialisation, and each
  * node's Raft port, chosen free at initialisation and reused on every start because Raft peers
@@ -67,6 +69,11 @@ public final class DevCluster implements AutoCloseable {
 
   static final String KMS = "kms-agent";
   static final String GATEWAY = "gateway";
+  /**
+   * The operator's certificate in {@code <data>/tls}: admin on every key of the dev kms-agent, the
+   * default identity of {@code cobalt admin keys --tls-dir <data>/tls}.
+   */
+  public static final String ADMIN = "admin";
 
   /** Options of an in-process cluster; {@code blobPort} 0 takes any free port. */
   public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
@@ -113,7 +120,7 @@ public final class DevCluster implements AutoCloseable {
     Files.createDirectories(data);
     Options options = pinPartitions(requested, data);
 
-    List<String> names = new ArrayList<>(List.of(KMS, GATEWAY));
+    List<String> names = new ArrayList<>(List.of(KMS, GATEWAY, ADMIN));
     for (int i = 1; i <= options.nodes(); i++) {
       names.add(nodeId(i));
     }
@@ -130,8 +137,10 @@ public final class DevCluster implements AutoCloseable {
       Path masterKey = kmsDir.resolve("master.key");
       MasterKeyFile.createIfAbsent(masterKey, random);
       TlsMaterial gatewayTls = TlsMaterial.load(tlsDir, GATEWAY);
+      String adminIdentity = TlsMaterial.identityOf(TlsMaterial.load(tlsDir, ADMIN).certificate());
       kms = KmsAgentServer.start(new KmsAgentConfig(kmsDir, masterKey, options.host(), 0,
-          TlsMaterial.load(tlsDir, KMS), Set.of(TlsMaterial.identityOf(gatewayTls.certificate()))));
+          TlsMaterial.load(tlsDir, KMS), Set.of(TlsMaterial.identityOf(gatewayTls.certificate())))
+          .withGrants(List.of(CallerGrant.admin(ADMIN, adminIdentity, List.of("*")))));
 
       List<ClusterPeer> peers = raftPeers(options, data);
       List<NodeEndpoint> endpoints = new ArrayList<>();
@@ -255,6 +264,25 @@ public final class DevCluster implements AutoCloseable {
     return options;
   }
 
+  /** The kms-agent's mTLS port on {@code options().host()} (for {@code cobalt admin keys --kms}). */
+  public int kmsPort() {
+    return kms.port();
+  }
+
+  /** {@code <data>/tls}: the cluster CA and every certificate, {@value #ADMIN} included. */
+  public Path tlsDir() {
+    return dataDir().resolve("tls");
+  }
+
+  /** The nodes' ids and gRPC addresses, in node order (for tests that query a node directly). */
+  public List<NodeEndpoint> nodeEndpoints() {
+    List<NodeEndpoint> out = new ArrayList<>();
+    for (NodeConfig c : nodeConfigs) {
+      out.add(new NodeEndpoint(c.nodeId(), options.host(), c.port()));
+    }
+    return out;
+  }
+
   /** The second account key, base64, for tests that rotate between keys. */
   public String secondaryKey() {
     return Base64.getEncoder().encodeToString(account.key2());
@@ -307,13 +335,32 @@ public final class DevCluster implements AutoCloseable {
     closeAll(gateway, running, kms);
   }
 
+  /**
+   * Closes the nodes at the same time: one by one, each close would wait out elections and retries
+   * that the next node's close is about to make pointless.
+   */
+  private static void closeNodesTogether(List<NodeServer> nodes) {
+    List<Thread> closing = new ArrayList<>();
+    for (NodeServer n : nodes) {
+      Thread t = new Thread(n::close, "cobalt-dev-close-" + n.nodeId());
+      t.start();
+      closing.add(t);
+    }
+    for (Thread t : closing) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   private static void closeAll(GatewayServer gateway, List<NodeServer> nodes, KmsAgentServer kms) {
     if (gateway != null) {
       gateway.close();
     }
-    for (NodeServer n : nodes) {
-      n.close();
-    }
+    closeNodesTogether(nodes);
     if (kms != null) {
       kms.close();
     }

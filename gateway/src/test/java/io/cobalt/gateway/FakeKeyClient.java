@@ -5,6 +5,7 @@ import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.encryption.GeneratedKey;
 import io.cobalt.gateway.encryption.KeyClient;
 import io.cobalt.gateway.encryption.KeyRefusedException;
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.proto.kms.v1.WrappedKey;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -31,6 +32,30 @@ final class FakeKeyClient implements KeyClient {
   private final Map<String, byte[]> keks = new ConcurrentHashMap<>();
   final AtomicInteger generated = new AtomicInteger();
   final AtomicInteger unwrapped = new AtomicInteger();
+  /** While set, every call fails as the agent fails with this kind; see {@link #refuseWith}. */
+  private volatile String refusal;
+
+  /**
+   * From now on every generate and unwrap fails as the real agent fails with {@code agentKind}
+   * (its {@code cobalt-kms-code}, e.g. KEY_DISABLED): a {@link KeyRefusedException} built by the
+   * same mapping as {@code KeyAgentClient}'s, or, for UNAVAILABLE, a retriable
+   * {@link BackendUnavailableException}. Null accepts again.
+   */
+  void refuseWith(String agentKind) {
+    refusal = agentKind;
+  }
+
+  private void maybeRefuse() {
+    String kind = refusal;
+    if (kind == null) {
+      return;
+    }
+    if (kind.equals("UNAVAILABLE")) {
+      throw new BackendUnavailableException("kms-agent: UNAVAILABLE (fake)");
+    }
+    String status = kind.equals("PERMISSION_DENIED") ? "PERMISSION_DENIED" : "FAILED_PRECONDITION";
+    throw KeyRefusedException.fromAgent(status, kind, "fake agent refuses: " + kind);
+  }
 
   FakeKeyClient(SecureRandom random, Executor executor) {
     this.random = random;
@@ -41,6 +66,7 @@ final class FakeKeyClient implements KeyClient {
   public CompletableFuture<GeneratedKey> generate(String account, String requestId) {
     return CompletableFuture.supplyAsync(
         () -> {
+          maybeRefuse();
           byte[] dek = new byte[32];
           random.nextBytes(dek);
           try {
@@ -71,9 +97,10 @@ final class FakeKeyClient implements KeyClient {
   public CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId) {
     return CompletableFuture.supplyAsync(
         () -> {
+          maybeRefuse();
           byte[] blob = wrapped.getCiphertext().toByteArray();
           if (!wrapped.getKeyId().equals("account/" + account) || blob.length != 12 + 32 + 16) {
-            throw new KeyRefusedException("wrapped key is not for this account");
+            throw KeyRefusedException.fromAgent("FAILED_PRECONDITION", "WRONG_KEY", "wrapped key is not for this account");
           }
           try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
@@ -87,7 +114,7 @@ final class FakeKeyClient implements KeyClient {
               Arrays.fill(dek, (byte) 0);
             }
           } catch (GeneralSecurityException e) {
-            throw new KeyRefusedException("wrapped key does not authenticate");
+            throw KeyRefusedException.fromAgent("INVALID_ARGUMENT", "NOT_AUTHENTIC", "wrapped key does not authenticate");
           }
         },
         executor);

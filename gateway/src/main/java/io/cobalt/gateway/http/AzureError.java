@@ -84,7 +84,24 @@ public enum AzureError {
   SERVER_BUSY(
       "ServerBusy", 503, "The server is currently unable to receive requests. Please retry your request."),
   INTERNAL_ERROR(
-      "InternalError", 500, "Server encountered an internal error. Please try again after some time.");
+      "InternalError", 500, "Server encountered an internal error. Please try again after some time."),
+  /** The account's (or scope's) key is disabled, destroyed, deleted, retired or unknown: revoked. */
+  KEY_VAULT_ENCRYPTION_KEY_NOT_FOUND(
+      "KeyVaultEncryptionKeyNotFound", 403, "The key vault key is not found to unwrap the encryption key."),
+  /** The kms-agent's policy does not let the gateway use the key (access to the key revoked). */
+  KEY_VAULT_ACCESS_TOKEN_CANNOT_BE_ACQUIRED(
+      "KeyVaultAccessTokenCannotBeAcquired",
+      403,
+      "The key vault access token cannot be acquired with this resource's identity."),
+  CONDITION_NOT_MET(
+      "ConditionNotMet", 412, "The condition specified using HTTP conditional header(s) is not met."),
+  BLOB_ALREADY_EXISTS("BlobAlreadyExists", 409, "The specified blob already exists."),
+  INVALID_BLOB_OR_BLOCK("InvalidBlobOrBlock", 400, "The specified blob or block content is invalid."),
+  INVALID_BLOCK_LIST("InvalidBlockList", 400, "The specified block list is invalid."),
+  BLOCK_LIST_TOO_LONG("BlockListTooLong", 400, "The block list may not contain more than 50,000 blocks."),
+  BLOCK_COUNT_EXCEEDS_LIMIT(
+      "BlockCountExceedsLimit", 409, "The uncommitted block count cannot exceed the maximum limit of 100,000 blocks."),
+  INVALID_XML_DOCUMENT("InvalidXmlDocument", 400, "XML specified is not syntactically valid.");
 
   private final String code;
   private final int status;

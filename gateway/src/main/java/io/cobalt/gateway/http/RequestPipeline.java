@@ -126,6 +126,36 @@ public final class RequestPipeline {
     return new UUID(random.nextLong(), random.nextLong()).toString();
   }
 
+  /**
+   * A kms-agent refusal as the client sees it (docs/azure-compatibility.md, "Encryption errors"): a
+   * revoked key (disabled, destroyed, deleted, retired, unknown) is the customer's doing, 403
+   * KeyVaultEncryptionKeyNotFound; a gateway the agent no longer lets use the key, 403
+   * KeyVaultAccessTokenCannotBeAcquired; a wrapped key that does not authenticate is an integrity
+   * failure, 500; anything else is our bug, 500. (Agent outages are BackendUnavailableException: 503.)
+   */
+  private static AzureException keyRefusal(AzureRequest r, KeyRefusedException refused) {
+    return switch (refused.reason()) {
+      case KEY_UNAVAILABLE -> {
+        LOG.info("request={} key unavailable ({}): {}", r.requestId(), refused.agentCode(), refused.getMessage());
+        yield AzureError.KEY_VAULT_ENCRYPTION_KEY_NOT_FOUND.exception();
+      }
+      case ACCESS_DENIED -> {
+        LOG.warn("request={} the kms-agent denies this gateway the key: {}", r.requestId(), refused.getMessage());
+        yield AzureError.KEY_VAULT_ACCESS_TOKEN_CANNOT_BE_ACQUIRED.exception();
+      }
+      case NOT_AUTHENTIC -> {
+        LOG.error("request={} integrity failure: wrapped data key refused ({}): {}",
+            r.requestId(), refused.agentCode(), refused.getMessage());
+        yield AzureError.INTERNAL_ERROR.exception();
+      }
+      case OTHER -> {
+        LOG.error("request={} the kms-agent refused the key ({}): {}",
+            r.requestId(), refused.agentCode(), refused.getMessage());
+        yield AzureError.INTERNAL_ERROR.exception();
+      }
+    };
+  }
+
   private void fail(AzureRequest r, Throwable t) {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     HttpServerResponse resp = r.http().response();
@@ -149,9 +179,8 @@ public final class RequestPipeline {
     } else if (cause instanceof ChunkIntegrityException) {
       LOG.error("request={} integrity failure: {}", r.requestId(), cause.getMessage());
       error = AzureError.INTERNAL_ERROR.exception();
-    } else if (cause instanceof KeyRefusedException) {
-      LOG.error("request={} the kms-agent refused the key: {}", r.requestId(), cause.getMessage());
-      error = AzureError.INTERNAL_ERROR.exception();
+    } else if (cause instanceof KeyRefusedException refused) {
+      error = keyRefusal(r, refused);
     } else {
       LOG.error("request={} internal error", r.requestId(), cause);
       error = AzureError.INTERNAL_ERROR.exception();

@@ -1,0 +1,172 @@
+package io.cobalt.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.azure.core.util.BinaryData;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobItem;
+import com.azure.storage.blob.models.BlobStorageException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What an Azure SDK client sees when the kms-agent refuses the account's key (DESIGN.md §5.4): a
+ * revoked key → 403 KeyVaultEncryptionKeyNotFound for reads and writes of data, while delete, list
+ * without metadata and container operations proceed; an agent outage → 503 ServerBusy with
+ * Retry-After, never 403; a wrapped key that does not authenticate → 500. Accepting again restores
+ * every blob.
+ */
+class KeyRevocationEndpointTest {
+  private static final long SEED = new SecureRandom().nextLong();
+  private static final AtomicInteger CONTAINERS = new AtomicInteger();
+
+  private static ExecutorService backendThreads;
+  private static FakeKeyClient keys;
+  private static GatewayServer server;
+  private static BlobServiceClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    System.out.println("KeyRevocationEndpointTest seed " + SEED);
+    backendThreads = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "fake-backend");
+      t.setDaemon(true);
+      return t;
+    });
+    keys = new FakeKeyClient(new SecureRandom(), backendThreads);
+    byte[] key2 = new byte[64];
+    new SecureRandom().nextBytes(key2);
+    GatewayConfig config = GatewayConfig.withDefaults("127.0.0.1", 0,
+        List.of(new AccountKeys(GatewayFixture.ACCOUNT, Base64.getDecoder().decode(GatewayFixture.KEY), key2)),
+        List.of(new NodeEndpoint("node-a", "127.0.0.1", 1), new NodeEndpoint("node-b", "127.0.0.1", 2),
+            new NodeEndpoint("node-c", "127.0.0.1", 3)),
+        "127.0.0.1", 4, null);
+    server = GatewayServer.start(config,
+        new Backends(new FakeChunkClient(backendThreads), new FakeMetadataClient(backendThreads), keys));
+    client = new BlobServiceClientBuilder()
+        .connectionString("DefaultEndpointsProtocol=http;AccountName=" + GatewayFixture.ACCOUNT + ";AccountKey="
+            + GatewayFixture.KEY + ";BlobEndpoint=http://127.0.0.1:" + server.blobPort() + "/"
+            + GatewayFixture.ACCOUNT + ";")
+        .retryOptions(GatewayFixture.NO_RETRY)
+        .buildClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+    backendThreads.shutdownNow();
+  }
+
+  @AfterEach
+  void acceptAgain() {
+    keys.refuseWith(null);
+  }
+
+  private static BlobContainerClient newContainer() {
+    BlobContainerClient c = client.getBlobContainerClient("revoke-" + CONTAINERS.incrementAndGet());
+    c.create();
+    return c;
+  }
+
+  private static byte[] content(int size, long salt) {
+    byte[] b = new byte[size];
+    new Random(SEED ^ salt).nextBytes(b);
+    return b;
+  }
+
+  private static void assertError(int status, String code, BlobStorageException e) {
+    assertEquals(status, e.getStatusCode(), e.getMessage());
+    assertEquals(code, e.getErrorCode().toString(), e.getMessage());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"KEY_DISABLED", "KEY_DESTROYED", "KEY_DELETED", "VERSION_RETIRED", "UNKNOWN_KEY",
+      "UNKNOWN_KEY_VERSION"})
+  void revokedKeyRefusesDataWith403KeyVaultEncryptionKeyNotFoundAndRestoresWhenAccepted(String kind) {
+    BlobContainerClient c = newContainer();
+    byte[] data = content(200_000, kind.hashCode());
+    c.getBlobClient("kept").upload(BinaryData.fromBytes(data));
+    c.getBlobClient("doomed").upload(BinaryData.fromString("bye"));
+
+    keys.refuseWith(kind);
+    assertError(403, "KeyVaultEncryptionKeyNotFound",
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("kept").downloadContent()));
+    assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+        () -> c.getBlobClient("kept").upload(BinaryData.fromBytes(content(70_000, 1)), true)));
+    assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+        () -> c.getBlobClient("new").upload(BinaryData.fromString("x"))));
+
+    // What needs no key proceeds.
+    assertEquals(List.of("doomed", "kept"),
+        c.listBlobs().stream().map(BlobItem::getName).sorted().collect(Collectors.toList()));
+    c.getBlobClient("doomed").delete();
+    BlobContainerClient other = client.getBlobContainerClient("revoke-other-" + CONTAINERS.incrementAndGet());
+    other.create();
+    assertTrue(other.exists());
+    other.delete();
+    assertFalse(other.exists());
+
+    keys.refuseWith(null);
+    assertArrayEquals(data, c.getBlobClient("kept").downloadContent().toBytes(), "seed " + SEED);
+    assertFalse(c.getBlobClient("new").exists(), "a refused Put Blob must not leave a blob");
+    assertFalse(c.getBlobClient("doomed").exists());
+  }
+
+  @Test
+  void gatewayDeniedTheKeyIs403KeyVaultAccessTokenCannotBeAcquired() {
+    BlobContainerClient c = newContainer();
+    c.getBlobClient("b").upload(BinaryData.fromString("hello"));
+    keys.refuseWith("PERMISSION_DENIED");
+    assertError(403, "KeyVaultAccessTokenCannotBeAcquired",
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("b").downloadContent()));
+    assertError(403, "KeyVaultAccessTokenCannotBeAcquired",
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("c").upload(BinaryData.fromString("x"))));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"NOT_AUTHENTIC", "WRONG_KEY", "MALFORMED_WRAPPED_KEY", "INVALID_ACCOUNT"})
+  void wrappedKeyThatDoesNotAuthenticateIs500InternalErrorNot403(String kind) {
+    BlobContainerClient c = newContainer();
+    c.getBlobClient("b").upload(BinaryData.fromString("hello"));
+    keys.refuseWith(kind);
+    assertError(500, "InternalError",
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("b").downloadContent()));
+  }
+
+  @Test
+  void agentOutageIs503ServerBusyWithRetryAfterNever403() {
+    BlobContainerClient c = newContainer();
+    c.getBlobClient("b").upload(BinaryData.fromString("hello"));
+    keys.refuseWith("UNAVAILABLE");
+    BlobStorageException get =
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("b").downloadContent());
+    assertError(503, "ServerBusy", get);
+    assertEquals("1", get.getResponse().getHeaderValue("Retry-After"));
+    BlobStorageException put =
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("c").upload(BinaryData.fromString("x")));
+    assertError(503, "ServerBusy", put);
+    assertEquals("1", put.getResponse().getHeaderValue("Retry-After"));
+    keys.refuseWith(null);
+    assertEquals("hello", c.getBlobClient("b").downloadContent().toString());
+  }
+}
