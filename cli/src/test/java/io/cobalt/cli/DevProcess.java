@@ -46,6 +46,12 @@ final class DevProcess {
     Path jar = Paths.get("target", "cobalt.jar").toAbsolutePath();
     assertTrue(Files.exists(jar), "the packaged jar is built before integration tests: " + jar);
     List<String> cmd = new ArrayList<>();
+    // A terminal's Ctrl-C reaches a process whose SIGINT disposition is the default. A test JVM
+    // started from a non-interactive shell in the background inherits SIGINT as ignored, and would
+    // pass that on, so restore the default for the child, as a terminal session has it.
+    if (Files.isExecutable(Paths.get("/usr/bin/env"))) {
+      cmd.addAll(List.of("/usr/bin/env", "--default-signal=INT"));
+    }
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of(jvmOptions));
     cmd.addAll(List.of("-jar", jar.toString(), "dev", "--data", data.toString(), "--blob-port", Integer.toString(port)));
