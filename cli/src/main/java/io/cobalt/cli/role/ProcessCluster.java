@@ -1,0 +1,270 @@
+package io.cobalt.cli.role;
+
+import io.cobalt.gateway.AccountKeys;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster of separate JVMs started from the packaged {@code cobalt.jar} on this machine:
+ * {@code cobalt init}, then one kms-agent, N nodes and one gateway, each with its config file from
+ * init and its output in {@code <dir>/logs/<name>.log}. Nodes can be killed (SIGKILL), paused
+ * (SIGSTOP/SIGCONT), stopped (SIGTERM) and restarted on their data. Every process it started is
+ * killed on {@link #close()} and by a shutdown hook, also when the caller forgets.
+ *
+ * <p>For tests and chaos runs; production runs the roles under a supervisor (systemd, Kubernetes).
+ */
+public final class ProcessCluster implements AutoCloseable {
+  /** Every JVM this cluster starts gets these (small machine: ≤ 2 cores shared). */
+  static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
+      "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4");
+  private static final long READY_TIMEOUT_MILLIS = 90_000;
+
+  private final Path dir;
+  private final Path jar;
+  private final int nodeCount;
+  private final Map<String, RoleHandle> running = new HashMap<>(); // guarded by this
+  private final Thread hook;
+
+  private ProcessCluster(Path dir, Path jar, int nodeCount) {
+    this.dir = dir;
+    this.jar = jar;
+    this.nodeCount = nodeCount;
+    this.hook = new Thread(this::killAll, "cobalt-process-cluster-kill");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  /** Runs {@code cobalt init --dir dir --nodes n --blob-port 0} as a process of its own; starts nothing yet. */
+  public static ProcessCluster init(Path dir, Path jar, int nodes, int partitions) throws IOException, InterruptedException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IOException("the packaged jar is missing: " + jar + " (mvn -pl cli package)");
+    }
+    Files.createDirectories(dir.resolve("logs"));
+    Path log = dir.resolve("logs/init.log");
+    List<String> cmd = command(jar, List.of());
+    cmd.addAll(List.of("init", "--dir", dir.toString(), "--nodes", Integer.toString(nodes), "--blob-port", "0",
+        "--partitions", Integer.toString(partitions)));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException("cobalt init failed:\n" + Files.readString(log));
+      }
+    } finally {
+      p.destroyForcibly();
+    }
+    return new ProcessCluster(dir, jar, nodes);
+  }
+
+  /** The packaged jar in a Maven build: {@code <module>/../cli/target/cobalt.jar} or {@code target/cobalt.jar}. */
+  public static Path defaultJar() {
+    Path own = Paths.get("target", "cobalt.jar").toAbsolutePath();
+    return Files.isRegularFile(own) ? own : Paths.get("..", "cli", "target", "cobalt.jar").toAbsolutePath().normalize();
+  }
+
+  /** {@code java <options> -jar cobalt.jar}: the roles are subcommands of the one command. */
+  private static List<String> command(Path jar, List<String> jvmOptions) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", jar.toString()));
+    return cmd;
+  }
+
+  /** Starts the kms-agent and every node, waits until each node's partition groups have leaders, then the gateway. */
+  public void startAll() throws IOException, InterruptedException {
+    List<RoleHandle> started = new ArrayList<>();
+    started.add(launch("kms-agent", "kms-agent"));
+    for (int i = 1; i <= nodeCount; i++) {
+      started.add(launch("node", nodeName(i)));
+    }
+    for (RoleHandle h : started) {
+      h.awaitLine("ready", READY_TIMEOUT_MILLIS);
+    }
+    for (int i = 1; i <= nodeCount; i++) {
+      running(nodeName(i)).awaitLine("every partition group has a leader", READY_TIMEOUT_MILLIS);
+    }
+    launch("gateway", "gateway").awaitLine("ready", READY_TIMEOUT_MILLIS);
+  }
+
+  public static String nodeName(int i) {
+    return InitCommand.nodeId(i);
+  }
+
+  public int nodeCount() {
+    return nodeCount;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The connection string of the account {@code cobalt init} created (key1 read from the account-keys file). */
+  public String connectionString() throws IOException {
+    try {
+      AccountKeys a = AccountKeysFile.read(dir.resolve("account-keys.properties")).get(0);
+      Properties g = properties(dir.resolve("gateway.properties"));
+      String endpoint = "http://" + g.getProperty("bind.host") + ":" + g.getProperty("blob.port") + "/" + a.account();
+      return "DefaultEndpointsProtocol=http;AccountName=" + a.account() + ";AccountKey="
+          + Base64.getEncoder().encodeToString(a.key1()) + ";BlobEndpoint=" + endpoint + ";";
+    } catch (RoleConfigException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  private static Properties properties(Path file) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    return p;
+  }
+
+  /** SIGKILL: the node dies without closing anything. */
+  public void kill(String name) throws InterruptedException {
+    RoleHandle h = remove(name);
+    h.process.destroyForcibly();
+    h.process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: the role closes cleanly; returns its exit code (143 after a clean stop). */
+  public int stop(String name) throws InterruptedException {
+    RoleHandle h = remove(name);
+    h.process.destroy();
+    if (!h.process.waitFor(30, TimeUnit.SECONDS)) {
+      h.process.destroyForcibly();
+      throw new IllegalStateException(name + " did not stop within 30 s of SIGTERM");
+    }
+    return h.process.exitValue();
+  }
+
+  /** Starts a stopped or killed node again on its config file and data; waits for its ready line. */
+  public void restart(String name) throws IOException, InterruptedException {
+    String role = name.startsWith("node-") ? "node" : name;
+    launch(role, name).awaitLine("ready", READY_TIMEOUT_MILLIS);
+  }
+
+  /** SIGSTOP: the process stays, frozen; sockets stay open. */
+  public void pause(String name) throws IOException, InterruptedException {
+    signal(name, "STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public void resume(String name) throws IOException, InterruptedException {
+    signal(name, "CONT");
+  }
+
+  public long pid(String name) {
+    return running(name).process.pid();
+  }
+
+  public String log(String name) throws IOException {
+    return Files.readString(dir.resolve("logs/" + name + ".log"));
+  }
+
+  private void signal(String name, String signal) throws IOException, InterruptedException {
+    long pid = running(name).process.pid(); // only ever a process this cluster started
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + signal + " " + pid + " failed");
+    }
+  }
+
+  private synchronized RoleHandle running(String name) {
+    RoleHandle h = running.get(name);
+    if (h == null || !h.process.isAlive()) {
+      throw new IllegalStateException(name + " is not running");
+    }
+    return h;
+  }
+
+  private synchronized RoleHandle remove(String name) {
+    RoleHandle h = running(name);
+    running.remove(name);
+    return h;
+  }
+
+  private synchronized RoleHandle launch(String role, String name) throws IOException {
+    if (running.containsKey(name) && running.get(name).process.isAlive()) {
+      throw new IllegalStateException(name + " is already running");
+    }
+    Path log = dir.resolve("logs/" + name + ".log");
+    long offset = Files.exists(log) ? Files.size(log) : 0;
+    List<String> cmd = command(jar, JVM_OPTIONS);
+    cmd.addAll(List.of(role, "--config", dir.resolve(name + ".properties").toString()));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    RoleHandle h = new RoleHandle(name, p, log, offset);
+    running.put(name, h);
+    return h;
+  }
+
+  /** Kills (SIGKILL) every process still running; a paused one dies too. */
+  @Override
+  public void close() {
+    killAll();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException ignored) {
+      // the JVM is already shutting down
+    }
+  }
+
+  private void killAll() {
+    List<RoleHandle> all;
+    synchronized (this) {
+      all = new ArrayList<>(running.values());
+      running.clear();
+    }
+    for (RoleHandle h : all) {
+      h.process.destroyForcibly();
+    }
+    for (RoleHandle h : all) {
+      try {
+        h.process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** One running role process and the part of its log written since it started. */
+  private record RoleHandle(String name, Process process, Path log, long offset) {
+    void awaitLine(String marker, long timeoutMillis) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+      while (System.nanoTime() < deadline) {
+        String text = since();
+        for (String line : text.split("\n")) {
+          if (line.startsWith("cobalt ") && line.contains(marker)) {
+            return;
+          }
+        }
+        if (!process.isAlive()) {
+          throw new IOException(name + " exited with " + process.exitValue() + " before '" + marker + "':\n" + tail(text));
+        }
+        Thread.sleep(100);
+      }
+      throw new IOException(name + ": no '" + marker + "' within " + timeoutMillis + " ms:\n" + tail(since()));
+    }
+
+    private String since() throws IOException {
+      byte[] all = Files.readAllBytes(log);
+      return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+          StandardCharsets.UTF_8);
+    }
+
+    private static String tail(String text) {
+      return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.cobalt.cli.role;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code cobalt init}, the role config files, their environment overrides, validation and {@code --print-config}. */
+class RoleCommandsTest {
+
+  private static int init(Path dir, String... extra) {
+    String[] args = Stream.concat(Stream.of("--dir", dir.toString(), "--blob-port", "0"), Stream.of(extra))
+        .toArray(String[]::new);
+    return new CommandLine(new InitCommand()).execute(args);
+  }
+
+  @Test
+  void initWritesCertificatesKeyFilesAndOneConfigPerProcess(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir, "--nodes", "3"));
+    for (String f : List.of("kms-agent.properties", "gateway.properties", "node-1.properties", "node-2.properties",
+        "node-3.properties", "tls/ca.pem", "tls/gateway.pem", "tls/node-3.key", "kms/master.key",
+        "account-keys.properties")) {
+      assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+    }
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("account-keys.properties"))));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("kms/master.key"))));
+
+    NodeRoleConfig n2 = NodeRoleConfig.load(dir.resolve("node-2.properties"), Map.of());
+    GatewayRoleConfig g = GatewayRoleConfig.load(dir.resolve("gateway.properties"), Map.of());
+    KmsAgentRoleConfig k = KmsAgentRoleConfig.load(dir.resolve("kms-agent.properties"), Map.of());
+    assertEquals("node-2", n2.nodeId());
+    assertEquals(3, n2.peers().size());
+    assertEquals(dir.resolve("nodes/node-2").toAbsolutePath().normalize(), n2.dataDir());
+    assertEquals(n2.grpcPort(), g.nodes().get(1).port(), "the gateway reaches node-2 on its gRPC port");
+    assertEquals(k.port(), g.kmsPort());
+    assertEquals(n2.partitions(), g.partitions());
+    // The runtime configurations build: certificates, account keys and the caller identity load.
+    assertEquals(3, n2.toNodeConfig().peers().size());
+    assertEquals(1, g.toGatewayConfig().accounts().size());
+    assertEquals(1, k.toAgentConfig().allowedCallers().size());
+  }
+
+  @Test
+  void initRefusesAnInitialisedDirectory(@TempDir Path dir) {
+    assertEquals(0, init(dir));
+    assertEquals(2, init(dir));
+  }
+
+  @Test
+  void environmentOverridesAKeyOfTheFile(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    NodeRoleConfig fromFile = NodeRoleConfig.load(dir.resolve("node-1.properties"), Map.of());
+    NodeRoleConfig overridden = NodeRoleConfig.load(dir.resolve("node-1.properties"),
+        Map.of("COBALT_DATA_DIR", "/srv/cobalt/n1", "COBALT_LEADER_WAIT_MILLIS", "5000"));
+    assertEquals(Path.of("/srv/cobalt/n1"), overridden.dataDir());
+    assertEquals(5000, overridden.leaderWaitMillis());
+    assertEquals(fromFile.grpcPort(), overridden.grpcPort());
+    assertEquals("COBALT_KMS_PORT", RoleConfigSource.envName("kms.port"));
+  }
+
+  @Test
+  void rejectsAnInvalidFileListingEveryProblem(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("node.properties");
+    Files.writeString(f, "node.id=node-1\ngrpc.port=70000\nraft.port=abc\npeers=node-2@127.0.0.1:5000,broken\n"
+        + "grcp.port=1\n");
+    RoleConfigException e = assertThrows(RoleConfigException.class, () -> NodeRoleConfig.load(f, Map.of()));
+    String m = e.getMessage();
+    for (String expected : List.of("grpc.port must be in [1, 65535], was 70000", "raft.port must be an integer",
+        "missing required key 'data.dir' (or COBALT_DATA_DIR)", "'broken' is not id@host:port",
+        "unknown key 'grcp.port'")) {
+      assertTrue(m.contains(expected), "'" + expected + "' in:\n" + m);
+    }
+  }
+
+  @Test
+  void rejectsPeersThatOmitThisNode(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    RoleConfigException e = assertThrows(RoleConfigException.class, () -> NodeRoleConfig.load(
+        dir.resolve("node-1.properties"), Map.of("COBALT_PEERS", "node-2@127.0.0.1:5000,node-3@127.0.0.1:5001")));
+    assertTrue(e.getMessage().contains("peers must list this node as node-1@"), e.getMessage());
+  }
+
+  @Test
+  void gatewayRefusesAnAccountKeysFileReadableByOthers(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    Files.setPosixFilePermissions(dir.resolve("account-keys.properties"), PosixFilePermissions.fromString("rw-r--r--"));
+    GatewayRoleConfig g = GatewayRoleConfig.load(dir.resolve("gateway.properties"), Map.of());
+    RoleConfigException e = assertThrows(RoleConfigException.class, g::toGatewayConfig);
+    assertTrue(e.getMessage().contains("readable by group or others"), e.getMessage());
+  }
+
+  @Test
+  void printConfigShowsEffectiveSettingsButNoKeyMaterial(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    Properties accounts = new Properties();
+    try (var in = Files.newInputStream(dir.resolve("account-keys.properties"))) {
+      accounts.load(in);
+    }
+    byte[] master = Files.readAllBytes(dir.resolve("kms/master.key"));
+    String caKey = Files.readString(dir.resolve("tls/ca.key"));
+
+    String gateway = printConfig(new GatewayCommand(), dir.resolve("gateway.properties"), Map.of("COBALT_BLOB_PORT", "18080"));
+    String kms = printConfig(new KmsAgentCommand(), dir.resolve("kms-agent.properties"), Map.of());
+    String node = printConfig(new NodeCommand(), dir.resolve("node-1.properties"), Map.of());
+    assertTrue(gateway.contains("blob.port = 18080"), gateway);
+    assertTrue(gateway.contains("accounts.file = ") && gateway.contains("contents not shown"), gateway);
+    assertTrue(kms.contains("master.key.file = "), kms);
+    assertTrue(node.contains("node.id = node-1"), node);
+    for (String out : List.of(gateway, kms, node)) {
+      for (String key : accounts.stringPropertyNames()) {
+        String value = accounts.getProperty(key);
+        assertFalse(out.contains(value) || out.contains(value.substring(0, 16)), "account key printed:\n" + out);
+      }
+      assertFalse(out.contains(Base64.getEncoder().encodeToString(master)), out);
+      assertFalse(out.contains(HexFormat.of().formatHex(master)), out);
+      assertFalse(out.contains("PRIVATE KEY") || out.contains(caKey.lines().skip(1).findFirst().orElseThrow()), out);
+    }
+  }
+
+  private static String printConfig(Object command, Path file, Map<String, String> env) {
+    if (command instanceof GatewayCommand g) {
+      g.env = env;
+    } else if (command instanceof KmsAgentCommand k) {
+      k.env = env;
+    } else if (command instanceof NodeCommand n) {
+      n.env = env;
+    }
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, new CommandLine(command).execute("--config", file.toString(), "--print-config"));
+    } finally {
+      System.setOut(old);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aRoleWithABadConfigExitsWithStatus2AndSaysWhy(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("gateway.properties");
+    Files.writeString(f, "blob.port=1\nkms.port=2\nnodes=node-1@127.0.0.1:3\nreplication.factor=1\nwrite.quorum=1\n");
+    // accounts.file defaults to account-keys.properties beside the config file, which does not exist
+    PrintStream old = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      GatewayCommand g = new GatewayCommand();
+      g.env = Map.of();
+      assertEquals(2, new CommandLine(g).execute("--config", f.toString()));
+    } finally {
+      System.setErr(old);
+    }
+    assertTrue(buf.toString(StandardCharsets.UTF_8).contains("accounts.file " + dir.resolve("account-keys.properties")
+        + " does not exist"), buf.toString(StandardCharsets.UTF_8));
+  }
+}
