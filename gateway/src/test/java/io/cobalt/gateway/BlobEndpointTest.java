@@ -460,11 +460,10 @@ class BlobEndpointTest {
     BlobContainerClient c = newContainer("unsupported");
     BlobClient blob = c.getBlobClient("b");
     blob.upload(BinaryData.fromBytes(new byte[1]), true);
-    BlobStorageException e = assertThrows(BlobStorageException.class, () -> blob.setMetadata(Map.of("a", "b")));
+    BlobStorageException e = assertThrows(BlobStorageException.class, () -> blob.createSnapshot());
     assertEquals(501, e.getStatusCode());
-    BlobStorageException block = assertThrows(BlobStorageException.class,
-        () -> blob.getBlockBlobClient().stageBlock("YWJj", BinaryData.fromBytes(new byte[1])));
-    assertEquals(501, block.getStatusCode());
+    BlobStorageException tags = assertThrows(BlobStorageException.class, () -> blob.setTags(Map.of("a", "b")));
+    assertEquals(501, tags.getStatusCode());
     BlobStorageException name = assertThrows(BlobStorageException.class,
         () -> client.getBlobContainerClient("Bad_Name").create());
     assertEquals(BlobErrorCode.INVALID_RESOURCE_NAME, name.getErrorCode());

@@ -15,7 +15,11 @@ public enum BlobAction {
   /** Put Blob: {@code c} creates a new blob only, overwriting needs {@code w} (checked by the handler). */
   WRITE_BLOB('o', "cw", "cw"),
   READ_BLOB('o', "r", "r"),
-  DELETE_BLOB('o', "d", "d");
+  DELETE_BLOB('o', "d", "d"),
+  /** Set Blob Properties / Set Blob Metadata: write only (create does not allow changing a blob). */
+  WRITE_BLOB_PROPERTIES('o', "w", "w"),
+  /** Set Container Metadata: account keys and account SAS only. */
+  WRITE_CONTAINER_METADATA('c', "w", null);
 
   private final char resourceType;
   private final String accountSasPermissions;

@@ -41,6 +41,32 @@ final class BlobHeaders {
     return out;
   }
 
+  /** The x-ms-blob-content-* and x-ms-blob-cache-control headers of a write, onto {@code b}. */
+  static BlobRecord.Builder contentProperties(BlobRecord.Builder b, io.cobalt.gateway.http.AzureRequest r) {
+    return b.setContentType(PutBlobHandler.orEmpty(r.header("x-ms-blob-content-type"), "application/octet-stream"))
+        .setContentEncoding(PutBlobHandler.orEmpty(r.header("x-ms-blob-content-encoding"), ""))
+        .setContentLanguage(PutBlobHandler.orEmpty(r.header("x-ms-blob-content-language"), ""))
+        .setContentDisposition(PutBlobHandler.orEmpty(r.header("x-ms-blob-content-disposition"), ""))
+        .setCacheControl(PutBlobHandler.orEmpty(r.header("x-ms-blob-cache-control"), ""));
+  }
+
+  /** x-ms-blob-content-md5 (16 bytes, base64), or null; 400 InvalidHeaderValue otherwise. */
+  static byte[] blobContentMd5(io.cobalt.gateway.http.AzureRequest r) {
+    String v = r.header("x-ms-blob-content-md5");
+    if (v == null || v.isEmpty()) {
+      return null;
+    }
+    try {
+      byte[] b = Base64.getDecoder().decode(v.trim());
+      if (b.length == 16) {
+        return b;
+      }
+    } catch (IllegalArgumentException e) {
+      // answered below
+    }
+    throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-blob-content-md5");
+  }
+
   static boolean isIdentifier(String name) {
     if (name.isEmpty() || name.length() > 256 || !Character.isJavaIdentifierStart(name.charAt(0)) || name.charAt(0) == '$') {
       return false;

@@ -26,6 +26,8 @@ public final class BlobOperations {
   private final GetBlobHandler getBlob;
   private final DeleteBlobHandler deleteBlob;
   private final ListBlobsHandler listBlobs;
+  private final BlockListHandler blocks;
+  private final BlobPropertiesHandler properties;
 
   public BlobOperations(BlobServices services) {
     this.containers = new ContainerHandler(services);
@@ -33,6 +35,8 @@ public final class BlobOperations {
     this.getBlob = new GetBlobHandler(services);
     this.deleteBlob = new DeleteBlobHandler(services);
     this.listBlobs = new ListBlobsHandler(services);
+    this.blocks = new BlockListHandler(services);
+    this.properties = new BlobPropertiesHandler(services);
   }
 
   /** @throws io.cobalt.gateway.http.AzureException for unknown or unsupported operations */
@@ -68,15 +72,50 @@ public final class BlobOperations {
       if (comp.equals("list")) {
         return new Route(BlobAction.LIST_BLOBS, only(m, HttpMethod.GET, listBlobs::list));
       }
-      if (comp.equals("metadata") || comp.equals("acl") || comp.equals("lease") || comp.equals("batch")
+      if (comp.equals("metadata")) {
+        if (m == HttpMethod.PUT) {
+          return new Route(BlobAction.WRITE_CONTAINER_METADATA, containers::setMetadata);
+        }
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+          return new Route(BlobAction.READ_CONTAINER_PROPERTIES, containers::properties);
+        }
+        throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+      if (comp.equals("acl") || comp.equals("lease") || comp.equals("batch")
           || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
         throw AzureError.NOT_IMPLEMENTED.exception();
       }
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
     }
     if (comp != null) {
-      // Put Block, Put Block List, metadata, properties, leases, snapshots, tags...: later issues.
-      throw AzureError.NOT_IMPLEMENTED.exception();
+      switch (comp) {
+        case "block" -> {
+          return new Route(BlobAction.WRITE_BLOB, only(m, HttpMethod.PUT, blocks::putBlock));
+        }
+        case "blocklist" -> {
+          if (m == HttpMethod.PUT) {
+            return new Route(BlobAction.WRITE_BLOB, blocks::putBlockList);
+          }
+          return new Route(BlobAction.READ_BLOB, only(m, HttpMethod.GET, blocks::getBlockList));
+        }
+        case "properties" -> {
+          return new Route(BlobAction.WRITE_BLOB_PROPERTIES, only(m, HttpMethod.PUT, properties::setProperties));
+        }
+        case "metadata" -> {
+          if (m == HttpMethod.PUT) {
+            return new Route(BlobAction.WRITE_BLOB_PROPERTIES, properties::setMetadata);
+          }
+          if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+            return new Route(BlobAction.READ_BLOB, properties::getMetadata);
+          }
+          throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+        }
+        case "lease", "snapshot", "tags", "copy", "appendblock", "page", "pagelist", "incrementalcopy", "tier",
+            "undelete", "expiry", "immutabilityPolicies", "legalhold", "seal", "query" ->
+            // Leases, snapshots, tags, copy, append and page blobs...: later issues.
+            throw AzureError.NOT_IMPLEMENTED.exception();
+        default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
+      }
     }
     if (m == HttpMethod.PUT) {
       if (r.header("x-ms-copy-source") != null) {

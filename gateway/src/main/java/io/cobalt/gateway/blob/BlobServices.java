@@ -6,6 +6,8 @@ import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.nodeclient.ReplicatedChunkStore;
 import io.cobalt.gateway.placement.MetadataRouter;
+import io.cobalt.proto.node.v1.CommandStatus;
+import io.cobalt.proto.node.v1.Condition;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.vertx.core.Future;
 import java.security.SecureRandom;
@@ -41,6 +43,52 @@ public record BlobServices(
               return c;
             });
   }
+
+  /** Azure's largest block (Put Block), bounded by the configured largest Put Blob body. */
+  static final long MAX_AZURE_BLOCK_BYTES = 4000L * 1024 * 1024;
+
+  long maxBlockBytes() {
+    return Math.min(MAX_AZURE_BLOCK_BYTES, maxPutBlobBytes);
+  }
+
+  int blobPartition(ContainerRecord container, String blob) {
+    return metadata.placement().blobPartition(container.getAccount(), container.getName(), blob);
+  }
+
+  /**
+   * The conditions of a write that creates or replaces a blob: the request's, plus "must not exist"
+   * when the grant may create but not overwrite (a SAS with {@code c} and no {@code w}), so a
+   * concurrent create is caught at the apply step.
+   */
+  Condition writeCondition(AzureRequest r) {
+    Condition c = ConditionalHeaders.of(r);
+    if (!r.grant().mayOverwriteBlobs()) {
+      c = c.toBuilder().setIfNoneMatch(CREATE_ONLY).build();
+    }
+    return c;
+  }
+
+  /**
+   * Maps the status of a command that wrote a blob version: ALREADY_EXISTS → 409 BlobAlreadyExists
+   * (If-None-Match: *) or 403 AuthorizationPermissionMismatch (a create-only grant), CONDITION_NOT_MET
+   * → 412, INVALID_BLOCK_LIST → 400.
+   */
+  void requireWritten(AzureRequest r, CommandStatus status) {
+    switch (status) {
+      case OK -> { }
+      case ALREADY_EXISTS -> throw r.grant().mayOverwriteBlobs()
+          ? AzureError.BLOB_ALREADY_EXISTS.exception()
+          : AzureError.AUTHORIZATION_PERMISSION_MISMATCH.exception();
+      case CONDITION_NOT_MET -> throw AzureError.CONDITION_NOT_MET.exception();
+      case NOT_FOUND -> throw AzureError.BLOB_NOT_FOUND.exception();
+      case INVALID_BLOCK_LIST -> throw AzureError.INVALID_BLOCK_LIST.exception();
+      case INVALID_BLOCK_ID -> throw AzureError.INVALID_BLOB_OR_BLOCK.exception();
+      case BLOCK_COUNT_EXCEEDS_LIMIT -> throw AzureError.BLOCK_COUNT_EXCEEDS_LIMIT.exception();
+      default -> throw new IllegalStateException("metadata command answered " + status);
+    }
+  }
+
+  private static final String CREATE_ONLY = "*";
 
   /** A fresh Azure-style ETag, quoted: {@code "0x<16 hex digits>"}. */
   String newEtag() {

@@ -72,16 +72,18 @@ final class ContainerHandler {
             });
   }
 
-  /** DELETE ?restype=container → 202; 404 ContainerNotFound. */
+  /** DELETE ?restype=container → 202; 404 ContainerNotFound; 412 for If-(Un)Modified-Since. */
   Future<Void> delete(AzureRequest r) {
     String account = r.path().account();
     String name = r.path().container();
     ResourceNames.requireContainerName(name);
+    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.ofContainer(r);
     MetadataCommand command =
         MetadataCommand.newBuilder()
             .setPartition(services.metadata().placement().containerPartition(account, name))
             .setRequestId(r.requestId())
-            .setDeleteContainer(DeleteContainer.newBuilder().setAccount(account).setName(name))
+            .setDeleteContainer(
+                DeleteContainer.newBuilder().setAccount(account).setName(name).setCondition(condition))
             .build();
     return services
         .metadata()
@@ -90,6 +92,9 @@ final class ContainerHandler {
             result -> {
               if (result.getStatus() == CommandStatus.NOT_FOUND) {
                 throw AzureError.CONTAINER_NOT_FOUND.exception();
+              }
+              if (result.getStatus() == CommandStatus.CONDITION_NOT_MET) {
+                throw AzureError.CONDITION_NOT_MET.exception();
               }
               requireOk(result.getStatus());
               r.end(202);
@@ -118,6 +123,45 @@ final class ContainerHandler {
               r.http().response().end();
               return null;
             });
+  }
+
+  /** PUT ?restype=container&comp=metadata → 200; replaces the metadata, new ETag and Last-Modified. */
+  Future<Void> setMetadata(AzureRequest r) {
+    String account = r.path().account();
+    String name = r.path().container();
+    ResourceNames.requireContainerName(name);
+    Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
+    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.ofContainer(r);
+    if (condition.hasIfUnmodifiedSinceMillis()) {
+      throw AzureError.UNSUPPORTED_HEADER.exception("HeaderName", "If-Unmodified-Since");
+    }
+    MetadataCommand command =
+        MetadataCommand.newBuilder()
+            .setPartition(services.metadata().placement().containerPartition(account, name))
+            .setRequestId(r.requestId())
+            .setSetContainerMetadata(io.cobalt.proto.node.v1.SetContainerMetadata.newBuilder()
+                .setAccount(account)
+                .setName(name)
+                .setCondition(condition)
+                .putAllMetadata(metadata)
+                .setEtag(services.newEtag())
+                .setLastModifiedEpochMillis(services.clock().millis()))
+            .build();
+    return services.metadata().submit(r.context(), command).map(result -> {
+      if (result.getStatus() == CommandStatus.NOT_FOUND) {
+        throw AzureError.CONTAINER_NOT_FOUND.exception();
+      }
+      if (result.getStatus() == CommandStatus.CONDITION_NOT_MET) {
+        throw AzureError.CONDITION_NOT_MET.exception();
+      }
+      requireOk(result.getStatus());
+      r.response(200)
+          .putHeader("ETag", result.getContainer().getEtag())
+          .putHeader("Last-Modified", HttpDates.rfc1123(result.getContainer().getLastModifiedEpochMillis()))
+          .putHeader("Content-Length", "0")
+          .end();
+      return null;
+    });
   }
 
   /** GET /account?comp=list → EnumerationResults of containers. */

@@ -27,6 +27,7 @@ final class DeleteBlobHandler {
         throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-delete-snapshots");
       }
     }
+    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
     return services
         .requireContainer(r)
         .compose(
@@ -43,7 +44,8 @@ final class DeleteBlobHandler {
                           DeleteBlob.newBuilder()
                               .setAccount(container.getAccount())
                               .setContainerId(container.getContainerId())
-                              .setName(r.path().blob()))
+                              .setName(r.path().blob())
+                              .setCondition(condition))
                       .build();
               return services.metadata().submit(r.context(), command);
             })
@@ -52,7 +54,7 @@ final class DeleteBlobHandler {
               if (result.getStatus() == CommandStatus.NOT_FOUND) {
                 throw AzureError.BLOB_NOT_FOUND.exception();
               }
-              ContainerHandler.requireOk(result.getStatus());
+              services.requireWritten(r, result.getStatus());
               r.response(202).putHeader("x-ms-delete-type-permanent", "true").putHeader("Content-Length", "0").end();
               return null;
             });

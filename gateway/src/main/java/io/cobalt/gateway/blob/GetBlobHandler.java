@@ -14,7 +14,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,7 @@ final class GetBlobHandler {
 
   Future<Void> get(AzureRequest r) {
     ResourceNames.requireBlobName(r.path().blob());
+    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
     return services
         .requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()))
@@ -44,6 +47,11 @@ final class GetBlobHandler {
             blob -> {
               if (blob == null) {
                 throw AzureError.BLOB_NOT_FOUND.exception();
+              }
+              if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
+                  == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {
+                ConditionalHeaders.endNotModified(r, blob.getEtag(), blob.getLastModifiedEpochMillis());
+                return Future.succeededFuture();
               }
               long size = blob.getContentLength();
               ByteRange range = ByteRange.resolve(r.header("Range"), r.header("x-ms-range"), size);
@@ -140,7 +148,8 @@ final class GetBlobHandler {
     private final AzureRequest r;
     private final HttpServerResponse resp;
     private final BlobRecord blob;
-    private final DataKey dek;
+    /** Unwrapped DEKs by index into the record's deks (deks[0] given), unwrapped when first needed. */
+    private final Map<Integer, Future<DataKey>> keys = new HashMap<>();
     private final List<Piece> pieces;
     private final Promise<Void> done = Promise.promise();
     private Future<byte[]> ahead;
@@ -150,11 +159,29 @@ final class GetBlobHandler {
       this.r = r;
       this.resp = resp;
       this.blob = blob;
-      this.dek = dek;
+      this.keys.put(0, Future.succeededFuture(dek));
       this.pieces = pieces;
     }
 
+    /** The DEK of record index {@code i}; the caller closes deks[0], the stream closes the others. */
+    private Future<DataKey> key(int i) {
+      if (i < 0 || i >= blob.getDeksCount()) {
+        return Future.failedFuture(new ChunkIntegrityException("stream refers to a missing data key"));
+      }
+      return keys.computeIfAbsent(i, x -> Future.fromCompletionStage(
+          services.keys().unwrap(blob.getAccount(), blob.getDeks(x), r.requestId()), r.context()));
+    }
+
+    private void closeKeys() {
+      keys.forEach((i, f) -> {
+        if (i != 0) {
+          f.onSuccess(DataKey::close);
+        }
+      });
+    }
+
     Future<Void> run() {
+      done.future().onComplete(x -> closeKeys());
       resp.closeHandler(v -> done.tryFail(new IllegalStateException("client closed the connection")));
       if (pieces.isEmpty()) {
         resp.end();
@@ -205,11 +232,13 @@ final class GetBlobHandler {
     }
 
     private Future<byte[]> fetch(Piece p) {
+      // A staged block was sealed under an object id of its own (the version did not exist yet).
+      byte[] objectId = p.stream().getObjectId().isEmpty()
+          ? blob.getObjectId().toByteArray() : p.stream().getObjectId().toByteArray();
       ChunkIdentity identity =
-          new ChunkIdentity(
-              blob.getAccount(), blob.getObjectId().toByteArray(), p.stream().getStreamId().toByteArray(), p.chunkIndex());
+          new ChunkIdentity(blob.getAccount(), objectId, p.stream().getStreamId().toByteArray(), p.chunkIndex());
       byte[] chunkId = p.chunk().getChunkId().toByteArray();
-      return Future.fromCompletionStage(
+      return key(p.stream().getDekIndex()).compose(dek -> Future.fromCompletionStage(
           services
               .chunks()
               .read(
@@ -220,7 +249,7 @@ final class GetBlobHandler {
                           .cipher()
                           .open(dek, identity, bytes, p.chunk().getPlaintextLength(), p.offsetInChunk(), p.length())
                           .toCompletionStage()),
-          r.context());
+          r.context()));
     }
   }
 }

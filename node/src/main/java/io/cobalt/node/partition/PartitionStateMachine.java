@@ -4,7 +4,16 @@ import com.google.protobuf.ByteString;
 import io.cobalt.node.storage.MetadataStore;
 import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
+import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.CommitBlockList;
+import io.cobalt.proto.node.v1.Condition;
+import io.cobalt.proto.node.v1.GetBlockList;
+import io.cobalt.proto.node.v1.SetBlobProperties;
+import io.cobalt.proto.node.v1.SetContainerMetadata;
+import io.cobalt.proto.node.v1.StageBlock;
+import io.cobalt.proto.node.v1.StreamRef;
+import io.cobalt.proto.node.v1.UncommittedBlock;
 import io.cobalt.proto.node.v1.CommandResult;
 import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.ContainerRecord;
@@ -20,7 +29,12 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.PutBlob;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -39,6 +53,10 @@ public final class PartitionStateMachine {
   static final int MAX_ACCOUNT_BYTES = 256;
   static final int MAX_NAME_BYTES = 4096;
   static final int ID_BYTES = 16;
+  /** Azure's limits: block ids of at most 64 bytes, 100,000 uncommitted and 50,000 committed blocks per blob. */
+  public static final int MAX_BLOCK_ID_BYTES = 64;
+  public static final int MAX_UNCOMMITTED_BLOCKS = 100_000;
+  public static final int MAX_COMMITTED_BLOCKS = 50_000;
 
   private final MetadataStore store;
   private final int partitions;
@@ -104,6 +122,45 @@ public final class PartitionStateMachine {
         checkId("container_id", d.getContainerId());
         checkName("blob name", d.getName());
       }
+      case STAGE_BLOCK -> {
+        StageBlock sb = command.getStageBlock();
+        checkAccount(sb.getAccount());
+        checkId("container_id", sb.getContainerId());
+        checkName("blob name", sb.getName());
+        if (!sb.hasBlock() || !sb.getBlock().hasStream() || !sb.getBlock().hasDek()) {
+          throw new InvalidRequestException("stage_block.block with stream and dek is required");
+        }
+        checkBlockId(sb.getBlock().getBlockId());
+        checkId("stream_id", sb.getBlock().getStream().getStreamId());
+      }
+      case COMMIT_BLOCK_LIST -> {
+        if (!command.getCommitBlockList().hasBlob()) {
+          throw new InvalidRequestException("commit_block_list.blob is required");
+        }
+        BlobRecord b = command.getCommitBlockList().getBlob();
+        checkAccount(b.getAccount());
+        checkId("container_id", b.getContainerId());
+        checkName("blob name", b.getName());
+        if (b.getStreamsCount() > MAX_COMMITTED_BLOCKS) {
+          throw new InvalidRequestException("more than " + MAX_COMMITTED_BLOCKS + " blocks");
+        }
+        for (StreamRef st : b.getStreamsList()) {
+          checkBlockId(st.getBlockId());
+          if (st.getDekIndex() >= b.getDeksCount()) {
+            throw new InvalidRequestException("dek_index " + st.getDekIndex() + " is out of range");
+          }
+        }
+      }
+      case SET_BLOB_PROPERTIES -> {
+        SetBlobProperties sp = command.getSetBlobProperties();
+        checkAccount(sp.getAccount());
+        checkId("container_id", sp.getContainerId());
+        checkName("blob name", sp.getName());
+      }
+      case SET_CONTAINER_METADATA -> {
+        checkAccount(command.getSetContainerMetadata().getAccount());
+        checkName("container name", command.getSetContainerMetadata().getName());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -130,6 +187,10 @@ public final class PartitionStateMachine {
       case DELETE_CONTAINER -> deleteContainer(partition, command.getDeleteContainer());
       case PUT_BLOB -> putBlob(partition, command.getPutBlob());
       case DELETE_BLOB -> deleteBlob(partition, command.getDeleteBlob());
+      case STAGE_BLOCK -> stageBlock(partition, command.getStageBlock());
+      case COMMIT_BLOCK_LIST -> commitBlockList(partition, command.getCommitBlockList());
+      case SET_BLOB_PROPERTIES -> setBlobProperties(partition, command.getSetBlobProperties());
+      case SET_CONTAINER_METADATA -> setContainerMetadata(partition, command.getSetContainerMetadata());
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -183,6 +244,32 @@ public final class PartitionStateMachine {
         }
         result.setTruncated(page.truncated());
       }
+      case GET_BLOCK_LIST -> {
+        GetBlockList q = query.getGetBlockList();
+        checkAccount(q.getAccount());
+        checkId("container_id", q.getContainerId());
+        checkName("blob name", q.getName());
+        if (q.getBlockIdsCount() > MAX_COMMITTED_BLOCKS) {
+          throw new InvalidRequestException("more than " + MAX_COMMITTED_BLOCKS + " block ids");
+        }
+        Optional<BlobRecord> blob = store.blob(partition, q.getAccount(), q.getContainerId(), q.getName());
+        blob.map(b -> q.getSizesOnly() ? sizesOnly(b) : b).ifPresent(result::addBlobs);
+        if (q.getBlockIdsCount() == 0) {
+          for (UncommittedBlock u : store.uncommittedBlocks(
+              partition, q.getAccount(), q.getContainerId(), q.getName(), MAX_UNCOMMITTED_BLOCKS)) {
+            result.addUncommittedBlocks(q.getSizesOnly() ? sizesOnly(u) : u);
+          }
+        } else {
+          Set<ByteString> seen = new HashSet<>();
+          for (ByteString id : q.getBlockIdsList()) {
+            if (seen.add(id)) {
+              store.uncommittedBlock(partition, q.getAccount(), q.getContainerId(), q.getName(), id)
+                  .map(u -> q.getSizesOnly() ? sizesOnly(u) : u)
+                  .ifPresent(result::addUncommittedBlocks);
+            }
+          }
+        }
+      }
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
     return result.build();
@@ -203,6 +290,11 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
+    CommandStatus refused = Conditions.check(
+        cmd.getCondition(), previous.get().getEtag(), previous.get().getLastModifiedEpochMillis());
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
     // The container's blobs stay where they are (possibly in other partitions) for a later garbage
     // collector. They are unreachable: blobs are keyed by container_id, and a container created
     // again under the same name gets a new random container_id.
@@ -212,8 +304,13 @@ public final class PartitionStateMachine {
 
   private Outcome putBlob(int partition, PutBlob cmd) {
     BlobRecord b = cmd.getBlob();
+    Optional<BlobRecord> previous = store.blob(partition, b.getAccount(), b.getContainerId(), b.getName());
+    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
     CommandResult.Builder result = status(CommandStatus.OK);
-    store.blob(partition, b.getAccount(), b.getContainerId(), b.getName()).ifPresent(result::setBlob);
+    previous.ifPresent(result::setBlob);
     return new Outcome(new StateChange.PutBlob(b), result);
   }
 
@@ -222,8 +319,146 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
+    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
     return new Outcome(new StateChange.RemoveBlob(cmd.getAccount(), cmd.getContainerId(), cmd.getName()),
         status(CommandStatus.OK).setBlob(previous.get()));
+  }
+
+  private Outcome stageBlock(int partition, StageBlock cmd) {
+    UncommittedBlock block = cmd.getBlock();
+    int idLength = block.getBlockId().size();
+    Optional<BlobRecord> blob = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (blob.isPresent()) {
+      for (StreamRef st : blob.get().getStreamsList()) {
+        if (!st.getBlockId().isEmpty() && st.getBlockId().size() != idLength) {
+          return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOCK_ID));
+        }
+      }
+    }
+    boolean replaces = store.uncommittedBlock(
+        partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block.getBlockId()).isPresent();
+    if (!replaces) {
+      List<UncommittedBlock> staged = store.uncommittedBlocks(
+          partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), MAX_UNCOMMITTED_BLOCKS);
+      if (!staged.isEmpty() && staged.get(0).getBlockId().size() != idLength) {
+        return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOCK_ID));
+      }
+      if (staged.size() >= MAX_UNCOMMITTED_BLOCKS) {
+        return new Outcome(StateChange.NONE, status(CommandStatus.BLOCK_COUNT_EXCEEDS_LIMIT));
+      }
+    }
+    return new Outcome(
+        new StateChange.StageBlock(cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block),
+        status(CommandStatus.OK));
+  }
+
+  /**
+   * Each stream of the new version must be, as the gateway read it, an uncommitted block of the
+   * blob or a block of its current version (same stream, same wrapped DEK); a block re-staged or
+   * committed away in between makes the list INVALID_BLOCK_LIST, and the gateway may resolve again.
+   */
+  private Outcome commitBlockList(int partition, CommitBlockList cmd) {
+    BlobRecord b = cmd.getBlob();
+    Optional<BlobRecord> previous = store.blob(partition, b.getAccount(), b.getContainerId(), b.getName());
+    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    Map<ByteString, StreamRef> committed = new HashMap<>();
+    if (previous.isPresent()) {
+      for (StreamRef st : previous.get().getStreamsList()) {
+        if (!st.getBlockId().isEmpty()) {
+          committed.put(st.getBlockId(), st);
+        }
+      }
+    }
+    for (StreamRef st : b.getStreamsList()) {
+      WrappedKey dek = b.getDeks(st.getDekIndex());
+      Optional<UncommittedBlock> staged = store.uncommittedBlock(
+          partition, b.getAccount(), b.getContainerId(), b.getName(), st.getBlockId());
+      boolean fromStaged = staged.isPresent()
+          && sameStream(staged.get().getStream(), st) && staged.get().getDek().equals(dek);
+      StreamRef old = committed.get(st.getBlockId());
+      boolean fromCommitted = old != null
+          && sameStream(old, st) && previous.get().getDeks(old.getDekIndex()).equals(dek);
+      if (!fromStaged && !fromCommitted) {
+        return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOCK_LIST));
+      }
+    }
+    CommandResult.Builder result = status(CommandStatus.OK);
+    previous.ifPresent(result::setBlob);
+    return new Outcome(new StateChange.PutBlob(b), result);
+  }
+
+  private static boolean sameStream(StreamRef a, StreamRef b) {
+    return a.toBuilder().setDekIndex(0).build().equals(b.toBuilder().setDekIndex(0).build());
+  }
+
+  private Outcome setBlobProperties(int partition, SetBlobProperties cmd) {
+    Optional<BlobRecord> previous = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    BlobRecord.Builder b = previous.get().toBuilder()
+        .setEtag(cmd.getEtag())
+        .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis());
+    if (cmd.getSetContentHeaders()) {
+      b.setContentType(cmd.getContentType())
+          .setContentMd5(cmd.getContentMd5())
+          .setContentEncoding(cmd.getContentEncoding())
+          .setContentLanguage(cmd.getContentLanguage())
+          .setContentDisposition(cmd.getContentDisposition())
+          .setCacheControl(cmd.getCacheControl());
+    }
+    if (cmd.getSetMetadata()) {
+      b.clearMetadata().putAllMetadata(cmd.getMetadataMap());
+    }
+    BlobRecord updated = b.build();
+    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(updated));
+  }
+
+  private Outcome setContainerMetadata(int partition, SetContainerMetadata cmd) {
+    Optional<ContainerRecord> previous = store.container(partition, cmd.getAccount(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    CommandStatus refused = Conditions.check(
+        cmd.getCondition(), previous.get().getEtag(), previous.get().getLastModifiedEpochMillis());
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    ContainerRecord updated = previous.get().toBuilder()
+        .clearMetadata()
+        .putAllMetadata(cmd.getMetadataMap())
+        .setEtag(cmd.getEtag())
+        .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
+        .build();
+    return new Outcome(new StateChange.PutContainer(updated), status(CommandStatus.OK).setContainer(updated));
+  }
+
+  private static BlobRecord sizesOnly(BlobRecord b) {
+    BlobRecord.Builder r = b.toBuilder().clearDeks().clearManifestMac().clearStreams();
+    for (StreamRef st : b.getStreamsList()) {
+      r.addStreams(st.toBuilder().clearChunks());
+    }
+    return r.build();
+  }
+
+  private static UncommittedBlock sizesOnly(UncommittedBlock u) {
+    return u.toBuilder().clearDek().setStream(u.getStream().toBuilder().clearChunks()).build();
+  }
+
+  private static void checkBlockId(ByteString id) {
+    if (id.isEmpty() || id.size() > MAX_BLOCK_ID_BYTES) {
+      throw new InvalidRequestException("block id must be 1.." + MAX_BLOCK_ID_BYTES + " bytes, got " + id.size());
+    }
   }
 
   private static CommandResult.Builder status(CommandStatus status) {

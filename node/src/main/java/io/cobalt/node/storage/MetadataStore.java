@@ -3,6 +3,8 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.UncommittedBlock;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -26,6 +28,13 @@ public interface MetadataStore {
   /** Blobs of one container whose names start with {@code prefix} and are greater than {@code marker}. */
   Page<BlobRecord> blobs(int partition, String account, ByteString containerId, String prefix, String marker,
       int limit);
+
+  /** The blob's uncommitted blocks in block id order (unsigned bytes), at most {@code limit}. */
+  List<UncommittedBlock> uncommittedBlocks(int partition, String account, ByteString containerId, String name,
+      int limit);
+
+  Optional<UncommittedBlock> uncommittedBlock(int partition, String account, ByteString containerId, String name,
+      ByteString blockId);
 
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one

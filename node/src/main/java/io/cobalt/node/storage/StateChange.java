@@ -3,6 +3,7 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.UncommittedBlock;
 
 /** The effect of one applied metadata command on a partition's state (committed with the applied index). */
 public sealed interface StateChange {
@@ -13,9 +14,18 @@ public sealed interface StateChange {
 
   record RemoveContainer(String account, String name) implements StateChange {}
 
+  /** A new committed version (Put Blob, Put Block List): also drops the blob's uncommitted blocks. */
   record PutBlob(BlobRecord blob) implements StateChange {}
 
+  /** New properties or metadata of the current version: the uncommitted blocks stay. */
+  record UpdateBlob(BlobRecord blob) implements StateChange {}
+
+  /** Removes the blob and its uncommitted blocks. */
   record RemoveBlob(String account, ByteString containerId, String name) implements StateChange {}
+
+  /** Adds an uncommitted block to a blob, replacing one with the same block id. */
+  record StageBlock(String account, ByteString containerId, String name, UncommittedBlock block)
+      implements StateChange {}
 
   StateChange NONE = new None();
 }

@@ -389,6 +389,18 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public List<io.cobalt.proto.node.v1.UncommittedBlock> uncommittedBlocks(
+        int partition, String account, ByteString containerId, String name, int limit) {
+      return delegate.uncommittedBlocks(partition, account, containerId, name, limit);
+    }
+
+    @Override
+    public Optional<io.cobalt.proto.node.v1.UncommittedBlock> uncommittedBlock(
+        int partition, String account, ByteString containerId, String name, ByteString blockId) {
+      return delegate.uncommittedBlock(partition, account, containerId, name, blockId);
+    }
+
+    @Override
     public void commit(int partition, long index, StateChange change) {
       delegate.commit(partition, index, change);
     }

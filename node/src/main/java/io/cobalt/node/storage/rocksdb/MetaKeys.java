@@ -14,6 +14,7 @@ final class MetaKeys {
   static final byte CONTAINER = 'C';
   static final byte BLOB = 'B';
   static final byte APPLIED_INDEX = 'I';
+  static final byte UNCOMMITTED = 'U';
   private static final byte SEPARATOR = 0;
 
   private MetaKeys() {}
@@ -45,6 +46,37 @@ final class MetaKeys {
 
   static byte[] blob(int partition, String account, ByteString containerId, String name) {
     return concat(blobsOf(partition, account, containerId), utf8(name));
+  }
+
+  /**
+   * {@code p | 'U' | account | 0x00 | containerId(16) | u32 name length | name}: every uncommitted
+   * block of one blob starts with this (the length keeps one blob's range from covering another's).
+   */
+  static byte[] uncommittedOf(int partition, String account, ByteString containerId, String name) {
+    ByteArrayOutputStream out = start(partition, UNCOMMITTED);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(containerId.toByteArray());
+    byte[] n = utf8(name);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(n.length).array());
+    out.writeBytes(n);
+    return out.toByteArray();
+  }
+
+  static byte[] uncommitted(int partition, String account, ByteString containerId, String name, ByteString blockId) {
+    return concat(uncommittedOf(partition, account, containerId, name), blockId.toByteArray());
+  }
+
+  /** The smallest key greater than every key that starts with {@code prefix}. */
+  static byte[] after(byte[] prefix) {
+    byte[] r = prefix.clone();
+    for (int i = r.length - 1; i >= 0; i--) {
+      if (r[i] != (byte) 0xFF) {
+        r[i]++;
+        return Arrays.copyOf(r, i + 1);
+      }
+    }
+    throw new IllegalArgumentException("no key follows an all-0xFF prefix");
   }
 
   static byte[] utf8(String s) {

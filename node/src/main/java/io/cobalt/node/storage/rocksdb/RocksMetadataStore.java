@@ -8,6 +8,7 @@ import io.cobalt.node.storage.StateChange;
 import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,9 +72,29 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public List<UncommittedBlock> uncommittedBlocks(
+      int partition, String account, ByteString containerId, String name, int limit) {
+    return scan(MetaKeys.uncommittedOf(partition, account, containerId, name), "", "", limit,
+        RocksMetadataStore::parseBlock).items();
+  }
+
+  @Override
+  public Optional<UncommittedBlock> uncommittedBlock(
+      int partition, String account, ByteString containerId, String name, ByteString blockId) {
+    byte[] v = storage.guarded("uncommitted block read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.uncommitted(partition, account, containerId, name, blockId)));
+    return v == null ? Optional.empty() : Optional.of(parseBlock(v));
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
+        if (change instanceof StateChange.PutBlob b) {
+          dropUncommitted(batch, partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName());
+        } else if (change instanceof StateChange.RemoveBlob b) {
+          dropUncommitted(batch, partition, b.account(), b.containerId(), b.name());
+        }
         if (change instanceof StateChange.PutContainer c) {
           batch.put(storage.metaCf(),
               MetaKeys.container(partition, c.container().getAccount(), c.container().getName()),
@@ -84,8 +105,16 @@ public final class RocksMetadataStore implements MetadataStore {
           batch.put(storage.metaCf(),
               MetaKeys.blob(partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName()),
               b.blob().toByteArray());
+        } else if (change instanceof StateChange.UpdateBlob b) {
+          batch.put(storage.metaCf(),
+              MetaKeys.blob(partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName()),
+              b.blob().toByteArray());
         } else if (change instanceof StateChange.RemoveBlob b) {
           batch.delete(storage.metaCf(), MetaKeys.blob(partition, b.account(), b.containerId(), b.name()));
+        } else if (change instanceof StateChange.StageBlock s) {
+          batch.put(storage.metaCf(),
+              MetaKeys.uncommitted(partition, s.account(), s.containerId(), s.name(), s.block().getBlockId()),
+              s.block().toByteArray());
         } else if (!(change instanceof StateChange.None)) {
           throw new IllegalArgumentException("unknown state change " + change.getClass());
         }
@@ -95,6 +124,13 @@ public final class RocksMetadataStore implements MetadataStore {
       }
       return null;
     });
+  }
+
+  /** One range tombstone for all of a blob's uncommitted blocks (no read needed). */
+  private void dropUncommitted(WriteBatch batch, int partition, String account, ByteString containerId, String name)
+      throws org.rocksdb.RocksDBException {
+    byte[] from = MetaKeys.uncommittedOf(partition, account, containerId, name);
+    batch.deleteRange(storage.metaCf(), from, MetaKeys.after(from));
   }
 
   @FunctionalInterface
@@ -145,6 +181,14 @@ public final class RocksMetadataStore implements MetadataStore {
       return ContainerRecord.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt container record", e);
+    }
+  }
+
+  private static UncommittedBlock parseBlock(byte[] v) {
+    try {
+      return UncommittedBlock.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt uncommitted block record", e);
     }
   }
 

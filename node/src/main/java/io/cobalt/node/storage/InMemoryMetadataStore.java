@@ -1,0 +1,171 @@
+package io.cobalt.node.storage;
+
+import com.google.protobuf.ByteString;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.UncommittedBlock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A volatile {@link MetadataStore} with the same ordering and commit semantics as the RocksDB one
+ * (names in UTF-8 byte order, i.e. code point order; block ids in unsigned byte order). For tests
+ * and test fixtures that need the real state machine without a disk (the gateway's fakes).
+ */
+public final class InMemoryMetadataStore implements MetadataStore {
+  /** UTF-8 byte order equals code point order (String.compareTo is UTF-16 order, which differs). */
+  private static final Comparator<String> UTF8_ORDER = (a, b) -> {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  };
+
+  private record BlobKey(String account, ByteString containerId, String name) {}
+
+  private record ContainerScope(String account, ByteString containerId) {}
+
+  private static final class Partition {
+    long appliedIndex;
+    final Map<String, NavigableMap<String, ContainerRecord>> containers = new HashMap<>();
+    final Map<ContainerScope, NavigableMap<String, BlobRecord>> blobs = new HashMap<>();
+    final Map<BlobKey, NavigableMap<ByteString, UncommittedBlock>> uncommitted = new HashMap<>();
+  }
+
+  private final Map<Integer, Partition> partitions = new HashMap<>();
+
+  private Partition p(int partition) {
+    return partitions.computeIfAbsent(partition, x -> new Partition());
+  }
+
+  @Override
+  public synchronized long appliedIndex(int partition) {
+    return p(partition).appliedIndex;
+  }
+
+  @Override
+  public synchronized Optional<ContainerRecord> container(int partition, String account, String name) {
+    return Optional.ofNullable(p(partition).containers.getOrDefault(account, new TreeMap<>()).get(name));
+  }
+
+  @Override
+  public synchronized Optional<BlobRecord> blob(int partition, String account, ByteString containerId, String name) {
+    NavigableMap<String, BlobRecord> m = p(partition).blobs.get(new ContainerScope(account, containerId));
+    return Optional.ofNullable(m == null ? null : m.get(name));
+  }
+
+  @Override
+  public synchronized Page<ContainerRecord> containers(
+      int partition, String account, String prefix, String marker, int limit) {
+    return page(p(partition).containers.get(account), prefix, marker, limit);
+  }
+
+  @Override
+  public synchronized Page<BlobRecord> blobs(
+      int partition, String account, ByteString containerId, String prefix, String marker, int limit) {
+    return page(p(partition).blobs.get(new ContainerScope(account, containerId)), prefix, marker, limit);
+  }
+
+  @Override
+  public synchronized List<UncommittedBlock> uncommittedBlocks(
+      int partition, String account, ByteString containerId, String name, int limit) {
+    NavigableMap<ByteString, UncommittedBlock> m =
+        p(partition).uncommitted.get(new BlobKey(account, containerId, name));
+    if (m == null) {
+      return List.of();
+    }
+    return m.values().stream().limit(limit).toList();
+  }
+
+  @Override
+  public synchronized Optional<UncommittedBlock> uncommittedBlock(
+      int partition, String account, ByteString containerId, String name, ByteString blockId) {
+    NavigableMap<ByteString, UncommittedBlock> m =
+        p(partition).uncommitted.get(new BlobKey(account, containerId, name));
+    return Optional.ofNullable(m == null ? null : m.get(blockId));
+  }
+
+  @Override
+  public synchronized void commit(int partition, long index, StateChange change) {
+    Partition p = p(partition);
+    if (change instanceof StateChange.PutContainer c) {
+      p.containers
+          .computeIfAbsent(c.container().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
+          .put(c.container().getName(), c.container());
+    } else if (change instanceof StateChange.RemoveContainer c) {
+      NavigableMap<String, ContainerRecord> m = p.containers.get(c.account());
+      if (m != null) {
+        m.remove(c.name());
+      }
+    } else if (change instanceof StateChange.PutBlob b) {
+      putBlob(p, b.blob());
+      p.uncommitted.remove(new BlobKey(b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName()));
+    } else if (change instanceof StateChange.UpdateBlob b) {
+      putBlob(p, b.blob());
+    } else if (change instanceof StateChange.RemoveBlob b) {
+      NavigableMap<String, BlobRecord> m = p.blobs.get(new ContainerScope(b.account(), b.containerId()));
+      if (m != null) {
+        m.remove(b.name());
+      }
+      p.uncommitted.remove(new BlobKey(b.account(), b.containerId(), b.name()));
+    } else if (change instanceof StateChange.StageBlock s) {
+      p.uncommitted
+          .computeIfAbsent(new BlobKey(s.account(), s.containerId(), s.name()),
+              k -> new TreeMap<>(ByteString.unsignedLexicographicalComparator()))
+          .put(s.block().getBlockId(), s.block());
+    } else if (!(change instanceof StateChange.None)) {
+      throw new IllegalArgumentException("unknown state change " + change.getClass());
+    }
+    p.appliedIndex = index;
+  }
+
+  /** Every blob record of {@code partition}, in no particular order (for test fixtures). */
+  public synchronized List<BlobRecord> allBlobs(int partition) {
+    List<BlobRecord> all = new ArrayList<>();
+    p(partition).blobs.values().forEach(m -> all.addAll(m.values()));
+    return all;
+  }
+
+  private static void putBlob(Partition p, BlobRecord b) {
+    p.blobs.computeIfAbsent(new ContainerScope(b.getAccount(), b.getContainerId()), k -> new TreeMap<>(UTF8_ORDER))
+        .put(b.getName(), b);
+  }
+
+  private static <T> Page<T> page(NavigableMap<String, T> names, String prefix, String marker, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    List<T> items = new ArrayList<>();
+    if (names == null) {
+      return new Page<>(items, false);
+    }
+    NavigableMap<String, T> tail = marker.isEmpty() ? names : names.tailMap(marker, false);
+    for (Map.Entry<String, T> e : tail.entrySet()) {
+      if (!e.getKey().startsWith(prefix)) {
+        if (UTF8_ORDER.compare(e.getKey(), prefix) > 0) {
+          break;
+        }
+        continue;
+      }
+      if (items.size() == limit) {
+        return new Page<>(items, true);
+      }
+      items.add(e.getValue());
+    }
+    return new Page<>(items, false);
+  }
+}
