@@ -13,6 +13,7 @@ import io.cobalt.kms.policy.CallerGrant;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
+import io.cobalt.node.consensus.GroupStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,7 +26,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -320,6 +323,73 @@ public final class DevCluster implements AutoCloseable {
       throw new IllegalStateException(nodeId(i) + " is running");
     }
     nodes[i - 1] = NodeServer.start(nodeConfigs[i - 1]);
+  }
+
+  /**
+   * Waits until node {@code i} (1-based) has caught up in every partition group it is a voter of:
+   * each group has a leader, and the node has applied at least the commit index that leader had
+   * when first seen. What an operator waits for before restarting the next node; without it, losing
+   * another node leaves a majority whose one member is still behind.
+   *
+   * @throws IllegalStateException with every node's group states if {@code timeout} passes first
+   */
+  public void awaitCaughtUp(int i, Duration timeout) throws InterruptedException {
+    String id = nodeId(i);
+    Map<Integer, Long> target = new HashMap<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean done = true;
+      NodeServer node;
+      Map<Integer, GroupStatus> leaders = new HashMap<>();
+      synchronized (this) {
+        node = nodes[i - 1];
+        if (node == null) {
+          throw new IllegalStateException(id + " is stopped");
+        }
+        for (NodeServer n : nodes) {
+          if (n != null) {
+            for (GroupStatus g : n.metadataGroupStatus()) {
+              if (g.isLeader()) {
+                leaders.put(g.partition(), g);
+              }
+            }
+          }
+        }
+      }
+      for (GroupStatus mine : node.metadataGroupStatus()) {
+        GroupStatus leader = leaders.get(mine.partition());
+        if (leader == null) {
+          done = false;
+          continue;
+        }
+        long want = target.computeIfAbsent(mine.partition(), p -> leader.commitIndex());
+        done &= mine.appliedIndex() >= want && !mine.leader().isEmpty();
+      }
+      if (done) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(id + " did not catch up within " + timeout.toMillis() + " ms\n"
+            + groupStatusReport());
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Every running node's view of its partition groups, one line per group: for diagnostics. */
+  public synchronized String groupStatusReport() {
+    StringBuilder out = new StringBuilder();
+    for (NodeServer n : nodes) {
+      if (n == null) {
+        continue;
+      }
+      for (GroupStatus g : n.metadataGroupStatus()) {
+        out.append(String.format("%s p%-3d %-9s leader=%-7s term=%d commit=%d applied=%d snapshot=%d logStart=%d %s%n",
+            n.nodeId(), g.partition(), g.role(), g.leader(), g.term(), g.commitIndex(), g.appliedIndex(),
+            g.snapshotIndex(), g.logStartIndex(), g.peerCommitIndex().isEmpty() ? "" : g.peerCommitIndex()));
+      }
+    }
+    return out.toString();
   }
 
   @Override

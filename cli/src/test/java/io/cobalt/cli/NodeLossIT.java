@@ -8,6 +8,7 @@ import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -48,13 +49,23 @@ class NodeLossIT {
       assertEquals(6, before.listBlobs().stream().count());
 
       cluster.restartNode(lost);
+      long r = System.nanoTime();
+      cluster.awaitCaughtUp(lost, Duration.ofSeconds(30));
+      System.out.printf("node-%d caught up in every group %d ms after its restart%n", lost,
+          (System.nanoTime() - r) / 1_000_000);
       upload(service.createBlobContainer("after"), "a", random, acknowledged, new int[] {10, 5 * 1024 * 1024});
       assertAllReadBack(service, acknowledged);
 
       // With a different node down, every majority includes the returning node: it caught up.
+      cluster.awaitCaughtUp(lost, Duration.ofSeconds(30));
       int other = lost % 3 + 1;
       cluster.stopNode(other);
-      assertAllReadBack(service, acknowledged);
+      try {
+        assertAllReadBack(service, acknowledged);
+      } catch (RuntimeException | AssertionError e) {
+        System.out.println("group states when the read-back failed:\n" + cluster.groupStatusReport());
+        throw e;
+      }
       cluster.restartNode(other);
     }
   }

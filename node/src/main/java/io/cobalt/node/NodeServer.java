@@ -1,6 +1,7 @@
 package io.cobalt.node;
 
 import io.cobalt.crypto.chunk.CipherWarmup;
+import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.node.consensus.RaftPartitionServer;
 import io.cobalt.node.consensus.RaftSettings;
 import io.cobalt.node.partition.CommandLog;
@@ -16,6 +17,7 @@ import io.cobalt.proto.node.v1.QueryResult;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -129,6 +131,11 @@ public final class NodeServer implements AutoCloseable {
   /** The leader of {@code partition}'s group as this node sees it (a standalone node: itself). */
   public Optional<String> metadataLeaderOf(int partition) {
     return raft == null ? Optional.of(config.nodeId()) : raft.leaderOf(partition);
+  }
+
+  /** The Raft state of each partition group on this node (a standalone node has none). */
+  public List<GroupStatus> metadataGroupStatus() {
+    return raft == null ? List.of() : raft.groupStatus();
   }
 
   /** Stops accepting calls, lets those in progress finish briefly, leaves the Raft groups, then closes RocksDB. Idempotent. */
