@@ -48,7 +48,7 @@ class EntityJsonCodecPropertyTest {
       case 6:
         return new EdmValue.EdmGuid(new UUID(r.nextLong(), r.nextLong()));
       default: {
-        byte[] b = new byte[r.nextInt(10) == 0 ? r.nextInt(64 * 1024 + 1) : r.nextInt(30)];
+        byte[] b = new byte[r.nextInt(25) == 0 ? r.nextInt(64 * 1024 + 1) : r.nextInt(30)];
         r.nextBytes(b);
         return new EdmValue.EdmBinary(b);
       }
