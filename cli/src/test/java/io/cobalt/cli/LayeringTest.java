@@ -1,5 +1,6 @@
 package io.cobalt.cli;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -53,6 +54,18 @@ class LayeringTest {
     noClasses().that().resideOutsideOfPackage("..membership.hazelcast..")
         .should().dependOnClassesThat().resideInAPackage("com.hazelcast..")
         .allowEmptyShould(true)
+        .check(classes);
+  }
+
+  /**
+   * Membership traffic is unencrypted (Hazelcast open source), so the membership code cannot even
+   * reach chunks, records, contracts or keys: it sees only its own announcements.
+   */
+  @Test
+  void membershipSeesNothingOfTheDataPathOrKeys() {
+    classes().that().resideInAPackage("io.cobalt.node.membership..")
+        .should().onlyDependOnClassesThat()
+        .resideInAnyPackage("io.cobalt.node.membership..", "com.hazelcast..", "java..", "org.slf4j..")
         .check(classes);
   }
 

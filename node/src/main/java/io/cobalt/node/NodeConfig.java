@@ -1,6 +1,7 @@
 package io.cobalt.node;
 
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -22,9 +23,11 @@ import java.util.Set;
  *     0 only without peers
  * @param peers every node of the cluster, this one included. Empty: a standalone node whose
  *     partitions are ordered by a local log without replication (single-node tests and tools)
+ * @param membership how the node joins the cluster's membership (Hazelcast); null, or not
+ *     {@link MembershipConfig#enabled() enabled}: the node joins none
  */
 public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
-    int raftPort, List<ClusterPeer> peers) {
+    int raftPort, List<ClusterPeer> peers, MembershipConfig membership) {
   public NodeConfig {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(tls, "tls");
@@ -64,6 +67,12 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
     }
   }
 
+  /** A node without membership. */
+  public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
+      int raftPort, List<ClusterPeer> peers) {
+    this(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, null);
+  }
+
   /** A standalone node: no Raft, its partitions are ordered by a local log (tests, tools). */
   public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls) {
     this(nodeId, dataDir, bindHost, port, partitions, tls, 0, List.of());
@@ -74,8 +83,18 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
     return !peers.isEmpty();
   }
 
+  /** Whether this node joins the cluster's membership. */
+  public boolean hasMembership() {
+    return membership != null && membership.enabled();
+  }
+
+  /** The same node, joining the membership {@code newMembership} (null: none). */
+  public NodeConfig withMembership(MembershipConfig newMembership) {
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, newMembership);
+  }
+
   /** The same node on another client port (a restarted node keeps its address). */
   public NodeConfig withPort(int newPort) {
-    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers);
+    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers, membership);
   }
 }

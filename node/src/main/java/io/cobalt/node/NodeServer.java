@@ -4,6 +4,10 @@ import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.node.consensus.RaftPartitionServer;
 import io.cobalt.node.consensus.RaftSettings;
+import io.cobalt.node.membership.ClusterMember;
+import io.cobalt.node.membership.Membership;
+import io.cobalt.node.membership.MembershipConfig;
+import io.cobalt.node.membership.hazelcast.HazelcastMembership;
 import io.cobalt.node.partition.CommandLog;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
@@ -24,7 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A running storage node: RocksDB under {@code dataDir}, the partition state machines behind a
  * command log — one Raft group per partition when the node has peers, a local log when it stands
- * alone — and the mTLS gRPC server. The whole node in one place:
+ * alone — and the mTLS gRPC server; optionally, once it serves, its membership in the cluster
+ * (Hazelcast: hints about who is up, never data). The whole node in one place:
  * {@code rpc → partition (→ consensus) → storage}.
  */
 public final class NodeServer implements AutoCloseable {
@@ -36,15 +41,17 @@ public final class NodeServer implements AutoCloseable {
   private final PartitionStateMachine stateMachine;
   private final RaftPartitionServer raft; // null on a standalone node
   private final NodeRpcServer rpc;
+  private final Membership membership; // null when the node joins no membership
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private NodeServer(NodeConfig config, RocksStorage storage, PartitionStateMachine stateMachine,
-      RaftPartitionServer raft, NodeRpcServer rpc) {
+      RaftPartitionServer raft, NodeRpcServer rpc, Membership membership) {
     this.config = config;
     this.storage = storage;
     this.stateMachine = stateMachine;
     this.raft = raft;
     this.rpc = rpc;
+    this.membership = membership;
   }
 
   /** Opens the node's RocksDB under {@code dataDir}, joins its Raft groups, binds, and returns once it is serving. */
@@ -65,6 +72,7 @@ public final class NodeServer implements AutoCloseable {
     CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
     RaftPartitionServer raft = null;
+    NodeRpcServer rpc = null;
     try {
       PartitionStateMachine stateMachine;
       CommandLog commandLog;
@@ -77,16 +85,35 @@ public final class NodeServer implements AutoCloseable {
         stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
         commandLog = new LocalCommandLog(stateMachine);
       }
-      NodeRpcServer rpc = NodeRpcServer.start(rpcConfig, config.tls(),
-          new VerifiedChunkStore(storage.chunks()), commandLog);
-      return new NodeServer(config, storage, stateMachine, raft, rpc);
+      rpc = NodeRpcServer.start(rpcConfig, config.tls(), new VerifiedChunkStore(storage.chunks()), commandLog);
+      // Announced only once the node serves, so a member that others see can be called.
+      Membership membership = config.hasMembership()
+          ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
+          : null;
+      return new NodeServer(config, storage, stateMachine, raft, rpc, membership);
     } catch (IOException | RuntimeException e) {
+      if (rpc != null) {
+        rpc.close();
+      }
       if (raft != null) {
         raft.close();
       }
       storage.close();
       throw e;
     }
+  }
+
+  /**
+   * What the node tells the other members about itself: its id, its gRPC endpoint at the
+   * membership's public host, its Raft endpoint as its peers know it, and its zone.
+   */
+  private static ClusterMember announcement(NodeConfig config, int grpcPort) {
+    MembershipConfig m = config.membership();
+    String raftEndpoint = config.peers().stream()
+        .filter(p -> p.nodeId().equals(config.nodeId()))
+        .map(ClusterPeer::raftAddress)
+        .findFirst().orElse("");
+    return new ClusterMember(config.nodeId(), m.publicHost() + ":" + grpcPort, raftEndpoint, m.zone());
   }
 
   /** Where a node with this data directory keeps its RocksDB. */
@@ -138,12 +165,30 @@ public final class NodeServer implements AutoCloseable {
     return raft == null ? List.of() : raft.groupStatus();
   }
 
-  /** Stops accepting calls, lets those in progress finish briefly, leaves the Raft groups, then closes RocksDB. Idempotent. */
+  /** The node's membership in the cluster; empty when its config enables none. */
+  public Optional<Membership> membership() {
+    return Optional.ofNullable(membership);
+  }
+
+  /**
+   * Leaves the membership, stops accepting calls, lets those in progress finish briefly, leaves
+   * the Raft groups, then closes RocksDB. Idempotent.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    try {
+      if (membership != null) {
+        membership.close();
+      }
+    } finally {
+      closeServing();
+    }
+  }
+
+  private void closeServing() {
     try {
       rpc.close();
     } finally {
