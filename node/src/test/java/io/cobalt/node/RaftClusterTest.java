@@ -10,6 +10,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.node.consensus.GroupStatus;
+import io.cobalt.node.consensus.RaftSettings;
+import io.cobalt.node.rpc.RpcServerConfig;
+import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
 import io.cobalt.proto.node.v1.CommandResult;
 import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.ContainerRecord;
@@ -33,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,6 +58,7 @@ class RaftClusterTest {
   private final NodeServer[] nodes = new NodeServer[3];
   private final int[] grpcPorts = new int[3];
   private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private RaftSettings raftSettings = RaftSettings.defaults();
 
   @BeforeAll
   static void certificates() {
@@ -88,7 +94,8 @@ class RaftClusterTest {
   private NodeServer startNode(int i) throws IOException {
     ClusterPeer self = peers.get(i);
     return NodeServer.start(new NodeConfig(self.nodeId(), data.resolve(self.nodeId()), "127.0.0.1", grpcPorts[i],
-        PARTITIONS, NODE_TLS.get(i), self.raftPort(), peers));
+        PARTITIONS, NODE_TLS.get(i), self.raftPort(), peers), RocksStorageConfig.defaults(),
+        RpcServerConfig.defaults(self.nodeId(), "127.0.0.1", grpcPorts[i]), raftSettings);
   }
 
   private static int freePort() throws IOException {
@@ -228,6 +235,90 @@ class RaftClusterTest {
     }
     assertEquals(CommandStatus.OK, submit(2, create(partitionOf(3000), containerNo(3000)),
         System.nanoTime() + TimeUnit.SECONDS.toNanos(20)).getStatus());
+  }
+
+  @Test
+  void aReplicaBehindThePurgedLogCatchesUpFromTheLeadersSnapshotAndRestartsKeepEverything() throws Exception {
+    raftSettings = RaftSettings.defaults().withFrequentSnapshots(40);
+    startCluster();
+    for (NodeServer n : nodes) {
+      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)));
+    }
+    Map<Integer, ContainerRecord> acknowledged = new LinkedHashMap<>();
+    writeToPartitionZero(0, 120, acknowledged);
+    for (int i = 0; i < 3; i++) {
+      GroupStatus g = awaitGroup(i, 0, s -> s.snapshotIndex() > 0 && s.logStartIndex() > 0, Duration.ofSeconds(20));
+      System.out.printf("node-%d partition 0: snapshot at %d, log starts at %d, applied %d%n", i, g.snapshotIndex(),
+          g.logStartIndex(), g.appliedIndex());
+    }
+
+    int victim = 2;
+    long victimApplied = group(victim, 0).appliedIndex();
+    nodes[victim].close();
+    nodes[victim] = null;
+    writeToPartitionZero(120, 360, acknowledged);
+    // The leader's log no longer has what the victim needs next: only a snapshot can bring it back.
+    GroupStatus leader = awaitGroup(0, 0, s -> s.logStartIndex() > victimApplied + 1, Duration.ofSeconds(20));
+    System.out.printf("victim stopped at index %d; the survivors' log now starts at %d%n", victimApplied,
+        leader.logStartIndex());
+
+    long restart = System.nanoTime();
+    nodes[victim] = startNode(victim);
+    long target = group(0, 0).appliedIndex();
+    GroupStatus back = awaitGroup(victim, 0, s -> s.appliedIndex() >= target, Duration.ofSeconds(30));
+    System.out.printf("node-%d back: partition 0 at index %d from a snapshot at %d, %d ms after restart%n", victim,
+        back.appliedIndex(), back.snapshotIndex(), ms(System.nanoTime() - restart));
+    assertTrue(back.snapshotIndex() > victimApplied, "the returning node installed a newer snapshot");
+    assertReplicasHold(acknowledged);
+
+    // A full restart recovers from snapshot + log tail; nothing acknowledged is lost.
+    for (int i = 0; i < 3; i++) {
+      nodes[i].close();
+    }
+    long full = System.nanoTime();
+    for (int i = 0; i < 3; i++) {
+      nodes[i] = startNode(i);
+    }
+    for (NodeServer n : nodes) {
+      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)));
+    }
+    System.out.printf("full restart with snapshots: leaders after %d ms%n", ms(System.nanoTime() - full));
+    for (Map.Entry<Integer, ContainerRecord> e : acknowledged.entrySet()) {
+      QueryResult r = metadata(e.getKey() % 3).query(getContainer(0, ACCOUNT, e.getValue().getName()));
+      assertEquals(List.of(e.getValue()), r.getContainersList(), "container " + e.getKey() + " after a full restart");
+    }
+    assertReplicasHold(acknowledged);
+  }
+
+  /** Creates containers {@code from..to-1} in partition 0 through node 0 (keys chosen so partitionOf is 0). */
+  private void writeToPartitionZero(int from, int to, Map<Integer, ContainerRecord> acknowledged) {
+    for (int k = from; k < to; k++) {
+      int n = k * PARTITIONS;
+      ContainerRecord c = containerNo(n);
+      assertEquals(CommandStatus.OK,
+          submit(0, create(0, c), System.nanoTime() + TimeUnit.SECONDS.toNanos(20)).getStatus());
+      acknowledged.put(n, c);
+    }
+  }
+
+  private GroupStatus group(int node, int partition) {
+    return nodes[node].metadataGroupStatus().stream().filter(g -> g.partition() == partition).findFirst()
+        .orElseThrow();
+  }
+
+  private GroupStatus awaitGroup(int node, int partition, Predicate<GroupStatus> condition, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      GroupStatus g = group(node, partition);
+      if (condition.test(g)) {
+        return g;
+      }
+      if (System.nanoTime() > deadline) {
+        fail("node-" + node + " partition " + partition + " never reached the expected state: " + g);
+      }
+      Thread.sleep(50);
+    }
   }
 
   @Test

@@ -7,15 +7,36 @@ import io.cobalt.proto.node.v1.CommandResult;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.MD5FileUtil;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,12 +47,16 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link #applyTransaction}: decodes the entry's {@code MetadataCommand} and applies it at the
- *       entry's log index. Ratis replays the whole log after a restart (no snapshots yet); entries at
+ *       entry's log index. Ratis replays the log after the latest snapshot on a restart; entries at
  *       or below the partition's stored applied index are already in RocksDB and are skipped, so
  *       replay is idempotent. Apply runs on the group's single StateMachineUpdater thread, in log
  *       order. A storage failure is thrown, not returned: Ratis then stops this group's division
  *       (fail-stop) instead of counting a command as applied that is not in RocksDB.
  *   <li>{@link #query}: Ratis calls it after the linearizable read barrier (ReadIndex) is applied.
+ *   <li>{@link #takeSnapshot}: every {@code RaftSettings.snapshotEveryEntries} entries, the
+ *       partition's image ({@code PartitionImage}) goes to the group's {@code sm/} directory;
+ *       Ratis then purges the log up to it and ships it to a replica that needs purged entries,
+ *       which loads it in {@link #reinitialize}.
  * </ul>
  *
  * <p>Replies carry a one-byte envelope ({@link Reply}) so that an invalid request comes back as a
@@ -40,8 +65,11 @@ import org.slf4j.LoggerFactory;
 final class PartitionRaftStateMachine extends BaseStateMachine {
   private static final Logger log = LoggerFactory.getLogger(PartitionRaftStateMachine.class);
 
+  private static final String TMP_PREFIX = "image-being-written-";
+
   private final PartitionStateMachine state;
   private final int partition;
+  private final SimpleStateMachineStorage snapshots = new SimpleStateMachineStorage();
 
   PartitionRaftStateMachine(PartitionStateMachine state, int partition) {
     this.state = state;
@@ -51,7 +79,85 @@ final class PartitionRaftStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
     // Ratis requires the lifecycle transitions (research/ratis.md §7.5); BaseStateMachine skips them.
-    getLifeCycle().startAndTransition(() -> super.initialize(server, groupId, storage));
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, storage);
+      snapshots.init(storage);
+      removeStaleTemporaryImages();
+      SingleFileSnapshotInfo latest = snapshots.getLatestSnapshot();
+      if (latest != null) {
+        // The log before the snapshot may be purged: the state must be at least at its index.
+        if (state.appliedIndex(partition) < latest.getIndex()) {
+          log.warn("partition {}: state at index {} is behind the snapshot at {}; loading the snapshot", partition,
+              state.appliedIndex(partition), latest.getIndex());
+          load(latest);
+        }
+        updateLastAppliedTermIndex(latest.getTerm(), latest.getIndex());
+      }
+    });
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return snapshots;
+  }
+
+  @Override
+  public SnapshotInfo getLatestSnapshot() {
+    return snapshots.getLatestSnapshot();
+  }
+
+  /**
+   * Writes the partition's image at the last applied index (Ratis calls this on the group's apply
+   * thread, so nothing is applied meanwhile): temporary file, fsync, atomic rename, MD5 beside it.
+   * Ratis may then purge the log up to that index.
+   */
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    File target = snapshots.getSnapshotFile(last.getTerm(), last.getIndex());
+    Path tmp = target.toPath().resolveSibling(TMP_PREFIX + UUID.randomUUID());
+    long t0 = System.nanoTime();
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+      state.writeImage(partition, last.getIndex(), out);
+      out.flush();
+      ch.force(true);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.move(tmp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+    snapshots.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
+    log.info("partition {}: snapshot at index {} ({} bytes) in {} ms", partition, last.getIndex(), target.length(),
+        (System.nanoTime() - t0) / 1_000_000);
+    return last.getIndex();
+  }
+
+  private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+    Path file = snapshot.getFile().getPath();
+    if (snapshot.getFile().getFileDigest() != null) {
+      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+    }
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      long index = state.loadImage(partition, in);
+      if (index != snapshot.getIndex()) {
+        throw new IOException("snapshot file " + file.getFileName() + " holds an image at index " + index);
+      }
+    }
+  }
+
+  private void removeStaleTemporaryImages() throws IOException {
+    File dir = snapshots.getSnapshotFile(0, 0).getParentFile();
+    File[] stale = dir == null ? null : dir.listFiles((d, name) -> name.startsWith(TMP_PREFIX));
+    if (stale != null) {
+      for (File f : stale) {
+        Files.deleteIfExists(f.toPath());
+      }
+    }
   }
 
   @Override
@@ -63,12 +169,21 @@ final class PartitionRaftStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * After Ratis installed a snapshot from the leader (this replica was too far behind for the
+   * leader's log): replaces the partition's state with the snapshot's image, then resumes.
+   */
   @Override
   public void reinitialize() throws IOException {
-    // No snapshot to reload (the state lives in RocksDB and is never replaced); resume.
     LifeCycle lc = getLifeCycle();
     if (lc.getCurrentState() == LifeCycle.State.PAUSED) {
       lc.transition(LifeCycle.State.STARTING);
+      SingleFileSnapshotInfo latest = snapshots.loadLatestSnapshot();
+      if (latest != null && latest.getIndex() > state.appliedIndex(partition)) {
+        load(latest);
+        updateLastAppliedTermIndex(latest.getTerm(), latest.getIndex());
+        log.info("partition {}: installed the leader's snapshot at index {}", partition, latest.getIndex());
+      }
       lc.transition(LifeCycle.State.RUNNING);
     }
   }

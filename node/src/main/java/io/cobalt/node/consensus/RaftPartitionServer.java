@@ -183,10 +183,15 @@ public final class RaftPartitionServer implements AutoCloseable {
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(s.logWriteBufferBytes()));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(s.appenderBufferByteLimit()));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(s.logSegmentPreallocatedBytes()));
-    // No snapshots yet: the log is never purged, and a restart replays it with index-skip
-    // (PartitionRaftStateMachine). Explicit, so a changed Ratis default cannot purge under us.
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
+    // Snapshots: every snapshotEveryEntries entries a group writes its partition's image (after
+    // syncing RocksDB, so the single-fsync scheme holds: PartitionStateMachine.writeImage), and the
+    // log is purged up to it; a replica that needs purged entries is sent the image.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, s.snapshotEveryEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, s.purgeGapEntries());
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(s.logSegmentMaxBytes()));
     // A leader retries a follower it cannot reach by this policy. Ratis's default ("1ms,10, 1s,20,
     // 5s,1000") waits 5 s between attempts once a follower has been down ~20 s, so a restarted node
     // stayed behind for 5-16 s (measured), and a second failure meanwhile left groups whose only

@@ -27,6 +27,10 @@ package io.cobalt.node.consensus;
  * @param appenderBufferByteLimit bytes of entries per AppendEntries call; must stay below
  *     {@code logWriteBufferBytes - 8}
  * @param logSegmentPreallocatedBytes disk preallocated for each open log segment
+ * @param snapshotEveryEntries a group writes a snapshot (its partition's image) after this many log
+ *     entries since the last one, then purges its log up to it
+ * @param logSegmentMaxBytes a log segment is closed at this size; only closed segments are purged
+ * @param purgeGapEntries the log is purged only once this many entries precede the snapshot
  */
 public record RaftSettings(
     int votersPerPartition,
@@ -41,13 +45,17 @@ public record RaftSettings(
     long readTimeoutMillis,
     long logWriteBufferBytes,
     long appenderBufferByteLimit,
-    long logSegmentPreallocatedBytes) {
+    long logSegmentPreallocatedBytes,
+    long snapshotEveryEntries,
+    long logSegmentMaxBytes,
+    int purgeGapEntries) {
 
   public RaftSettings {
     if (votersPerPartition < 1 || electionTimeoutMinMillis <= 0 || electionTimeoutMaxMillis < electionTimeoutMinMillis
         || firstElectionTimeoutMinMillis <= 0 || firstElectionTimeoutMaxMillis < firstElectionTimeoutMinMillis
         || serverRequestTimeoutMillis <= 0 || clientRequestTimeoutMillis <= 0 || clientRetrySleepMillis < 0
-        || commandTimeoutMillis <= 0 || readTimeoutMillis <= 0 || logSegmentPreallocatedBytes <= 0) {
+        || commandTimeoutMillis <= 0 || readTimeoutMillis <= 0 || logSegmentPreallocatedBytes <= 0
+        || snapshotEveryEntries < 1 || logSegmentMaxBytes < logSegmentPreallocatedBytes || purgeGapEntries < 1) {
       throw new IllegalArgumentException("invalid Raft settings: " + this);
     }
     if (appenderBufferByteLimit <= 0 || logWriteBufferBytes < appenderBufferByteLimit + 8) {
@@ -57,7 +65,18 @@ public record RaftSettings(
 
   public static RaftSettings defaults() {
     return new RaftSettings(3, 1_000, 2_000, 300, 800, 3_000, 3_000, 200, 8_000, 5_000,
-        1024 * 1024, 512 * 1024, 1024 * 1024);
+        1024 * 1024, 512 * 1024, 1024 * 1024, 10_000, 4L * 1024 * 1024, 1024);
+  }
+
+  /**
+   * These settings with snapshots every {@code entries} entries, 4 KiB log segments (only closed
+   * segments are purged) and a purge gap of a quarter of that: for tests that need purged logs.
+   */
+  public RaftSettings withFrequentSnapshots(long entries) {
+    return new RaftSettings(votersPerPartition, electionTimeoutMinMillis, electionTimeoutMaxMillis,
+        firstElectionTimeoutMinMillis, firstElectionTimeoutMaxMillis, serverRequestTimeoutMillis,
+        clientRequestTimeoutMillis, clientRetrySleepMillis, commandTimeoutMillis, readTimeoutMillis,
+        logWriteBufferBytes, appenderBufferByteLimit, 4 * 1024, entries, 4 * 1024, (int) Math.max(1, entries / 4));
   }
 
   /** Client attempts that fit in {@link #commandTimeoutMillis} (the total deadline still applies). */

@@ -2,6 +2,7 @@ package io.cobalt.node.partition;
 
 import com.google.protobuf.ByteString;
 import io.cobalt.node.storage.MetadataStore;
+import io.cobalt.node.storage.PartitionImage;
 import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.proto.kms.v1.WrappedKey;
@@ -31,6 +32,9 @@ import io.cobalt.proto.node.v1.QueryResult;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -196,6 +200,41 @@ public final class PartitionStateMachine {
     store.commit(partition, index, outcome.change());
     appliedIndexes.set(partition, index);
     return outcome.result().setAppliedIndex(index).build();
+  }
+
+  /**
+   * Writes an image of {@code partition}'s state (a Raft snapshot) as of log index {@code index},
+   * which must be at or after the last applied command: the entries between carried no command.
+   * First records {@code index} as applied and makes the store durable, so that a log purged up to
+   * {@code index} is never needed again by this replica. The caller keeps applies out meanwhile.
+   */
+  public void writeImage(int partition, long index, OutputStream out) throws IOException {
+    checkPartition(partition);
+    long applied = appliedIndexes.get(partition);
+    if (index < applied) {
+      throw new IllegalArgumentException("image index " + index + " is before the applied index " + applied);
+    }
+    if (index > applied) {
+      store.commit(partition, index, StateChange.NONE);
+      appliedIndexes.set(partition, index);
+    }
+    store.sync();
+    PartitionImage.write(out, partition, index, store.records(partition));
+  }
+
+  /**
+   * Replaces {@code partition}'s whole state with an image written by {@link #writeImage} (a
+   * snapshot installed from the leader, or this replica's own after its store lost commits).
+   *
+   * @return the log index the image is at
+   * @throws IOException if the image is malformed or altered; the state is then unchanged
+   */
+  public long loadImage(int partition, InputStream in) throws IOException {
+    checkPartition(partition);
+    PartitionImage.Contents image = PartitionImage.read(in, partition);
+    store.replacePartition(partition, image.appliedIndex(), image.records());
+    appliedIndexes.set(partition, image.appliedIndex());
+    return image.appliedIndex();
   }
 
   /**

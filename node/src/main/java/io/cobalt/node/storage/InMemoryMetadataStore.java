@@ -133,6 +133,35 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.appliedIndex = index;
   }
 
+  @Override
+  public synchronized List<StateChange> records(int partition) {
+    Partition p = p(partition);
+    List<StateChange> out = new ArrayList<>();
+    p.containers.values().forEach(m -> m.values().forEach(c -> out.add(new StateChange.PutContainer(c))));
+    p.blobs.values().forEach(m -> m.values().forEach(b -> out.add(new StateChange.PutBlob(b))));
+    p.uncommitted.forEach((k, m) -> m.values().forEach(
+        u -> out.add(new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
+    return out;
+  }
+
+  @Override
+  public synchronized void replacePartition(int partition, long index, List<StateChange> records) {
+    partitions.put(partition, new Partition());
+    for (StateChange r : records) {
+      if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
+          || r instanceof StateChange.StageBlock)) {
+        throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
+      }
+      commit(partition, index, r);
+    }
+    p(partition).appliedIndex = index;
+  }
+
+  @Override
+  public void sync() {
+    // volatile: nothing to make durable
+  }
+
   /** Every blob record of {@code partition}, in no particular order (for test fixtures). */
   public synchronized List<BlobRecord> allBlobs(int partition) {
     List<BlobRecord> all = new ArrayList<>();

@@ -41,4 +41,20 @@ public interface MetadataStore {
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
    */
   void commit(int partition, long index, StateChange change);
+
+  /**
+   * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
+   * PutBlob, StageBlock: blobs before their uncommitted blocks), from one consistent view. For
+   * partition images (snapshots); the caller must not commit to the partition meanwhile.
+   */
+  List<StateChange> records(int partition);
+
+  /**
+   * Replaces the whole state of {@code partition} with {@code records} (as {@link #records} returns
+   * them) and sets its applied index to {@code index}, in one atomic, synced write.
+   */
+  void replacePartition(int partition, long index, List<StateChange> records);
+
+  /** Makes every commit so far durable, whatever the store's write mode. */
+  void sync();
 }

@@ -404,5 +404,20 @@ class PartitionStateMachineTest {
     public void commit(int partition, long index, StateChange change) {
       delegate.commit(partition, index, change);
     }
+
+    @Override
+    public List<StateChange> records(int partition) {
+      return delegate.records(partition);
+    }
+
+    @Override
+    public void replacePartition(int partition, long index, List<StateChange> records) {
+      delegate.replacePartition(partition, index, records);
+    }
+
+    @Override
+    public void sync() {
+      delegate.sync();
+    }
   }
 }

@@ -1,6 +1,9 @@
 package io.cobalt.node.storage.rocksdb;
 
 import com.google.protobuf.ByteString;
+import io.cobalt.node.storage.StateChange;
+import io.cobalt.node.storage.StorageException;
+import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +19,39 @@ final class MetaKeys {
   static final byte APPLIED_INDEX = 'I';
   static final byte UNCOMMITTED = 'U';
   private static final byte SEPARATOR = 0;
+  private static final int CONTAINER_ID_BYTES = 16;
 
   private MetaKeys() {}
+
+  /** Every key of one partition starts with this. */
+  static byte[] partition(int partition) {
+    return ByteBuffer.allocate(4).putInt(partition).array();
+  }
+
+  /** The uncommitted block whose key is {@code key} and value {@code block}, as the change that stages it. */
+  static StateChange.StageBlock parseUncommitted(byte[] key, UncommittedBlock block) {
+    int at = 5;
+    int zero = at;
+    while (zero < key.length && key[zero] != SEPARATOR) {
+      zero++;
+    }
+    if (zero + 1 + CONTAINER_ID_BYTES + 4 > key.length) {
+      throw new StorageException("corrupt uncommitted block key");
+    }
+    String account = new String(key, at, zero - at, StandardCharsets.UTF_8);
+    ByteString containerId = ByteString.copyFrom(key, zero + 1, CONTAINER_ID_BYTES);
+    int nameAt = zero + 1 + CONTAINER_ID_BYTES + 4;
+    int nameLength = ByteBuffer.wrap(key, zero + 1 + CONTAINER_ID_BYTES, 4).getInt();
+    if (nameLength < 0 || nameAt + nameLength > key.length) {
+      throw new StorageException("corrupt uncommitted block key");
+    }
+    String name = new String(key, nameAt, nameLength, StandardCharsets.UTF_8);
+    int partition = ByteBuffer.wrap(key, 0, 4).getInt();
+    if (!Arrays.equals(key, uncommitted(partition, account, containerId, name, block.getBlockId()))) {
+      throw new StorageException("uncommitted block key does not match its record");
+    }
+    return new StateChange.StageBlock(account, containerId, name, block);
+  }
 
   static byte[] appliedIndex(int partition) {
     return ByteBuffer.allocate(5).putInt(partition).put(APPLIED_INDEX).array();

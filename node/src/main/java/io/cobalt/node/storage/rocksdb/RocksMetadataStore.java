@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -90,6 +92,77 @@ public final class RocksMetadataStore implements MetadataStore {
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
+        stage(batch, partition, change);
+        batch.put(storage.metaCf(), MetaKeys.appliedIndex(partition),
+            ByteBuffer.allocate(Long.BYTES).putLong(index).array());
+        db.write(commitOptions, batch);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<StateChange> records(int partition) {
+    byte[] prefix = MetaKeys.partition(partition);
+    return storage.guarded("partition export", db -> {
+      List<StateChange> out = new ArrayList<>();
+      try (Snapshot snapshot = db.getSnapshot(); ReadOptions at = new ReadOptions().setSnapshot(snapshot);
+          RocksIterator it = db.newIterator(storage.metaCf(), at)) {
+        try {
+          for (it.seek(prefix); it.isValid() && MetaKeys.startsWith(it.key(), prefix); it.next()) {
+            byte[] key = it.key();
+            switch (key[prefix.length]) {
+              case MetaKeys.CONTAINER -> out.add(new StateChange.PutContainer(parseContainer(it.value())));
+              case MetaKeys.BLOB -> out.add(new StateChange.PutBlob(parseBlob(it.value())));
+              case MetaKeys.UNCOMMITTED -> out.add(MetaKeys.parseUncommitted(key, parseBlock(it.value())));
+              case MetaKeys.APPLIED_INDEX -> { }
+              default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
+                  + partition);
+            }
+          }
+          it.status();
+        } finally {
+          db.releaseSnapshot(snapshot);
+        }
+      }
+      // Key order puts blobs ('B') before their uncommitted blocks ('U'), as an image needs.
+      return out;
+    });
+  }
+
+  @Override
+  public void replacePartition(int partition, long index, List<StateChange> records) {
+    byte[] prefix = MetaKeys.partition(partition);
+    storage.guarded("partition import", db -> {
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.deleteRange(storage.metaCf(), prefix, MetaKeys.after(prefix));
+        for (StateChange r : records) {
+          if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
+              || r instanceof StateChange.StageBlock)) {
+            throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
+          }
+          stage(batch, partition, r);
+        }
+        batch.put(storage.metaCf(), MetaKeys.appliedIndex(partition),
+            ByteBuffer.allocate(Long.BYTES).putLong(index).array());
+        db.write(storage.syncWrite(), batch);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void sync() {
+    storage.guarded("WAL sync", db -> {
+      db.flushWal(true);
+      return null;
+    });
+  }
+
+  /** Adds the writes of one state change to {@code batch}. */
+  private void stage(WriteBatch batch, int partition, StateChange change) throws org.rocksdb.RocksDBException {
+    {
+      {
         if (change instanceof StateChange.PutBlob b) {
           dropUncommitted(batch, partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName());
         } else if (change instanceof StateChange.RemoveBlob b) {
@@ -118,12 +191,8 @@ public final class RocksMetadataStore implements MetadataStore {
         } else if (!(change instanceof StateChange.None)) {
           throw new IllegalArgumentException("unknown state change " + change.getClass());
         }
-        batch.put(storage.metaCf(), MetaKeys.appliedIndex(partition),
-            ByteBuffer.allocate(Long.BYTES).putLong(index).array());
-        db.write(commitOptions, batch);
       }
-      return null;
-    });
+    }
   }
 
   /** One range tombstone for all of a blob's uncommitted blocks (no read needed). */

@@ -1,0 +1,192 @@
+package io.cobalt.node.storage;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.UncommittedBlock;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The whole state of one partition as a file: what a Raft snapshot holds and what a lagging or new
+ * replica installs. Store-independent: the image is the list of records that rebuild the state
+ * from empty ({@link StateChange.PutContainer}, {@link StateChange.PutBlob},
+ * {@link StateChange.StageBlock}), so any {@link MetadataStore} writes and reads it.
+ *
+ * <pre>
+ * "CBPI" | u8 version (1) | u32 partition | u64 applied index
+ * then records, each: u8 kind | fields
+ *   'C': u32 length | ContainerRecord
+ *   'B': u32 length | BlobRecord
+ *   'U': u16 length | account (UTF-8) | u16 length | container id | u32 length | blob name (UTF-8)
+ *        | u32 length | UncommittedBlock
+ * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
+ * </pre>
+ *
+ * Integers are big-endian. A reader checks magic, version, partition, every length against its
+ * limit, the count and the digest before it returns anything: a truncated, extended or altered
+ * image is refused whole. Holds no secret: records carry wrapped keys only.
+ */
+public final class PartitionImage {
+  static final byte[] MAGIC = {'C', 'B', 'P', 'I'};
+  static final int VERSION = 1;
+  /** A record (one protobuf message) in an image is at most this long. */
+  public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+  private static final int MAX_NAME_BYTES = 64 * 1024;
+
+  /** An image's contents, digest verified. */
+  public record Contents(int partition, long appliedIndex, List<StateChange> records) {}
+
+  private PartitionImage() {}
+
+  /** Writes an image; {@code records} must each be PutContainer, PutBlob or StageBlock. */
+  public static void write(OutputStream out, int partition, long appliedIndex, Iterable<StateChange> records)
+      throws IOException {
+    MessageDigest sha = sha256();
+    DataOutputStream o = new DataOutputStream(new DigestOutputStream(out, sha));
+    o.write(MAGIC);
+    o.writeByte(VERSION);
+    o.writeInt(partition);
+    o.writeLong(appliedIndex);
+    long count = 0;
+    for (StateChange r : records) {
+      if (r instanceof StateChange.PutContainer c) {
+        o.writeByte('C');
+        bytes(o, c.container().toByteArray());
+      } else if (r instanceof StateChange.PutBlob b) {
+        o.writeByte('B');
+        bytes(o, b.blob().toByteArray());
+      } else if (r instanceof StateChange.StageBlock s) {
+        o.writeByte('U');
+        shortBytes(o, s.account().getBytes(StandardCharsets.UTF_8));
+        shortBytes(o, s.containerId().toByteArray());
+        bytes(o, s.name().getBytes(StandardCharsets.UTF_8));
+        bytes(o, s.block().toByteArray());
+      } else {
+        throw new IllegalArgumentException("not an image record: " + r.getClass().getSimpleName());
+      }
+      count++;
+    }
+    o.writeByte('E');
+    o.writeLong(count);
+    o.flush();
+    out.write(sha.digest());
+    out.flush();
+  }
+
+  /**
+   * Reads and verifies a whole image of {@code expectedPartition}.
+   *
+   * @throws IOException if the image is malformed, truncated, for another partition or altered
+   */
+  public static Contents read(InputStream in, int expectedPartition) throws IOException {
+    MessageDigest sha = sha256();
+    DataInputStream i = new DataInputStream(new DigestInputStream(in, sha));
+    try {
+      byte[] magic = i.readNBytes(4);
+      if (!Arrays.equals(magic, MAGIC)) {
+        throw new IOException("not a partition image");
+      }
+      int version = i.readUnsignedByte();
+      if (version != VERSION) {
+        throw new IOException("unsupported partition image version " + version);
+      }
+      int partition = i.readInt();
+      if (partition != expectedPartition) {
+        throw new IOException("image of partition " + Integer.toUnsignedString(partition) + ", expected "
+            + expectedPartition);
+      }
+      long appliedIndex = i.readLong();
+      List<StateChange> records = new ArrayList<>();
+      while (true) {
+        int kind = i.readUnsignedByte();
+        switch (kind) {
+          case 'C' -> records.add(new StateChange.PutContainer(ContainerRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'B' -> records.add(new StateChange.PutBlob(BlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'U' -> {
+            String account = new String(shortBytes(i), StandardCharsets.UTF_8);
+            ByteString containerId = ByteString.copyFrom(shortBytes(i));
+            String name = new String(bytes(i, MAX_NAME_BYTES), StandardCharsets.UTF_8);
+            UncommittedBlock block = UncommittedBlock.parseFrom(bytes(i, MAX_RECORD_BYTES));
+            records.add(new StateChange.StageBlock(account, containerId, name, block));
+          }
+          case 'E' -> {
+            long count = i.readLong();
+            byte[] expected = sha.digest();
+            byte[] actual = in.readNBytes(expected.length);
+            if (count != records.size() || !MessageDigest.isEqual(expected, actual)) {
+              throw new IOException("partition image fails its digest or record count");
+            }
+            if (in.read() != -1) {
+              throw new IOException("bytes after the end of a partition image");
+            }
+            return new Contents(partition, appliedIndex, records);
+          }
+          default -> throw new IOException("unknown record kind " + kind + " in a partition image");
+        }
+      }
+    } catch (EOFException e) {
+      throw new IOException("partition image is truncated", e);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("partition image holds a malformed record", e);
+    }
+  }
+
+  private static void bytes(DataOutputStream o, byte[] b) throws IOException {
+    if (b.length > MAX_RECORD_BYTES) {
+      throw new IOException("record of " + b.length + " bytes exceeds the image limit");
+    }
+    o.writeInt(b.length);
+    o.write(b);
+  }
+
+  private static void shortBytes(DataOutputStream o, byte[] b) throws IOException {
+    if (b.length > 0xFFFF) {
+      throw new IOException("field of " + b.length + " bytes exceeds 65535");
+    }
+    o.writeShort(b.length);
+    o.write(b);
+  }
+
+  private static byte[] bytes(DataInputStream i, int limit) throws IOException {
+    int n = i.readInt();
+    if (n < 0 || n > limit) {
+      throw new IOException("record length " + Integer.toUnsignedString(n) + " out of bounds in a partition image");
+    }
+    byte[] b = i.readNBytes(n);
+    if (b.length != n) {
+      throw new EOFException();
+    }
+    return b;
+  }
+
+  private static byte[] shortBytes(DataInputStream i) throws IOException {
+    int n = i.readUnsignedShort();
+    byte[] b = i.readNBytes(n);
+    if (b.length != n) {
+      throw new EOFException();
+    }
+    return b;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from the JDK", e);
+    }
+  }
+}
