@@ -71,6 +71,10 @@ public enum AzureError {
       "Md5Mismatch",
       400,
       "The MD5 value specified in the request did not match with the MD5 value calculated by the server."),
+  CRC64_MISMATCH(
+      "Crc64Mismatch",
+      400,
+      "The CRC64 value specified in the request did not match with the CRC64 value calculated by the server."),
   REQUEST_BODY_TOO_LARGE(
       "RequestBodyTooLarge",
       413,
@@ -133,6 +137,11 @@ public enum AzureError {
   /** As {@link #exception()}, with a message that replaces the catalogue's (e.g. naming the source IP). */
   public AzureException exceptionWithMessage(String message) {
     return new AzureException(this, null, message);
+  }
+
+  /** As {@link #exception()}, with detail elements (written in name order). */
+  public AzureException exception(java.util.Map<String, String> details) {
+    return new AzureException(this, details, null);
   }
 
   /** As {@link #exception()}, with one detail element, e.g. QueryParameterName. */
