@@ -28,6 +28,7 @@ public final class BlobOperations {
   private final ListBlobsHandler listBlobs;
   private final BlockListHandler blocks;
   private final BlobPropertiesHandler properties;
+  private final AccountInfoHandler accountInfo = new AccountInfoHandler();
 
   public BlobOperations(BlobServices services) {
     this.containers = new ContainerHandler(services);
@@ -44,6 +45,13 @@ public final class BlobOperations {
     HttpMethod m = r.method();
     String restype = r.queryParam("restype");
     String comp = r.queryParam("comp");
+    if ("account".equals(restype) && "properties".equals(comp)) {
+      // Get Account Information: the same on the service, a container or a blob URL.
+      if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
+        throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+      return new Route(BlobAction.GET_ACCOUNT_INFORMATION, accountInfo::get);
+    }
     if (r.path().container() == null) {
       if ("list".equals(comp)) {
         return new Route(BlobAction.LIST_CONTAINERS, only(m, HttpMethod.GET, containers::list));
