@@ -31,13 +31,7 @@ final class PutBlobHandler {
   Future<Void> put(AzureRequest r) {
     String blobName = r.path().blob();
     ResourceNames.requireBlobName(blobName);
-    String blobType = r.header("x-ms-blob-type");
-    if (blobType == null) {
-      throw AzureError.MISSING_REQUIRED_HEADER.exception("HeaderName", "x-ms-blob-type");
-    }
-    if (!blobType.equals("BlockBlob")) {
-      throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-blob-type");
-    }
+    OtherBlobTypesHandler.requireBlockBlob(r);
     long declared = declaredLength(r, services.maxPutBlobBytes());
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());

@@ -49,6 +49,12 @@ public enum AzureError {
   METADATA_TOO_LARGE(
       "MetadataTooLarge", 400, "The size of the specified metadata exceeds the maximum size permitted."),
   INVALID_BLOB_TYPE("InvalidBlobType", 409, "The blob type is invalid for this operation."),
+  /**
+   * A blob type this account does not store (page blobs; append blobs until they are implemented):
+   * what Azure answers an account that does not support a blob type ("Block blobs are not
+   * supported." on premium page-blob accounts). The message names the type.
+   */
+  BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
   INVALID_RESOURCE_NAME(
