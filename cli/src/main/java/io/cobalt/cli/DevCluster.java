@@ -4,6 +4,7 @@ import io.cobalt.crypto.tls.ClusterTls;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.GatewayConfig;
+import io.cobalt.gateway.GatewayHttpsConfig;
 import io.cobalt.gateway.GatewayServer;
 import io.cobalt.gateway.NodeEndpoint;
 import io.cobalt.kms.KmsAgentConfig;
@@ -78,9 +79,16 @@ public final class DevCluster implements AutoCloseable {
    */
   public static final String ADMIN = "admin";
 
-  /** Options of an in-process cluster; {@code blobPort} 0 takes any free port. */
+  /**
+   * Options of an in-process cluster; {@code blobPort} 0 takes any free port.
+   *
+   * @param https serve the Blob endpoint over HTTPS on {@code blobPort}, with a certificate issued
+   *     by the cluster CA ({@code <data>/tls/ca.pem}; valid for localhost, 127.0.0.1 and ::1)
+   * @param httpPort with {@code https}, also serve plain HTTP on this port (0: any free port), or
+   *     -1 for none; ignored without {@code https} (then {@code blobPort} is plain HTTP)
+   */
   public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
-      int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
+      int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort) {
     public Options {
       if (nodes < 1 || replicationFactor < 1 || replicationFactor > nodes || writeQuorum < 1
           || writeQuorum > replicationFactor) {
@@ -89,6 +97,15 @@ public final class DevCluster implements AutoCloseable {
       if (partitions < 1 || partitions > 1024) {
         throw new IllegalArgumentException("partitions must be 1..1024");
       }
+      if (httpPort < -1 || httpPort > 65535) {
+        throw new IllegalArgumentException("httpPort must be -1 (none) or 0..65535");
+      }
+    }
+
+    /** Plain HTTP on {@code blobPort}, as before HTTPS existed. */
+    public Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
+        int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
+      this(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes, false, -1);
     }
 
     public static Options defaults(Path dataDir) {
@@ -96,7 +113,14 @@ public final class DevCluster implements AutoCloseable {
     }
 
     public Options withBlobPort(int port) {
-      return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes);
+      return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
+          https, httpPort);
+    }
+
+    /** HTTPS on {@code blobPort}; plain HTTP on {@code httpPort} as well, or -1 for HTTPS only. */
+    public Options withHttps(int httpPort) {
+      return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
+          true, httpPort);
     }
   }
 
@@ -164,14 +188,29 @@ public final class DevCluster implements AutoCloseable {
       LOG.info("{} nodes x {} partition groups: every group has a leader {} ms after the first node started",
           nodes.size(), options.partitions(), (System.nanoTime() - t0) / 1_000_000);
 
-      gateway = GatewayServer.start(new GatewayConfig(options.host(), options.blobPort(), List.of(account), endpoints,
-          options.host(), kms.port(), gatewayTls, options.partitions(), options.replicationFactor(),
-          options.writeQuorum(), options.maxPutBlobBytes()));
+      gateway = GatewayServer.start(gatewayConfig(options, account, endpoints, kms.port(), gatewayTls));
       return new DevCluster(options, account, kms, List.copyOf(nodes), gateway);
     } catch (Exception | Error e) {
       closeAll(gateway, nodes, kms);
       throw e;
     }
+  }
+
+  /**
+   * Plain HTTP on {@code blobPort}; or, with {@code https}, HTTPS there with the gateway's
+   * cluster-CA certificate and plain HTTP only on {@code httpPort} if one is given.
+   */
+  private static GatewayConfig gatewayConfig(
+      Options options, AccountKeys account, List<NodeEndpoint> endpoints, int kmsPort, TlsMaterial gatewayTls) {
+    int httpPort = !options.https() ? options.blobPort() : Math.max(0, options.httpPort());
+    GatewayConfig config = new GatewayConfig(options.host(), httpPort, List.of(account), endpoints,
+        options.host(), kmsPort, gatewayTls, options.partitions(), options.replicationFactor(),
+        options.writeQuorum(), options.maxPutBlobBytes());
+    if (!options.https()) {
+      return config;
+    }
+    return config.withHttps(
+        GatewayHttpsConfig.clusterCertificate(options.blobPort(), gatewayTls, options.httpPort() >= 0));
   }
 
   static String nodeId(int i) {
@@ -227,7 +266,7 @@ public final class DevCluster implements AutoCloseable {
       }
       return new Options(options.dataDir(), options.host(), options.blobPort(), storedNodes, stored,
           Math.min(options.replicationFactor(), storedNodes), Math.min(options.writeQuorum(), storedNodes),
-          options.maxPutBlobBytes());
+          options.maxPutBlobBytes(), options.https(), options.httpPort());
     }
     p.setProperty("partitions", Integer.toString(options.partitions()));
     p.setProperty("nodes", Integer.toString(options.nodes()));
@@ -259,8 +298,24 @@ public final class DevCluster implements AutoCloseable {
     return new AccountKeys(DEV_ACCOUNT, key1, key2);
   }
 
+  /** The Blob endpoint's port: HTTPS with {@link Options#https()}, else plain HTTP. */
   public int blobPort() {
+    return options.https() ? gateway.httpsPort() : gateway.blobPort();
+  }
+
+  /** The plain-HTTP port, or -1 when HTTP is off (HTTPS only). */
+  public int httpPort() {
     return gateway.blobPort();
+  }
+
+  /** {@code http(s)://host:port/devstoreaccount1}. */
+  public String blobEndpoint() {
+    return (options.https() ? "https" : "http") + "://" + options.host() + ":" + blobPort() + "/" + DEV_ACCOUNT;
+  }
+
+  /** The cluster CA certificate (PEM) a client trusts to talk to the HTTPS endpoint. */
+  public Path caCertificate() {
+    return tlsDir().resolve(ClusterTls.CA_CERT);
   }
 
   public Options options() {
@@ -300,8 +355,8 @@ public final class DevCluster implements AutoCloseable {
   }
 
   public String connectionString(String accountKey) {
-    return "DefaultEndpointsProtocol=http;AccountName=" + DEV_ACCOUNT + ";AccountKey=" + accountKey
-        + ";BlobEndpoint=http://" + options.host() + ":" + blobPort() + "/" + DEV_ACCOUNT + ";";
+    return "DefaultEndpointsProtocol=" + (options.https() ? "https" : "http") + ";AccountName=" + DEV_ACCOUNT
+        + ";AccountKey=" + accountKey + ";BlobEndpoint=" + blobEndpoint() + ";";
   }
 
   /**

@@ -4,7 +4,10 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code cobalt dev}: kms-agent, three nodes and the gateway in one JVM on 127.0.0.1, a drop-in for
@@ -29,12 +32,35 @@ final class DevCommand implements Callable<Integer> {
       description = "Metadata partitions, fixed when the data directory is created (default: ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Override
-  public Integer call() throws Exception {
-    long t0 = System.nanoTime();
+  @Option(names = "--https",
+      description = "Serve the Blob endpoint over HTTPS (TLS 1.2/1.3) on --blob-port, with a certificate from the"
+          + " dev cluster's CA (<data>/tls/ca.pem: trust it in the client). Plain HTTP is then off unless"
+          + " --http-port is given.")
+  boolean https;
+
+  @Option(names = "--http-port", defaultValue = "-1",
+      description = "With --https: also serve plain HTTP on this port (0: any free port). Default: no plain HTTP.")
+  int httpPort;
+
+  @Spec
+  CommandSpec spec;
+
+  /** The cluster options the flags ask for. */
+  DevCluster.Options options() {
+    if (httpPort != -1 && !https) {
+      throw new ParameterException(spec.commandLine(),
+          "--http-port is for --https (without --https, --blob-port is plain HTTP)");
+    }
     DevCluster.Options defaults = DevCluster.Options.defaults(data);
     DevCluster.Options options = new DevCluster.Options(data, host, blobPort, defaults.nodes(), partitions,
         defaults.replicationFactor(), defaults.writeQuorum(), defaults.maxPutBlobBytes());
+    return https ? options.withHttps(httpPort) : options;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    long t0 = System.nanoTime();
+    DevCluster.Options options = options();
     DevCluster cluster = DevCluster.start(options);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -61,7 +87,14 @@ final class DevCommand implements Callable<Integer> {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     System.out.printf("cobalt dev: ready in %d ms — %d nodes, %d partitions, data in %s%n",
         ms, cluster.options().nodes(), cluster.options().partitions(), cluster.dataDir());
-    System.out.println("Blob endpoint: http://" + host + ":" + cluster.blobPort() + "/" + DevCluster.DEV_ACCOUNT);
+    System.out.println("Blob endpoint: " + cluster.blobEndpoint());
+    if (options.https()) {
+      System.out.println("TLS: trust the dev cluster CA certificate " + cluster.caCertificate()
+          + " (the endpoint's certificate is valid for localhost, 127.0.0.1 and ::1)");
+      System.out.println(cluster.httpPort() > 0
+          ? "Plain HTTP also on: http://" + host + ":" + cluster.httpPort() + "/" + DevCluster.DEV_ACCOUNT
+          : "Plain HTTP: off");
+    }
     System.out.println("Connection string:");
     System.out.println(cluster.connectionString());
     System.out.flush();

@@ -46,6 +46,14 @@ public final class GatewayServer implements AutoCloseable {
   /** Requests handled at once; beyond, 503 ServerBusy. Bounds memory (≤ ~20 MiB per upload). */
   static final int MAX_CONCURRENT_REQUESTS = 64;
   static final int MAX_IN_FLIGHT_CHUNKS_PER_REQUEST = 2;
+  /**
+   * Request headers in total. Azure allows 8 KiB of user metadata, which must reach the handler to
+   * be answered 400 MetadataTooLarge (not cut off by the HTTP layer); 64 KiB leaves room for that,
+   * the signing headers and generous values. Beyond it the HTTP server refuses the request (431
+   * Request Header Fields Too Large) and closes the connection. Per connection, only while headers
+   * are read: 64 requests in flight cost at most 4 MiB of header buffers.
+   */
+  static final int MAX_REQUEST_HEADER_BYTES = 64 * 1024;
 
   private final Vertx vertx;
   private final WorkerExecutor cryptoPool;
@@ -142,7 +150,7 @@ public final class GatewayServer implements AutoCloseable {
         .setHost(config.bindHost())
         .setIdleTimeout(120)
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        .setMaxHeaderSize(16 * 1024)
+        .setMaxHeaderSize(MAX_REQUEST_HEADER_BYTES)
         .setMaxInitialLineLength(8 * 1024)
         .setCompressionSupported(false)
         .setDecompressionSupported(false);

@@ -48,7 +48,8 @@ public final class Authorizer {
       if (sas.services().indexOf('b') < 0) {
         throw AzureError.AUTHORIZATION_SERVICE_MISMATCH.exception();
       }
-      if (sas.resourceTypes().indexOf(action.resourceType()) < 0) {
+      if (action.resourceType() != BlobAction.ANY_RESOURCE_TYPE
+          && sas.resourceTypes().indexOf(action.resourceType()) < 0) {
         throw AzureError.AUTHORIZATION_RESOURCE_TYPE_MISMATCH.exception();
       }
       requireAny(sas.permissions(), action.accountSasPermissions());

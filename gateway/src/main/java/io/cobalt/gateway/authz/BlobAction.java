@@ -19,7 +19,15 @@ public enum BlobAction {
   /** Set Blob Properties / Set Blob Metadata: write only (create does not allow changing a blob). */
   WRITE_BLOB_PROPERTIES('o', "w", "w"),
   /** Set Container Metadata: account keys and account SAS only. */
-  WRITE_CONTAINER_METADATA('c', "w", null);
+  WRITE_CONTAINER_METADATA('c', "w", null),
+  /**
+   * Get Account Information: any SAS with any permission, on any resource type (as Azure: a
+   * service SAS may ask from version 2018-03-28).
+   */
+  GET_ACCOUNT_INFORMATION(BlobAction.ANY_RESOURCE_TYPE, "rwdxylacuptfi", "racwdxyltfmeopi");
+
+  /** A resource type ({@link #resourceType()}) that every account SAS {@code srt} allows. */
+  public static final char ANY_RESOURCE_TYPE = '*';
 
   private final char resourceType;
   private final String accountSasPermissions;
@@ -31,6 +39,7 @@ public enum BlobAction {
     this.serviceSasPermissions = serviceSasPermissions;
   }
 
+  /** The account SAS resource type ({@code srt} letter) needed, or {@link #ANY_RESOURCE_TYPE}. */
   public char resourceType() {
     return resourceType;
   }

@@ -28,6 +28,8 @@ public final class BlobOperations {
   private final ListBlobsHandler listBlobs;
   private final BlockListHandler blocks;
   private final BlobPropertiesHandler properties;
+  private final AccountInfoHandler accountInfo = new AccountInfoHandler();
+  private final OtherBlobTypesHandler otherBlobTypes;
 
   public BlobOperations(BlobServices services) {
     this.containers = new ContainerHandler(services);
@@ -37,6 +39,7 @@ public final class BlobOperations {
     this.listBlobs = new ListBlobsHandler(services);
     this.blocks = new BlockListHandler(services);
     this.properties = new BlobPropertiesHandler(services);
+    this.otherBlobTypes = new OtherBlobTypesHandler(services);
   }
 
   /** @throws io.cobalt.gateway.http.AzureException for unknown or unsupported operations */
@@ -44,6 +47,13 @@ public final class BlobOperations {
     HttpMethod m = r.method();
     String restype = r.queryParam("restype");
     String comp = r.queryParam("comp");
+    if ("account".equals(restype) && "properties".equals(comp)) {
+      // Get Account Information: the same on the service, a container or a blob URL.
+      if (m != HttpMethod.GET && m != HttpMethod.HEAD) {
+        throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+      return new Route(BlobAction.GET_ACCOUNT_INFORMATION, accountInfo::get);
+    }
     if (r.path().container() == null) {
       if ("list".equals(comp)) {
         return new Route(BlobAction.LIST_CONTAINERS, only(m, HttpMethod.GET, containers::list));
@@ -110,9 +120,16 @@ public final class BlobOperations {
           }
           throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
         }
-        case "lease", "snapshot", "tags", "copy", "appendblock", "page", "pagelist", "incrementalcopy", "tier",
-            "undelete", "expiry", "immutabilityPolicies", "legalhold", "seal", "query" ->
-            // Leases, snapshots, tags, copy, append and page blobs...: later issues.
+        case "appendblock", "seal", "page" -> {
+          // Append Block, Seal, Put Page: only block blobs exist (404 / 409 InvalidBlobType).
+          return new Route(BlobAction.WRITE_BLOB, only(m, HttpMethod.PUT, otherBlobTypes::refuse));
+        }
+        case "pagelist" -> {
+          return new Route(BlobAction.READ_BLOB, only(m, HttpMethod.GET, otherBlobTypes::refuse));
+        }
+        case "lease", "snapshot", "tags", "copy", "incrementalcopy", "tier",
+            "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
+            // Leases, snapshots, tags, copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
         default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
       }

@@ -59,12 +59,12 @@ final class BlockListHandler {
     ResourceNames.requireBlobName(r.path().blob());
     ByteString blockId = blockIdParam(r);
     long declared = PutBlobHandler.declaredLength(r, services.maxBlockBytes());
-    byte[] expectedMd5 = PutBlobHandler.expectedMd5(r);
+    StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     return services.requireContainer(r).compose(container ->
         Future.fromCompletionStage(services.keys().generate(r.path().account(), r.requestId()), r.context())
             .compose(key -> {
               byte[] objectId = services.cipher().newId();
-              return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxBlockBytes(), expectedMd5)
+              return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxBlockBytes(), expected)
                   .run()
                   .compose(written -> {
                     UncommittedBlock block = UncommittedBlock.newBuilder()
@@ -86,11 +86,14 @@ final class BlockListHandler {
                         .build();
                     return services.metadata().submit(r.context(), command).map(result -> {
                       services.requireWritten(r, result.getStatus());
-                      r.response(201)
+                      var resp = r.response(201)
                           .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
                           .putHeader("x-ms-request-server-encrypted", "true")
-                          .putHeader("Content-Length", "0")
-                          .end();
+                          .putHeader("Content-Length", "0");
+                      if (written.crc64() != null) {
+                        resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
+                      }
+                      resp.end();
                       return (Void) null;
                     });
                   })
@@ -111,10 +114,12 @@ final class BlockListHandler {
     ResourceNames.requireBlobName(r.path().blob());
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     byte[] contentMd5 = BlobHeaders.blobContentMd5(r);
+    StreamWriter.Expected bodyDigests = StreamWriter.Expected.of(r); // of the block list itself
     Condition condition = services.writeCondition(r);
     return services.requireContainer(r)
         .compose(container -> PutBlobHandler.mayWrite(services, r, container))
         .compose(container -> readBody(r).compose(body -> {
+          bodyDigests.check(body.getBytes());
           List<Entry> entries = parse(body);
           return resolveAndCommit(r, container, entries, metadata, contentMd5, condition);
         }));

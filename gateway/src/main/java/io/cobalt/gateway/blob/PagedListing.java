@@ -18,6 +18,26 @@ import java.util.function.Function;
 record PagedListing<T>(List<T> items, String nextMarker) {
   static final int DEFAULT_MAX_RESULTS = 5000;
 
+  /**
+   * The nodes' order of names: by code point (= by UTF-8 bytes). {@link String#compareTo} compares
+   * UTF-16 units, which puts supplementary characters before U+E000..U+FFFF: merging with it would
+   * disagree with the partitions' own order and the markers they honour.
+   */
+  static final Comparator<String> CODE_POINT_ORDER = (a, b) -> {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
+  };
+
   static <T> PagedListing<T> merge(
       List<QueryResult> results, Function<QueryResult, List<T>> items, Function<T, String> name, int maxResults) {
     List<T> all = new ArrayList<>();
@@ -26,7 +46,7 @@ record PagedListing<T>(List<T> items, String nextMarker) {
       all.addAll(items.apply(r));
       truncated |= r.getTruncated();
     }
-    all.sort(Comparator.comparing(name));
+    all.sort(Comparator.comparing(name, CODE_POINT_ORDER));
     boolean more = truncated || all.size() > maxResults;
     List<T> page = all.size() > maxResults ? new ArrayList<>(all.subList(0, maxResults)) : all;
     String next = more && !page.isEmpty() ? name.apply(page.get(page.size() - 1)) : null;

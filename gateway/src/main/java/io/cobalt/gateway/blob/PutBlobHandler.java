@@ -31,15 +31,9 @@ final class PutBlobHandler {
   Future<Void> put(AzureRequest r) {
     String blobName = r.path().blob();
     ResourceNames.requireBlobName(blobName);
-    String blobType = r.header("x-ms-blob-type");
-    if (blobType == null) {
-      throw AzureError.MISSING_REQUIRED_HEADER.exception("HeaderName", "x-ms-blob-type");
-    }
-    if (!blobType.equals("BlockBlob")) {
-      throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-blob-type");
-    }
+    OtherBlobTypesHandler.requireBlockBlob(r);
     long declared = declaredLength(r, services.maxPutBlobBytes());
-    byte[] expectedMd5 = expectedMd5(r);
+    StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     Condition condition = services.writeCondition(r);
     return services
@@ -49,7 +43,7 @@ final class PutBlobHandler {
             container ->
                 Future.fromCompletionStage(
                         services.keys().generate(r.path().account(), r.requestId()), r.context())
-                    .compose(key -> upload(r, container, key, declared, expectedMd5, metadata, condition)
+                    .compose(key -> upload(r, container, key, declared, expected, metadata, condition)
                         .eventually(() -> {
                           key.close();
                           return Future.succeededFuture();
@@ -115,10 +109,10 @@ final class PutBlobHandler {
 
   /** Seals the body under a fresh DEK, then commits the version with its manifest MAC. */
   private Future<Void> upload(
-      AzureRequest r, ContainerRecord container, GeneratedKey key, long declared, byte[] expectedMd5,
+      AzureRequest r, ContainerRecord container, GeneratedKey key, long declared, StreamWriter.Expected expected,
       Map<String, String> metadata, Condition condition) {
     byte[] objectId = services.cipher().newId();
-    return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expectedMd5)
+    return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expected)
         .run()
         .compose(written -> {
           long now = services.clock().millis();
@@ -151,13 +145,16 @@ final class PutBlobHandler {
                   .build();
           return services.metadata().submit(r.context(), command).map(result -> {
             services.requireWritten(r, result.getStatus());
-            r.response(201)
+            var resp = r.response(201)
                 .putHeader("ETag", record.getEtag())
                 .putHeader("Last-Modified", HttpDates.rfc1123(now))
                 .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
                 .putHeader("x-ms-request-server-encrypted", "true")
-                .putHeader("Content-Length", "0")
-                .end();
+                .putHeader("Content-Length", "0");
+            if (written.crc64() != null) {
+              resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
+            }
+            resp.end();
             return null;
           });
         });

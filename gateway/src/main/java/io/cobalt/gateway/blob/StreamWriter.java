@@ -25,12 +25,42 @@ import java.util.List;
  * the crypto pool, named by the SHA-256 of its ciphertext and written to its replicas; at most
  * {@code maxInFlightChunksPerRequest} chunks are in flight, and the request is paused while that
  * many are. Completes with the stream (dek_index 0) and the body's MD5 once every chunk reached its
- * write quorum; fails with Md5Mismatch, RequestBodyTooLarge or a short body's InvalidHeaderValue.
+ * write quorum; fails with Md5Mismatch, Crc64Mismatch, RequestBodyTooLarge or a short body's
+ * InvalidHeaderValue. The digests are computed incrementally as the body streams in.
  * Lives on the request's event-loop context; does not close the key.
  */
 final class StreamWriter {
-  /** A written stream and the MD5 of its plaintext. */
-  record Written(StreamRef stream, byte[] md5) {}
+  /** A written stream, the MD5 of its plaintext and, when one was sent to check, its CRC64 (else null). */
+  record Written(StreamRef stream, byte[] md5, byte[] crc64) {}
+
+  /**
+   * What the client sent to check the body against: {@code Content-MD5} and/or
+   * {@code x-ms-content-crc64} (each null when absent).
+   */
+  record Expected(byte[] md5, byte[] crc64) {
+    static final Expected NONE = new Expected(null, null);
+
+    /** From the request's headers; 400 InvalidHeaderValue for a malformed one. */
+    static Expected of(AzureRequest r) {
+      return new Expected(PutBlobHandler.expectedMd5(r), StorageCrc64.expected(r));
+    }
+
+    /** Checks a body already in memory (a block list), as the streaming path does. */
+    void check(byte[] body) {
+      if (md5 != null) {
+        byte[] digest = newMd5().digest(body);
+        if (!MessageDigest.isEqual(md5, digest)) {
+          throw mismatch(AzureError.MD5_MISMATCH, "UserSpecifiedMd5", md5, "ServerCalculatedMd5", digest);
+        }
+      }
+      if (crc64 != null) {
+        byte[] computed = StorageCrc64.toBytes(StorageCrc64.compute(body));
+        if (!MessageDigest.isEqual(crc64, computed)) {
+          throw mismatch(AzureError.CRC64_MISMATCH, "UserSpecifiedCrc", crc64, "ServerCalculatedCrc", computed);
+        }
+      }
+    }
+  }
 
   private final BlobServices services;
   private final AzureRequest r;
@@ -38,7 +68,8 @@ final class StreamWriter {
   private final DataKey key;
   private final long declared;
   private final long maxBytes;
-  private final byte[] expectedMd5;
+  private final Expected expected;
+  private final StorageCrc64 crc64;
   private final Promise<Written> done = Promise.promise();
   private final MessageDigest md5 = newMd5();
   private final byte[] objectId;
@@ -56,6 +87,7 @@ final class StreamWriter {
   private boolean ended;
   private boolean finished;
   private byte[] computedMd5;
+  private byte[] computedCrc64;
 
   /**
    * @param declared the body's Content-Length, or -1
@@ -68,14 +100,15 @@ final class StreamWriter {
       byte[] objectId,
       long declared,
       long maxBytes,
-      byte[] expectedMd5) {
+      Expected expected) {
     this.services = services;
     this.r = r;
     this.req = r.http();
     this.key = key;
     this.declared = declared;
     this.maxBytes = maxBytes;
-    this.expectedMd5 = expectedMd5;
+    this.expected = expected;
+    this.crc64 = expected.crc64() == null ? null : new StorageCrc64();
     this.objectId = objectId;
     this.streamId = services.cipher().newId();
   }
@@ -99,6 +132,9 @@ final class StreamWriter {
     }
     byte[] bytes = buf.getBytes();
     md5.update(bytes);
+    if (crc64 != null) {
+      crc64.update(bytes, 0, bytes.length);
+    }
     int off = 0;
     while (off < bytes.length) {
       if (filling == null) {
@@ -194,9 +230,18 @@ final class StreamWriter {
       return;
     }
     byte[] digest = md5.digest();
-    if (expectedMd5 != null && !MessageDigest.isEqual(expectedMd5, digest)) {
-      fail(AzureError.MD5_MISMATCH.exception());
+    // A mismatch fails the upload before anything is committed: the blob (or block list) is unchanged.
+    if (expected.md5() != null && !MessageDigest.isEqual(expected.md5(), digest)) {
+      fail(mismatch(AzureError.MD5_MISMATCH, "UserSpecifiedMd5", expected.md5(), "ServerCalculatedMd5", digest));
       return;
+    }
+    if (crc64 != null) {
+      computedCrc64 = crc64.bytes();
+      if (!MessageDigest.isEqual(expected.crc64(), computedCrc64)) {
+        fail(mismatch(AzureError.CRC64_MISMATCH, "UserSpecifiedCrc", expected.crc64(), "ServerCalculatedCrc",
+            computedCrc64));
+        return;
+      }
     }
     this.computedMd5 = digest;
     if (fillPos > 0 || nextIndex == 0) {
@@ -219,7 +264,7 @@ final class StreamWriter {
             .setDekIndex(0)
             .addAllChunks(refs)
             .build();
-    done.tryComplete(new Written(stream, computedMd5));
+    done.tryComplete(new Written(stream, computedMd5, computedCrc64));
   }
 
   private void fail(Throwable t) {
@@ -233,6 +278,13 @@ final class StreamWriter {
       filling = null;
     }
     done.tryFail(t);
+  }
+
+  /** Azure's mismatch error, with what the client sent and what the server computed (base64). */
+  static io.cobalt.gateway.http.AzureException mismatch(
+      AzureError error, String sentName, byte[] sent, String computedName, byte[] computed) {
+    java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+    return error.exception(java.util.Map.of(sentName, b64.encodeToString(sent), computedName, b64.encodeToString(computed)));
   }
 
   private static MessageDigest newMd5() {

@@ -105,6 +105,14 @@ public final class BlobCipher {
         false);
   }
 
+  /**
+   * Other CPU-bound work of a request on the same pool (e.g. the digest of a range for
+   * {@code x-ms-range-get-content-md5}), so it never runs on an event loop.
+   */
+  public <T> Future<T> compute(java.util.concurrent.Callable<T> work) {
+    return workers.executeBlocking(work, false);
+  }
+
   static byte[] sha256(byte[] data) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(data);

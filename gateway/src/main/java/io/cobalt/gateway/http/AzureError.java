@@ -49,6 +49,12 @@ public enum AzureError {
   METADATA_TOO_LARGE(
       "MetadataTooLarge", 400, "The size of the specified metadata exceeds the maximum size permitted."),
   INVALID_BLOB_TYPE("InvalidBlobType", 409, "The blob type is invalid for this operation."),
+  /**
+   * A blob type this account does not store (page blobs; append blobs until they are implemented):
+   * what Azure answers an account that does not support a blob type ("Block blobs are not
+   * supported." on premium page-blob accounts). The message names the type.
+   */
+  BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
   INVALID_RESOURCE_NAME(
@@ -71,6 +77,10 @@ public enum AzureError {
       "Md5Mismatch",
       400,
       "The MD5 value specified in the request did not match with the MD5 value calculated by the server."),
+  CRC64_MISMATCH(
+      "Crc64Mismatch",
+      400,
+      "The CRC64 value specified in the request did not match with the CRC64 value calculated by the server."),
   REQUEST_BODY_TOO_LARGE(
       "RequestBodyTooLarge",
       413,
@@ -133,6 +143,11 @@ public enum AzureError {
   /** As {@link #exception()}, with a message that replaces the catalogue's (e.g. naming the source IP). */
   public AzureException exceptionWithMessage(String message) {
     return new AzureException(this, null, message);
+  }
+
+  /** As {@link #exception()}, with detail elements (written in name order). */
+  public AzureException exception(java.util.Map<String, String> details) {
+    return new AzureException(this, details, null);
   }
 
   /** As {@link #exception()}, with one detail element, e.g. QueryParameterName. */
