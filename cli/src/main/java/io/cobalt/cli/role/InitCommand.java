@@ -123,11 +123,15 @@ public final class InitCommand implements Callable<Integer> {
     int[] raft = new int[nodes];
     List<String> peers = new ArrayList<>();
     List<String> endpoints = new ArrayList<>();
+    int[] membership = new int[nodes];
+    List<String> members = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
       grpc[i] = ports.next();
       raft[i] = ports.next();
+      membership[i] = ports.next();
       peers.add(nodeId(i + 1) + "@" + host + ":" + raft[i]);
       endpoints.add(nodeId(i + 1) + "@" + host + ":" + grpc[i]);
+      members.add(host + ":" + membership[i]);
     }
     int gatewayPort = blobPort == 0 ? ports.next() : blobPort;
 
@@ -152,6 +156,9 @@ public final class InitCommand implements Callable<Integer> {
       n.put("tls.dir", "tls");
       n.put("tls.name", nodeId(i + 1));
       n.put("peers", String.join(",", peers));
+      n.put("membership.enabled", "true");
+      n.put("membership.port", Integer.toString(membership[i]));
+      n.put("membership.members", String.join(",", members));
       write(d.resolve(nodeId(i + 1) + ".properties"), "cobalt node " + nodeId(i + 1), n);
     }
 

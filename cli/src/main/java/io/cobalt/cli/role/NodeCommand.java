@@ -1,6 +1,8 @@
 package io.cobalt.cli.role;
 
 import io.cobalt.node.NodeServer;
+import io.cobalt.node.membership.ClusterMember;
+import io.cobalt.node.membership.MembershipListener;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -43,6 +45,20 @@ public final class NodeCommand implements Callable<Integer> {
           (System.nanoTime() - t0) / 1_000_000, config.bindHost(), node.port(), config.bindHost(), config.raftPort(),
           config.partitions(), config.dataDir());
       System.out.flush();
+      node.membership().ifPresent(m -> m.addListener(new MembershipListener() {
+        @Override
+        public void joined(ClusterMember member) {
+          System.out.printf("cobalt %s: member %s joined (gRPC %s, zone %s)%n", label, member.nodeId(),
+              member.grpcEndpoint(), member.zone());
+          System.out.flush();
+        }
+
+        @Override
+        public void left(ClusterMember member) {
+          System.out.printf("cobalt %s: member %s left%n", label, member.nodeId());
+          System.out.flush();
+        }
+      }));
       Thread leaders = new Thread(() -> reportLeaders(label, node, config.leaderWaitMillis(), t0), "cobalt-node-leaders");
       leaders.setDaemon(true);
       leaders.start();

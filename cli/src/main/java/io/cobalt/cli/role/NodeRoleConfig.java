@@ -3,6 +3,7 @@ package io.cobalt.cli.role;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
+import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,13 +25,25 @@ import java.util.Set;
  *   <li>{@code tls.name} [COBALT_TLS_NAME] — this node's certificate, {@code <name>.pem/.key} (default: node.id)
  *   <li>{@code peers} [COBALT_PEERS] — every node's Raft address, this one included: {@code id@host:raftPort,...}
  *   <li>{@code leader.wait.millis} [COBALT_LEADER_WAIT_MILLIS] — how long to wait for Raft leaders before warning (default 60000)
+ *   <li>{@code membership.enabled} [COBALT_MEMBERSHIP_ENABLED] — join the Hazelcast membership (true/false, default false)
+ *   <li>{@code membership.join} [COBALT_MEMBERSHIP_JOIN] — {@code tcp-ip} (default) or {@code kubernetes-dns}
+ *   <li>{@code membership.port} [COBALT_MEMBERSHIP_PORT] — the membership port (default 5701)
+ *   <li>{@code membership.members} [COBALT_MEMBERSHIP_MEMBERS] — tcp-ip: every member's {@code host:port}
+ *   <li>{@code membership.service.dns} [COBALT_MEMBERSHIP_SERVICE_DNS] — kubernetes-dns: the headless service name
+ *   <li>{@code membership.public.host} [COBALT_MEMBERSHIP_PUBLIC_HOST] — the address others reach this node at
+ *       (default bind.host; on Kubernetes the pod IP)
+ *   <li>{@code membership.cluster.name} [COBALT_MEMBERSHIP_CLUSTER_NAME] — keeps unrelated clusters apart (default cobalt)
+ *   <li>{@code membership.zone} [COBALT_MEMBERSHIP_ZONE] — the node's failure zone (default "default")
  * </ul>
  */
 record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort, Path dataDir, int partitions,
-    Path tlsDir, String tlsName, List<ClusterPeer> peers, long leaderWaitMillis, Path file) {
+    Path tlsDir, String tlsName, List<ClusterPeer> peers, long leaderWaitMillis, MembershipConfig membership,
+    Path file) {
 
   static final Set<String> KEYS = Set.of("node.id", "bind.host", "grpc.port", "raft.port", "data.dir", "partitions",
-      "tls.dir", "tls.name", "peers", "leader.wait.millis");
+      "tls.dir", "tls.name", "peers", "leader.wait.millis", "membership.enabled", "membership.join",
+      "membership.port", "membership.members", "membership.service.dns", "membership.public.host",
+      "membership.cluster.name", "membership.zone");
 
   static NodeRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -58,16 +71,63 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     if (peers.stream().map(ClusterPeer::nodeId).distinct().count() != peers.size()) {
       s.problem("peers lists a node id twice");
     }
+    MembershipConfig membership = membership(s, host);
     s.validate();
     return new NodeRoleConfig(id, host, grpcPort, raftPort, dataDir, partitions, tlsDir, tlsName, peers, leaderWait,
-        s.file());
+        membership, s.file());
+  }
+
+  /** The membership settings, or null when membership is off. */
+  private static MembershipConfig membership(RoleConfigSource s, String bindHost) {
+    String enabled = s.string("membership.enabled", "false");
+    if (!enabled.equals("true") && !enabled.equals("false")) {
+      s.problem("membership.enabled must be true or false, was '" + enabled + "' (" + s.origin("membership.enabled") + ")");
+      return null;
+    }
+    String join = s.string("membership.join", "tcp-ip");
+    int port = s.port("membership.port", MembershipConfig.DEFAULT_PORT);
+    List<String> members = s.list("membership.members", "");
+    String serviceDns = s.string("membership.service.dns", "");
+    String publicHost = s.string("membership.public.host", bindHost);
+    String clusterName = s.string("membership.cluster.name", "cobalt");
+    String zone = s.string("membership.zone", MembershipConfig.DEFAULT_ZONE);
+    if (enabled.equals("false")) {
+      return null;
+    }
+    try {
+      return switch (join) {
+        case "tcp-ip" -> {
+          if (members.isEmpty()) {
+            s.problem("membership.members must list the members' host:port for membership.join=tcp-ip");
+            yield null;
+          }
+          yield MembershipConfig.tcpIp(clusterName, bindHost, port, members, zone)
+              .withPublicAddress(publicHost, port);
+        }
+        case "kubernetes-dns" -> {
+          if (serviceDns.isEmpty()) {
+            s.problem("membership.service.dns is required for membership.join=kubernetes-dns");
+            yield null;
+          }
+          yield MembershipConfig.kubernetesDns(clusterName, publicHost, port, serviceDns, zone);
+        }
+        default -> {
+          s.problem("membership.join must be tcp-ip or kubernetes-dns, was '" + join + "'");
+          yield null;
+        }
+      };
+    } catch (IllegalArgumentException e) {
+      s.problem("membership: " + e.getMessage());
+      return null;
+    }
   }
 
   /** The node's runtime configuration, with its certificate loaded from {@code tls.dir}. */
   NodeConfig toNodeConfig() throws RoleConfigException {
     TlsMaterial tls = RoleTls.load(file, tlsDir, tlsName);
     try {
-      return new NodeConfig(nodeId, dataDir, bindHost, grpcPort, partitions, tls, raftPort, peers);
+      NodeConfig c = new NodeConfig(nodeId, dataDir, bindHost, grpcPort, partitions, tls, raftPort, peers);
+      return membership == null ? c : c.withMembership(membership);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
     }
@@ -86,6 +146,16 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     m.put("tls.name", tlsName + " (private key " + tlsDir.resolve(tlsName + ".key") + ": not shown)");
     m.put("peers", String.join(",", peers.stream().map(p -> p.nodeId() + "@" + p.raftAddress()).toList()));
     m.put("leader.wait.millis", Long.toString(leaderWaitMillis));
+    if (membership == null) {
+      m.put("membership.enabled", "false");
+    } else {
+      m.put("membership.enabled", "true");
+      m.put("membership.join", membership.join().toString());
+      m.put("membership.address", membership.bindHost() + ":" + membership.port() + " (reached at "
+          + membership.publicAddress() + ")");
+      m.put("membership.cluster.name", membership.clusterName());
+      m.put("membership.zone", membership.zone());
+    }
     return m;
   }
 }

@@ -27,7 +27,12 @@ import java.util.concurrent.TimeUnit;
 public final class ProcessCluster implements AutoCloseable {
   /** Every JVM this cluster starts gets these (small machine: ≤ 2 cores shared). */
   static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
-      "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4");
+      "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4",
+      // Hazelcast (membership): SLF4J logging from the first line, and the module access it wants.
+      "-Dhazelcast.logging.type=slf4j", "--add-modules", "java.se",
+      "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
   private static final long READY_TIMEOUT_MILLIS = 90_000;
 
   private final Path dir;

@@ -35,6 +35,13 @@ class ClusterProcessesIT {
       long t0 = System.nanoTime();
       cluster.startAll();
       System.out.printf("5 processes ready in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+      // Membership (Hazelcast, configured by cobalt init): every node sees every node.
+      for (int i = 1; i <= 3; i++) {
+        for (int j = 1; j <= 3; j++) {
+          awaitLog(cluster, ProcessCluster.nodeName(i), "member " + ProcessCluster.nodeName(j) + " joined");
+        }
+      }
+      System.out.printf("membership complete on every node %d ms after the start%n", (System.nanoTime() - t0) / 1_000_000);
       BlobServiceClient service = new BlobServiceClientBuilder().connectionString(cluster.connectionString())
           .retryOptions(new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 6, Duration.ofSeconds(15),
               Duration.ofMillis(250), Duration.ofSeconds(2), null))
@@ -44,6 +51,7 @@ class ClusterProcessesIT {
       assertAllReadBack(c, acknowledged);
 
       String victim = ProcessCluster.nodeName(1 + random.nextInt(3));
+      String witness = victim.equals("node-3") ? "node-2" : "node-3";
       cluster.kill(victim);
       long k = System.nanoTime();
       upload(c, "during-", random, acknowledged, 1);
@@ -51,6 +59,9 @@ class ClusterProcessesIT {
           (System.nanoTime() - k) / 1_000_000);
       upload(c, "during-more-", random, acknowledged, 8);
       assertAllReadBack(c, acknowledged);
+      awaitLog(cluster, witness, "member " + victim + " left");
+      System.out.printf("membership reported %s left (seen by %s) within %d ms of the kill%n", victim, witness,
+          (System.nanoTime() - k) / 1_000_000);
 
       long r = System.nanoTime();
       cluster.restart(victim);
@@ -64,6 +75,17 @@ class ClusterProcessesIT {
       assertTrue(cluster.log(other).contains("cobalt node " + other + ": stopped"), cluster.log(other));
       assertAllReadBack(c, acknowledged);
       assertEquals(21, acknowledged.size());
+    }
+  }
+
+  /** Waits (bounded) until {@code name}'s output contains {@code text}. */
+  private static void awaitLog(ProcessCluster cluster, String name, String text) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!cluster.log(name).contains(text)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(name + " never printed '" + text + "':\n" + cluster.log(name));
+      }
+      Thread.sleep(100);
     }
   }
 

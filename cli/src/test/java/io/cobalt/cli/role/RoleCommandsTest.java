@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cobalt.node.membership.MembershipConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +86,31 @@ class RoleCommandsTest {
         "missing required key 'data.dir' (or COBALT_DATA_DIR)", "'broken' is not id@host:port",
         "unknown key 'grcp.port'")) {
       assertTrue(m.contains(expected), "'" + expected + "' in:\n" + m);
+    }
+  }
+
+  @Test
+  void initEnablesMembershipAndTheNodeConfigCarriesIt(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir, "--nodes", "3"));
+    NodeRoleConfig n1 = NodeRoleConfig.load(dir.resolve("node-1.properties"), Map.of());
+    assertTrue(n1.toNodeConfig().hasMembership());
+    assertEquals(3, ((MembershipConfig.Join.TcpIp) n1.membership().join()).members().size());
+    // Off by environment; Kubernetes DNS join by environment.
+    assertFalse(NodeRoleConfig.load(dir.resolve("node-1.properties"), Map.of("COBALT_MEMBERSHIP_ENABLED", "false"))
+        .toNodeConfig().hasMembership());
+    NodeRoleConfig k8s = NodeRoleConfig.load(dir.resolve("node-1.properties"), Map.of("COBALT_MEMBERSHIP_JOIN",
+        "kubernetes-dns", "COBALT_MEMBERSHIP_SERVICE_DNS", "cobalt-nodes.storage.svc.cluster.local",
+        "COBALT_MEMBERSHIP_PUBLIC_HOST", "10.1.2.3"));
+    assertEquals("10.1.2.3", k8s.membership().publicHost());
+    assertTrue(k8s.membership().join() instanceof MembershipConfig.Join.KubernetesDns);
+    for (Map<String, String> bad : List.of(Map.of("COBALT_MEMBERSHIP_ENABLED", "yes"),
+        Map.of("COBALT_MEMBERSHIP_JOIN", "multicast"),
+        Map.of("COBALT_MEMBERSHIP_JOIN", "kubernetes-dns"),
+        Map.of("COBALT_MEMBERSHIP_MEMBERS", ""),
+        Map.of("COBALT_MEMBERSHIP_ZONE", "no spaces please"))) {
+      RoleConfigException e = assertThrows(RoleConfigException.class,
+          () -> NodeRoleConfig.load(dir.resolve("node-1.properties"), bad), bad.toString());
+      assertTrue(e.getMessage().contains("membership"), e.getMessage());
     }
   }
 
