@@ -344,6 +344,37 @@ class RaftClusterTest {
     assertTrue(took < TimeUnit.SECONDS.toNanos(12), "refused at the command deadline instead of hanging");
     assertFalse(nodes[0].queryLocalReplica(getContainer(0, ACCOUNT, "c1")).getContainersCount() > 0,
         "nothing was applied without a majority");
+
+    // Once its groups have been leaderless for longer than an election takes, the lone voter
+    // answers at once instead of waiting out the deadline: writes and reads alike.
+    long worstWrite = 0;
+    long worstRead = 0;
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    for (int p = 0; p < PARTITIONS; p++) {
+      long w;
+      long r;
+      while (true) {
+        long t = System.nanoTime();
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+            () -> metadata(0).submit(create(0, containerNo(2))));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+        w = System.nanoTime() - t;
+        if (w < TimeUnit.SECONDS.toNanos(2) || System.nanoTime() > settle) {
+          break;
+        }
+      }
+      long t = System.nanoTime();
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> metadata(0).query(getContainer(0, ACCOUNT, "c1")));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      r = System.nanoTime() - t;
+      worstWrite = Math.max(worstWrite, w);
+      worstRead = Math.max(worstRead, r);
+    }
+    System.out.printf("minority, after the election window: write refused in %d ms, read in %d ms (worst of %d)%n",
+        ms(worstWrite), ms(worstRead), PARTITIONS);
+    assertTrue(worstWrite < TimeUnit.SECONDS.toNanos(2) && worstRead < TimeUnit.SECONDS.toNanos(2),
+        "the minority fails fast once leaderless beyond an election");
   }
 
   private int nodeLeadingMostGroups() {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -51,10 +52,14 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
   private final IntFunction<RaftClient> newClient;
   private final long timeoutMillis;
   private final long retrySleepMillis;
+  private final IntToLongFunction leaderlessMillis;
+  private final long failFastAfterLeaderlessMillis;
   private volatile boolean closed;
 
   RaftCommandLog(PartitionStateMachine state, int partitions, IntFunction<RaftClient> newClient, long timeoutMillis,
-      long retrySleepMillis) {
+      long retrySleepMillis, IntToLongFunction leaderlessMillis, long failFastAfterLeaderlessMillis) {
+    this.leaderlessMillis = leaderlessMillis;
+    this.failFastAfterLeaderlessMillis = failFastAfterLeaderlessMillis;
     this.state = state;
     this.newClient = newClient;
     this.clients = new AtomicReferenceArray<>(partitions);
@@ -73,6 +78,10 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     int partition = command.getPartition();
+    CommandUnavailableException noLeader = leaderlessTooLong(partition);
+    if (noLeader != null) {
+      return CompletableFuture.failedFuture(noLeader);
+    }
     RaftClient client = clients.get(partition);
     CompletableFuture<RaftClientReply> sent;
     try {
@@ -89,6 +98,10 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
     if (Integer.compareUnsigned(partition, clients.length()) >= 0) {
       return CompletableFuture.failedFuture(new InvalidRequestException("partition "
           + Integer.toUnsignedString(partition) + " is out of range [0, " + clients.length() + ")"));
+    }
+    CommandUnavailableException noLeader = leaderlessTooLong(partition);
+    if (noLeader != null) {
+      return CompletableFuture.failedFuture(noLeader);
     }
     CompletableFuture<QueryResult> out = new CompletableFuture<>();
     queryUntil(partition, message(query.toByteArray()), System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis),
@@ -121,6 +134,22 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
         out.completeExceptionally(e);
       }
     });
+  }
+
+  /**
+   * Fail fast on the minority side: when this node's replica has been a candidate without a leader
+   * for longer than an election should take, the call could only time out.
+   */
+  private CommandUnavailableException leaderlessTooLong(int partition) {
+    if (Integer.compareUnsigned(partition, clients.length()) >= 0) {
+      return null; // validation reports it
+    }
+    long leaderless = leaderlessMillis.applyAsLong(partition);
+    if (leaderless < failFastAfterLeaderlessMillis) {
+      return null;
+    }
+    return new CommandUnavailableException("partition " + partition + ": no leader for " + leaderless
+        + " ms (this node cannot reach a majority of the partition's voters)");
   }
 
   @FunctionalInterface

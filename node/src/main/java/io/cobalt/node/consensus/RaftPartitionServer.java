@@ -71,9 +71,12 @@ public final class RaftPartitionServer implements AutoCloseable {
   private final RaftServer server;
   private final PartitionGroups groups;
   private final RaftCommandLog commandLog;
+  private final LeaderWatch leaderWatch;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RaftPartitionServer(String nodeId, RaftServer server, PartitionGroups groups, RaftCommandLog commandLog) {
+  private RaftPartitionServer(String nodeId, RaftServer server, PartitionGroups groups, RaftCommandLog commandLog,
+      LeaderWatch leaderWatch) {
+    this.leaderWatch = leaderWatch;
     this.nodeId = nodeId;
     this.server = server;
     this.groups = groups;
@@ -110,6 +113,8 @@ public final class RaftPartitionServer implements AutoCloseable {
         })
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
+    LeaderWatch leaderWatch = new LeaderWatch(config.nodeId(), groups.partitions(),
+        p -> hasLeader(server, groups, self, p));
     try {
       server.start();
       addMissingGroups(server, self, groups);
@@ -126,11 +131,13 @@ public final class RaftPartitionServer implements AutoCloseable {
             .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
                 TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
             .build();
-      }, settings.commandTimeoutMillis(), settings.clientRetrySleepMillis());
+      }, settings.commandTimeoutMillis(), settings.clientRetrySleepMillis(),
+          leaderWatch::leaderlessMillis, settings.failFastAfterLeaderlessMillis());
       log.info("node {}: Raft server on {}:{} with {} partition groups", config.nodeId(), config.bindHost(),
           config.raftPort(), countGroups(server));
-      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog);
+      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog, leaderWatch);
     } catch (IOException | RuntimeException e) {
+      leaderWatch.close();
       try {
         server.close();
       } catch (IOException | RuntimeException suppressed) {
@@ -263,6 +270,18 @@ public final class RaftPartitionServer implements AutoCloseable {
     }
   }
 
+  /** Whether this node's replica of {@code partition} knows a leader (true if it is no voter). */
+  static boolean hasLeader(RaftServer server, PartitionGroups groups, RaftPeerId self, int partition) {
+    if (!groups.isVoter(partition, self)) {
+      return true;
+    }
+    try {
+      return server.getDivision(groups.group(partition).getGroupId()).getInfo().getLeaderId() != null;
+    } catch (IOException e) {
+      return true; // not running (yet): the call itself will tell
+    }
+  }
+
   /** The state of each partition group this node is a voter of, in partition order. */
   public List<GroupStatus> groupStatus() {
     List<GroupStatus> out = new ArrayList<>();
@@ -310,6 +329,7 @@ public final class RaftPartitionServer implements AutoCloseable {
       return;
     }
     commandLog.close();
+    leaderWatch.close();
     try {
       server.close();
     } catch (IOException e) {

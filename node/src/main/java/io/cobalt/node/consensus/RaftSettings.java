@@ -79,6 +79,16 @@ public record RaftSettings(
         logWriteBufferBytes, appenderBufferByteLimit, 4 * 1024, entries, 4 * 1024, (int) Math.max(1, entries / 4));
   }
 
+  /**
+   * A replica that has been a candidate without a leader for this long answers at once that its
+   * partition is unavailable, instead of waiting out {@link #commandTimeoutMillis}: the minority
+   * side of a network partition then fails fast. Twice the longest election timeout, so an
+   * ordinary election (1-3 s) is waited out.
+   */
+  long failFastAfterLeaderlessMillis() {
+    return 2 * electionTimeoutMaxMillis;
+  }
+
   /** Client attempts that fit in {@link #commandTimeoutMillis} (the total deadline still applies). */
   int clientMaxAttempts() {
     return (int) Math.max(3, commandTimeoutMillis / Math.max(1, clientRetrySleepMillis));
