@@ -8,6 +8,7 @@ import io.cobalt.node.partition.CommandLog;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.node.rpc.NodeRpcServer;
+import io.cobalt.node.rpc.NodeStatusSource;
 import io.cobalt.node.rpc.RpcServerConfig;
 import io.cobalt.node.storage.VerifiedChunkStore;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
@@ -16,7 +17,9 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,6 +65,7 @@ public final class NodeServer implements AutoCloseable {
   /** As {@link #start(NodeConfig)}, with explicit storage, RPC and Raft settings. */
   public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig,
       RaftSettings raftSettings) throws IOException {
+    Instant startedAt = Clock.systemUTC().instant();
     CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
     RaftPartitionServer raft = null;
@@ -78,7 +82,7 @@ public final class NodeServer implements AutoCloseable {
         commandLog = new LocalCommandLog(stateMachine);
       }
       NodeRpcServer rpc = NodeRpcServer.start(rpcConfig, config.tls(),
-          new VerifiedChunkStore(storage.chunks()), commandLog);
+          new VerifiedChunkStore(storage.chunks()), commandLog, statusSource(raft, startedAt));
       return new NodeServer(config, storage, stateMachine, raft, rpc);
     } catch (IOException | RuntimeException e) {
       if (raft != null) {
@@ -87,6 +91,12 @@ public final class NodeServer implements AutoCloseable {
       storage.close();
       throw e;
     }
+  }
+
+  /** What {@code NodeAdmin.GetNodeStatus} reports: the Raft groups' in-memory state. */
+  private static NodeStatusSource statusSource(RaftPartitionServer raft, Instant startedAt) {
+    return raft == null ? NodeStatusSource.standalone(Clock.systemUTC(), startedAt)
+        : new NodeStatusSource(Clock.systemUTC(), startedAt, raft::groupStatus, raft::votersOf);
   }
 
   /** Where a node with this data directory keeps its RocksDB. */
