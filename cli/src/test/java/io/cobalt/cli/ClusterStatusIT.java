@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.cobalt.cli.admin.AdminCommand;
 import io.cobalt.gateway.NodeEndpoint;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +30,15 @@ import picocli.CommandLine;
 class ClusterStatusIT {
   /** The documented exit code of a degraded cluster. */
   private static final int DEGRADED = 3;
+  private static final List<String> ALL = List.of("node-1", "node-2", "node-3");
 
   record Run(int exit, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out.strip());
+    JsonNode json() {
+      try {
+        return new ObjectMapper().readTree(out);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON: " + out, e);
+      }
     }
   }
 
@@ -85,7 +93,7 @@ class ClusterStatusIT {
       Run explicit = admin("cluster", "status", "--json", "--node", nodes, "--cert", tls.resolve("admin.pem").toString(),
           "--key", tls.resolve("admin.key").toString(), "--ca", tls.resolve("ca.pem").toString());
       assertEquals(0, explicit.exit(), explicit.out() + explicit.err());
-      assertEquals(3, explicit.json().getJsonArray("members").size());
+      assertEquals(3, explicit.json().get("members").size());
 
       // One node stopped: unreachable, every partition it votes in under-replicated, exit 3.
       cluster.stopNode(2);
@@ -93,22 +101,21 @@ class ClusterStatusIT {
       Run degraded = status(cluster, "--json");
       System.out.println("node-2 stopped:\n" + status(cluster).out());
       assertEquals(DEGRADED, degraded.exit(), degraded.out() + degraded.err());
-      JsonObject d = degraded.json();
-      assertFalse(d.getBoolean("healthy"));
-      JsonObject member2 = member(d, "node-2");
-      assertFalse(member2.getBoolean("reachable"));
-      assertEquals(lost.host() + ":" + lost.port(), member2.getString("endpoint"));
-      assertTrue(member2.getString("error").startsWith("UNAVAILABLE"), member2.encode());
-      assertEquals(partitions, member2.getInteger("voterOf"), "the others still count node-2 as a voter");
-      assertTrue(member(d, "node-1").getBoolean("reachable"));
-      JsonArray ps = d.getJsonArray("partitions");
+      JsonNode d = degraded.json();
+      assertFalse(d.get("healthy").asBoolean());
+      JsonNode member2 = member(d, "node-2");
+      assertFalse(member2.get("reachable").asBoolean());
+      assertEquals(lost.host() + ":" + lost.port(), member2.get("endpoint").asText());
+      assertTrue(member2.get("error").asText().startsWith("UNAVAILABLE"), member2.toString());
+      assertEquals(partitions, member2.get("voterOf").asInt(), "the others still count node-2 as a voter");
+      assertTrue(member(d, "node-1").get("reachable").asBoolean());
+      JsonNode ps = d.get("partitions");
       assertEquals(partitions, ps.size());
-      for (int i = 0; i < ps.size(); i++) {
-        JsonObject p = ps.getJsonObject(i);
-        assertTrue(p.getBoolean("underReplicated"), p.encode());
-        assertEquals(3, p.getJsonArray("voters").size(), p.encode());
-        assertEquals(List.of("node-1", "node-3"), p.getJsonArray("reachableVoters").getList(), p.encode());
-        assertTrue(p.getJsonArray("problems").getList().contains("node-2 unreachable"), p.encode());
+      for (JsonNode p : ps) {
+        assertTrue(p.get("underReplicated").asBoolean(), p.toString());
+        assertEquals(ALL, strings(p.get("voters")), p.toString());
+        assertEquals(List.of("node-1", "node-3"), strings(p.get("reachableVoters")), p.toString());
+        assertTrue(strings(p.get("problems")).contains("node-2 unreachable"), p.toString());
       }
 
       // Restarted and caught up: healthy again.
@@ -118,40 +125,43 @@ class ClusterStatusIT {
       System.out.println("node-2 back:\n" + status(cluster).out());
       assertEquals(0, again.exit(), again.out() + again.err());
       assertEveryPartitionLedWithThreeReachableVoters(again.json(), partitions);
-      assertTrue(member(again.json(), "node-2").getBoolean("reachable"));
+      assertTrue(member(again.json(), "node-2").get("reachable").asBoolean());
     }
   }
 
-  private static void assertEveryPartitionLedWithThreeReachableVoters(JsonObject status, int partitions) {
-    assertTrue(status.getBoolean("healthy"), status.encodePrettily());
-    JsonArray ps = status.getJsonArray("partitions");
+  private static void assertEveryPartitionLedWithThreeReachableVoters(JsonNode status, int partitions) {
+    assertTrue(status.get("healthy").asBoolean(), status.toPrettyString());
+    JsonNode ps = status.get("partitions");
     assertEquals(partitions, ps.size());
-    int leaders = 0;
     for (int i = 0; i < ps.size(); i++) {
-      JsonObject p = ps.getJsonObject(i);
-      assertEquals(i, p.getInteger("partition"));
-      assertTrue(p.getString("leader") != null && p.getString("leader").startsWith("node-"), p.encode());
-      assertEquals(List.of("node-1", "node-2", "node-3"), p.getJsonArray("voters").getList(), p.encode());
-      assertEquals(List.of("node-1", "node-2", "node-3"), p.getJsonArray("reachableVoters").getList(), p.encode());
-      assertFalse(p.getBoolean("underReplicated"), p.encode());
+      JsonNode p = ps.get(i);
+      assertEquals(i, p.get("partition").asInt());
+      assertTrue(p.get("leader").asText().startsWith("node-"), p.toString());
+      assertEquals(ALL, strings(p.get("voters")), p.toString());
+      assertEquals(ALL, strings(p.get("reachableVoters")), p.toString());
+      assertFalse(p.get("underReplicated").asBoolean(), p.toString());
     }
-    JsonArray members = status.getJsonArray("members");
-    for (int i = 0; i < members.size(); i++) {
-      JsonObject m = members.getJsonObject(i);
-      assertEquals(partitions, m.getInteger("voterOf"), m.encode());
-      leaders += m.getInteger("leaderOf");
+    int leaders = 0;
+    for (JsonNode m : status.get("members")) {
+      assertEquals(partitions, m.get("voterOf").asInt(), m.toString());
+      leaders += m.get("leaderOf").asInt();
     }
     assertEquals(partitions, leaders, "each partition's leader counted once");
-    assertEquals(0, status.getInteger("repairBacklog"));
+    assertEquals(0, status.get("repairBacklog").asInt());
   }
 
-  private static JsonObject member(JsonObject status, String id) {
-    JsonArray members = status.getJsonArray("members");
-    for (int i = 0; i < members.size(); i++) {
-      if (id.equals(members.getJsonObject(i).getString("id"))) {
-        return members.getJsonObject(i);
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  private static JsonNode member(JsonNode status, String id) {
+    for (JsonNode m : status.get("members")) {
+      if (id.equals(m.get("id").asText())) {
+        return m;
       }
     }
-    throw new AssertionError(id + " missing from " + status.encode());
+    throw new AssertionError(id + " missing from " + status);
   }
 }
