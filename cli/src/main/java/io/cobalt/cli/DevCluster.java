@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -78,6 +79,8 @@ public final class DevCluster implements AutoCloseable {
    * default identity of {@code cobalt admin keys --tls-dir <data>/tls}.
    */
   public static final String ADMIN = "admin";
+  /** The {@code cluster.properties} key of the address the nodes' gRPC ports are on. */
+  public static final String GRPC_HOST = "grpcHost";
 
   /**
    * Options of an in-process cluster; {@code blobPort} 0 takes any free port.
@@ -170,11 +173,13 @@ public final class DevCluster implements AutoCloseable {
           .withGrants(List.of(CallerGrant.admin(ADMIN, adminIdentity, List.of("*")))));
 
       List<ClusterPeer> peers = raftPeers(options, data);
+      int[] grpcPorts = grpcPorts(options, data);
       List<NodeEndpoint> endpoints = new ArrayList<>();
       long t0 = System.nanoTime();
       for (int i = 1; i <= options.nodes(); i++) {
         String id = nodeId(i);
-        NodeServer node = NodeServer.start(new NodeConfig(id, data.resolve("nodes").resolve(id), options.host(), 0,
+        NodeServer node = NodeServer.start(new NodeConfig(id, data.resolve("nodes").resolve(id), options.host(),
+            grpcPorts[i - 1],
             options.partitions(), TlsMaterial.load(tlsDir, id), peers.get(i - 1).raftPort(), peers));
         nodes.add(node);
         endpoints.add(new NodeEndpoint(id, options.host(), node.port()));
@@ -243,6 +248,51 @@ public final class DevCluster implements AutoCloseable {
       }
     }
     return peers;
+  }
+
+  /**
+   * Each node's gRPC port, chosen free when first needed and pinned in {@code cluster.properties}
+   * ({@code node-N.grpcPort}, with {@code grpcHost}), so that {@code cobalt admin cluster status
+   * --data DIR} finds the nodes of a running dev cluster.
+   */
+  private static int[] grpcPorts(Options options, Path data) throws IOException {
+    Path file = data.resolve("cluster.properties");
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    boolean changed = !options.host().equals(p.getProperty(GRPC_HOST));
+    p.setProperty(GRPC_HOST, options.host());
+    Set<String> taken = new HashSet<>();
+    for (String key : p.stringPropertyNames()) {
+      if (key.endsWith("Port")) {
+        taken.add(p.getProperty(key)); // Raft ports are not bound yet: free-port probing could return one
+      }
+    }
+    int[] ports = new int[options.nodes()];
+    for (int i = 1; i <= options.nodes(); i++) {
+      String key = grpcPortKey(i);
+      if (p.getProperty(key) == null) {
+        String port;
+        do {
+          port = Integer.toString(freePort(options.host()));
+        } while (!taken.add(port));
+        p.setProperty(key, port);
+        changed = true;
+      }
+      ports[i - 1] = Integer.parseInt(p.getProperty(key));
+    }
+    if (changed) {
+      try (OutputStream out = Files.newOutputStream(file)) {
+        p.store(out, "Cobalt dev cluster layout; fixed at initialisation");
+      }
+    }
+    return ports;
+  }
+
+  /** The {@code cluster.properties} key of node {@code i}'s (1-based) gRPC port. */
+  public static String grpcPortKey(int i) {
+    return nodeId(i) + ".grpcPort";
   }
 
   private static int freePort(String host) throws IOException {

@@ -12,6 +12,7 @@ import io.cobalt.node.partition.CommandLog;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
 import io.cobalt.node.rpc.NodeRpcServer;
+import io.cobalt.node.rpc.NodeStatusSource;
 import io.cobalt.node.rpc.RpcServerConfig;
 import io.cobalt.node.storage.VerifiedChunkStore;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
@@ -20,7 +21,9 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,6 +72,7 @@ public final class NodeServer implements AutoCloseable {
   /** As {@link #start(NodeConfig)}, with explicit storage, RPC and Raft settings. */
   public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig,
       RaftSettings raftSettings) throws IOException {
+    Instant startedAt = Clock.systemUTC().instant();
     CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
     RaftPartitionServer raft = null;
@@ -85,7 +89,8 @@ public final class NodeServer implements AutoCloseable {
         stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
         commandLog = new LocalCommandLog(stateMachine);
       }
-      rpc = NodeRpcServer.start(rpcConfig, config.tls(), new VerifiedChunkStore(storage.chunks()), commandLog);
+      rpc = NodeRpcServer.start(rpcConfig, config.tls(), new VerifiedChunkStore(storage.chunks()), commandLog,
+          statusSource(raft, startedAt));
       // Announced only once the node serves, so a member that others see can be called.
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
@@ -114,6 +119,12 @@ public final class NodeServer implements AutoCloseable {
         .map(ClusterPeer::raftAddress)
         .findFirst().orElse("");
     return new ClusterMember(config.nodeId(), m.publicHost() + ":" + grpcPort, raftEndpoint, m.zone());
+  }
+
+  /** What {@code NodeAdmin.GetNodeStatus} reports: the Raft groups' in-memory state. */
+  private static NodeStatusSource statusSource(RaftPartitionServer raft, Instant startedAt) {
+    return raft == null ? NodeStatusSource.standalone(Clock.systemUTC(), startedAt)
+        : new NodeStatusSource(Clock.systemUTC(), startedAt, raft::groupStatus, raft::votersOf);
   }
 
   /** Where a node with this data directory keeps its RocksDB. */

@@ -5,10 +5,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code cobalt admin}: operator tools. Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 usage. */
+/**
+ * {@code cobalt admin}: operator tools. Exit codes: 0 done, 1 refused or failed (one line on stderr),
+ * 2 usage; {@code cluster status} also 3: the cluster is degraded.
+ */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-    description = "Operator tools: audit log verification and key lifecycle.",
-    subcommands = {AuditCommand.class, KeysCommand.class})
+    description = "Operator tools: audit log verification, key lifecycle and cluster status.",
+    subcommands = {AuditCommand.class, KeysCommand.class, ClusterCommand.class})
 public final class AdminCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code cobalt init --dir DIR --nodes N}: everything a cluster of separate processes needs on one
- * machine: the cluster CA and one certificate per process ({@code tls/}), the kms-agent's master
+ * machine: the cluster CA, one certificate per process and the operator's {@code admin}
+ * certificate ({@code tls/}), the kms-agent's master
  * key ({@code kms/master.key}, 0600), the account keys ({@code account-keys.properties}, 0600) and
  * one config file per process ({@code kms-agent.properties}, {@code node-N.properties},
  * {@code gateway.properties}) with ports chosen free now and fixed from then on (Raft peers store
@@ -106,7 +107,8 @@ public final class InitCommand implements Callable<Integer> {
 
   private void init(Path d) throws IOException {
     SecureRandom random = new SecureRandom();
-    List<String> names = new ArrayList<>(List.of(KMS, GATEWAY));
+    // "admin": the operator's certificate, for `cobalt admin cluster status --data DIR`.
+    List<String> names = new ArrayList<>(List.of(KMS, GATEWAY, "admin"));
     for (int i = 1; i <= nodes; i++) {
       names.add(nodeId(i));
     }

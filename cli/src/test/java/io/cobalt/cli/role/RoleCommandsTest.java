@@ -35,7 +35,7 @@ class RoleCommandsTest {
   void initWritesCertificatesKeyFilesAndOneConfigPerProcess(@TempDir Path dir) throws Exception {
     assertEquals(0, init(dir, "--nodes", "3"));
     for (String f : List.of("kms-agent.properties", "gateway.properties", "node-1.properties", "node-2.properties",
-        "node-3.properties", "tls/ca.pem", "tls/gateway.pem", "tls/node-3.key", "kms/master.key",
+        "node-3.properties", "tls/ca.pem", "tls/gateway.pem", "tls/node-3.key", "tls/admin.pem", "kms/master.key",
         "account-keys.properties")) {
       assertTrue(Files.isRegularFile(dir.resolve(f)), f);
     }

@@ -38,9 +38,14 @@ public final class TlsMaterial {
 
   /** Loads {@code <name>.pem}, {@code <name>.key} and {@code ca.pem} from a cluster TLS directory. */
   public static TlsMaterial load(Path dir, String name) throws IOException {
-    List<X509Certificate> chain = ClusterCa.Pem.readCertificates(dir.resolve(name + ".pem"));
-    PrivateKey key = ClusterCa.Pem.readPrivateKey(dir.resolve(name + ".key"));
-    X509Certificate ca = ClusterCa.Pem.readCertificates(dir.resolve(ClusterTls.CA_CERT)).get(0);
+    return load(dir.resolve(name + ".pem"), dir.resolve(name + ".key"), dir.resolve(ClusterTls.CA_CERT));
+  }
+
+  /** Loads a certificate chain, its private key and the CA certificate from three PEM files. */
+  public static TlsMaterial load(Path certificatePem, Path privateKeyPem, Path caPem) throws IOException {
+    List<X509Certificate> chain = ClusterCa.Pem.readCertificates(certificatePem);
+    PrivateKey key = ClusterCa.Pem.readPrivateKey(privateKeyPem);
+    X509Certificate ca = ClusterCa.Pem.readCertificates(caPem).get(0);
     return new TlsMaterial(chain.toArray(new X509Certificate[0]), key, ca);
   }
 

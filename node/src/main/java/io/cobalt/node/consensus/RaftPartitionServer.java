@@ -282,6 +282,19 @@ public final class RaftPartitionServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The voters of {@code partition}'s group in its current Raft configuration as this node knows
+   * it (node ids, sorted); empty if this node does not run the group.
+   */
+  public List<String> votersOf(int partition) {
+    try {
+      RaftServer.Division d = server.getDivision(groups.group(partition).getGroupId());
+      return d.getRaftConf().getCurrentPeers().stream().map(peer -> peer.getId().toString()).sorted().toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
   /** The state of each partition group this node is a voter of, in partition order. */
   public List<GroupStatus> groupStatus() {
     List<GroupStatus> out = new ArrayList<>();

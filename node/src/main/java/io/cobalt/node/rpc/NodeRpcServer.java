@@ -19,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's gRPC endpoint: ChunkService and MetadataService behind mutual TLS (a client must
- * present a certificate from the cluster CA). Netty's event loops only move bytes; every call runs
+ * The node's gRPC endpoint: ChunkService, MetadataService and NodeAdmin behind mutual TLS (a
+ * client must present a certificate from the cluster CA). Netty's event loops only move bytes; every call runs
  * on a bounded pool of workers named {@code node-<id>-rpc-N}, which also do the RocksDB work.
  */
 public final class NodeRpcServer implements AutoCloseable {
@@ -39,7 +39,7 @@ public final class NodeRpcServer implements AutoCloseable {
 
   /** Binds and starts serving; returns once the port is bound. */
   public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
-      CommandLog commandLog) throws IOException {
+      CommandLog commandLog, NodeStatusSource status) throws IOException {
     ThreadPoolExecutor workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(),
         60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.maxQueuedTasks()),
         namedThreads("node-" + config.nodeId() + "-rpc-"), new ThreadPoolExecutor.AbortPolicy());
@@ -50,6 +50,7 @@ public final class NodeRpcServer implements AutoCloseable {
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
         .build();
     StatusCatalogue statuses = new StatusCatalogue(config.nodeId());
+    AtomicInteger boundPort = new AtomicInteger(config.port()); // the real one once bound
     Server server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.bindHost(), config.port()), credentials)
         .executor(workers)
@@ -59,6 +60,8 @@ public final class NodeRpcServer implements AutoCloseable {
         .intercept(new InFlightCallLimit(config.maxInFlightCalls()))
         .addService(new ChunkRpcService(chunks, statuses))
         .addService(new MetadataRpcService(commandLog, statuses))
+        .addService(new NodeAdminRpcService(config.nodeId(), () -> config.bindHost() + ":" + boundPort.get(), status,
+            statuses))
         .build();
     try {
       server.start();
@@ -67,6 +70,7 @@ public final class NodeRpcServer implements AutoCloseable {
       throw new IOException("node " + config.nodeId() + " cannot listen on " + config.bindHost() + ":" + config.port()
           + ": " + e.getMessage(), e);
     }
+    boundPort.set(server.getPort());
     NodeRpcServer started = new NodeRpcServer(config, server, workers);
     log.info("node {} serving gRPC (mTLS) on {}:{}", config.nodeId(), config.bindHost(), started.port());
     return started;

@@ -1,2 +1,5 @@
-/** The admin commands' gRPC client of the kms-agent (the only admin package that imports io.grpc). */
+/**
+ * The admin commands' gRPC clients (the only admin package that imports io.grpc): the kms-agent's
+ * key administration and the nodes' {@code NodeAdmin} status.
+ */
 package io.cobalt.cli.admin.rpc;

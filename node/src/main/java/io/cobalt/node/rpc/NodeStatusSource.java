@@ -1,0 +1,26 @@
+package io.cobalt.node.rpc;
+
+import io.cobalt.node.consensus.GroupStatus;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+
+/**
+ * Where {@link NodeAdminRpcService} reads the node's state from. Both functions must answer from
+ * memory, quickly: they run on an RPC worker.
+ *
+ * @param clock the clock uptime is measured with
+ * @param startedAt when the node started
+ * @param groups the Raft state of each partition group this node is a voter of
+ * @param voters a partition's current voters as this node knows them
+ */
+public record NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
+    IntFunction<List<String>> voters) {
+
+  /** A node without Raft groups (standalone): no partition groups to report. */
+  public static NodeStatusSource standalone(Clock clock, Instant startedAt) {
+    return new NodeStatusSource(clock, startedAt, List::of, p -> List.of());
+  }
+}
