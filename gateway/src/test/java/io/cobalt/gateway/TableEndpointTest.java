@@ -265,10 +265,18 @@ class TableEndpointTest {
 
   private static HttpResponse<String> raw(String method, String path, String body, String... headers)
       throws Exception {
+    return raw(false, method, path, body, headers);
+  }
+
+  /** A request signed with Shared Key (Table form) or, with {@code lite}, Shared Key Lite (Table form). */
+  private static HttpResponse<String> raw(boolean lite, String method, String path, String body, String... headers)
+      throws Exception {
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(OffsetDateTime.now(ZoneOffset.UTC));
     String contentType = body == null ? "" : "application/json";
     String rawPath = "/" + GatewayFixture.ACCOUNT + path.replaceAll("\\?.*", "");
-    String toSign = method + "\n\n" + contentType + "\n" + date + "\n/" + GatewayFixture.ACCOUNT + rawPath;
+    String toSign = lite
+        ? date + "\n/" + GatewayFixture.ACCOUNT + rawPath
+        : method + "\n\n" + contentType + "\n" + date + "\n/" + GatewayFixture.ACCOUNT + rawPath;
     Mac mac = Mac.getInstance("HmacSHA256");
     mac.init(new SecretKeySpec(Base64.getDecoder().decode(GatewayFixture.KEY), "HmacSHA256"));
     String sig = Base64.getEncoder().encodeToString(mac.doFinal(toSign.getBytes(StandardCharsets.UTF_8)));
@@ -277,7 +285,7 @@ class TableEndpointTest {
         .header("x-ms-date", date)
         .header("x-ms-version", "2019-02-02")
         .header("Accept", "application/json;odata=minimalmetadata")
-        .header("Authorization", "SharedKey " + GatewayFixture.ACCOUNT + ":" + sig)
+        .header("Authorization", (lite ? "SharedKeyLite " : "SharedKey ") + GatewayFixture.ACCOUNT + ":" + sig)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       b.header("Content-Type", contentType);
@@ -326,5 +334,39 @@ class TableEndpointTest {
     assertEquals(200, ok.statusCode());
     assertTrue(ok.body().contains("\"V\":1"), ok.body());
     assertEquals(204, raw("DELETE", "/Tables('" + name + "')", null).statusCode());
+  }
+
+  @Test
+  void acceptsSharedKeyLiteInItsTableForm() throws Exception {
+    String name = uniqueTable();
+    assertEquals(201, raw(true, "POST", "/Tables", "{\"TableName\":\"" + name + "\"}").statusCode());
+    HttpResponse<String> got = raw(true, "GET", "/Tables('" + name + "')", null);
+    assertEquals(200, got.statusCode(), got.body());
+    assertTrue(got.body().contains("\"TableName\":\"" + name + "\""), got.body());
+    assertEquals(204, raw(true, "DELETE", "/Tables('" + name + "')", null).statusCode());
+  }
+
+  @Test
+  void ofTwoUpdatesWithTheSameETagOnlyOneTakesEffect() throws Exception {
+    String name = uniqueTable();
+    TableClient table = service.createTable(name);
+    table.createEntity(new TableEntity("p", "r").addProperty("V", 0));
+    String etag = table.getEntity("p", "r").getETag();
+    List<java.util.concurrent.CompletableFuture<Integer>> updates = new ArrayList<>();
+    for (int i = 1; i <= 8; i++) {
+      String body = "{\"V\":" + i + "}";
+      updates.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return raw("PUT", "/" + name + "(PartitionKey='p',RowKey='r')", body, "If-Match", etag).statusCode();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }));
+    }
+    List<Integer> statuses = updates.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+    assertEquals(1, statuses.stream().filter(s -> s == 204).count(), statuses.toString());
+    assertEquals(7, statuses.stream().filter(s -> s == 412).count(), statuses.toString());
+    assertNotEquals(0, table.getEntity("p", "r").getProperty("V"));
+    service.deleteTable(name);
   }
 }
