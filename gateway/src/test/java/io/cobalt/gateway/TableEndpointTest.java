@@ -325,6 +325,21 @@ class TableEndpointTest {
         "PropertyNameInvalid");
     assertError(raw("DELETE", "/" + name + "(PartitionKey='a',RowKey='b')", null), 400, "MissingRequiredHeader");
     assertError(raw("DELETE", "/Tables('" + uniqueTable() + "')", null), 404, "ResourceNotFound");
+    assertError(raw("POST", "/Tables", "{\"TableName\":\"a-b\"}"), 400, "InvalidResourceName");
+    assertError(raw("POST", "/Tables", "{\"TableName\":\"Tables\"}"), 400, "InvalidResourceName");
+    assertError(raw("POST", "/Tables", "{\"Name\":\"x\"}"), 400, "PropertiesNeedValue");
+    assertError(raw("GET", "/nosuchtable()", null), 404, "TableNotFound");
+    assertError(raw("GET", "/" + name + "(PartitionKey='a%23',RowKey='b')", null), 400, "OutOfRangeInput");
+    assertError(raw("GET", "/" + name + "()?NextPartitionKey=bogus", null), 400, "InvalidInput");
+    assertError(raw("GET", "/" + name + "()?$top=0", null), 400, "InvalidInput");
+    StringBuilder many = new StringBuilder("{\"PartitionKey\":\"a\",\"RowKey\":\"many\"");
+    for (int i = 0; i < 253; i++) {
+      many.append(",\"P").append(i).append("\":1");
+    }
+    assertError(raw("POST", "/" + name, many.append('}').toString()), 400, "TooManyProperties");
+    assertError(raw("PATCH", "/" + name + "(PartitionKey='none',RowKey='x')", "{\"V\":1}", "If-Match", "*"), 404,
+        "ResourceNotFound");
+    assertError(raw("GET", "/" + name + "(PartitionKey='a')", null), 400, "InvalidUri");
     HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create(endpoint() + "/Tables"))
         .header("x-ms-date", DateTimeFormatter.RFC_1123_DATE_TIME.format(OffsetDateTime.now(ZoneOffset.UTC)))
         .header("Authorization", "SharedKey " + GatewayFixture.ACCOUNT + ":AAAA").GET().build(),
