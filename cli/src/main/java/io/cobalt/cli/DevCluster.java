@@ -89,9 +89,10 @@ public final class DevCluster implements AutoCloseable {
    *     by the cluster CA ({@code <data>/tls/ca.pem}; valid for localhost, 127.0.0.1 and ::1)
    * @param httpPort with {@code https}, also serve plain HTTP on this port (0: any free port), or
    *     -1 for none; ignored without {@code https} (then {@code blobPort} is plain HTTP)
+   * @param tablePort the Table endpoint's port (plain HTTP; 0: any free port), or -1 for none
    */
   public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
-      int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort) {
+      int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort, int tablePort) {
     public Options {
       if (nodes < 1 || replicationFactor < 1 || replicationFactor > nodes || writeQuorum < 1
           || writeQuorum > replicationFactor) {
@@ -103,12 +104,16 @@ public final class DevCluster implements AutoCloseable {
       if (httpPort < -1 || httpPort > 65535) {
         throw new IllegalArgumentException("httpPort must be -1 (none) or 0..65535");
       }
+      if (tablePort < -1 || tablePort > 65535) {
+        throw new IllegalArgumentException("tablePort must be -1 (none) or 0..65535");
+      }
     }
 
     /** Plain HTTP on {@code blobPort}, as before HTTPS existed. */
     public Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
         int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
-      this(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes, false, -1);
+      this(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes, false, -1,
+          -1);
     }
 
     public static Options defaults(Path dataDir) {
@@ -117,13 +122,19 @@ public final class DevCluster implements AutoCloseable {
 
     public Options withBlobPort(int port) {
       return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort);
+          https, httpPort, tablePort);
+    }
+
+    /** A Table endpoint on {@code port} (0: any free port; -1: none). */
+    public Options withTablePort(int port) {
+      return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
+          https, httpPort, port);
     }
 
     /** HTTPS on {@code blobPort}; plain HTTP on {@code httpPort} as well, or -1 for HTTPS only. */
     public Options withHttps(int httpPort) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          true, httpPort);
+          true, httpPort, tablePort);
     }
   }
 
@@ -210,7 +221,7 @@ public final class DevCluster implements AutoCloseable {
     int httpPort = !options.https() ? options.blobPort() : Math.max(0, options.httpPort());
     GatewayConfig config = new GatewayConfig(options.host(), httpPort, List.of(account), endpoints,
         options.host(), kmsPort, gatewayTls, options.partitions(), options.replicationFactor(),
-        options.writeQuorum(), options.maxPutBlobBytes());
+        options.writeQuorum(), options.maxPutBlobBytes()).withTablePort(options.tablePort());
     if (!options.https()) {
       return config;
     }
@@ -316,7 +327,7 @@ public final class DevCluster implements AutoCloseable {
       }
       return new Options(options.dataDir(), options.host(), options.blobPort(), storedNodes, stored,
           Math.min(options.replicationFactor(), storedNodes), Math.min(options.writeQuorum(), storedNodes),
-          options.maxPutBlobBytes(), options.https(), options.httpPort());
+          options.maxPutBlobBytes(), options.https(), options.httpPort(), options.tablePort());
     }
     p.setProperty("partitions", Integer.toString(options.partitions()));
     p.setProperty("nodes", Integer.toString(options.nodes()));
@@ -363,6 +374,16 @@ public final class DevCluster implements AutoCloseable {
     return (options.https() ? "https" : "http") + "://" + options.host() + ":" + blobPort() + "/" + DEV_ACCOUNT;
   }
 
+  /** The Table endpoint's port, or -1 when there is none. */
+  public int tablePort() {
+    return gateway.tablePort();
+  }
+
+  /** {@code http://host:port/devstoreaccount1}, or null when there is no Table endpoint. */
+  public String tableEndpoint() {
+    return tablePort() < 0 ? null : "http://" + options.host() + ":" + tablePort() + "/" + DEV_ACCOUNT;
+  }
+
   /** The cluster CA certificate (PEM) a client trusts to talk to the HTTPS endpoint. */
   public Path caCertificate() {
     return tlsDir().resolve(ClusterTls.CA_CERT);
@@ -406,7 +427,8 @@ public final class DevCluster implements AutoCloseable {
 
   public String connectionString(String accountKey) {
     return "DefaultEndpointsProtocol=" + (options.https() ? "https" : "http") + ";AccountName=" + DEV_ACCOUNT
-        + ";AccountKey=" + accountKey + ";BlobEndpoint=" + blobEndpoint() + ";";
+        + ";AccountKey=" + accountKey + ";BlobEndpoint=" + blobEndpoint() + ";"
+        + (tableEndpoint() == null ? "" : "TableEndpoint=" + tableEndpoint() + ";");
   }
 
   /**

@@ -42,6 +42,10 @@ final class DevCommand implements Callable<Integer> {
       description = "With --https: also serve plain HTTP on this port (0: any free port). Default: no plain HTTP.")
   int httpPort;
 
+  @Option(names = "--table-port", defaultValue = "10002",
+      description = "Table endpoint port, plain HTTP (default: ${DEFAULT-VALUE}; -1: no Table endpoint).")
+  int tablePort;
+
   @Spec
   CommandSpec spec;
 
@@ -54,6 +58,7 @@ final class DevCommand implements Callable<Integer> {
     DevCluster.Options defaults = DevCluster.Options.defaults(data);
     DevCluster.Options options = new DevCluster.Options(data, host, blobPort, defaults.nodes(), partitions,
         defaults.replicationFactor(), defaults.writeQuorum(), defaults.maxPutBlobBytes());
+    options = options.withTablePort(tablePort);
     return https ? options.withHttps(httpPort) : options;
   }
 
@@ -88,6 +93,9 @@ final class DevCommand implements Callable<Integer> {
     System.out.printf("cobalt dev: ready in %d ms — %d nodes, %d partitions, data in %s%n",
         ms, cluster.options().nodes(), cluster.options().partitions(), cluster.dataDir());
     System.out.println("Blob endpoint: " + cluster.blobEndpoint());
+    if (cluster.tableEndpoint() != null) {
+      System.out.println("Table endpoint: " + cluster.tableEndpoint());
+    }
     if (options.https()) {
       System.out.println("TLS: trust the dev cluster CA certificate " + cluster.caCertificate()
           + " (the endpoint's certificate is valid for localhost, 127.0.0.1 and ::1)");

@@ -28,6 +28,11 @@ class DevCommandIT {
       assertTrue(first.readyMillis() < READY_LIMIT_MILLIS, "ready in " + first.readyMillis() + " ms");
       BlobServiceClient client = new BlobServiceClientBuilder().connectionString(first.connectionString()).buildClient();
       client.createBlobContainer("persisted").getBlobClient("hello.txt").upload(BinaryData.fromString("hello, cobalt"));
+      assertTrue(first.outputText().contains("Table endpoint: http://127.0.0.1:"), first.outputText());
+      com.azure.data.tables.TableServiceClient tables = new com.azure.data.tables.TableServiceClientBuilder()
+          .connectionString(first.connectionString()).buildClient();
+      tables.createTable("persisted").createEntity(
+          new com.azure.data.tables.models.TableEntity("pk", "rk").addProperty("Greeting", "hello, tables"));
     } finally {
       first.interruptAndWait();
     }
@@ -40,6 +45,9 @@ class DevCommandIT {
       BlobServiceClient client = new BlobServiceClientBuilder().connectionString(second.connectionString()).buildClient();
       assertEquals("hello, cobalt",
           client.getBlobContainerClient("persisted").getBlobClient("hello.txt").downloadContent().toString());
+      assertEquals("hello, tables", new com.azure.data.tables.TableServiceClientBuilder()
+          .connectionString(second.connectionString()).buildClient().getTableClient("persisted")
+          .getEntity("pk", "rk").getProperty("Greeting"));
     } finally {
       second.interruptAndWait();
     }

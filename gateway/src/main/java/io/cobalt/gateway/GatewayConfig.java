@@ -23,6 +23,9 @@ import java.util.Set;
  * @param maxPutBlobBytes largest Put Blob body accepted (default {@value #DEFAULT_MAX_PUT_BLOB_BYTES}, 5000 MiB as Azure)
  * @param https HTTPS settings, or null to serve plain HTTP only (on {@code blobPort}); see
  *     {@link #withHttps}
+ * @param tablePort Table endpoint port (plain HTTP, Azure's emulator uses 10002); 0 picks any free
+ *     port, -1 (the default of the shorter constructors) serves no Table endpoint; see
+ *     {@link #withTablePort}
  */
 public record GatewayConfig(
     String bindHost,
@@ -36,7 +39,8 @@ public record GatewayConfig(
     int replicationFactor,
     int writeQuorum,
     long maxPutBlobBytes,
-    GatewayHttpsConfig https) {
+    GatewayHttpsConfig https,
+    int tablePort) {
   public static final int DEFAULT_PARTITIONS = 16;
   public static final int DEFAULT_REPLICATION_FACTOR = 3;
   public static final int DEFAULT_WRITE_QUORUM = 2;
@@ -48,6 +52,9 @@ public record GatewayConfig(
     nodes = List.copyOf(nodes);
     if (blobPort < 0 || blobPort > 65535) {
       throw new IllegalArgumentException("blobPort out of range: " + blobPort);
+    }
+    if (tablePort < -1 || tablePort > 65535) {
+      throw new IllegalArgumentException("tablePort out of range: " + tablePort);
     }
     if (accounts.isEmpty()) {
       throw new IllegalArgumentException("at least one account is required");
@@ -96,13 +103,19 @@ public record GatewayConfig(
       int writeQuorum,
       long maxPutBlobBytes) {
     this(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions, replicationFactor,
-        writeQuorum, maxPutBlobBytes, null);
+        writeQuorum, maxPutBlobBytes, null, -1);
+  }
+
+  /** This configuration with a Table endpoint on {@code tablePort} (0: any free port; -1: none). */
+  public GatewayConfig withTablePort(int tablePort) {
+    return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort);
   }
 
   /** This configuration with HTTPS as given (null: plain HTTP only). */
   public GatewayConfig withHttps(GatewayHttpsConfig https) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort);
   }
 
   /** Whether the plain-HTTP endpoint is served (always, unless HTTPS is configured with HTTP off). */

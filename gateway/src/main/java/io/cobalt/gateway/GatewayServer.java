@@ -9,7 +9,11 @@ import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
 import io.cobalt.gateway.encryption.KeyAgentClient;
+import io.cobalt.gateway.encryption.EntityCipher;
 import io.cobalt.gateway.http.RequestPipeline;
+import io.cobalt.gateway.http.TableRequestPipeline;
+import io.cobalt.gateway.table.TableOperations;
+import io.cobalt.gateway.table.TableServices;
 import io.cobalt.gateway.nodeclient.GrpcChunkClient;
 import io.cobalt.gateway.nodeclient.GrpcMetadataClient;
 import io.cobalt.gateway.nodeclient.NodeChannels;
@@ -59,13 +63,16 @@ public final class GatewayServer implements AutoCloseable {
   private final WorkerExecutor cryptoPool;
   private final HttpServer http;
   private final HttpServer https;
+  private final HttpServer table;
   private final Backends backends;
 
-  private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer http, HttpServer https, Backends backends) {
+  private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer http, HttpServer https, HttpServer table,
+      Backends backends) {
     this.vertx = vertx;
     this.cryptoPool = cryptoPool;
     this.http = http;
     this.https = https;
+    this.table = table;
     this.backends = backends;
   }
 
@@ -127,6 +134,7 @@ public final class GatewayServer implements AutoCloseable {
               MAX_CONCURRENT_REQUESTS);
       HttpServer http = null;
       HttpServer https = null;
+      HttpServer table = null;
       if (config.httpEnabled()) {
         http = vertx.createHttpServer(baseOptions(config).setPort(config.blobPort())).requestHandler(pipeline::handle);
         http.listen().await(30, TimeUnit.SECONDS);
@@ -137,7 +145,20 @@ public final class GatewayServer implements AutoCloseable {
         https.listen().await(30, TimeUnit.SECONDS);
         LOG.info("Blob endpoint listening on https://{}:{}", config.bindHost(), https.actualPort());
       }
-      return new GatewayServer(vertx, cryptoPool, http, https, backends);
+      if (config.tablePort() >= 0) {
+        MetadataRouter router = new MetadataRouter(placement, backends.metadata());
+        TableRequestPipeline tables = new TableRequestPipeline(
+            config.accounts(),
+            new TableOperations(new TableServices(
+                router, backends.keys(), new EntityCipher(random), cryptoPool, clock, random)),
+            clock,
+            random,
+            MAX_CONCURRENT_REQUESTS);
+        table = vertx.createHttpServer(baseOptions(config).setPort(config.tablePort())).requestHandler(tables::handle);
+        table.listen().await(30, TimeUnit.SECONDS);
+        LOG.info("Table endpoint listening on http://{}:{}", config.bindHost(), table.actualPort());
+      }
+      return new GatewayServer(vertx, cryptoPool, http, https, table, backends);
     } catch (Exception e) {
       cryptoPool.close();
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -201,9 +222,14 @@ public final class GatewayServer implements AutoCloseable {
     return https == null ? -1 : https.actualPort();
   }
 
+  /** The plain-HTTP Table endpoint's actual port, or -1 when it is not served. */
+  public int tablePort() {
+    return table == null ? -1 : table.actualPort();
+  }
+
   @Override
   public void close() {
-    for (HttpServer server : new HttpServer[] {http, https}) {
+    for (HttpServer server : new HttpServer[] {http, https, table}) {
       if (server == null) {
         continue;
       }

@@ -32,6 +32,7 @@ final class FakeMetadataClient implements MetadataClient {
   private final PartitionStateMachine machine = new PartitionStateMachine(store, PARTITIONS);
   private final Map<Integer, Long> nextIndex = new HashMap<>();
   final Set<String> down = ConcurrentHashMap.newKeySet();
+  private final java.util.List<MetadataCommand> commands = new java.util.ArrayList<>();
 
   FakeMetadataClient(Executor executor) {
     this.executor = executor;
@@ -75,6 +76,7 @@ final class FakeMetadataClient implements MetadataClient {
       }
     }
     long index = nextIndex.merge(c.getPartition(), 1L, Long::sum);
+    commands.add(c);
     return machine.apply(index, c);
   }
 
@@ -85,6 +87,20 @@ final class FakeMetadataClient implements MetadataClient {
       throw new AssertionError("max_results 0");
     }
     return machine.query(q);
+  }
+
+  /** Every stored entity record, of every partition (what the nodes would hold). */
+  synchronized java.util.List<io.cobalt.proto.node.v1.EntityRecord> allEntities() {
+    java.util.List<io.cobalt.proto.node.v1.EntityRecord> all = new java.util.ArrayList<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      all.addAll(store.allEntities(p));
+    }
+    return all;
+  }
+
+  /** Every command submitted so far, in order (to check what reached the nodes). */
+  synchronized java.util.List<MetadataCommand> commands() {
+    return java.util.List.copyOf(commands);
   }
 
   /** Replaces every stored blob record (to simulate tampering with metadata). */

@@ -22,6 +22,7 @@ final class GatewayFixture implements AutoCloseable {
 
   final ExecutorService backendThreads;
   final GatewayServer server;
+  final FakeMetadataClient metadata;
 
   GatewayFixture(UnaryOperator<GatewayConfig> configure) throws Exception {
     backendThreads = Executors.newFixedThreadPool(4, r -> {
@@ -45,13 +46,14 @@ final class GatewayFixture implements AutoCloseable {
                 4,
                 null));
     GatewayServer started;
+    metadata = new FakeMetadataClient(backendThreads);
     try {
       started =
           GatewayServer.start(
               config,
               new Backends(
                   new FakeChunkClient(backendThreads),
-                  new FakeMetadataClient(backendThreads),
+                  metadata,
                   new FakeKeyClient(new SecureRandom(), backendThreads)));
     } catch (Exception e) {
       backendThreads.shutdownNow();

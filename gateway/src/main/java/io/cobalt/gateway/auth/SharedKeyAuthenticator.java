@@ -38,6 +38,15 @@ public final class SharedKeyAuthenticator {
    * @throws io.cobalt.gateway.http.AzureException AuthenticationFailed, InvalidOperation (unknown account)
    */
   public String authenticate(AzureRequest request) {
+    return authenticate(request, false);
+  }
+
+  /** As {@link #authenticate(AzureRequest)}, with the Table service's strings-to-sign. */
+  public String authenticateTable(AzureRequest request) {
+    return authenticate(request, true);
+  }
+
+  private String authenticate(AzureRequest request, boolean table) {
     String account = request.path().account();
     AccountKeys keys = accounts.get(account);
     if (keys == null) {
@@ -79,8 +88,13 @@ public final class SharedKeyAuthenticator {
     }
     checkDate(request);
     String verb = request.method().name();
-    String toSign =
-        lite
+    String toSign = table
+        ? (lite
+            ? SharedKeyStringToSign.tableSharedKeyLite(
+                verb, request.http().headers(), account, request.path().rawPath(), request.query())
+            : SharedKeyStringToSign.tableSharedKey(
+                verb, request.http().headers(), account, request.path().rawPath(), request.query()))
+        : lite
             ? SharedKeyStringToSign.sharedKeyLite(
                 verb, request.http().headers(), account, request.path().rawPath(), request.query())
             : SharedKeyStringToSign.sharedKey(

@@ -69,6 +69,37 @@ public final class SharedKeyStringToSign {
     return s.toString();
   }
 
+  /**
+   * Shared Key for the Table service: VERB, Content-MD5, Content-Type, the date ({@code x-ms-date}
+   * when present, else {@code Date}), then the canonicalized resource with only {@code ?comp}. No
+   * canonicalized headers (learn.microsoft.com "Shared Key authorization for the Table service").
+   */
+  public static String tableSharedKey(
+      String verb, MultiMap headers, String account, String rawPath, Map<String, List<String>> query) {
+    return verb + '\n' + value(headers, "Content-MD5") + '\n' + value(headers, "Content-Type") + '\n'
+        + tableDate(headers) + '\n' + tableResource(account, rawPath, query);
+  }
+
+  /** Shared Key Lite for the Table service: the date ({@code x-ms-date} or {@code Date}), then the resource. */
+  public static String tableSharedKeyLite(
+      String verb, MultiMap headers, String account, String rawPath, Map<String, List<String>> query) {
+    return tableDate(headers) + '\n' + tableResource(account, rawPath, query);
+  }
+
+  private static String tableDate(MultiMap headers) {
+    String d = headers.get("x-ms-date");
+    return d != null ? d : value(headers, "Date");
+  }
+
+  private static String tableResource(String account, String rawPath, Map<String, List<String>> query) {
+    StringBuilder s = new StringBuilder().append('/').append(account).append(rawPath.isEmpty() ? "/" : rawPath);
+    List<String> comp = query.get("comp");
+    if (comp != null && !comp.isEmpty()) {
+      s.append("?comp=").append(comp.get(0));
+    }
+    return s.toString();
+  }
+
   private static String dateLine(MultiMap headers) {
     return headers.contains("x-ms-date") ? "" : value(headers, "Date");
   }

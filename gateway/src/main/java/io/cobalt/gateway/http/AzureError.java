@@ -57,6 +57,27 @@ public enum AzureError {
   BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
+  // ---- Table service (docs/table-query.md lists where each code comes from)
+  TABLE_NOT_FOUND("TableNotFound", 404, "The table specified does not exist."),
+  TABLE_ALREADY_EXISTS("TableAlreadyExists", 409, "The table specified already exists."),
+  /** Azure answers 409 TableBeingDeleted for a while after a delete; we never do (deletes are immediate). */
+  ENTITY_ALREADY_EXISTS("EntityAlreadyExists", 409, "The specified entity already exists."),
+  UPDATE_CONDITION_NOT_SATISFIED(
+      "UpdateConditionNotSatisfied", 412, "The update condition specified in the request was not satisfied."),
+  INVALID_INPUT("InvalidInput", 400, "One of the request inputs is not valid."),
+  DUPLICATE_PROPERTIES_SPECIFIED(
+      "DuplicatePropertiesSpecified", 400, "A property is specified more than one time."),
+  ENTITY_TOO_LARGE("EntityTooLarge", 400, "The entity is larger than the maximum size permitted."),
+  KEY_VALUE_TOO_LARGE("KeyValueTooLarge", 400, "The size of the key value exceeds the maximum size permitted."),
+  OUT_OF_RANGE_INPUT("OutOfRangeInput", 400, "One of the request inputs is out of range."),
+  PROPERTIES_NEED_VALUE("PropertiesNeedValue", 400, "Values have not been specified for all properties in the entity."),
+  PROPERTY_NAME_INVALID("PropertyNameInvalid", 400, "The property name is invalid."),
+  PROPERTY_NAME_TOO_LONG("PropertyNameTooLong", 400, "The property name exceeds the maximum allowed length."),
+  PROPERTY_VALUE_TOO_LARGE("PropertyValueTooLarge", 400, "The property value exceeds the maximum allowed size."),
+  TOO_MANY_PROPERTIES("TooManyProperties", 400, "The entity contains more properties than allowed."),
+  /** A Table request with a body that is not JSON (Atom/XML payloads are not supported). */
+  JSON_FORMAT_NOT_SUPPORTED(
+      "JsonFormatNotSupported", 415, "JSON format is not supported."),
   INVALID_RESOURCE_NAME(
       "InvalidResourceName", 400, "The specifed resource name contains invalid characters."),
   INVALID_URI("InvalidUri", 400, "The requested URI does not represent any resource on the server."),
@@ -133,6 +154,19 @@ public enum AzureError {
 
   public String message() {
     return message;
+  }
+
+  /**
+   * The catalogue entry of a Table input error code ({@code TableInputException.code()}); InvalidInput
+   * for a code the catalogue does not know.
+   */
+  public static AzureError ofTableInputCode(String code) {
+    for (AzureError e : values()) {
+      if (e.status == 400 && e.code.equals(code)) {
+        return e;
+      }
+    }
+    return INVALID_INPUT;
   }
 
   /** An exception carrying this error (no stack trace), optionally with extra XML detail elements. */

@@ -151,6 +151,41 @@ public final class AzureRequest {
         .end(body);
   }
 
+  /**
+   * The Table service's error response for {@code e}: Azure's JSON error body
+   * ({@code {"odata.error":{"code":…,"message":{"lang":"en-US","value":…}}}}) and x-ms-error-code.
+   */
+  public void endTableError(AzureException e) {
+    AzureError error = e.error();
+    HttpServerResponse r = response(error.status()).putHeader("x-ms-error-code", error.code());
+    if (request.method() == HttpMethod.HEAD) {
+      r.putHeader("Content-Length", "0").end();
+      return;
+    }
+    String message = e.azureMessage() + "\nRequestId:" + requestId + "\nTime:" + HttpDates.iso7(received);
+    String json = "{\"odata.error\":{\"code\":" + jsonString(error.code())
+        + ",\"message\":{\"lang\":\"en-US\",\"value\":" + jsonString(message) + "}}}";
+    Buffer body = Buffer.buffer(json);
+    r.putHeader("Content-Type", "application/json;odata=minimalmetadata;streaming=true;charset=utf-8")
+        .putHeader("Content-Length", Integer.toString(body.length()))
+        .end(body);
+  }
+
+  private static String jsonString(String s) {
+    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        sb.append('\\').append(c);
+      } else if (c < 0x20) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
+  }
+
   /** The Azure error response for {@code e}: XML body (none for HEAD) and x-ms-error-code. */
   public void endError(AzureException e) {
     AzureError error = e.error();

@@ -52,6 +52,19 @@ public final class RendezvousPlacement {
     return partitionOf(account + "/" + container + "/" + blob);
   }
 
+  /** Partition of a table's record: hash(account + "/$table/" + lower-case name); names are case-insensitive. */
+  public int tablePartition(String account, String table) {
+    return partitionOf(account + "/$table/" + table.toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * Partition of an entity (DESIGN §6.2: by its PartitionKey): hash(account + "/$table/" +
+   * lower-case table name + "/" + PartitionKey). One PartitionKey's entities share a partition.
+   */
+  public int entityPartition(String account, String table, String partitionKey) {
+    return partitionOf(account + "/$table/" + table.toLowerCase(java.util.Locale.ROOT) + "/" + partitionKey);
+  }
+
   int partitionOf(String key) {
     byte[] digest = sha256(key.getBytes(StandardCharsets.UTF_8));
     long first4 = ByteBuffer.wrap(digest, 0, 4).getInt() & 0xFFFF_FFFFL;

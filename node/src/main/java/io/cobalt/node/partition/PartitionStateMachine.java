@@ -28,6 +28,16 @@ import io.cobalt.proto.node.v1.ListContainers;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.PutBlob;
+import io.cobalt.proto.node.v1.CreateTable;
+import io.cobalt.proto.node.v1.DeleteEntity;
+import io.cobalt.proto.node.v1.DeleteTable;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.GetEntity;
+import io.cobalt.proto.node.v1.GetTable;
+import io.cobalt.proto.node.v1.ListTables;
+import io.cobalt.proto.node.v1.PutEntity;
+import io.cobalt.proto.node.v1.ScanEntities;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -36,6 +46,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -61,6 +73,18 @@ public final class PartitionStateMachine {
   public static final int MAX_BLOCK_ID_BYTES = 64;
   public static final int MAX_UNCOMMITTED_BLOCKS = 100_000;
   public static final int MAX_COMMITTED_BLOCKS = 50_000;
+
+  /** Azure's table names: 3..63 alphanumerics starting with a letter ("Tables" is reserved). */
+  private static final Pattern TABLE_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9]{2,62}");
+  /** A PartitionKey or RowKey is at most this many UTF-16 code units (docs/table-query.md). */
+  public static final int MAX_KEY_CHARS = 1024;
+  /**
+   * Sealed properties of one entity at most this long: Azure's 1 MiB entity (by its size formula)
+   * encodes to at most ~2 MiB of JSON in the worst case (binary as base64 with annotations).
+   */
+  public static final int MAX_SEALED_PROPERTIES_BYTES = 2 * 1024 * 1024 + 1024;
+  /** Scans return at most this many entities per call (Azure's page size is 1,000). */
+  public static final int MAX_SCAN_RESULTS = 1001;
 
   private final MetadataStore store;
   private final int partitions;
@@ -165,6 +189,48 @@ public final class PartitionStateMachine {
         checkAccount(command.getSetContainerMetadata().getAccount());
         checkName("container name", command.getSetContainerMetadata().getName());
       }
+      case CREATE_TABLE -> {
+        if (!command.getCreateTable().hasTable()) {
+          throw new InvalidRequestException("create_table.table is required");
+        }
+        TableRecord t = command.getCreateTable().getTable();
+        checkAccount(t.getAccount());
+        checkTableName(t.getName());
+        checkId("table_id", t.getTableId());
+        if (!t.hasDek()) {
+          throw new InvalidRequestException("create_table.table.dek is required");
+        }
+      }
+      case DELETE_TABLE -> {
+        checkAccount(command.getDeleteTable().getAccount());
+        checkTableName(command.getDeleteTable().getName());
+      }
+      case PUT_ENTITY -> {
+        PutEntity pe = command.getPutEntity();
+        if (!pe.hasEntity()) {
+          throw new InvalidRequestException("put_entity.entity is required");
+        }
+        EntityRecord e = pe.getEntity();
+        checkAccount(e.getAccount());
+        checkId("table_id", e.getTableId());
+        checkKey("PartitionKey", e.getPartitionKey());
+        checkKey("RowKey", e.getRowKey());
+        if (e.getEtag().isEmpty()) {
+          throw new InvalidRequestException("entity etag is required");
+        }
+        if (e.getProperties().size() > MAX_SEALED_PROPERTIES_BYTES) {
+          throw new InvalidRequestException("sealed properties exceed " + MAX_SEALED_PROPERTIES_BYTES + " bytes");
+        }
+        checkEntityCondition(pe.getCondition(), false);
+      }
+      case DELETE_ENTITY -> {
+        DeleteEntity d = command.getDeleteEntity();
+        checkAccount(d.getAccount());
+        checkId("table_id", d.getTableId());
+        checkKey("PartitionKey", d.getPartitionKey());
+        checkKey("RowKey", d.getRowKey());
+        checkEntityCondition(d.getCondition(), true);
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -195,6 +261,10 @@ public final class PartitionStateMachine {
       case COMMIT_BLOCK_LIST -> commitBlockList(partition, command.getCommitBlockList());
       case SET_BLOB_PROPERTIES -> setBlobProperties(partition, command.getSetBlobProperties());
       case SET_CONTAINER_METADATA -> setContainerMetadata(partition, command.getSetContainerMetadata());
+      case CREATE_TABLE -> createTable(partition, command.getCreateTable());
+      case DELETE_TABLE -> deleteTable(partition, command.getDeleteTable());
+      case PUT_ENTITY -> putEntity(partition, command.getPutEntity());
+      case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -308,6 +378,44 @@ public final class PartitionStateMachine {
             }
           }
         }
+      }
+      case GET_TABLE -> {
+        GetTable q = query.getGetTable();
+        checkAccount(q.getAccount());
+        checkTableName(q.getName());
+        store.table(partition, q.getAccount(), q.getName()).ifPresent(result::addTables);
+      }
+      case LIST_TABLES -> {
+        ListTables q = query.getListTables();
+        checkAccount(q.getAccount());
+        checkBounded("prefix", q.getPrefix());
+        checkBounded("marker", q.getMarker());
+        Page<TableRecord> page = store.tables(partition, q.getAccount(), q.getPrefix().toLowerCase(Locale.ROOT),
+            q.getMarker().toLowerCase(Locale.ROOT), pageSize(q.getMaxResults()));
+        // A listing needs names only: leave out the wrapped keys.
+        page.items().forEach(t -> result.addTables(t.toBuilder().clearDek()));
+        result.setTruncated(page.truncated());
+      }
+      case GET_ENTITY -> {
+        GetEntity q = query.getGetEntity();
+        checkAccount(q.getAccount());
+        checkId("table_id", q.getTableId());
+        checkKey("PartitionKey", q.getPartitionKey());
+        checkKey("RowKey", q.getRowKey());
+        store.entity(partition, q.getAccount(), q.getTableId(), q.getPartitionKey(), q.getRowKey())
+            .ifPresent(result::addEntities);
+      }
+      case SCAN_ENTITIES -> {
+        ScanEntities q = query.getScanEntities();
+        checkAccount(q.getAccount());
+        checkId("table_id", q.getTableId());
+        checkKeyBound(q.getFromPartitionKey());
+        checkKeyBound(q.getFromRowKey());
+        checkKeyBound(q.getToPartitionKey());
+        int limit = q.getMaxResults() <= 0 || q.getMaxResults() > MAX_SCAN_RESULTS ? MAX_SCAN_RESULTS : q.getMaxResults();
+        Page<EntityRecord> page = store.entities(partition, q.getAccount(), q.getTableId(), q.getFromPartitionKey(),
+            q.getFromRowKey(), q.getHasToPartitionKey() ? q.getToPartitionKey() : null, limit);
+        result.addAllEntities(page.items()).setTruncated(page.truncated());
       }
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
@@ -480,6 +588,111 @@ public final class PartitionStateMachine {
         .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
         .build();
     return new Outcome(new StateChange.PutContainer(updated), status(CommandStatus.OK).setContainer(updated));
+  }
+
+  private Outcome createTable(int partition, CreateTable cmd) {
+    TableRecord t = cmd.getTable();
+    Optional<TableRecord> existing = store.table(partition, t.getAccount(), t.getName());
+    if (existing.isPresent()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.ALREADY_EXISTS).setTable(existing.get()));
+    }
+    return new Outcome(new StateChange.PutTable(t), status(CommandStatus.OK).setTable(t));
+  }
+
+  private Outcome deleteTable(int partition, DeleteTable cmd) {
+    Optional<TableRecord> previous = store.table(partition, cmd.getAccount(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    // As with containers: the entities stay (in other partitions) for a later garbage collector,
+    // unreachable, since they are keyed by the table's random table_id.
+    return new Outcome(new StateChange.RemoveTable(cmd.getAccount(), cmd.getName()),
+        status(CommandStatus.OK).setTable(previous.get()));
+  }
+
+  /**
+   * Evaluated here, at apply, so that concurrent writers of one entity are ordered: If-None-Match
+   * "*" on an existing entity is ALREADY_EXISTS; If-Match on a missing one is NOT_FOUND (Azure
+   * answers 404 to an update of a missing entity), on a different ETag CONDITION_NOT_MET.
+   */
+  private Outcome putEntity(int partition, PutEntity cmd) {
+    EntityRecord e = cmd.getEntity();
+    Optional<EntityRecord> previous =
+        store.entity(partition, e.getAccount(), e.getTableId(), e.getPartitionKey(), e.getRowKey());
+    CommandStatus refused = entityCondition(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    return new Outcome(new StateChange.PutEntity(e), status(CommandStatus.OK).setEntity(e));
+  }
+
+  private Outcome deleteEntity(int partition, DeleteEntity cmd) {
+    Optional<EntityRecord> previous =
+        store.entity(partition, cmd.getAccount(), cmd.getTableId(), cmd.getPartitionKey(), cmd.getRowKey());
+    CommandStatus refused = entityCondition(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    return new Outcome(
+        new StateChange.RemoveEntity(cmd.getAccount(), cmd.getTableId(), cmd.getPartitionKey(), cmd.getRowKey()),
+        status(CommandStatus.OK).setEntity(previous.get()));
+  }
+
+  private static CommandStatus entityCondition(Condition c, Optional<EntityRecord> current) {
+    if (current.isEmpty()) {
+      return c.hasIfMatch() ? CommandStatus.NOT_FOUND : null;
+    }
+    if (c.hasIfNoneMatch()) {
+      return CommandStatus.ALREADY_EXISTS;
+    }
+    if (c.hasIfMatch() && !Conditions.matches(c.getIfMatch(), current.get().getEtag())) {
+      return CommandStatus.CONDITION_NOT_MET;
+    }
+    return null;
+  }
+
+  private static void checkEntityCondition(Condition c, boolean ifMatchRequired) {
+    if (c.hasIfModifiedSinceMillis() || c.hasIfUnmodifiedSinceMillis()) {
+      throw new InvalidRequestException("entity conditions take If-Match or If-None-Match only");
+    }
+    if (c.hasIfNoneMatch() && !c.getIfNoneMatch().equals("*")) {
+      throw new InvalidRequestException("an entity's If-None-Match can only be *");
+    }
+    if (c.hasIfNoneMatch() && c.hasIfMatch()) {
+      throw new InvalidRequestException("If-Match and If-None-Match together");
+    }
+    if (ifMatchRequired && !c.hasIfMatch()) {
+      throw new InvalidRequestException("If-Match is required");
+    }
+    if (c.hasIfMatch() && c.getIfMatch().isEmpty()) {
+      throw new InvalidRequestException("If-Match is empty");
+    }
+  }
+
+  private static void checkTableName(String name) {
+    if (!TABLE_NAME.matcher(name).matches() || name.equalsIgnoreCase("tables")) {
+      throw new InvalidRequestException("invalid table name");
+    }
+  }
+
+  /** Azure's key rules: at most 1 KiB of UTF-16, none of / \\ # ? or control characters (so never U+0000). */
+  private static void checkKey(String what, String key) {
+    if (key.length() > MAX_KEY_CHARS) {
+      throw new InvalidRequestException(what + " is longer than " + MAX_KEY_CHARS + " characters");
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c == '/' || c == '\\' || c == '#' || c == '?' || c <= 0x1F || (c >= 0x7F && c <= 0x9F)) {
+        throw new InvalidRequestException(what + " holds a character Azure forbids in keys");
+      }
+    }
+  }
+
+  /** A scan bound: any key, or a prefix of one; never U+0000 (it would break the key order). */
+  private static void checkKeyBound(String key) {
+    if (key.length() > MAX_KEY_CHARS || key.indexOf('\0') >= 0) {
+      throw new InvalidRequestException("scan bound is not a valid key");
+    }
   }
 
   private static BlobRecord sizesOnly(BlobRecord b) {

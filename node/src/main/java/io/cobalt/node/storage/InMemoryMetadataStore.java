@@ -3,11 +3,14 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -39,11 +42,18 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
   private record ContainerScope(String account, ByteString containerId) {}
 
+  private record EntityKey(String partitionKey, String rowKey) {}
+
+  private static final Comparator<EntityKey> ENTITY_ORDER =
+      Comparator.comparing(EntityKey::partitionKey, UTF8_ORDER).thenComparing(EntityKey::rowKey, UTF8_ORDER);
+
   private static final class Partition {
     long appliedIndex;
     final Map<String, NavigableMap<String, ContainerRecord>> containers = new HashMap<>();
     final Map<ContainerScope, NavigableMap<String, BlobRecord>> blobs = new HashMap<>();
     final Map<BlobKey, NavigableMap<ByteString, UncommittedBlock>> uncommitted = new HashMap<>();
+    final Map<String, NavigableMap<String, TableRecord>> tables = new HashMap<>();
+    final Map<ContainerScope, NavigableMap<EntityKey, EntityRecord>> entities = new HashMap<>();
   }
 
   private final Map<Integer, Partition> partitions = new HashMap<>();
@@ -100,6 +110,47 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<TableRecord> table(int partition, String account, String name) {
+    NavigableMap<String, TableRecord> m = p(partition).tables.get(account);
+    return Optional.ofNullable(m == null ? null : m.get(name.toLowerCase(Locale.ROOT)));
+  }
+
+  @Override
+  public synchronized Page<TableRecord> tables(int partition, String account, String prefix, String marker, int limit) {
+    return page(p(partition).tables.get(account), prefix, marker, limit);
+  }
+
+  @Override
+  public synchronized Optional<EntityRecord> entity(
+      int partition, String account, ByteString tableId, String partitionKey, String rowKey) {
+    NavigableMap<EntityKey, EntityRecord> m = p(partition).entities.get(new ContainerScope(account, tableId));
+    return Optional.ofNullable(m == null ? null : m.get(new EntityKey(partitionKey, rowKey)));
+  }
+
+  @Override
+  public synchronized Page<EntityRecord> entities(
+      int partition, String account, ByteString tableId, String fromPk, String fromRk, String toPk, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    NavigableMap<EntityKey, EntityRecord> m = p(partition).entities.get(new ContainerScope(account, tableId));
+    List<EntityRecord> items = new ArrayList<>();
+    if (m == null) {
+      return new Page<>(items, false);
+    }
+    for (EntityRecord e : m.tailMap(new EntityKey(fromPk, fromRk), true).values()) {
+      if (toPk != null && UTF8_ORDER.compare(e.getPartitionKey(), toPk) > 0) {
+        break;
+      }
+      if (items.size() == limit) {
+        return new Page<>(items, true);
+      }
+      items.add(e);
+    }
+    return new Page<>(items, false);
+  }
+
+  @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
     if (change instanceof StateChange.PutContainer c) {
@@ -127,6 +178,23 @@ public final class InMemoryMetadataStore implements MetadataStore {
           .computeIfAbsent(new BlobKey(s.account(), s.containerId(), s.name()),
               k -> new TreeMap<>(ByteString.unsignedLexicographicalComparator()))
           .put(s.block().getBlockId(), s.block());
+    } else if (change instanceof StateChange.PutTable t) {
+      p.tables.computeIfAbsent(t.table().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
+          .put(t.table().getName().toLowerCase(Locale.ROOT), t.table());
+    } else if (change instanceof StateChange.RemoveTable t) {
+      NavigableMap<String, TableRecord> m = p.tables.get(t.account());
+      if (m != null) {
+        m.remove(t.name().toLowerCase(Locale.ROOT));
+      }
+    } else if (change instanceof StateChange.PutEntity e) {
+      EntityRecord r = e.entity();
+      p.entities.computeIfAbsent(new ContainerScope(r.getAccount(), r.getTableId()), k -> new TreeMap<>(ENTITY_ORDER))
+          .put(new EntityKey(r.getPartitionKey(), r.getRowKey()), r);
+    } else if (change instanceof StateChange.RemoveEntity e) {
+      NavigableMap<EntityKey, EntityRecord> m = p.entities.get(new ContainerScope(e.account(), e.tableId()));
+      if (m != null) {
+        m.remove(new EntityKey(e.partitionKey(), e.rowKey()));
+      }
     } else if (!(change instanceof StateChange.None)) {
       throw new IllegalArgumentException("unknown state change " + change.getClass());
     }
@@ -141,6 +209,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.blobs.values().forEach(m -> m.values().forEach(b -> out.add(new StateChange.PutBlob(b))));
     p.uncommitted.forEach((k, m) -> m.values().forEach(
         u -> out.add(new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
+    p.tables.values().forEach(m -> m.values().forEach(t -> out.add(new StateChange.PutTable(t))));
+    p.entities.values().forEach(m -> m.values().forEach(e -> out.add(new StateChange.PutEntity(e))));
     return out;
   }
 
@@ -149,7 +219,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     partitions.put(partition, new Partition());
     for (StateChange r : records) {
       if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
-          || r instanceof StateChange.StageBlock)) {
+          || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
+          || r instanceof StateChange.PutEntity)) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }
       commit(partition, index, r);
@@ -166,6 +237,13 @@ public final class InMemoryMetadataStore implements MetadataStore {
   public synchronized List<BlobRecord> allBlobs(int partition) {
     List<BlobRecord> all = new ArrayList<>();
     p(partition).blobs.values().forEach(m -> all.addAll(m.values()));
+    return all;
+  }
+
+  /** Every entity record of {@code partition}, in no particular order (for test fixtures). */
+  public synchronized List<EntityRecord> allEntities(int partition) {
+    List<EntityRecord> all = new ArrayList<>();
+    p(partition).entities.values().forEach(m -> all.addAll(m.values()));
     return all;
   }
 

@@ -3,6 +3,8 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +38,21 @@ public interface MetadataStore {
   Optional<UncommittedBlock> uncommittedBlock(int partition, String account, ByteString containerId, String name,
       ByteString blockId);
 
+  /** The table whose lower-case name is {@code name.toLowerCase(Locale.ROOT)}. */
+  Optional<TableRecord> table(int partition, String account, String name);
+
+  /** Tables of {@code account} whose lower-case names start with {@code prefix} and are greater than {@code marker}. */
+  Page<TableRecord> tables(int partition, String account, String prefix, String marker, int limit);
+
+  Optional<EntityRecord> entity(int partition, String account, ByteString tableId, String partitionKey, String rowKey);
+
+  /**
+   * Entities of one table in (PartitionKey, RowKey) order (each key in UTF-8 byte order), from
+   * (fromPk, fromRk) inclusive; with {@code toPk} non-null, none whose PartitionKey is above it.
+   */
+  Page<EntityRecord> entities(int partition, String account, ByteString tableId, String fromPk, String fromRk,
+      String toPk, int limit);
+
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
@@ -44,7 +61,7 @@ public interface MetadataStore {
 
   /**
    * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
-   * PutBlob, StageBlock: blobs before their uncommitted blocks), from one consistent view. For
+   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity), from one consistent view. For
    * partition images (snapshots); the caller must not commit to the partition meanwhile.
    */
   List<StateChange> records(int partition);

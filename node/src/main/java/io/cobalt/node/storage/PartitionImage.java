@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -24,7 +26,7 @@ import java.util.List;
  * The whole state of one partition as a file: what a Raft snapshot holds and what a lagging or new
  * replica installs. Store-independent: the image is the list of records that rebuild the state
  * from empty ({@link StateChange.PutContainer}, {@link StateChange.PutBlob},
- * {@link StateChange.StageBlock}), so any {@link MetadataStore} writes and reads it.
+ * {@link StateChange.StageBlock}, {@link StateChange.PutTable}, {@link StateChange.PutEntity}), so any {@link MetadataStore} writes and reads it.
  *
  * <pre>
  * "CBPI" | u8 version (1) | u32 partition | u64 applied index
@@ -33,6 +35,8 @@ import java.util.List;
  *   'B': u32 length | BlobRecord
  *   'U': u16 length | account (UTF-8) | u16 length | container id | u32 length | blob name (UTF-8)
  *        | u32 length | UncommittedBlock
+ *   'T': u32 length | TableRecord
+ *   'Y': u32 length | EntityRecord (its properties stay sealed by the gateway)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
  *
@@ -52,7 +56,7 @@ public final class PartitionImage {
 
   private PartitionImage() {}
 
-  /** Writes an image; {@code records} must each be PutContainer, PutBlob or StageBlock. */
+  /** Writes an image; {@code records} must each be PutContainer, PutBlob, StageBlock, PutTable or PutEntity. */
   public static void write(OutputStream out, int partition, long appliedIndex, Iterable<StateChange> records)
       throws IOException {
     MessageDigest sha = sha256();
@@ -69,6 +73,12 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.PutBlob b) {
         o.writeByte('B');
         bytes(o, b.blob().toByteArray());
+      } else if (r instanceof StateChange.PutTable t) {
+        o.writeByte('T');
+        bytes(o, t.table().toByteArray());
+      } else if (r instanceof StateChange.PutEntity e) {
+        o.writeByte('Y');
+        bytes(o, e.entity().toByteArray());
       } else if (r instanceof StateChange.StageBlock s) {
         o.writeByte('U');
         shortBytes(o, s.account().getBytes(StandardCharsets.UTF_8));
@@ -116,6 +126,8 @@ public final class PartitionImage {
         switch (kind) {
           case 'C' -> records.add(new StateChange.PutContainer(ContainerRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'B' -> records.add(new StateChange.PutBlob(BlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'T' -> records.add(new StateChange.PutTable(TableRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'Y' -> records.add(new StateChange.PutEntity(EntityRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'U' -> {
             String account = new String(shortBytes(i), StandardCharsets.UTF_8);
             ByteString containerId = ByteString.copyFrom(shortBytes(i));

@@ -3,6 +3,8 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 
 /** The effect of one applied metadata command on a partition's state (committed with the applied index). */
@@ -25,6 +27,18 @@ public sealed interface StateChange {
 
   /** Adds an uncommitted block to a blob, replacing one with the same block id. */
   record StageBlock(String account, ByteString containerId, String name, UncommittedBlock block)
+      implements StateChange {}
+
+  /** Creates a table (keyed by its lower-case name). */
+  record PutTable(TableRecord table) implements StateChange {}
+
+  /** Removes a table; {@code name} in any case. Its entities stay, unreachable (keyed by table id). */
+  record RemoveTable(String account, String name) implements StateChange {}
+
+  /** Inserts or replaces one entity. */
+  record PutEntity(EntityRecord entity) implements StateChange {}
+
+  record RemoveEntity(String account, ByteString tableId, String partitionKey, String rowKey)
       implements StateChange {}
 
   StateChange NONE = new None();

@@ -19,6 +19,13 @@
  *         <li>{@code p | 'C' | account | 0x00 | container name} → {@code ContainerRecord}
  *         <li>{@code p | 'B' | account | 0x00 | container_id (16 bytes) | blob name} →
  *             {@code BlobRecord}
+ *         <li>{@code p | 'U' | account | 0x00 | container_id | u32 name length | blob name | block id}
+ *             → {@code UncommittedBlock}
+ *         <li>{@code p | 'T' | account | 0x00 | lower-case table name} → {@code TableRecord}
+ *             (original case inside; names are case-insensitive)
+ *         <li>{@code p | 'Y' | account | 0x00 | table_id (16 bytes) | PartitionKey | 0x00 | RowKey}
+ *             → {@code EntityRecord}: the keys are plaintext (Azure orders and ranges by them), every
+ *             other property is ciphertext sealed by the gateway
  *         <li>{@code p | 'I'} → applied index (uint64 big-endian)
  *       </ul>
  *       Strings are UTF-8. Account names never contain 0x00 (the state machine refuses them), so

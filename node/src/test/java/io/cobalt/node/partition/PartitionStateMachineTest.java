@@ -401,6 +401,31 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.TableRecord> table(int partition, String account, String name) {
+      return delegate.table(partition, account, name);
+    }
+
+    @Override
+    public Page<io.cobalt.proto.node.v1.TableRecord> tables(
+        int partition, String account, String prefix, String marker, int limit) {
+      lastLimit.set(limit);
+      return delegate.tables(partition, account, prefix, marker, limit);
+    }
+
+    @Override
+    public Optional<io.cobalt.proto.node.v1.EntityRecord> entity(
+        int partition, String account, ByteString tableId, String partitionKey, String rowKey) {
+      return delegate.entity(partition, account, tableId, partitionKey, rowKey);
+    }
+
+    @Override
+    public Page<io.cobalt.proto.node.v1.EntityRecord> entities(
+        int partition, String account, ByteString tableId, String fromPk, String fromRk, String toPk, int limit) {
+      lastLimit.set(limit);
+      return delegate.entities(partition, account, tableId, fromPk, fromRk, toPk, limit);
+    }
+
+    @Override
     public void commit(int partition, long index, StateChange change) {
       delegate.commit(partition, index, change);
     }

@@ -8,7 +8,10 @@ import com.google.protobuf.ByteString;
 import io.cobalt.node.partition.Records;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
 import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
+import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,7 +34,7 @@ class PartitionImageTest {
 
   @TempDir Path dir;
 
-  /** Containers, blobs (with emoji names) and uncommitted blocks in partition 3; one container in partition 4. */
+  /** Containers, blobs (with emoji names), uncommitted blocks, a table and its entities in partition 3; one container in partition 4. */
   private static void fill(MetadataStore store) {
     long index = 1;
     ContainerRecord c = Records.container("acct", "c", 7);
@@ -44,6 +47,13 @@ class PartitionImageTest {
       store.commit(3, index++, new StateChange.StageBlock("acct", c.getContainerId(), "b/c", block(blockId)));
     }
     store.commit(3, index++, new StateChange.StageBlock("acct", c.getContainerId(), "new", block("n1")));
+    store.commit(3, index++, new StateChange.PutTable(TableRecord.newBuilder().setAccount("acct").setName("MyTable")
+        .setTableId(Records.id(11)).setDek(WrappedKey.newBuilder().setKeyId("k").setKeyVersion(1)).build()));
+    for (String pk : List.of("p", "p\uD83D\uDE00", "q")) {
+      store.commit(3, index++, new StateChange.PutEntity(EntityRecord.newBuilder().setAccount("acct")
+          .setTableId(Records.id(11)).setPartitionKey(pk).setRowKey("r").setEtag("\"e\"")
+          .setProperties(ByteString.copyFromUtf8("sealed")).build()));
+    }
     store.commit(4, 99, new StateChange.PutContainer(Records.container("acct", "other", 9)));
   }
 
@@ -67,7 +77,7 @@ class PartitionImageTest {
       fill(rocks);
       byte[] fromRocks = image(rocks, 3, 42);
       assertEquals(records(memory, 3), records(rocks, 3), "both stores list the same records");
-      assertEquals(9, rocks.records(3).size());
+      assertEquals(13, rocks.records(3).size());
 
       // Into a fresh store of the other kind, over stale content of the same partition.
       try (RocksStorage other = RocksStorage.open(dir.resolve("rocks2"), RocksStorageConfig.defaults())) {
@@ -80,6 +90,8 @@ class PartitionImageTest {
         assertEquals(records(rocks, 3), records(target, 3));
         assertTrue(target.container(3, "acct", "stale").isEmpty(), "the old state of the partition is gone");
         assertTrue(target.container(4, "acct", "keep").isPresent(), "another partition is untouched");
+        assertEquals("MyTable", target.table(3, "acct", "mytable").orElseThrow().getName());
+        assertEquals(3, target.entities(3, "acct", Records.id(11), "", "", null, 10).items().size());
         assertEquals(7, target.appliedIndex(4));
         assertEquals(List.of("b1", "b2"), target.uncommittedBlocks(3, "acct", Records.id(7), "b/c", 10).stream()
             .map(b -> b.getBlockId().toStringUtf8()).toList());
@@ -111,7 +123,7 @@ class PartitionImageTest {
     byte[] good = image(memory, 3, 42);
     Random random = new Random(SEED);
     String seed = " (seed " + SEED + ")";
-    assertEquals(9, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
+    assertEquals(13, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
     assertThrows(IOException.class, () -> PartitionImage.read(new ByteArrayInputStream(good), 4),
         "an image of another partition");
     for (int trial = 0; trial < 300; trial++) {

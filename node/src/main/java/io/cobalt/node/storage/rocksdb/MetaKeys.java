@@ -18,6 +18,8 @@ final class MetaKeys {
   static final byte BLOB = 'B';
   static final byte APPLIED_INDEX = 'I';
   static final byte UNCOMMITTED = 'U';
+  static final byte TABLE = 'T';
+  static final byte ENTITY = 'Y';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -99,6 +101,40 @@ final class MetaKeys {
 
   static byte[] uncommitted(int partition, String account, ByteString containerId, String name, ByteString blockId) {
     return concat(uncommittedOf(partition, account, containerId, name), blockId.toByteArray());
+  }
+
+  /** {@code p | 'T' | account | 0x00}: every table of one account starts with this (then the lower-case name). */
+  static byte[] tablesOf(int partition, String account) {
+    ByteArrayOutputStream out = start(partition, TABLE);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    return out.toByteArray();
+  }
+
+  static byte[] table(int partition, String account, String name) {
+    return concat(tablesOf(partition, account), utf8(name.toLowerCase(java.util.Locale.ROOT)));
+  }
+
+  /**
+   * {@code p | 'Y' | account | 0x00 | tableId(16)}: every entity of one table starts with this; then
+   * {@code PartitionKey | 0x00 | RowKey}. Keys never hold U+0000 (Azure forbids control
+   * characters; the state machine checks), so byte order is (PartitionKey, RowKey) order.
+   */
+  static byte[] entitiesOf(int partition, String account, ByteString tableId) {
+    ByteArrayOutputStream out = start(partition, ENTITY);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(tableId.toByteArray());
+    return out.toByteArray();
+  }
+
+  static byte[] entity(int partition, String account, ByteString tableId, String partitionKey, String rowKey) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    out.writeBytes(entitiesOf(partition, account, tableId));
+    out.writeBytes(utf8(partitionKey));
+    out.write(SEPARATOR);
+    out.writeBytes(utf8(rowKey));
+    return out.toByteArray();
   }
 
   /** The smallest key greater than every key that starts with {@code prefix}. */

@@ -8,6 +8,8 @@ import io.cobalt.node.storage.StateChange;
 import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -89,6 +91,57 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<TableRecord> table(int partition, String account, String name) {
+    byte[] v = storage.guarded("table read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.table(partition, account, name)));
+    return v == null ? Optional.empty() : Optional.of(parseTable(v));
+  }
+
+  @Override
+  public Page<TableRecord> tables(int partition, String account, String prefix, String marker, int limit) {
+    return scan(MetaKeys.tablesOf(partition, account), prefix, marker, limit, RocksMetadataStore::parseTable);
+  }
+
+  @Override
+  public Optional<EntityRecord> entity(
+      int partition, String account, ByteString tableId, String partitionKey, String rowKey) {
+    byte[] v = storage.guarded("entity read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.entity(partition, account, tableId, partitionKey, rowKey)));
+    return v == null ? Optional.empty() : Optional.of(parseEntity(v));
+  }
+
+  @Override
+  public Page<EntityRecord> entities(
+      int partition, String account, ByteString tableId, String fromPk, String fromRk, String toPk, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    byte[] scope = MetaKeys.entitiesOf(partition, account, tableId);
+    byte[] seek = MetaKeys.entity(partition, account, tableId, fromPk, fromRk);
+    // Everything of PartitionKey toPk is below toPk | 0x01 (0x00 separates it from its RowKey).
+    byte[] end = toPk == null ? MetaKeys.after(scope)
+        : MetaKeys.concat(MetaKeys.concat(scope, MetaKeys.utf8(toPk)), new byte[] {1});
+    return storage.guarded("entity scan", db -> {
+      List<EntityRecord> items = new ArrayList<>();
+      boolean truncated = false;
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(seek); it.isValid(); it.next()) {
+          if (!MetaKeys.startsWith(it.key(), scope) || Arrays.compareUnsigned(it.key(), end) >= 0) {
+            break;
+          }
+          if (items.size() == limit) {
+            truncated = true;
+            break;
+          }
+          items.add(parseEntity(it.value()));
+        }
+        it.status();
+      }
+      return new Page<>(items, truncated);
+    });
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
@@ -115,6 +168,8 @@ public final class RocksMetadataStore implements MetadataStore {
               case MetaKeys.CONTAINER -> out.add(new StateChange.PutContainer(parseContainer(it.value())));
               case MetaKeys.BLOB -> out.add(new StateChange.PutBlob(parseBlob(it.value())));
               case MetaKeys.UNCOMMITTED -> out.add(MetaKeys.parseUncommitted(key, parseBlock(it.value())));
+              case MetaKeys.TABLE -> out.add(new StateChange.PutTable(parseTable(it.value())));
+              case MetaKeys.ENTITY -> out.add(new StateChange.PutEntity(parseEntity(it.value())));
               case MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
                   + partition);
@@ -138,7 +193,8 @@ public final class RocksMetadataStore implements MetadataStore {
         batch.deleteRange(storage.metaCf(), prefix, MetaKeys.after(prefix));
         for (StateChange r : records) {
           if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
-              || r instanceof StateChange.StageBlock)) {
+              || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
+              || r instanceof StateChange.PutEntity)) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
           stage(batch, partition, r);
@@ -188,6 +244,19 @@ public final class RocksMetadataStore implements MetadataStore {
           batch.put(storage.metaCf(),
               MetaKeys.uncommitted(partition, s.account(), s.containerId(), s.name(), s.block().getBlockId()),
               s.block().toByteArray());
+        } else if (change instanceof StateChange.PutTable t) {
+          batch.put(storage.metaCf(), MetaKeys.table(partition, t.table().getAccount(), t.table().getName()),
+              t.table().toByteArray());
+        } else if (change instanceof StateChange.RemoveTable t) {
+          batch.delete(storage.metaCf(), MetaKeys.table(partition, t.account(), t.name()));
+        } else if (change instanceof StateChange.PutEntity e) {
+          EntityRecord r = e.entity();
+          batch.put(storage.metaCf(),
+              MetaKeys.entity(partition, r.getAccount(), r.getTableId(), r.getPartitionKey(), r.getRowKey()),
+              r.toByteArray());
+        } else if (change instanceof StateChange.RemoveEntity e) {
+          batch.delete(storage.metaCf(),
+              MetaKeys.entity(partition, e.account(), e.tableId(), e.partitionKey(), e.rowKey()));
         } else if (!(change instanceof StateChange.None)) {
           throw new IllegalArgumentException("unknown state change " + change.getClass());
         }
@@ -250,6 +319,22 @@ public final class RocksMetadataStore implements MetadataStore {
       return ContainerRecord.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt container record", e);
+    }
+  }
+
+  private static TableRecord parseTable(byte[] v) {
+    try {
+      return TableRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt table record", e);
+    }
+  }
+
+  private static EntityRecord parseEntity(byte[] v) {
+    try {
+      return EntityRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt entity record", e);
     }
   }
 
