@@ -30,6 +30,10 @@ public final class GatewayCommand implements Callable<Integer> {
       System.out.printf("cobalt gateway: ready in %d ms — Blob endpoint http://%s:%d/<account>, %d nodes, accounts: %s%n",
           (System.nanoTime() - t0) / 1_000_000, config.bindHost(), gateway.blobPort(), config.nodes().size(),
           String.join(",", runtime.accounts().stream().map(a -> a.account()).toList()));
+      if (gateway.tablePort() > 0) {
+        System.out.printf("cobalt gateway: Table endpoint http://%s:%d/<account>%n", config.bindHost(),
+            gateway.tablePort());
+      }
       System.out.flush();
       return RoleProcess.runUntilSignalled("gateway", gateway, System.out);
     } catch (RoleConfigException e) {

@@ -16,6 +16,7 @@ import java.util.Set;
  * <ul>
  *   <li>{@code bind.host} [COBALT_BIND_HOST] — Blob endpoint address (default 127.0.0.1)
  *   <li>{@code blob.port} [COBALT_BLOB_PORT] — Blob endpoint port (plain HTTP)
+ *   <li>{@code table.port} [COBALT_TABLE_PORT] — Table endpoint port (plain HTTP); absent: no Table endpoint
  *   <li>{@code accounts.file} [COBALT_ACCOUNTS_FILE] — account keys, mode 0600 (default account-keys.properties)
  *   <li>{@code nodes} [COBALT_NODES] — storage nodes' gRPC addresses: {@code id@host:grpcPort,...}
  *   <li>{@code kms.host}, {@code kms.port} [COBALT_KMS_HOST, COBALT_KMS_PORT] — the kms-agent (mTLS)
@@ -24,17 +25,18 @@ import java.util.Set;
  *       {@code max.put.blob.bytes} (5000 MiB)
  * </ul>
  */
-record GatewayRoleConfig(String bindHost, int blobPort, Path accountsFile, List<NodeEndpoint> nodes, String kmsHost,
+record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path accountsFile, List<NodeEndpoint> nodes, String kmsHost,
     int kmsPort, Path tlsDir, String tlsName, int partitions, int replicationFactor, int writeQuorum,
     long maxPutBlobBytes, Path file) {
 
-  static final Set<String> KEYS = Set.of("bind.host", "blob.port", "accounts.file", "nodes", "kms.host", "kms.port",
+  static final Set<String> KEYS = Set.of("bind.host", "blob.port", "table.port", "accounts.file", "nodes", "kms.host", "kms.port",
       "tls.dir", "tls.name", "partitions", "replication.factor", "write.quorum", "max.put.blob.bytes");
 
   static GatewayRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
     String host = s.string("bind.host", "127.0.0.1");
     int blobPort = s.port("blob.port", null);
+    int tablePort = s.string("table.port", "").isEmpty() ? -1 : s.port("table.port", null);
     Path accounts = s.path("accounts.file", "account-keys.properties");
     List<NodeEndpoint> nodes = new ArrayList<>();
     for (String entry : s.list("nodes", null)) {
@@ -63,7 +65,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, Path accountsFile, List<
       s.problem("nodes lists a node id twice");
     }
     s.validate();
-    return new GatewayRoleConfig(host, blobPort, accounts, List.copyOf(nodes), kmsHost, kmsPort, tlsDir, tlsName,
+    return new GatewayRoleConfig(host, blobPort, tablePort, accounts, List.copyOf(nodes), kmsHost, kmsPort, tlsDir, tlsName,
         partitions, rf, w, maxPut, s.file());
   }
 
@@ -72,7 +74,8 @@ record GatewayRoleConfig(String bindHost, int blobPort, Path accountsFile, List<
     List<AccountKeys> accounts = AccountKeysFile.read(accountsFile);
     try {
       return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort,
-          RoleTls.load(file, tlsDir, tlsName), partitions, replicationFactor, writeQuorum, maxPutBlobBytes);
+          RoleTls.load(file, tlsDir, tlsName), partitions, replicationFactor, writeQuorum, maxPutBlobBytes)
+          .withTablePort(tablePort);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
     }
@@ -82,6 +85,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, Path accountsFile, List<
     Map<String, String> m = new LinkedHashMap<>();
     m.put("bind.host", bindHost);
     m.put("blob.port", Integer.toString(blobPort));
+    m.put("table.port", tablePort < 0 ? "(none: no Table endpoint)" : Integer.toString(tablePort));
     m.put("accounts.file", accountsFile + " (secret file: contents not shown)");
     m.put("nodes", String.join(",", nodes.stream().map(n -> n.nodeId() + "@" + n.host() + ":" + n.port()).toList()));
     m.put("kms.host", kmsHost);

@@ -136,6 +136,7 @@ public final class InitCommand implements Callable<Integer> {
       members.add(host + ":" + membership[i]);
     }
     int gatewayPort = blobPort == 0 ? ports.next() : blobPort;
+    int tablePort = ports.next();
 
     Map<String, String> kms = new LinkedHashMap<>();
     kms.put("bind.host", host);
@@ -167,6 +168,7 @@ public final class InitCommand implements Callable<Integer> {
     Map<String, String> g = new LinkedHashMap<>();
     g.put("bind.host", host);
     g.put("blob.port", Integer.toString(gatewayPort));
+    g.put("table.port", Integer.toString(tablePort));
     g.put("accounts.file", "account-keys.properties");
     g.put("nodes", String.join(",", endpoints));
     g.put("kms.host", host);

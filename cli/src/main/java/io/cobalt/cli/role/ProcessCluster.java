@@ -119,8 +119,11 @@ public final class ProcessCluster implements AutoCloseable {
       AccountKeys a = AccountKeysFile.read(dir.resolve("account-keys.properties")).get(0);
       Properties g = properties(dir.resolve("gateway.properties"));
       String endpoint = "http://" + g.getProperty("bind.host") + ":" + g.getProperty("blob.port") + "/" + a.account();
+      String tables = g.getProperty("table.port") == null ? ""
+          : "TableEndpoint=http://" + g.getProperty("bind.host") + ":" + g.getProperty("table.port") + "/"
+              + a.account() + ";";
       return "DefaultEndpointsProtocol=http;AccountName=" + a.account() + ";AccountKey="
-          + Base64.getEncoder().encodeToString(a.key1()) + ";BlobEndpoint=" + endpoint + ";";
+          + Base64.getEncoder().encodeToString(a.key1()) + ";BlobEndpoint=" + endpoint + ";" + tables;
     } catch (RoleConfigException e) {
       throw new IOException(e.getMessage(), e);
     }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.azure.core.util.BinaryData;
+import com.azure.data.tables.TableClient;
+import com.azure.data.tables.TableServiceClientBuilder;
+import com.azure.data.tables.models.TableEntity;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
@@ -47,6 +50,10 @@ class ClusterProcessesIT {
               Duration.ofMillis(250), Duration.ofSeconds(2), null))
           .buildClient();
       BlobContainerClient c = service.createBlobContainer("processes");
+      // The Table endpoint that cobalt init configured: an entity written now must survive the faults below.
+      TableClient table = new TableServiceClientBuilder().connectionString(cluster.connectionString()).buildClient()
+          .createTable("Processes");
+      table.createEntity(new TableEntity("pk", "rk").addProperty("seed", SEED));
       upload(c, "before-", random, acknowledged, 6);
       assertAllReadBack(c, acknowledged);
 
@@ -75,6 +82,7 @@ class ClusterProcessesIT {
       assertTrue(cluster.log(other).contains("cobalt node " + other + ": stopped"), cluster.log(other));
       assertAllReadBack(c, acknowledged);
       assertEquals(21, acknowledged.size());
+      assertEquals(SEED, table.getEntity("pk", "rk").getProperty("seed"), "the table entity survived");
     }
   }
 

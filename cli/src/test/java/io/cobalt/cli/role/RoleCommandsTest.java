@@ -54,6 +54,8 @@ class RoleCommandsTest {
     // The runtime configurations build: certificates, account keys and the caller identity load.
     assertEquals(3, n2.toNodeConfig().peers().size());
     assertEquals(1, g.toGatewayConfig().accounts().size());
+    assertTrue(g.tablePort() > 0, "init gives the gateway a Table endpoint");
+    assertEquals(g.tablePort(), g.toGatewayConfig().tablePort());
     assertEquals(1, k.toAgentConfig().allowedCallers().size());
   }
 
