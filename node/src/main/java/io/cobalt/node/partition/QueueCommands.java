@@ -94,6 +94,7 @@ final class QueueCommands {
   static void validate(PutMessage c) {
     checkQueue(c.getQueueName(), c.getQueueId(), c.getNowEpochMillis());
     checkId("message_id", c.getMessageId());
+    checkPopReceipt(c.getPopReceipt());
     checkBody(c.getBody());
     checkSeconds("visibility timeout", c.getVisibilityTimeoutSeconds(), 0);
     if (c.getTtlSeconds() != -1) {
@@ -225,6 +226,7 @@ final class QueueCommands {
         .setInsertionEpochMillis(now)
         .setExpirationEpochMillis(cmd.getTtlSeconds() == -1 ? Long.MAX_VALUE : now + cmd.getTtlSeconds() * 1000)
         .setVisibleEpochMillis(now + cmd.getVisibilityTimeoutSeconds() * 1000)
+        .setPopReceipt(cmd.getPopReceipt())
         .setBody(cmd.getBody())
         .build();
     return new Outcome(new StateChange.ChangeMessages(List.of(m), expired),

@@ -83,7 +83,12 @@ class QueueCommandsTest {
   private static MetadataCommand.Builder put(long id, long now, long visibilitySeconds, long ttlSeconds) {
     return MetadataCommand.newBuilder().setPutMessage(PutMessage.newBuilder().setAccount(ACCOUNT)
         .setQueueName(QUEUE).setQueueId(QUEUE_ID).setMessageId(id(id)).setBody(ByteString.copyFromUtf8("sealed " + id))
-        .setNowEpochMillis(now).setVisibilityTimeoutSeconds(visibilitySeconds).setTtlSeconds(ttlSeconds));
+        .setNowEpochMillis(now).setVisibilityTimeoutSeconds(visibilitySeconds).setTtlSeconds(ttlSeconds)
+        .setPopReceipt(putReceipt(id)));
+  }
+
+  private static ByteString putReceipt(long messageId) {
+    return id(2_000_000 + messageId);
   }
 
   private MetadataCommand.Builder get(int n, long now, long visibilitySeconds) {
@@ -253,6 +258,18 @@ class QueueCommandsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "rocks"})
+  void theReceiptOfThePutDeletesAMessageNobodyReceivedYet(String store) throws Exception {
+    withMachine(store, m -> {
+      apply(m, create(queue(QUEUE, QUEUE_ID, Map.of())));
+      MessageRecord put = apply(m, put(1, T0, 30, 60)).getMessages(0);
+      assertEquals(putReceipt(1), put.getPopReceipt());
+      assertEquals(CommandStatus.OK, apply(m, delete(put, putReceipt(1), T0 + 1)).getStatus());
+      assertEquals(0, count(m, T0 + 1));
+    });
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "rocks"})
   void getHandsOutAtMost32InInsertionOrderAndPeekChangesNothing(String store) throws Exception {
     withMachine(store, m -> {
       apply(m, create(queue(QUEUE, QUEUE_ID, Map.of())));
@@ -347,6 +364,9 @@ class QueueCommandsTest {
       assertThrows(InvalidRequestException.class, () -> m.validate(put(1, T0, 0, 0).setPartition(1).build()));
       assertThrows(InvalidRequestException.class, () -> m.validate(put(1, 0, 0, 60).setPartition(1).build()),
           "a command without its time");
+      MetadataCommand.Builder noReceipt = put(1, T0, 0, 60);
+      noReceipt.getPutMessageBuilder().clearPopReceipt();
+      assertThrows(InvalidRequestException.class, () -> m.validate(noReceipt.setPartition(1).build()));
       MetadataCommand.Builder big = put(1, T0, 0, 60);
       big.getPutMessageBuilder().setBody(ByteString.copyFrom(new byte[QueueCommands.MAX_SEALED_BODY_BYTES + 1]));
       assertThrows(InvalidRequestException.class, () -> m.validate(big.setPartition(1).build()));
