@@ -64,6 +64,8 @@ public enum AzureError {
   POP_RECEIPT_MISMATCH("PopReceiptMismatch", 400,
       "The specified pop receipt did not match the pop receipt for a dequeued message."),
   MESSAGE_TOO_LARGE("MessageTooLarge", 400, "The message exceeds the maximum allowed size."),
+  MISSING_REQUIRED_QUERY_PARAMETER("MissingRequiredQueryParameter", 400,
+      "A query parameter that's mandatory for this request is not specified."),
   // ---- Table service (docs/table-query.md lists where each code comes from)
   TABLE_NOT_FOUND("TableNotFound", 404, "The table specified does not exist."),
   TABLE_ALREADY_EXISTS("TableAlreadyExists", 409, "The table specified already exists."),
