@@ -57,6 +57,15 @@ public enum AzureError {
   BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
+  // ---- Queue service
+  QUEUE_NOT_FOUND("QueueNotFound", 404, "The specified queue does not exist."),
+  QUEUE_ALREADY_EXISTS("QueueAlreadyExists", 409, "The specified queue already exists."),
+  MESSAGE_NOT_FOUND("MessageNotFound", 404, "The specified message does not exist."),
+  POP_RECEIPT_MISMATCH("PopReceiptMismatch", 400,
+      "The specified pop receipt did not match the pop receipt for a dequeued message."),
+  MESSAGE_TOO_LARGE("MessageTooLarge", 400, "The message exceeds the maximum allowed size."),
+  MISSING_REQUIRED_QUERY_PARAMETER("MissingRequiredQueryParameter", 400,
+      "A query parameter that's mandatory for this request is not specified."),
   // ---- Table service (docs/table-query.md lists where each code comes from)
   TABLE_NOT_FOUND("TableNotFound", 404, "The table specified does not exist."),
   TABLE_ALREADY_EXISTS("TableAlreadyExists", 409, "The table specified already exists."),

@@ -34,6 +34,7 @@ import io.cobalt.proto.node.v1.DeleteTable;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.GetEntity;
 import io.cobalt.proto.node.v1.GetTable;
+import io.cobalt.proto.node.v1.ListQueues;
 import io.cobalt.proto.node.v1.ListTables;
 import io.cobalt.proto.node.v1.PutEntity;
 import io.cobalt.proto.node.v1.ScanEntities;
@@ -89,6 +90,7 @@ public final class PartitionStateMachine {
   private final MetadataStore store;
   private final int partitions;
   private final AtomicLongArray appliedIndexes;
+  private final QueueCommands queues;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -98,6 +100,7 @@ public final class PartitionStateMachine {
     this.store = store;
     this.partitions = partitions;
     this.appliedIndexes = new AtomicLongArray(partitions);
+    this.queues = new QueueCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -231,6 +234,39 @@ public final class PartitionStateMachine {
         checkKey("RowKey", d.getRowKey());
         checkEntityCondition(d.getCondition(), true);
       }
+      case CREATE_QUEUE -> {
+        checkAccount(command.getCreateQueue().getQueue().getAccount());
+        QueueCommands.validate(command.getCreateQueue());
+      }
+      case DELETE_QUEUE -> {
+        checkAccount(command.getDeleteQueue().getAccount());
+        QueueCommands.checkQueueName(command.getDeleteQueue().getName());
+      }
+      case SET_QUEUE_METADATA -> {
+        checkAccount(command.getSetQueueMetadata().getAccount());
+        QueueCommands.checkQueueName(command.getSetQueueMetadata().getName());
+        QueueCommands.checkMetadata(command.getSetQueueMetadata().getMetadataMap());
+      }
+      case PUT_MESSAGE -> {
+        checkAccount(command.getPutMessage().getAccount());
+        QueueCommands.validate(command.getPutMessage());
+      }
+      case GET_MESSAGES -> {
+        checkAccount(command.getGetMessages().getAccount());
+        QueueCommands.validate(command.getGetMessages());
+      }
+      case UPDATE_MESSAGE -> {
+        checkAccount(command.getUpdateMessage().getAccount());
+        QueueCommands.validate(command.getUpdateMessage());
+      }
+      case DELETE_MESSAGE -> {
+        checkAccount(command.getDeleteMessage().getAccount());
+        QueueCommands.validate(command.getDeleteMessage());
+      }
+      case CLEAR_MESSAGES -> {
+        checkAccount(command.getClearMessages().getAccount());
+        QueueCommands.validate(command.getClearMessages());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -265,6 +301,14 @@ public final class PartitionStateMachine {
       case DELETE_TABLE -> deleteTable(partition, command.getDeleteTable());
       case PUT_ENTITY -> putEntity(partition, command.getPutEntity());
       case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
+      case CREATE_QUEUE -> queue(queues.createQueue(partition, command.getCreateQueue()));
+      case DELETE_QUEUE -> queue(queues.deleteQueue(partition, command.getDeleteQueue()));
+      case SET_QUEUE_METADATA -> queue(queues.setQueueMetadata(partition, command.getSetQueueMetadata()));
+      case PUT_MESSAGE -> queue(queues.putMessage(partition, index, command.getPutMessage()));
+      case GET_MESSAGES -> queue(queues.getMessages(partition, command.getGetMessages()));
+      case UPDATE_MESSAGE -> queue(queues.updateMessage(partition, command.getUpdateMessage()));
+      case DELETE_MESSAGE -> queue(queues.deleteMessage(partition, command.getDeleteMessage()));
+      case CLEAR_MESSAGES -> queue(queues.clearMessages(partition, command.getClearMessages()));
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -417,12 +461,31 @@ public final class PartitionStateMachine {
             q.getFromRowKey(), q.getHasToPartitionKey() ? q.getToPartitionKey() : null, limit);
         result.addAllEntities(page.items()).setTruncated(page.truncated());
       }
+      case GET_QUEUE -> {
+        checkAccount(query.getGetQueue().getAccount());
+        queues.getQueue(partition, query.getGetQueue(), result);
+      }
+      case LIST_QUEUES -> {
+        ListQueues q = query.getListQueues();
+        checkAccount(q.getAccount());
+        checkBounded("prefix", q.getPrefix());
+        checkBounded("marker", q.getMarker());
+        queues.listQueues(partition, q, pageSize(q.getMaxResults()), result);
+      }
+      case PEEK_MESSAGES -> {
+        checkAccount(query.getPeekMessages().getAccount());
+        queues.peekMessages(partition, query.getPeekMessages(), result);
+      }
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
     return result.build();
   }
 
   private record Outcome(StateChange change, CommandResult.Builder result) {}
+
+  private static Outcome queue(QueueCommands.Outcome o) {
+    return new Outcome(o.change(), o.result());
+  }
 
   private Outcome createContainer(int partition, CreateContainer cmd) {
     ContainerRecord c = cmd.getContainer();

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.ArrayList;
@@ -54,6 +56,9 @@ public final class InMemoryMetadataStore implements MetadataStore {
     final Map<BlobKey, NavigableMap<ByteString, UncommittedBlock>> uncommitted = new HashMap<>();
     final Map<String, NavigableMap<String, TableRecord>> tables = new HashMap<>();
     final Map<ContainerScope, NavigableMap<EntityKey, EntityRecord>> entities = new HashMap<>();
+    final Map<String, NavigableMap<String, QueueRecord>> queues = new HashMap<>();
+    /** Sequences compare unsigned, as the RocksDB key's big-endian bytes do. */
+    final Map<ContainerScope, NavigableMap<Long, MessageRecord>> messages = new HashMap<>();
   }
 
   private final Map<Integer, Partition> partitions = new HashMap<>();
@@ -151,6 +156,43 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<QueueRecord> queue(int partition, String account, String name) {
+    NavigableMap<String, QueueRecord> m = p(partition).queues.get(account);
+    return Optional.ofNullable(m == null ? null : m.get(name));
+  }
+
+  @Override
+  public synchronized Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit) {
+    return page(p(partition).queues.get(account), prefix, marker, limit);
+  }
+
+  @Override
+  public synchronized Page<MessageRecord> messages(
+      int partition, String account, ByteString queueId, long fromSequence, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    NavigableMap<Long, MessageRecord> m = p(partition).messages.get(new ContainerScope(account, queueId));
+    List<MessageRecord> items = new ArrayList<>();
+    if (m == null) {
+      return new Page<>(items, false);
+    }
+    for (MessageRecord r : m.tailMap(fromSequence, true).values()) {
+      if (items.size() == limit) {
+        return new Page<>(items, true);
+      }
+      items.add(r);
+    }
+    return new Page<>(items, false);
+  }
+
+  @Override
+  public synchronized Optional<MessageRecord> message(int partition, String account, ByteString queueId, long sequence) {
+    NavigableMap<Long, MessageRecord> m = p(partition).messages.get(new ContainerScope(account, queueId));
+    return Optional.ofNullable(m == null ? null : m.get(sequence));
+  }
+
+  @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
     if (change instanceof StateChange.PutContainer c) {
@@ -195,6 +237,25 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (m != null) {
         m.remove(new EntityKey(e.partitionKey(), e.rowKey()));
       }
+    } else if (change instanceof StateChange.PutQueue q) {
+      p.queues.computeIfAbsent(q.queue().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
+          .put(q.queue().getName(), q.queue());
+    } else if (change instanceof StateChange.RemoveQueue q) {
+      NavigableMap<String, QueueRecord> m = p.queues.get(q.account());
+      if (m != null) {
+        m.remove(q.name());
+      }
+    } else if (change instanceof StateChange.ChangeMessages c) {
+      for (MessageRecord r : c.removed()) {
+        NavigableMap<Long, MessageRecord> m = p.messages.get(new ContainerScope(r.getAccount(), r.getQueueId()));
+        if (m != null) {
+          m.remove(r.getSequence());
+        }
+      }
+      for (MessageRecord r : c.put()) {
+        p.messages.computeIfAbsent(new ContainerScope(r.getAccount(), r.getQueueId()),
+            k -> new TreeMap<>(Long::compareUnsigned)).put(r.getSequence(), r);
+      }
     } else if (!(change instanceof StateChange.None)) {
       throw new IllegalArgumentException("unknown state change " + change.getClass());
     }
@@ -211,6 +272,9 @@ public final class InMemoryMetadataStore implements MetadataStore {
         u -> out.add(new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
     p.tables.values().forEach(m -> m.values().forEach(t -> out.add(new StateChange.PutTable(t))));
     p.entities.values().forEach(m -> m.values().forEach(e -> out.add(new StateChange.PutEntity(e))));
+    p.queues.values().forEach(m -> m.values().forEach(q -> out.add(new StateChange.PutQueue(q))));
+    p.messages.values().forEach(m -> m.values().forEach(
+        r -> out.add(new StateChange.ChangeMessages(List.of(r), List.of()))));
     return out;
   }
 
@@ -220,7 +284,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     for (StateChange r : records) {
       if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
           || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
-          || r instanceof StateChange.PutEntity)) {
+          || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
+          || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }
       commit(partition, index, r);
@@ -244,6 +309,13 @@ public final class InMemoryMetadataStore implements MetadataStore {
   public synchronized List<EntityRecord> allEntities(int partition) {
     List<EntityRecord> all = new ArrayList<>();
     p(partition).entities.values().forEach(m -> all.addAll(m.values()));
+    return all;
+  }
+
+  /** Every message record of {@code partition}, in no particular order (for test fixtures). */
+  public synchronized List<MessageRecord> allMessages(int partition) {
+    List<MessageRecord> all = new ArrayList<>();
+    p(partition).messages.values().forEach(m -> all.addAll(m.values()));
     return all;
   }
 

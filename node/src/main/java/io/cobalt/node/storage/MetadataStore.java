@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
@@ -53,6 +55,16 @@ public interface MetadataStore {
   Page<EntityRecord> entities(int partition, String account, ByteString tableId, String fromPk, String fromRk,
       String toPk, int limit);
 
+  Optional<QueueRecord> queue(int partition, String account, String name);
+
+  /** Queues of {@code account} whose names start with {@code prefix} and are greater than {@code marker}. */
+  Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit);
+
+  /** Messages of one queue in sequence order, from {@code fromSequence} inclusive. */
+  Page<MessageRecord> messages(int partition, String account, ByteString queueId, long fromSequence, int limit);
+
+  Optional<MessageRecord> message(int partition, String account, ByteString queueId, long sequence);
+
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
@@ -61,7 +73,7 @@ public interface MetadataStore {
 
   /**
    * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
-   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity), from one consistent view. For
+   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each), from one consistent view. For
    * partition images (snapshots); the caller must not commit to the partition meanwhile.
    */
   List<StateChange> records(int partition);

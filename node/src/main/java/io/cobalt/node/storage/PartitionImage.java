@@ -5,6 +5,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.DataInputStream;
@@ -26,7 +28,7 @@ import java.util.List;
  * The whole state of one partition as a file: what a Raft snapshot holds and what a lagging or new
  * replica installs. Store-independent: the image is the list of records that rebuild the state
  * from empty ({@link StateChange.PutContainer}, {@link StateChange.PutBlob},
- * {@link StateChange.StageBlock}, {@link StateChange.PutTable}, {@link StateChange.PutEntity}), so any {@link MetadataStore} writes and reads it.
+ * {@link StateChange.StageBlock}, {@link StateChange.PutTable}, {@link StateChange.PutEntity}, {@link StateChange.PutQueue}, {@link StateChange.ChangeMessages} with one put), so any {@link MetadataStore} writes and reads it.
  *
  * <pre>
  * "CBPI" | u8 version (1) | u32 partition | u64 applied index
@@ -37,6 +39,8 @@ import java.util.List;
  *        | u32 length | UncommittedBlock
  *   'T': u32 length | TableRecord
  *   'Y': u32 length | EntityRecord (its properties stay sealed by the gateway)
+ *   'Q': u32 length | QueueRecord
+ *   'M': u32 length | MessageRecord (its body stays sealed by the gateway)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
  *
@@ -79,6 +83,12 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.PutEntity e) {
         o.writeByte('Y');
         bytes(o, e.entity().toByteArray());
+      } else if (r instanceof StateChange.PutQueue q) {
+        o.writeByte('Q');
+        bytes(o, q.queue().toByteArray());
+      } else if (r instanceof StateChange.ChangeMessages m && m.put().size() == 1 && m.removed().isEmpty()) {
+        o.writeByte('M');
+        bytes(o, m.put().get(0).toByteArray());
       } else if (r instanceof StateChange.StageBlock s) {
         o.writeByte('U');
         shortBytes(o, s.account().getBytes(StandardCharsets.UTF_8));
@@ -128,6 +138,9 @@ public final class PartitionImage {
           case 'B' -> records.add(new StateChange.PutBlob(BlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'T' -> records.add(new StateChange.PutTable(TableRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'Y' -> records.add(new StateChange.PutEntity(EntityRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'Q' -> records.add(new StateChange.PutQueue(QueueRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'M' -> records.add(new StateChange.ChangeMessages(
+              List.of(MessageRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))), List.of()));
           case 'U' -> {
             String account = new String(shortBytes(i), StandardCharsets.UTF_8);
             ByteString containerId = ByteString.copyFrom(shortBytes(i));

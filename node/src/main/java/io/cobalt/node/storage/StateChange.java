@@ -4,8 +4,11 @@ import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
+import java.util.List;
 
 /** The effect of one applied metadata command on a partition's state (committed with the applied index). */
 public sealed interface StateChange {
@@ -40,6 +43,23 @@ public sealed interface StateChange {
 
   record RemoveEntity(String account, ByteString tableId, String partitionKey, String rowKey)
       implements StateChange {}
+
+  /** Creates a queue or replaces its record (metadata). */
+  record PutQueue(QueueRecord queue) implements StateChange {}
+
+  /** Removes a queue. Its messages stay, unreachable (keyed by queue id). */
+  record RemoveQueue(String account, String name) implements StateChange {}
+
+  /**
+   * Stores ({@code put}, inserted or replaced) and removes ({@code removed}, by account, queue id
+   * and sequence) messages, in one write.
+   */
+  record ChangeMessages(List<MessageRecord> put, List<MessageRecord> removed) implements StateChange {
+    public ChangeMessages {
+      put = List.copyOf(put);
+      removed = List.copyOf(removed);
+    }
+  }
 
   StateChange NONE = new None();
 }

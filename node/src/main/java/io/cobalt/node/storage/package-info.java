@@ -26,6 +26,10 @@
  *         <li>{@code p | 'Y' | account | 0x00 | table_id (16 bytes) | PartitionKey | 0x00 | RowKey}
  *             → {@code EntityRecord}: the keys are plaintext (Azure orders and ranges by them), every
  *             other property is ciphertext sealed by the gateway
+ *         <li>{@code p | 'Q' | account | 0x00 | queue name} → {@code QueueRecord}
+ *         <li>{@code p | 'M' | account | 0x00 | queue_id (16 bytes) | u64 sequence} →
+ *             {@code MessageRecord}: key order is insertion order; the body is ciphertext sealed by
+ *             the gateway (docs/adr/0009-queue-messages.md)
  *         <li>{@code p | 'I'} → applied index (uint64 big-endian)
  *       </ul>
  *       Strings are UTF-8. Account names never contain 0x00 (the state machine refuses them), so

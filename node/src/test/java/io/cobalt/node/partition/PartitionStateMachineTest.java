@@ -413,6 +413,30 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.QueueRecord> queue(int partition, String account, String name) {
+      return delegate.queue(partition, account, name);
+    }
+
+    @Override
+    public Page<io.cobalt.proto.node.v1.QueueRecord> queues(
+        int partition, String account, String prefix, String marker, int limit) {
+      lastLimit.set(limit);
+      return delegate.queues(partition, account, prefix, marker, limit);
+    }
+
+    @Override
+    public Page<io.cobalt.proto.node.v1.MessageRecord> messages(
+        int partition, String account, ByteString queueId, long fromSequence, int limit) {
+      return delegate.messages(partition, account, queueId, fromSequence, limit);
+    }
+
+    @Override
+    public Optional<io.cobalt.proto.node.v1.MessageRecord> message(
+        int partition, String account, ByteString queueId, long sequence) {
+      return delegate.message(partition, account, queueId, sequence);
+    }
+
+    @Override
     public Optional<io.cobalt.proto.node.v1.EntityRecord> entity(
         int partition, String account, ByteString tableId, String partitionKey, String rowKey) {
       return delegate.entity(partition, account, tableId, partitionKey, rowKey);

@@ -11,6 +11,8 @@ import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
 import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.ByteArrayInputStream;
@@ -34,7 +36,7 @@ class PartitionImageTest {
 
   @TempDir Path dir;
 
-  /** Containers, blobs (with emoji names), uncommitted blocks, a table and its entities in partition 3; one container in partition 4. */
+  /** Containers, blobs (with emoji names), uncommitted blocks, a table and its entities, a queue and its messages in partition 3; one container in partition 4. */
   private static void fill(MetadataStore store) {
     long index = 1;
     ContainerRecord c = Records.container("acct", "c", 7);
@@ -53,6 +55,14 @@ class PartitionImageTest {
       store.commit(3, index++, new StateChange.PutEntity(EntityRecord.newBuilder().setAccount("acct")
           .setTableId(Records.id(11)).setPartitionKey(pk).setRowKey("r").setEtag("\"e\"")
           .setProperties(ByteString.copyFromUtf8("sealed")).build()));
+    }
+    store.commit(3, index++, new StateChange.PutQueue(QueueRecord.newBuilder().setAccount("acct").setName("jobs")
+        .setQueueId(Records.id(12)).putMetadata("team", "ops")
+        .setDek(WrappedKey.newBuilder().setKeyId("k").setKeyVersion(1)).build()));
+    for (long sequence : List.of(5L, 300L, 70_000L)) {
+      store.commit(3, index++, new StateChange.ChangeMessages(List.of(MessageRecord.newBuilder().setAccount("acct")
+          .setQueueId(Records.id(12)).setSequence(sequence).setMessageId(Records.id(sequence))
+          .setExpirationEpochMillis(Long.MAX_VALUE).setBody(ByteString.copyFromUtf8("sealed")).build()), List.of()));
     }
     store.commit(4, 99, new StateChange.PutContainer(Records.container("acct", "other", 9)));
   }
@@ -77,7 +87,7 @@ class PartitionImageTest {
       fill(rocks);
       byte[] fromRocks = image(rocks, 3, 42);
       assertEquals(records(memory, 3), records(rocks, 3), "both stores list the same records");
-      assertEquals(13, rocks.records(3).size());
+      assertEquals(17, rocks.records(3).size());
 
       // Into a fresh store of the other kind, over stale content of the same partition.
       try (RocksStorage other = RocksStorage.open(dir.resolve("rocks2"), RocksStorageConfig.defaults())) {
@@ -92,6 +102,9 @@ class PartitionImageTest {
         assertTrue(target.container(4, "acct", "keep").isPresent(), "another partition is untouched");
         assertEquals("MyTable", target.table(3, "acct", "mytable").orElseThrow().getName());
         assertEquals(3, target.entities(3, "acct", Records.id(11), "", "", null, 10).items().size());
+        assertEquals("ops", target.queue(3, "acct", "jobs").orElseThrow().getMetadataOrThrow("team"));
+        assertEquals(List.of(5L, 300L, 70_000L), target.messages(3, "acct", Records.id(12), 0, 10).items().stream()
+            .map(MessageRecord::getSequence).toList(), "messages come back in sequence order");
         assertEquals(7, target.appliedIndex(4));
         assertEquals(List.of("b1", "b2"), target.uncommittedBlocks(3, "acct", Records.id(7), "b/c", 10).stream()
             .map(b -> b.getBlockId().toStringUtf8()).toList());
@@ -123,7 +136,7 @@ class PartitionImageTest {
     byte[] good = image(memory, 3, 42);
     Random random = new Random(SEED);
     String seed = " (seed " + SEED + ")";
-    assertEquals(13, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
+    assertEquals(17, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
     assertThrows(IOException.class, () -> PartitionImage.read(new ByteArrayInputStream(good), 4),
         "an image of another partition");
     for (int trial = 0; trial < 300; trial++) {

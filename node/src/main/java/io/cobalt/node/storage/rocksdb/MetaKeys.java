@@ -20,6 +20,8 @@ final class MetaKeys {
   static final byte UNCOMMITTED = 'U';
   static final byte TABLE = 'T';
   static final byte ENTITY = 'Y';
+  static final byte QUEUE = 'Q';
+  static final byte MESSAGE = 'M';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -135,6 +137,34 @@ final class MetaKeys {
     out.write(SEPARATOR);
     out.writeBytes(utf8(rowKey));
     return out.toByteArray();
+  }
+
+  /** {@code p | 'Q' | account | 0x00}: every queue of one account starts with this (then the name). */
+  static byte[] queuesOf(int partition, String account) {
+    ByteArrayOutputStream out = start(partition, QUEUE);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    return out.toByteArray();
+  }
+
+  static byte[] queue(int partition, String account, String name) {
+    return concat(queuesOf(partition, account), utf8(name));
+  }
+
+  /**
+   * {@code p | 'M' | account | 0x00 | queueId(16)}: every message of one queue starts with this;
+   * then the sequence as u64 big-endian, so key order is insertion order.
+   */
+  static byte[] messagesOf(int partition, String account, ByteString queueId) {
+    ByteArrayOutputStream out = start(partition, MESSAGE);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(queueId.toByteArray());
+    return out.toByteArray();
+  }
+
+  static byte[] message(int partition, String account, ByteString queueId, long sequence) {
+    return concat(messagesOf(partition, account, queueId), ByteBuffer.allocate(8).putLong(sequence).array());
   }
 
   /** The smallest key greater than every key that starts with {@code prefix}. */

@@ -9,6 +9,8 @@ import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.MessageRecord;
+import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.nio.ByteBuffer;
@@ -142,6 +144,53 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<QueueRecord> queue(int partition, String account, String name) {
+    byte[] v = storage.guarded("queue read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.queue(partition, account, name)));
+    return v == null ? Optional.empty() : Optional.of(parseQueue(v));
+  }
+
+  @Override
+  public Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit) {
+    return scan(MetaKeys.queuesOf(partition, account), prefix, marker, limit, RocksMetadataStore::parseQueue);
+  }
+
+  @Override
+  public Page<MessageRecord> messages(
+      int partition, String account, ByteString queueId, long fromSequence, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    byte[] scope = MetaKeys.messagesOf(partition, account, queueId);
+    byte[] seek = MetaKeys.message(partition, account, queueId, fromSequence);
+    return storage.guarded("message scan", db -> {
+      List<MessageRecord> items = new ArrayList<>();
+      boolean truncated = false;
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(seek); it.isValid(); it.next()) {
+          if (!MetaKeys.startsWith(it.key(), scope)) {
+            break;
+          }
+          if (items.size() == limit) {
+            truncated = true;
+            break;
+          }
+          items.add(parseMessage(it.value()));
+        }
+        it.status();
+      }
+      return new Page<>(items, truncated);
+    });
+  }
+
+  @Override
+  public Optional<MessageRecord> message(int partition, String account, ByteString queueId, long sequence) {
+    byte[] v = storage.guarded("message read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.message(partition, account, queueId, sequence)));
+    return v == null ? Optional.empty() : Optional.of(parseMessage(v));
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
@@ -170,6 +219,9 @@ public final class RocksMetadataStore implements MetadataStore {
               case MetaKeys.UNCOMMITTED -> out.add(MetaKeys.parseUncommitted(key, parseBlock(it.value())));
               case MetaKeys.TABLE -> out.add(new StateChange.PutTable(parseTable(it.value())));
               case MetaKeys.ENTITY -> out.add(new StateChange.PutEntity(parseEntity(it.value())));
+              case MetaKeys.QUEUE -> out.add(new StateChange.PutQueue(parseQueue(it.value())));
+              case MetaKeys.MESSAGE -> out.add(
+                  new StateChange.ChangeMessages(List.of(parseMessage(it.value())), List.of()));
               case MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
                   + partition);
@@ -194,7 +246,8 @@ public final class RocksMetadataStore implements MetadataStore {
         for (StateChange r : records) {
           if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
               || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
-              || r instanceof StateChange.PutEntity)) {
+              || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
+              || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
           stage(batch, partition, r);
@@ -257,6 +310,20 @@ public final class RocksMetadataStore implements MetadataStore {
         } else if (change instanceof StateChange.RemoveEntity e) {
           batch.delete(storage.metaCf(),
               MetaKeys.entity(partition, e.account(), e.tableId(), e.partitionKey(), e.rowKey()));
+        } else if (change instanceof StateChange.PutQueue q) {
+          batch.put(storage.metaCf(), MetaKeys.queue(partition, q.queue().getAccount(), q.queue().getName()),
+              q.queue().toByteArray());
+        } else if (change instanceof StateChange.RemoveQueue q) {
+          batch.delete(storage.metaCf(), MetaKeys.queue(partition, q.account(), q.name()));
+        } else if (change instanceof StateChange.ChangeMessages c) {
+          for (MessageRecord r : c.removed()) {
+            batch.delete(storage.metaCf(),
+                MetaKeys.message(partition, r.getAccount(), r.getQueueId(), r.getSequence()));
+          }
+          for (MessageRecord r : c.put()) {
+            batch.put(storage.metaCf(),
+                MetaKeys.message(partition, r.getAccount(), r.getQueueId(), r.getSequence()), r.toByteArray());
+          }
         } else if (!(change instanceof StateChange.None)) {
           throw new IllegalArgumentException("unknown state change " + change.getClass());
         }
@@ -335,6 +402,22 @@ public final class RocksMetadataStore implements MetadataStore {
       return EntityRecord.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt entity record", e);
+    }
+  }
+
+  private static QueueRecord parseQueue(byte[] v) {
+    try {
+      return QueueRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt queue record", e);
+    }
+  }
+
+  private static MessageRecord parseMessage(byte[] v) {
+    try {
+      return MessageRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt message record", e);
     }
   }
 
