@@ -26,6 +26,9 @@ import java.util.Set;
  * @param tablePort Table endpoint port (plain HTTP, Azure's emulator uses 10002); 0 picks any free
  *     port, -1 (the default of the shorter constructors) serves no Table endpoint; see
  *     {@link #withTablePort}
+ * @param queuePort Queue endpoint port (plain HTTP, Azure's emulator uses 10001); 0 picks any free
+ *     port, -1 (the default of the shorter constructors) serves no Queue endpoint; see
+ *     {@link #withQueuePort}
  */
 public record GatewayConfig(
     String bindHost,
@@ -40,7 +43,8 @@ public record GatewayConfig(
     int writeQuorum,
     long maxPutBlobBytes,
     GatewayHttpsConfig https,
-    int tablePort) {
+    int tablePort,
+    int queuePort) {
   public static final int DEFAULT_PARTITIONS = 16;
   public static final int DEFAULT_REPLICATION_FACTOR = 3;
   public static final int DEFAULT_WRITE_QUORUM = 2;
@@ -55,6 +59,9 @@ public record GatewayConfig(
     }
     if (tablePort < -1 || tablePort > 65535) {
       throw new IllegalArgumentException("tablePort out of range: " + tablePort);
+    }
+    if (queuePort < -1 || queuePort > 65535) {
+      throw new IllegalArgumentException("queuePort out of range: " + queuePort);
     }
     if (accounts.isEmpty()) {
       throw new IllegalArgumentException("at least one account is required");
@@ -103,19 +110,25 @@ public record GatewayConfig(
       int writeQuorum,
       long maxPutBlobBytes) {
     this(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions, replicationFactor,
-        writeQuorum, maxPutBlobBytes, null, -1);
+        writeQuorum, maxPutBlobBytes, null, -1, -1);
   }
 
   /** This configuration with a Table endpoint on {@code tablePort} (0: any free port; -1: none). */
   public GatewayConfig withTablePort(int tablePort) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
+  }
+
+  /** This configuration with a Queue endpoint on {@code queuePort} (0: any free port; -1: none). */
+  public GatewayConfig withQueuePort(int queuePort) {
+    return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
   }
 
   /** This configuration with HTTPS as given (null: plain HTTP only). */
   public GatewayConfig withHttps(GatewayHttpsConfig https) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
   }
 
   /** Whether the plain-HTTP endpoint is served (always, unless HTTPS is configured with HTTP off). */

@@ -10,6 +10,10 @@ import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
 import io.cobalt.gateway.encryption.KeyAgentClient;
 import io.cobalt.gateway.encryption.EntityCipher;
+import io.cobalt.gateway.encryption.MessageCipher;
+import io.cobalt.gateway.http.QueueRequestPipeline;
+import io.cobalt.gateway.queue.QueueOperations;
+import io.cobalt.gateway.queue.QueueServices;
 import io.cobalt.gateway.http.RequestPipeline;
 import io.cobalt.gateway.http.TableRequestPipeline;
 import io.cobalt.gateway.table.TableOperations;
@@ -39,9 +43,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway process's Blob endpoint: Vert.x HTTP and/or HTTPS servers (their own Vert.x
- * instance, two event loops) speaking the Azure Blob REST API path-style through one
- * {@link RequestPipeline}, with a bounded, named crypto worker pool.
+ * The gateway process's endpoints: Vert.x HTTP and/or HTTPS servers (their own Vert.x instance,
+ * two event loops) speaking the Azure Blob REST API path-style through one {@link RequestPipeline},
+ * and, when configured, the Table and Queue endpoints on their own ports through theirs; with a
+ * bounded, named crypto worker pool.
  */
 public final class GatewayServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
@@ -64,15 +69,17 @@ public final class GatewayServer implements AutoCloseable {
   private final HttpServer http;
   private final HttpServer https;
   private final HttpServer table;
+  private final HttpServer queue;
   private final Backends backends;
 
   private GatewayServer(Vertx vertx, WorkerExecutor cryptoPool, HttpServer http, HttpServer https, HttpServer table,
-      Backends backends) {
+      HttpServer queue, Backends backends) {
     this.vertx = vertx;
     this.cryptoPool = cryptoPool;
     this.http = http;
     this.https = https;
     this.table = table;
+    this.queue = queue;
     this.backends = backends;
   }
 
@@ -135,6 +142,7 @@ public final class GatewayServer implements AutoCloseable {
       HttpServer http = null;
       HttpServer https = null;
       HttpServer table = null;
+      HttpServer queue = null;
       if (config.httpEnabled()) {
         http = vertx.createHttpServer(baseOptions(config).setPort(config.blobPort())).requestHandler(pipeline::handle);
         http.listen().await(30, TimeUnit.SECONDS);
@@ -158,7 +166,20 @@ public final class GatewayServer implements AutoCloseable {
         table.listen().await(30, TimeUnit.SECONDS);
         LOG.info("Table endpoint listening on http://{}:{}", config.bindHost(), table.actualPort());
       }
-      return new GatewayServer(vertx, cryptoPool, http, https, table, backends);
+      if (config.queuePort() >= 0) {
+        QueueRequestPipeline queues = new QueueRequestPipeline(
+            config.accounts(),
+            new QueueOperations(new QueueServices(
+                new MetadataRouter(placement, backends.metadata()), backends.keys(), new MessageCipher(random),
+                cryptoPool, clock, random)),
+            clock,
+            random,
+            MAX_CONCURRENT_REQUESTS);
+        queue = vertx.createHttpServer(baseOptions(config).setPort(config.queuePort())).requestHandler(queues::handle);
+        queue.listen().await(30, TimeUnit.SECONDS);
+        LOG.info("Queue endpoint listening on http://{}:{}", config.bindHost(), queue.actualPort());
+      }
+      return new GatewayServer(vertx, cryptoPool, http, https, table, queue, backends);
     } catch (Exception e) {
       cryptoPool.close();
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -227,9 +248,14 @@ public final class GatewayServer implements AutoCloseable {
     return table == null ? -1 : table.actualPort();
   }
 
+  /** The plain-HTTP Queue endpoint's actual port, or -1 when it is not served. */
+  public int queuePort() {
+    return queue == null ? -1 : queue.actualPort();
+  }
+
   @Override
   public void close() {
-    for (HttpServer server : new HttpServer[] {http, https, table}) {
+    for (HttpServer server : new HttpServer[] {http, https, table, queue}) {
       if (server == null) {
         continue;
       }

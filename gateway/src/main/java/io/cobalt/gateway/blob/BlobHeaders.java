@@ -13,14 +13,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Mapping between HTTP headers and blob/container properties and user metadata (x-ms-meta-*). */
-final class BlobHeaders {
+public final class BlobHeaders {
   static final String META_PREFIX = "x-ms-meta-";
   static final int MAX_METADATA_BYTES = 8 * 1024;
 
   private BlobHeaders() {}
 
   /** User metadata from {@code x-ms-meta-*}: names must be C# identifiers; 8 KiB in total at most. */
-  static Map<String, String> userMetadata(HttpServerRequest req) {
+  public static Map<String, String> userMetadata(HttpServerRequest req) {
     Map<String, String> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     int total = 0;
     for (Map.Entry<String, String> h : req.headers()) {
@@ -80,7 +80,7 @@ final class BlobHeaders {
     return true;
   }
 
-  static void putMetadata(MultiMap headers, Map<String, String> metadata) {
+  public static void putMetadata(MultiMap headers, Map<String, String> metadata) {
     for (Map.Entry<String, String> m : metadata.entrySet()) {
       headers.set(META_PREFIX + m.getKey(), m.getValue());
     }

@@ -58,6 +58,14 @@ public final class RendezvousPlacement {
   }
 
   /**
+   * Partition of a queue's record and all its messages (DESIGN §6.2): hash(account + "/$queue/" +
+   * name); queue names are lower-case.
+   */
+  public int queuePartition(String account, String queue) {
+    return partitionOf(account + "/$queue/" + queue);
+  }
+
+  /**
    * Partition of an entity (DESIGN §6.2: by its PartitionKey): hash(account + "/$table/" +
    * lower-case table name + "/" + PartitionKey). One PartitionKey's entities share a partition.
    */

@@ -1,0 +1,180 @@
+package io.cobalt.gateway.http;
+
+import io.cobalt.gateway.AccountKeys;
+import io.cobalt.gateway.auth.Principal;
+import io.cobalt.gateway.auth.ResponseHeaderOverrides;
+import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.authz.Grant;
+import io.cobalt.gateway.encryption.MessageCipher;
+import io.cobalt.gateway.encryption.KeyRefusedException;
+import io.cobalt.gateway.nodeclient.BackendUnavailableException;
+import io.cobalt.gateway.queue.QueueOperations;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every Queue request goes through {@link #handle}: admit → parse → authenticate (Shared Key or
+ * Shared Key Lite with the Blob/Queue strings-to-sign; SAS is not supported yet and is refused, as
+ * is anonymous access) → authorize (an account key may do everything in its account) → route →
+ * the operation's handler (seal/open on the crypto pool, place, dispatch). Errors become Azure's
+ * XML error bodies from one place; an unexpected exception is a 500 InternalError whose stack
+ * trace only the log sees.
+ */
+public final class QueueRequestPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(QueueRequestPipeline.class);
+
+  private final Set<String> accounts = new HashSet<>();
+  private final SharedKeyAuthenticator sharedKey;
+  private final QueueOperations operations;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final int maxConcurrentRequests;
+  private int inFlight;
+  private final Object lock = new Object();
+
+  public QueueRequestPipeline(
+      List<AccountKeys> accounts, QueueOperations operations, Clock clock, SecureRandom random,
+      int maxConcurrentRequests) {
+    accounts.forEach(a -> this.accounts.add(a.account()));
+    this.sharedKey = new SharedKeyAuthenticator(accounts, clock);
+    this.operations = operations;
+    this.clock = clock;
+    this.random = random;
+    this.maxConcurrentRequests = maxConcurrentRequests;
+  }
+
+  public void handle(HttpServerRequest req) {
+    req.pause();
+    AzureRequest r;
+    try {
+      ResourcePath path;
+      try {
+        path = ResourcePath.parse(req.path());
+      } catch (AzureException e) {
+        r = new AzureRequest(req, Vertx.currentContext(), newRequestId(), clock.instant(),
+            new ResourcePath(req.path(), "", null, null));
+        fail(r, e);
+        return;
+      }
+      r = new AzureRequest(req, Vertx.currentContext(), newRequestId(), clock.instant(), path);
+    } catch (RuntimeException e) {
+      LOG.error("could not set up request", e);
+      req.response().setStatusCode(500).end();
+      return;
+    }
+    if (!admit()) {
+      fail(r, AzureError.SERVER_BUSY.exception());
+      return;
+    }
+    final AzureRequest request = r;
+    Future<Void> outcome;
+    try {
+      Principal principal = authenticate(request);                      // who: Shared Key (Lite), Blob/Queue variant
+      request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // an account key: its whole account
+      outcome = operations.route(request).handle(request);              // which operation → seal/open → place → dispatch
+    } catch (RuntimeException e) {
+      outcome = Future.failedFuture(e);
+    }
+    outcome.onComplete(ar -> {
+      release();
+      if (ar.failed()) {
+        fail(request, ar.cause());
+      } else if (!request.http().response().ended()) {
+        LOG.error("operation completed without a response; request={}", request.requestId());
+        fail(request, new IllegalStateException("no response"));
+      }
+    });
+  }
+
+  private Principal authenticate(AzureRequest r) {
+    if (!accounts.contains(r.path().account())) {
+      throw AzureError.INVALID_STORAGE_ACCOUNT.exception();
+    }
+    if (r.header("Authorization") != null) {
+      return new Principal.AccountKey(sharedKey.authenticate(r));
+    }
+    if (r.queryParam("sig") != null) {
+      throw AzureError.AUTHORIZATION_FAILURE.exceptionWithMessage(
+          "Shared access signatures are not supported by this Queue endpoint yet.");
+    }
+    throw AzureError.AUTHENTICATION_FAILED.exception(
+        "AuthenticationErrorDetail", "The Authorization header is missing.");
+  }
+
+  private boolean admit() {
+    synchronized (lock) {
+      if (inFlight >= maxConcurrentRequests) {
+        return false;
+      }
+      inFlight++;
+      return true;
+    }
+  }
+
+  private void release() {
+    synchronized (lock) {
+      inFlight--;
+    }
+  }
+
+  private String newRequestId() {
+    return new UUID(random.nextLong(), random.nextLong()).toString();
+  }
+
+  private void fail(AzureRequest r, Throwable t) {
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    HttpServerResponse resp = r.http().response();
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      resp.reset();
+      return;
+    }
+    AzureException error;
+    if (cause instanceof AzureException ae) {
+      error = ae;
+      LOG.debug("request={} {} {} -> {}", r.requestId(), r.method(), r.path().rawPath(), ae.error().code());
+    } else if (cause instanceof BackendUnavailableException) {
+      LOG.warn("request={} backend unavailable: {}", r.requestId(), cause.getMessage());
+      error = AzureError.SERVER_BUSY.exception();
+      resp.putHeader("Retry-After", "1");
+    } else if (cause instanceof KeyRefusedException refused) {
+      LOG.warn("request={} the kms-agent refused the queue key ({}): {}", r.requestId(), refused.reason(),
+          refused.getMessage());
+      error = switch (refused.reason()) {
+        case KEY_UNAVAILABLE -> AzureError.KEY_VAULT_ENCRYPTION_KEY_NOT_FOUND.exception();
+        case ACCESS_DENIED -> AzureError.KEY_VAULT_ACCESS_TOKEN_CANNOT_BE_ACQUIRED.exception();
+        default -> AzureError.INTERNAL_ERROR.exception();
+      };
+    } else if (cause instanceof MessageCipher.MessageAuthenticationException) {
+      LOG.error("request={} integrity failure: {}", r.requestId(), cause.getMessage());
+      error = AzureError.INTERNAL_ERROR.exception();
+    } else {
+      LOG.error("request={} internal error", r.requestId(), cause);
+      error = AzureError.INTERNAL_ERROR.exception();
+    }
+    boolean bodyPending = !r.http().isEnded();
+    if (bodyPending && error.error() == AzureError.REQUEST_BODY_TOO_LARGE) {
+      resp.putHeader("Connection", "close");
+    }
+    r.endError(error);
+    if (bodyPending) {
+      r.http().handler(b -> {});
+      r.http().exceptionHandler(e -> {});
+      r.http().endHandler(v -> {});
+      r.http().resume();
+    }
+  }
+}
