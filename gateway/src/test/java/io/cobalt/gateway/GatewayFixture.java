@@ -5,6 +5,7 @@ import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -25,6 +26,11 @@ final class GatewayFixture implements AutoCloseable {
   final FakeMetadataClient metadata;
 
   GatewayFixture(UnaryOperator<GatewayConfig> configure) throws Exception {
+    this(configure, Clock.systemUTC());
+  }
+
+  /** A gateway whose clock (request times, Shared Key's date window, queue decisions) is {@code clock}. */
+  GatewayFixture(UnaryOperator<GatewayConfig> configure, Clock clock) throws Exception {
     backendThreads = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "fake-backend");
       t.setDaemon(true);
@@ -54,7 +60,9 @@ final class GatewayFixture implements AutoCloseable {
               new Backends(
                   new FakeChunkClient(backendThreads),
                   metadata,
-                  new FakeKeyClient(new SecureRandom(), backendThreads)));
+                  new FakeKeyClient(new SecureRandom(), backendThreads)),
+              clock,
+              new SecureRandom());
     } catch (Exception e) {
       backendThreads.shutdownNow();
       throw e;
