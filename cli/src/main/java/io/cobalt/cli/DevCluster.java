@@ -90,9 +90,11 @@ public final class DevCluster implements AutoCloseable {
    * @param httpPort with {@code https}, also serve plain HTTP on this port (0: any free port), or
    *     -1 for none; ignored without {@code https} (then {@code blobPort} is plain HTTP)
    * @param tablePort the Table endpoint's port (plain HTTP; 0: any free port), or -1 for none
+   * @param queuePort the Queue endpoint's port (plain HTTP; 0: any free port), or -1 for none
    */
   public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
-      int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort, int tablePort) {
+      int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort, int tablePort,
+      int queuePort) {
     public Options {
       if (nodes < 1 || replicationFactor < 1 || replicationFactor > nodes || writeQuorum < 1
           || writeQuorum > replicationFactor) {
@@ -107,13 +109,16 @@ public final class DevCluster implements AutoCloseable {
       if (tablePort < -1 || tablePort > 65535) {
         throw new IllegalArgumentException("tablePort must be -1 (none) or 0..65535");
       }
+      if (queuePort < -1 || queuePort > 65535) {
+        throw new IllegalArgumentException("queuePort must be -1 (none) or 0..65535");
+      }
     }
 
     /** Plain HTTP on {@code blobPort}, as before HTTPS existed. */
     public Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
         int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
       this(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes, false, -1,
-          -1);
+          -1, -1);
     }
 
     public static Options defaults(Path dataDir) {
@@ -122,19 +127,25 @@ public final class DevCluster implements AutoCloseable {
 
     public Options withBlobPort(int port) {
       return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort, tablePort);
+          https, httpPort, tablePort, queuePort);
     }
 
     /** A Table endpoint on {@code port} (0: any free port; -1: none). */
     public Options withTablePort(int port) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort, port);
+          https, httpPort, port, queuePort);
+    }
+
+    /** A Queue endpoint on {@code port} (0: any free port; -1: none). */
+    public Options withQueuePort(int port) {
+      return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
+          https, httpPort, tablePort, port);
     }
 
     /** HTTPS on {@code blobPort}; plain HTTP on {@code httpPort} as well, or -1 for HTTPS only. */
     public Options withHttps(int httpPort) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          true, httpPort, tablePort);
+          true, httpPort, tablePort, queuePort);
     }
   }
 
@@ -221,7 +232,8 @@ public final class DevCluster implements AutoCloseable {
     int httpPort = !options.https() ? options.blobPort() : Math.max(0, options.httpPort());
     GatewayConfig config = new GatewayConfig(options.host(), httpPort, List.of(account), endpoints,
         options.host(), kmsPort, gatewayTls, options.partitions(), options.replicationFactor(),
-        options.writeQuorum(), options.maxPutBlobBytes()).withTablePort(options.tablePort());
+        options.writeQuorum(), options.maxPutBlobBytes()).withTablePort(options.tablePort())
+        .withQueuePort(options.queuePort());
     if (!options.https()) {
       return config;
     }
@@ -327,7 +339,8 @@ public final class DevCluster implements AutoCloseable {
       }
       return new Options(options.dataDir(), options.host(), options.blobPort(), storedNodes, stored,
           Math.min(options.replicationFactor(), storedNodes), Math.min(options.writeQuorum(), storedNodes),
-          options.maxPutBlobBytes(), options.https(), options.httpPort(), options.tablePort());
+          options.maxPutBlobBytes(), options.https(), options.httpPort(), options.tablePort(),
+          options.queuePort());
     }
     p.setProperty("partitions", Integer.toString(options.partitions()));
     p.setProperty("nodes", Integer.toString(options.nodes()));
@@ -384,6 +397,16 @@ public final class DevCluster implements AutoCloseable {
     return tablePort() < 0 ? null : "http://" + options.host() + ":" + tablePort() + "/" + DEV_ACCOUNT;
   }
 
+  /** The Queue endpoint's port, or -1 when there is none. */
+  public int queuePort() {
+    return gateway.queuePort();
+  }
+
+  /** {@code http://host:port/devstoreaccount1}, or null when there is no Queue endpoint. */
+  public String queueEndpoint() {
+    return queuePort() < 0 ? null : "http://" + options.host() + ":" + queuePort() + "/" + DEV_ACCOUNT;
+  }
+
   /** The cluster CA certificate (PEM) a client trusts to talk to the HTTPS endpoint. */
   public Path caCertificate() {
     return tlsDir().resolve(ClusterTls.CA_CERT);
@@ -428,6 +451,7 @@ public final class DevCluster implements AutoCloseable {
   public String connectionString(String accountKey) {
     return "DefaultEndpointsProtocol=" + (options.https() ? "https" : "http") + ";AccountName=" + DEV_ACCOUNT
         + ";AccountKey=" + accountKey + ";BlobEndpoint=" + blobEndpoint() + ";"
+        + (queueEndpoint() == null ? "" : "QueueEndpoint=" + queueEndpoint() + ";")
         + (tableEndpoint() == null ? "" : "TableEndpoint=" + tableEndpoint() + ";");
   }
 

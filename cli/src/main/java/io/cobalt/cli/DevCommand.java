@@ -46,6 +46,10 @@ final class DevCommand implements Callable<Integer> {
       description = "Table endpoint port, plain HTTP (default: ${DEFAULT-VALUE}; -1: no Table endpoint).")
   int tablePort;
 
+  @Option(names = "--queue-port", defaultValue = "10001",
+      description = "Queue endpoint port, plain HTTP (default: ${DEFAULT-VALUE}; -1: no Queue endpoint).")
+  int queuePort;
+
   @Spec
   CommandSpec spec;
 
@@ -58,7 +62,7 @@ final class DevCommand implements Callable<Integer> {
     DevCluster.Options defaults = DevCluster.Options.defaults(data);
     DevCluster.Options options = new DevCluster.Options(data, host, blobPort, defaults.nodes(), partitions,
         defaults.replicationFactor(), defaults.writeQuorum(), defaults.maxPutBlobBytes());
-    options = options.withTablePort(tablePort);
+    options = options.withTablePort(tablePort).withQueuePort(queuePort);
     return https ? options.withHttps(httpPort) : options;
   }
 
@@ -93,6 +97,9 @@ final class DevCommand implements Callable<Integer> {
     System.out.printf("cobalt dev: ready in %d ms — %d nodes, %d partitions, data in %s%n",
         ms, cluster.options().nodes(), cluster.options().partitions(), cluster.dataDir());
     System.out.println("Blob endpoint: " + cluster.blobEndpoint());
+    if (cluster.queueEndpoint() != null) {
+      System.out.println("Queue endpoint: " + cluster.queueEndpoint());
+    }
     if (cluster.tableEndpoint() != null) {
       System.out.println("Table endpoint: " + cluster.tableEndpoint());
     }

@@ -38,4 +38,12 @@ class DevCommandOptionsTest {
   void httpPortWithoutHttpsIsAUsageError() {
     assertThrows(CommandLine.ParameterException.class, () -> parse("--http-port", "10080"));
   }
+
+  @Test
+  void servesTheQueueEndpointOn10001UnlessToldOtherwise() {
+    assertEquals(10001, parse().queuePort());
+    assertEquals(0, parse("--queue-port", "0").queuePort());
+    assertEquals(-1, parse("--queue-port", "-1").queuePort());
+    assertEquals(10001, parse("--https").queuePort(), "HTTPS for blobs keeps the Queue endpoint");
+  }
 }

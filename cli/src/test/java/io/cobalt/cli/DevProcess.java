@@ -42,8 +42,8 @@ final class DevProcess {
   }
 
   /**
-   * Starts {@code java [jvmOptions] -jar target/cobalt.jar dev --data DIR --blob-port PORT --table-port 0}
-   * (any free Table port, so concurrent runs never contend for 10002) and waits until ready.
+   * Starts {@code java [jvmOptions] -jar target/cobalt.jar dev --data DIR --blob-port PORT --table-port 0
+   * --queue-port 0} (any free Table and Queue ports, so concurrent runs never contend for 10002 and 10001) and waits until ready.
    */
   static DevProcess start(Path data, int port, String... jvmOptions) throws Exception {
     Path jar = Paths.get("target", "cobalt.jar").toAbsolutePath();
@@ -58,7 +58,7 @@ final class DevProcess {
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of(jvmOptions));
     cmd.addAll(List.of("-jar", jar.toString(), "dev", "--data", data.toString(), "--blob-port", Integer.toString(port),
-        "--table-port", "0"));
+        "--table-port", "0", "--queue-port", "0"));
     long t0 = System.nanoTime();
     DevProcess p = new DevProcess(new ProcessBuilder(cmd).redirectErrorStream(true).start(), t0);
     p.awaitReady();
