@@ -284,6 +284,12 @@ class QueueEndpointTest {
    */
   private static HttpResponse<String> raw(String method, String pathAndQuery, String body, String... extra)
       throws Exception {
+    return raw(false, method, pathAndQuery, body, extra);
+  }
+
+  /** As {@link #raw(String, String, String, String...)}; with {@code lite}, signed with Shared Key Lite. */
+  private static HttpResponse<String> raw(boolean lite, String method, String pathAndQuery, String body,
+      String... extra) throws Exception {
     String url = endpoint() + pathAndQuery;
     TreeMap<String, String> msHeaders = new TreeMap<>();
     msHeaders.put("x-ms-date", DateTimeFormatter.RFC_1123_DATE_TIME.format(OffsetDateTime.now(ZoneOffset.UTC)));
@@ -293,9 +299,11 @@ class QueueEndpointTest {
     }
     byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
     String contentType = body == null ? "" : "application/xml";
-    StringBuilder toSign = new StringBuilder(method).append("\n\n\n")
-        .append(bytes.length == 0 ? "" : Integer.toString(bytes.length)).append("\n\n")
-        .append(contentType).append("\n\n\n\n\n\n\n");
+    StringBuilder toSign = lite
+        ? new StringBuilder(method).append("\n\n").append(contentType).append("\n\n")
+        : new StringBuilder(method).append("\n\n\n")
+            .append(bytes.length == 0 ? "" : Integer.toString(bytes.length)).append("\n\n")
+            .append(contentType).append("\n\n\n\n\n\n\n");
     msHeaders.forEach((k, v) -> toSign.append(k).append(':').append(v).append('\n'));
     URI uri = URI.create(url);
     toSign.append('/').append(GatewayFixture.ACCOUNT).append(uri.getRawPath());
@@ -306,13 +314,19 @@ class QueueEndpointTest {
         query.put(pair.substring(0, eq).toLowerCase(java.util.Locale.ROOT), pair.substring(eq + 1));
       }
     }
-    query.forEach((k, v) -> toSign.append('\n').append(k).append(':').append(v));
+    if (lite) {
+      if (query.containsKey("comp")) {
+        toSign.append("?comp=").append(query.get("comp"));
+      }
+    } else {
+      query.forEach((k, v) -> toSign.append('\n').append(k).append(':').append(v));
+    }
     Mac mac = Mac.getInstance("HmacSHA256");
     mac.init(new SecretKeySpec(Base64.getDecoder().decode(GatewayFixture.KEY), "HmacSHA256"));
     String sig = Base64.getEncoder().encodeToString(mac.doFinal(toSign.toString().getBytes(StandardCharsets.UTF_8)));
     HttpRequest.Builder b = HttpRequest.newBuilder(uri)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(bytes))
-        .header("Authorization", "SharedKey " + GatewayFixture.ACCOUNT + ":" + sig);
+        .header("Authorization", (lite ? "SharedKeyLite " : "SharedKey ") + GatewayFixture.ACCOUNT + ":" + sig);
     msHeaders.forEach(b::header);
     if (body != null) {
       b.header("Content-Type", contentType);
@@ -380,6 +394,22 @@ class QueueEndpointTest {
 
     assertEquals(204, raw("DELETE", "/" + name, null).statusCode());
     assertError(raw("DELETE", "/" + name, null), 404, "QueueNotFound");
+  }
+
+  @Test
+  void acceptsSharedKeyLite() throws Exception {
+    String name = uniqueQueue();
+    assertEquals(201, raw(true, "PUT", "/" + name, null, "x-ms-meta-kind", "lite").statusCode());
+    HttpResponse<String> meta = raw(true, "GET", "/" + name + "?comp=metadata", null);
+    assertEquals(200, meta.statusCode(), meta.body());
+    assertEquals("lite", meta.headers().firstValue("x-ms-meta-kind").orElse(null));
+    assertEquals("0", meta.headers().firstValue("x-ms-approximate-messages-count").orElse(null));
+    assertEquals(201, raw(true, "POST", "/" + name + "/messages?messagettl=60", message("hi")).statusCode());
+    HttpResponse<String> unsigned = HTTP.send(HttpRequest.newBuilder(URI.create(endpoint() + "/" + name
+        + "?comp=metadata")).header("Authorization", "SharedKeyLite " + GatewayFixture.ACCOUNT + ":AAAA")
+        .header("x-ms-date", DateTimeFormatter.RFC_1123_DATE_TIME.format(OffsetDateTime.now(ZoneOffset.UTC)))
+        .header("x-ms-version", "2021-02-12").GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertError(unsigned, 403, "AuthenticationFailed");
   }
 
   private static String between(String s, String open, String close) {
