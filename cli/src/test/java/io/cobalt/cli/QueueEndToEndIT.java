@@ -67,7 +67,7 @@ class QueueEndToEndIT {
       QueueStorageException dup = assertThrows(QueueStorageException.class,
           () -> service.createQueueWithResponse("jobs", Map.of("other", "x"), null, Context.NONE));
       assertEquals(409, dup.getStatusCode());
-      assertEquals(7, queue.getProperties().getApproximateMessagesCount());
+      assertEquals(7, queue.getProperties().getApproximateMessagesCountLong());
     }
     try (DevCluster cluster = DevCluster.start(options)) {
       QueueServiceClient service = client(cluster);

@@ -155,7 +155,7 @@ class QueueEndpointTest {
     for (int i = 0; i < 40; i++) {
       q.sendMessage("message " + i);
     }
-    assertEquals(40, q.getProperties().getApproximateMessagesCount());
+    assertEquals(40, q.getProperties().getApproximateMessagesCountLong());
 
     List<PeekedMessageItem> peeked = new ArrayList<>();
     q.peekMessages(5, null, Context.NONE).forEach(peeked::add);
@@ -191,10 +191,10 @@ class QueueEndpointTest {
     for (QueueMessageItem m : got.subList(1, 32)) {
       q.deleteMessage(m.getMessageId(), m.getPopReceipt());
     }
-    assertEquals(8, q.getProperties().getApproximateMessagesCount());
+    assertEquals(8, q.getProperties().getApproximateMessagesCountLong());
 
     q.clearMessages();
-    assertEquals(0, q.getProperties().getApproximateMessagesCount());
+    assertEquals(0, q.getProperties().getApproximateMessagesCountLong());
     assertNull(q.peekMessage());
   }
 
@@ -242,7 +242,7 @@ class QueueEndpointTest {
         () -> q.deleteMessage(first.getMessageId(), first.getPopReceipt()));
     assertEquals("PopReceiptMismatch", old.getErrorCode().toString());
     q.deleteMessage(again.getMessageId(), again.getPopReceipt());
-    assertEquals(0, q.getProperties().getApproximateMessagesCount());
+    assertEquals(0, q.getProperties().getApproximateMessagesCountLong());
   }
 
   @Test
