@@ -34,6 +34,10 @@ public final class GatewayCommand implements Callable<Integer> {
         System.out.printf("cobalt gateway: Table endpoint http://%s:%d/<account>%n", config.bindHost(),
             gateway.tablePort());
       }
+      if (gateway.queuePort() > 0) {
+        System.out.printf("cobalt gateway: Queue endpoint http://%s:%d/<account>%n", config.bindHost(),
+            gateway.queuePort());
+      }
       System.out.flush();
       return RoleProcess.runUntilSignalled("gateway", gateway, System.out);
     } catch (RoleConfigException e) {

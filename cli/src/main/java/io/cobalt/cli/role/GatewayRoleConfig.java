@@ -17,6 +17,7 @@ import java.util.Set;
  *   <li>{@code bind.host} [COBALT_BIND_HOST] — Blob endpoint address (default 127.0.0.1)
  *   <li>{@code blob.port} [COBALT_BLOB_PORT] — Blob endpoint port (plain HTTP)
  *   <li>{@code table.port} [COBALT_TABLE_PORT] — Table endpoint port (plain HTTP); absent: no Table endpoint
+ *   <li>{@code queue.port} [COBALT_QUEUE_PORT] — Queue endpoint port (plain HTTP); absent: no Queue endpoint
  *   <li>{@code accounts.file} [COBALT_ACCOUNTS_FILE] — account keys, mode 0600 (default account-keys.properties)
  *   <li>{@code nodes} [COBALT_NODES] — storage nodes' gRPC addresses: {@code id@host:grpcPort,...}
  *   <li>{@code kms.host}, {@code kms.port} [COBALT_KMS_HOST, COBALT_KMS_PORT] — the kms-agent (mTLS)
@@ -25,11 +26,11 @@ import java.util.Set;
  *       {@code max.put.blob.bytes} (5000 MiB)
  * </ul>
  */
-record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path accountsFile, List<NodeEndpoint> nodes, String kmsHost,
+record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queuePort, Path accountsFile, List<NodeEndpoint> nodes, String kmsHost,
     int kmsPort, Path tlsDir, String tlsName, int partitions, int replicationFactor, int writeQuorum,
     long maxPutBlobBytes, Path file) {
 
-  static final Set<String> KEYS = Set.of("bind.host", "blob.port", "table.port", "accounts.file", "nodes", "kms.host", "kms.port",
+  static final Set<String> KEYS = Set.of("bind.host", "blob.port", "table.port", "queue.port", "accounts.file", "nodes", "kms.host", "kms.port",
       "tls.dir", "tls.name", "partitions", "replication.factor", "write.quorum", "max.put.blob.bytes");
 
   static GatewayRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
@@ -37,6 +38,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path acco
     String host = s.string("bind.host", "127.0.0.1");
     int blobPort = s.port("blob.port", null);
     int tablePort = s.string("table.port", "").isEmpty() ? -1 : s.port("table.port", null);
+    int queuePort = s.string("queue.port", "").isEmpty() ? -1 : s.port("queue.port", null);
     Path accounts = s.path("accounts.file", "account-keys.properties");
     List<NodeEndpoint> nodes = new ArrayList<>();
     for (String entry : s.list("nodes", null)) {
@@ -65,7 +67,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path acco
       s.problem("nodes lists a node id twice");
     }
     s.validate();
-    return new GatewayRoleConfig(host, blobPort, tablePort, accounts, List.copyOf(nodes), kmsHost, kmsPort, tlsDir, tlsName,
+    return new GatewayRoleConfig(host, blobPort, tablePort, queuePort, accounts, List.copyOf(nodes), kmsHost, kmsPort, tlsDir, tlsName,
         partitions, rf, w, maxPut, s.file());
   }
 
@@ -75,7 +77,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path acco
     try {
       return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort,
           RoleTls.load(file, tlsDir, tlsName), partitions, replicationFactor, writeQuorum, maxPutBlobBytes)
-          .withTablePort(tablePort);
+          .withTablePort(tablePort).withQueuePort(queuePort);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
     }
@@ -86,6 +88,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, Path acco
     m.put("bind.host", bindHost);
     m.put("blob.port", Integer.toString(blobPort));
     m.put("table.port", tablePort < 0 ? "(none: no Table endpoint)" : Integer.toString(tablePort));
+    m.put("queue.port", queuePort < 0 ? "(none: no Queue endpoint)" : Integer.toString(queuePort));
     m.put("accounts.file", accountsFile + " (secret file: contents not shown)");
     m.put("nodes", String.join(",", nodes.stream().map(n -> n.nodeId() + "@" + n.host() + ":" + n.port()).toList()));
     m.put("kms.host", kmsHost);

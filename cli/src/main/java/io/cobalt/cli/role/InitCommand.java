@@ -137,6 +137,7 @@ public final class InitCommand implements Callable<Integer> {
     }
     int gatewayPort = blobPort == 0 ? ports.next() : blobPort;
     int tablePort = ports.next();
+    int queuePort = ports.next();
 
     Map<String, String> kms = new LinkedHashMap<>();
     kms.put("bind.host", host);
@@ -169,6 +170,7 @@ public final class InitCommand implements Callable<Integer> {
     g.put("bind.host", host);
     g.put("blob.port", Integer.toString(gatewayPort));
     g.put("table.port", Integer.toString(tablePort));
+    g.put("queue.port", Integer.toString(queuePort));
     g.put("accounts.file", "account-keys.properties");
     g.put("nodes", String.join(",", endpoints));
     g.put("kms.host", host);

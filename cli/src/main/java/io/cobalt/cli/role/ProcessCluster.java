@@ -122,8 +122,11 @@ public final class ProcessCluster implements AutoCloseable {
       String tables = g.getProperty("table.port") == null ? ""
           : "TableEndpoint=http://" + g.getProperty("bind.host") + ":" + g.getProperty("table.port") + "/"
               + a.account() + ";";
+      String queues = g.getProperty("queue.port") == null ? ""
+          : "QueueEndpoint=http://" + g.getProperty("bind.host") + ":" + g.getProperty("queue.port") + "/"
+              + a.account() + ";";
       return "DefaultEndpointsProtocol=http;AccountName=" + a.account() + ";AccountKey="
-          + Base64.getEncoder().encodeToString(a.key1()) + ";BlobEndpoint=" + endpoint + ";" + tables;
+          + Base64.getEncoder().encodeToString(a.key1()) + ";BlobEndpoint=" + endpoint + ";" + tables + queues;
     } catch (RoleConfigException e) {
       throw new IOException(e.getMessage(), e);
     }

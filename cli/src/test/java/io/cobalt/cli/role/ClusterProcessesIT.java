@@ -13,6 +13,8 @@ import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import com.azure.storage.queue.QueueClient;
+import com.azure.storage.queue.QueueServiceClientBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -54,6 +56,9 @@ class ClusterProcessesIT {
       TableClient table = new TableServiceClientBuilder().connectionString(cluster.connectionString()).buildClient()
           .createTable("Processes");
       table.createEntity(new TableEntity("pk", "rk").addProperty("seed", SEED));
+      QueueClient queue = new QueueServiceClientBuilder().connectionString(cluster.connectionString()).buildClient()
+          .createQueue("processes");
+      queue.sendMessage("seed " + SEED);
       upload(c, "before-", random, acknowledged, 6);
       assertAllReadBack(c, acknowledged);
 
@@ -83,6 +88,7 @@ class ClusterProcessesIT {
       assertAllReadBack(c, acknowledged);
       assertEquals(21, acknowledged.size());
       assertEquals(SEED, table.getEntity("pk", "rk").getProperty("seed"), "the table entity survived");
+      assertEquals("seed " + SEED, queue.peekMessage().getBody().toString(), "the queue message survived");
     }
   }
 

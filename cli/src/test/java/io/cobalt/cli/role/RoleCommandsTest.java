@@ -56,6 +56,8 @@ class RoleCommandsTest {
     assertEquals(1, g.toGatewayConfig().accounts().size());
     assertTrue(g.tablePort() > 0, "init gives the gateway a Table endpoint");
     assertEquals(g.tablePort(), g.toGatewayConfig().tablePort());
+    assertTrue(g.queuePort() > 0, "init gives the gateway a Queue endpoint");
+    assertEquals(g.queuePort(), g.toGatewayConfig().queuePort());
     assertEquals(1, k.toAgentConfig().allowedCallers().size());
   }
 
