@@ -11,11 +11,12 @@ import io.cobalt.gateway.encryption.BlobCipher;
 import io.cobalt.gateway.encryption.KeyAgentClient;
 import io.cobalt.gateway.encryption.EntityCipher;
 import io.cobalt.gateway.encryption.MessageCipher;
-import io.cobalt.gateway.http.QueueRequestPipeline;
 import io.cobalt.gateway.queue.QueueOperations;
 import io.cobalt.gateway.queue.QueueServices;
+import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.http.AccountKeyPipeline;
+import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.RequestPipeline;
-import io.cobalt.gateway.http.TableRequestPipeline;
 import io.cobalt.gateway.table.TableOperations;
 import io.cobalt.gateway.table.TableServices;
 import io.cobalt.gateway.nodeclient.GrpcChunkClient;
@@ -155,10 +156,13 @@ public final class GatewayServer implements AutoCloseable {
       }
       if (config.tablePort() >= 0) {
         MetadataRouter router = new MetadataRouter(placement, backends.metadata());
-        TableRequestPipeline tables = new TableRequestPipeline(
+        TableOperations operations = new TableOperations(new TableServices(
+            router, backends.keys(), new EntityCipher(random), cryptoPool, clock, random));
+        AccountKeyPipeline tables = new AccountKeyPipeline(
             config.accounts(),
-            new TableOperations(new TableServices(
-                router, backends.keys(), new EntityCipher(random), cryptoPool, clock, random)),
+            new AccountKeyPipeline.Service("Table", SharedKeyAuthenticator::authenticateTable,
+                r -> operations.route(r).handle(r), EntityCipher.EntityAuthenticationException.class,
+                AzureRequest::endTableError),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);
@@ -167,11 +171,14 @@ public final class GatewayServer implements AutoCloseable {
         LOG.info("Table endpoint listening on http://{}:{}", config.bindHost(), table.actualPort());
       }
       if (config.queuePort() >= 0) {
-        QueueRequestPipeline queues = new QueueRequestPipeline(
+        QueueOperations operations = new QueueOperations(new QueueServices(
+            new MetadataRouter(placement, backends.metadata()), backends.keys(), new MessageCipher(random),
+            cryptoPool, clock, random));
+        AccountKeyPipeline queues = new AccountKeyPipeline(
             config.accounts(),
-            new QueueOperations(new QueueServices(
-                new MetadataRouter(placement, backends.metadata()), backends.keys(), new MessageCipher(random),
-                cryptoPool, clock, random)),
+            new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,
+                r -> operations.route(r).handle(r), MessageCipher.MessageAuthenticationException.class,
+                AzureRequest::endError),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);

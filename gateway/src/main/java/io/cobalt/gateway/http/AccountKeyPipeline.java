@@ -5,10 +5,8 @@ import io.cobalt.gateway.auth.Principal;
 import io.cobalt.gateway.auth.ResponseHeaderOverrides;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
 import io.cobalt.gateway.authz.Grant;
-import io.cobalt.gateway.encryption.MessageCipher;
 import io.cobalt.gateway.encryption.KeyRefusedException;
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
-import io.cobalt.gateway.queue.QueueOperations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -20,35 +18,54 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every Queue request goes through {@link #handle}: admit → parse → authenticate (Shared Key or
- * Shared Key Lite with the Blob/Queue strings-to-sign; SAS is not supported yet and is refused, as
- * is anonymous access) → authorize (an account key may do everything in its account) → route →
- * the operation's handler (seal/open on the crypto pool, place, dispatch). Errors become Azure's
- * XML error bodies from one place; an unexpected exception is a 500 InternalError whose stack
- * trace only the log sees.
+ * The pipeline of the Table and Queue endpoints: every request goes through {@link #handle}:
+ * admit → parse → authenticate (Shared Key or Shared Key Lite with the service's strings-to-sign;
+ * SAS is not supported on these endpoints yet and is refused, as is anonymous access) → authorize
+ * (an account key may do everything in its account) → route → the operation's handler (seal/open
+ * on the crypto pool, place, dispatch). Errors become the service's Azure error bodies from one
+ * place; an unexpected exception is a 500 InternalError whose stack trace only the log sees.
+ * (The Blob endpoint has its own {@link RequestPipeline}: SAS, public access, HTTPS rules.)
  */
-public final class QueueRequestPipeline {
-  private static final Logger LOG = LoggerFactory.getLogger(QueueRequestPipeline.class);
+public final class AccountKeyPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(AccountKeyPipeline.class);
+
+  /**
+   * What differs between the services.
+   *
+   * @param name "Table" or "Queue", for messages and logs
+   * @param authenticate the service's Shared Key variant; returns the authenticated account
+   * @param dispatch routes a request to its operation and runs it
+   * @param integrityFailure the exception a record failing authentication raises (a 500, logged)
+   * @param errorWriter writes the service's error body (Table JSON, Queue XML)
+   */
+  public record Service(
+      String name,
+      BiFunction<SharedKeyAuthenticator, AzureRequest, String> authenticate,
+      Function<AzureRequest, Future<Void>> dispatch,
+      Class<? extends RuntimeException> integrityFailure,
+      BiConsumer<AzureRequest, AzureException> errorWriter) {}
 
   private final Set<String> accounts = new HashSet<>();
   private final SharedKeyAuthenticator sharedKey;
-  private final QueueOperations operations;
+  private final Service service;
   private final Clock clock;
   private final SecureRandom random;
   private final int maxConcurrentRequests;
   private int inFlight;
   private final Object lock = new Object();
 
-  public QueueRequestPipeline(
-      List<AccountKeys> accounts, QueueOperations operations, Clock clock, SecureRandom random,
-      int maxConcurrentRequests) {
+  public AccountKeyPipeline(
+      List<AccountKeys> accounts, Service service, Clock clock, SecureRandom random, int maxConcurrentRequests) {
     accounts.forEach(a -> this.accounts.add(a.account()));
     this.sharedKey = new SharedKeyAuthenticator(accounts, clock);
-    this.operations = operations;
+    this.service = service;
     this.clock = clock;
     this.random = random;
     this.maxConcurrentRequests = maxConcurrentRequests;
@@ -80,9 +97,9 @@ public final class QueueRequestPipeline {
     final AzureRequest request = r;
     Future<Void> outcome;
     try {
-      Principal principal = authenticate(request);                      // who: Shared Key (Lite), Blob/Queue variant
+      Principal principal = authenticate(request);                      // who: Shared Key (Lite), the service's variant
       request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // an account key: its whole account
-      outcome = operations.route(request).handle(request);              // which operation → seal/open → place → dispatch
+      outcome = service.dispatch().apply(request);                      // which operation → seal/open → place → dispatch
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }
@@ -102,11 +119,11 @@ public final class QueueRequestPipeline {
       throw AzureError.INVALID_STORAGE_ACCOUNT.exception();
     }
     if (r.header("Authorization") != null) {
-      return new Principal.AccountKey(sharedKey.authenticate(r));
+      return new Principal.AccountKey(service.authenticate().apply(sharedKey, r));
     }
     if (r.queryParam("sig") != null) {
       throw AzureError.AUTHORIZATION_FAILURE.exceptionWithMessage(
-          "Shared access signatures are not supported by this Queue endpoint yet.");
+          "Shared access signatures are not supported by this " + service.name() + " endpoint yet.");
     }
     throw AzureError.AUTHENTICATION_FAILED.exception(
         "AuthenticationErrorDetail", "The Authorization header is missing.");
@@ -151,14 +168,14 @@ public final class QueueRequestPipeline {
       error = AzureError.SERVER_BUSY.exception();
       resp.putHeader("Retry-After", "1");
     } else if (cause instanceof KeyRefusedException refused) {
-      LOG.warn("request={} the kms-agent refused the queue key ({}): {}", r.requestId(), refused.reason(),
-          refused.getMessage());
+      LOG.warn("request={} the kms-agent refused the {} key ({}): {}", r.requestId(), service.name(),
+          refused.reason(), refused.getMessage());
       error = switch (refused.reason()) {
         case KEY_UNAVAILABLE -> AzureError.KEY_VAULT_ENCRYPTION_KEY_NOT_FOUND.exception();
         case ACCESS_DENIED -> AzureError.KEY_VAULT_ACCESS_TOKEN_CANNOT_BE_ACQUIRED.exception();
         default -> AzureError.INTERNAL_ERROR.exception();
       };
-    } else if (cause instanceof MessageCipher.MessageAuthenticationException) {
+    } else if (service.integrityFailure().isInstance(cause)) {
       LOG.error("request={} integrity failure: {}", r.requestId(), cause.getMessage());
       error = AzureError.INTERNAL_ERROR.exception();
     } else {
@@ -169,7 +186,7 @@ public final class QueueRequestPipeline {
     if (bodyPending && error.error() == AzureError.REQUEST_BODY_TOO_LARGE) {
       resp.putHeader("Connection", "close");
     }
-    r.endError(error);
+    service.errorWriter().accept(r, error);
     if (bodyPending) {
       r.http().handler(b -> {});
       r.http().exceptionHandler(e -> {});
