@@ -2,10 +2,9 @@ package io.cobalt.gateway;
 
 import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.gateway.auth.RequestAuthenticator;
-import io.cobalt.gateway.auth.StoredAccessPolicies;
 import io.cobalt.gateway.authz.Authorizer;
-import io.cobalt.gateway.authz.PublicAccess;
 import io.cobalt.gateway.blob.BlobOperations;
+import io.cobalt.gateway.blob.ContainerAccess;
 import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
 import io.cobalt.gateway.encryption.KeyAgentClient;
@@ -132,11 +131,13 @@ public final class GatewayServer implements AutoCloseable {
               random,
               config.maxPutBlobBytes(),
               MAX_IN_FLIGHT_CHUNKS_PER_REQUEST);
+      // Container ACLs: stored access policies (SAS si) and public access, cached briefly (ADR 0015).
+      ContainerAccess containerAccess = new ContainerAccess(services.metadata(), clock);
       RequestPipeline pipeline =
           new RequestPipeline(
-              new RequestAuthenticator(config.accounts(), clock, StoredAccessPolicies.NONE),
-              new Authorizer(PublicAccess.NONE),
-              new BlobOperations(services),
+              new RequestAuthenticator(config.accounts(), clock, containerAccess),
+              new Authorizer(containerAccess),
+              new BlobOperations(services, containerAccess),
               clock,
               random,
               MAX_CONCURRENT_REQUESTS);

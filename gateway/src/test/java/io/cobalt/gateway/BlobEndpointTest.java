@@ -422,7 +422,8 @@ class BlobEndpointTest {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + server.blobPort();
     java.net.http.HttpResponse<String> r = http.send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/" + ACCOUNT + "/c1?restype=container"))
+        // Account level: 403 (under a container an anonymous caller gets 404 ResourceNotFound, ADR 0015).
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/" + ACCOUNT + "?comp=list"))
             .header("x-ms-version", "2021-12-02").GET().build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertEquals(403, r.statusCode());
@@ -439,7 +440,7 @@ class BlobEndpointTest {
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/" + ACCOUNT + "/c1/b"))
             .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertEquals(403, head.statusCode());
+    assertEquals(404, head.statusCode(), "anonymous read of a private container's blob");
     assertEquals("", head.body());
 
     java.net.http.HttpResponse<String> unknown = http.send(

@@ -31,6 +31,14 @@ final class GatewayFixture implements AutoCloseable {
 
   /** A gateway whose clock (request times, Shared Key's date window, queue decisions) is {@code clock}. */
   GatewayFixture(UnaryOperator<GatewayConfig> configure, Clock clock) throws Exception {
+    this(configure, clock, null);
+  }
+
+  /**
+   * As above; with {@code shared} non-null, this gateway uses another fixture's metadata (two
+   * gateways of one cluster, e.g. to see one gateway's caches lag behind another's changes).
+   */
+  GatewayFixture(UnaryOperator<GatewayConfig> configure, Clock clock, FakeMetadataClient shared) throws Exception {
     backendThreads = Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "fake-backend");
       t.setDaemon(true);
@@ -52,7 +60,7 @@ final class GatewayFixture implements AutoCloseable {
                 4,
                 null));
     GatewayServer started;
-    metadata = new FakeMetadataClient(backendThreads);
+    metadata = shared != null ? shared : new FakeMetadataClient(backendThreads);
     try {
       started =
           GatewayServer.start(

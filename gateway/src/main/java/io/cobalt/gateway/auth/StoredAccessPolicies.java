@@ -4,14 +4,14 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 /**
- * Where a service SAS's {@code si} is looked up: the container's ACL. Container ACLs (Set/Get
- * Container ACL) are not implemented yet, so the gateway uses {@link #NONE} and every SAS that names
- * a stored access policy is refused (403 AuthenticationFailed). Revoking such a SAS is then a
- * matter of editing the policy; the lookup must therefore not be cached beyond a few seconds.
+ * Where a service SAS's {@code si} is looked up: the container's ACL (Set Container ACL). The
+ * gateway's implementation is {@code blob.ContainerAccess}. Revoking such a SAS is a matter of
+ * editing or removing the policy; the lookup is therefore never cached beyond a few seconds (2 s,
+ * ADR 0015). A SAS naming a policy the container does not have gets 403 AuthenticationFailed.
  */
 @FunctionalInterface
 public interface StoredAccessPolicies {
-  /** No policies anywhere (container ACLs are not implemented yet). */
+  /** No policies anywhere (tests, and endpoints without containers). */
   StoredAccessPolicies NONE = (ctx, account, container, identifier) -> Future.succeededFuture(null);
 
   /** The policy, or a future of null if the container has none with this identifier. */

@@ -31,14 +31,14 @@ public final class Authorizer {
     }
     if (principal instanceof Principal.Anonymous) {
       if (!action.isRead()) {
-        return Future.failedFuture(anonymousRefused());
+        return Future.failedFuture(anonymousRefused(r));
       }
       return publicAccess
           .allows(r.context(), principal.account(), r.path().container(), action)
           .map(
               allowed -> {
                 if (!allowed) {
-                  throw anonymousRefused();
+                  throw anonymousRefused(r);
                 }
                 return new Grant(principal, false, ResponseHeaderOverrides.NONE);
               });
@@ -96,9 +96,15 @@ public final class Authorizer {
     }
   }
 
-  private static RuntimeException anonymousRefused() {
-    // Azure answers 404 ResourceNotFound / 401 for private resources depending on version; until
-    // public access exists we keep the foundation's 403 AuthenticationFailed.
+  /**
+   * What Azure answers an anonymous request it does not allow: under a container (private, missing,
+   * or an operation public access never allows) 404 ResourceNotFound, which does not tell whether
+   * the container exists; at the account level 403 AuthenticationFailed (the header is missing).
+   */
+  private static RuntimeException anonymousRefused(AzureRequest r) {
+    if (r.path().container() != null) {
+      return AzureError.RESOURCE_NOT_FOUND.exception();
+    }
     return AzureError.AUTHENTICATION_FAILED.exception(
         "AuthenticationErrorDetail", "The Authorization header is missing.");
   }

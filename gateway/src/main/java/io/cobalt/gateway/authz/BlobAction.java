@@ -20,6 +20,12 @@ public enum BlobAction {
   WRITE_BLOB_PROPERTIES('o', "w", "w"),
   /** Set Container Metadata: account keys and account SAS only. */
   WRITE_CONTAINER_METADATA('c', "w", null),
+  /** Get Container ACL / Set Container ACL / Lease Container: account keys and account SAS only. */
+  READ_CONTAINER_ACL('c', "r", null),
+  WRITE_CONTAINER_ACL('c', "w", null),
+  LEASE_CONTAINER('c', "w", null),
+  /** Lease Blob (acquire, renew, change, release, break): write. */
+  LEASE_BLOB('o', "w", "w"),
   /**
    * Get Account Information: any SAS with any permission, on any resource type (as Azure: a
    * service SAS may ask from version 2018-03-28).

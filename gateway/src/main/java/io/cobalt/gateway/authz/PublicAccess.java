@@ -5,8 +5,8 @@ import io.vertx.core.Future;
 
 /**
  * The hook for anonymous access: whether a container's public access level ({@code blob} or
- * {@code container}) lets an anonymous caller do {@code action}. Container access levels arrive
- * with container ACLs; until then the gateway uses {@link #NONE}.
+ * {@code container}) lets an anonymous caller do {@code action}. The gateway's implementation is
+ * {@code blob.ContainerAccess}, which reads the level from the container's ACL.
  */
 @FunctionalInterface
 public interface PublicAccess {

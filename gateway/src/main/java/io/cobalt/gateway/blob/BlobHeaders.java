@@ -87,7 +87,7 @@ public final class BlobHeaders {
   }
 
   /** The properties headers of Get Blob / Get Blob Properties (without length and range). */
-  static void putBlobProperties(MultiMap h, BlobRecord b) {
+  static void putBlobProperties(MultiMap h, BlobRecord b, long now) {
     h.set("Last-Modified", HttpDates.rfc1123(b.getLastModifiedEpochMillis()));
     h.set("x-ms-creation-time", HttpDates.rfc1123(b.getCreatedEpochMillis()));
     h.set("ETag", b.getEtag());
@@ -99,8 +99,7 @@ public final class BlobHeaders {
     h.set("Accept-Ranges", "bytes");
     h.set("x-ms-blob-type", "BlockBlob");
     h.set("x-ms-server-encrypted", "true");
-    h.set("x-ms-lease-state", "available");
-    h.set("x-ms-lease-status", "unlocked");
+    LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
     putMetadata(h, b.getMetadataMap());
   }
 

@@ -30,9 +30,14 @@ public final class BlobOperations {
   private final BlobPropertiesHandler properties;
   private final AccountInfoHandler accountInfo = new AccountInfoHandler();
   private final OtherBlobTypesHandler otherBlobTypes;
+  private final LeaseHandler leases;
+  private final ContainerAclHandler acls;
 
-  public BlobOperations(BlobServices services) {
-    this.containers = new ContainerHandler(services);
+  /** @param access the container ACL cache that authentication and authorization also use */
+  public BlobOperations(BlobServices services, ContainerAccess access) {
+    this.containers = new ContainerHandler(services, access);
+    this.leases = new LeaseHandler(services);
+    this.acls = new ContainerAclHandler(services, access);
     this.putBlob = new PutBlobHandler(services);
     this.getBlob = new GetBlobHandler(services);
     this.deleteBlob = new DeleteBlobHandler(services);
@@ -91,7 +96,19 @@ public final class BlobOperations {
         }
         throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
       }
-      if (comp.equals("acl") || comp.equals("lease") || comp.equals("batch")
+      if (comp.equals("lease")) {
+        return new Route(BlobAction.LEASE_CONTAINER, only(m, HttpMethod.PUT, leases::leaseContainer));
+      }
+      if (comp.equals("acl")) {
+        if (m == HttpMethod.PUT) {
+          return new Route(BlobAction.WRITE_CONTAINER_ACL, acls::set);
+        }
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD) {
+          return new Route(BlobAction.READ_CONTAINER_ACL, acls::get);
+        }
+        throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+      if (comp.equals("batch")
           || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
         throw AzureError.NOT_IMPLEMENTED.exception();
       }
@@ -127,9 +144,12 @@ public final class BlobOperations {
         case "pagelist" -> {
           return new Route(BlobAction.READ_BLOB, only(m, HttpMethod.GET, otherBlobTypes::refuse));
         }
-        case "lease", "snapshot", "tags", "copy", "incrementalcopy", "tier",
+        case "lease" -> {
+          return new Route(BlobAction.LEASE_BLOB, only(m, HttpMethod.PUT, leases::leaseBlob));
+        }
+        case "snapshot", "tags", "copy", "incrementalcopy", "tier",
             "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
-            // Leases, snapshots, tags, copy...: later issues.
+            // Snapshots, tags, copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
         default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
       }

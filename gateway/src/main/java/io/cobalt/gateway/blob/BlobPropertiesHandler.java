@@ -84,6 +84,7 @@ final class BlobPropertiesHandler {
           if (blob == null) {
             throw AzureError.BLOB_NOT_FOUND.exception();
           }
+          LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
           if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
               == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {
             ConditionalHeaders.endNotModified(r, blob.getEtag(), blob.getLastModifiedEpochMillis());

@@ -71,9 +71,13 @@ public record BlobServices(
   /**
    * Maps the status of a command that wrote a blob version: ALREADY_EXISTS → 409 BlobAlreadyExists
    * (If-None-Match: *) or 403 AuthorizationPermissionMismatch (a create-only grant), CONDITION_NOT_MET
-   * → 412, INVALID_BLOCK_LIST → 400.
+   * → 412, INVALID_BLOCK_LIST → 400, lease refusals → Azure's 412 lease codes.
    */
   void requireWritten(AzureRequest r, CommandStatus status) {
+    io.cobalt.gateway.http.AzureException lease = LeaseHandler.forWrite(status, false);
+    if (lease != null) {
+      throw lease;
+    }
     switch (status) {
       case OK -> { }
       case ALREADY_EXISTS -> throw r.grant().mayOverwriteBlobs()

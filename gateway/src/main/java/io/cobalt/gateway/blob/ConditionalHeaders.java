@@ -36,7 +36,25 @@ final class ConditionalHeaders {
     if (unmodified != null) {
       c.setIfUnmodifiedSinceMillis(date("If-Unmodified-Since", unmodified));
     }
+    String leaseId = r.header("x-ms-lease-id");
+    if (leaseId != null) {
+      c.setLeaseId(leaseId(leaseId, "x-ms-lease-id"));
+    }
+    // The time at which a lease is judged at the apply step (ADR 0015): the request's.
+    c.setNowEpochMillis(r.received().toEpochMilli());
     return c.build();
+  }
+
+  private static final java.util.regex.Pattern GUID =
+      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+  /** A lease id header: Azure accepts only GUIDs (400 InvalidHeaderValue). */
+  static String leaseId(String value, String header) {
+    String v = value.trim();
+    if (!GUID.matcher(v).matches()) {
+      throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", header);
+    }
+    return v;
   }
 
   /** Containers take only the date conditions (Azure refuses the ETag ones with 400). */

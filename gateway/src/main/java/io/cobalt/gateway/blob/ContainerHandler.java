@@ -22,9 +22,11 @@ final class ContainerHandler {
   private static final Set<String> LIST_INCLUDES = Set.of("metadata", "deleted", "system");
 
   private final BlobServices services;
+  private final ContainerAccess access;
 
-  ContainerHandler(BlobServices services) {
+  ContainerHandler(BlobServices services, ContainerAccess access) {
     this.services = services;
+    this.access = access;
   }
 
   /** PUT ?restype=container → 201; 409 ContainerAlreadyExists. */
@@ -32,9 +34,7 @@ final class ContainerHandler {
     String account = r.path().account();
     String name = r.path().container();
     ResourceNames.requireContainerName(name);
-    if (r.header("x-ms-blob-public-access") != null) {
-      throw AzureError.PUBLIC_ACCESS_NOT_PERMITTED.exception();
-    }
+    String publicAccess = ContainerAclHandler.publicAccess(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     long now = services.clock().millis();
     ContainerRecord record =
@@ -46,6 +46,7 @@ final class ContainerHandler {
             .setLastModifiedEpochMillis(now)
             .setEtag(services.newEtag())
             .putAllMetadata(metadata)
+            .setPublicAccess(publicAccess)
             .build();
     MetadataCommand command =
         MetadataCommand.newBuilder()
@@ -58,6 +59,7 @@ final class ContainerHandler {
         .submit(r.context(), command)
         .map(
             result -> {
+              access.invalidate(account, name);
               if (result.getStatus() == CommandStatus.ALREADY_EXISTS) {
                 throw AzureError.CONTAINER_ALREADY_EXISTS.exception();
               }
@@ -90,12 +92,14 @@ final class ContainerHandler {
         .submit(r.context(), command)
         .map(
             result -> {
+              access.invalidate(account, name);
               if (result.getStatus() == CommandStatus.NOT_FOUND) {
                 throw AzureError.CONTAINER_NOT_FOUND.exception();
               }
               if (result.getStatus() == CommandStatus.CONDITION_NOT_MET) {
                 throw AzureError.CONDITION_NOT_MET.exception();
               }
+              requireLeaseOk(result.getStatus());
               requireOk(result.getStatus());
               r.end(202);
               return null;
@@ -112,8 +116,10 @@ final class ContainerHandler {
               MultiMap h = r.response(200).headers();
               h.set("ETag", c.getEtag());
               h.set("Last-Modified", HttpDates.rfc1123(c.getLastModifiedEpochMillis()));
-              h.set("x-ms-lease-state", "available");
-              h.set("x-ms-lease-status", "unlocked");
+              LeaseHandler.putHeaders(h, c.hasLease(), c.getLease(), r.received().toEpochMilli());
+              if (!c.getPublicAccess().isEmpty()) {
+                h.set("x-ms-blob-public-access", c.getPublicAccess());
+              }
               h.set("x-ms-has-immutability-policy", "false");
               h.set("x-ms-has-legal-hold", "false");
               h.set("x-ms-default-encryption-scope", "$account-encryption-key");
@@ -154,6 +160,7 @@ final class ContainerHandler {
       if (result.getStatus() == CommandStatus.CONDITION_NOT_MET) {
         throw AzureError.CONDITION_NOT_MET.exception();
       }
+      requireLeaseOk(result.getStatus());
       requireOk(result.getStatus());
       r.response(200)
           .putHeader("ETag", result.getContainer().getEtag())
@@ -209,8 +216,10 @@ final class ContainerHandler {
                 xml.append("<Properties>");
                 Xml.element(xml, "Last-Modified", HttpDates.rfc1123(c.getLastModifiedEpochMillis()));
                 Xml.element(xml, "Etag", c.getEtag());
-                Xml.element(xml, "LeaseStatus", "unlocked");
-                Xml.element(xml, "LeaseState", "available");
+                LeaseHandler.appendXml(xml, c.hasLease(), c.getLease(), r.received().toEpochMilli());
+                if (!c.getPublicAccess().isEmpty()) {
+                  Xml.element(xml, "PublicAccess", c.getPublicAccess());
+                }
                 Xml.element(xml, "DefaultEncryptionScope", "$account-encryption-key");
                 Xml.element(xml, "DenyEncryptionScopeOverride", "false");
                 Xml.element(xml, "HasImmutabilityPolicy", "false");
@@ -240,6 +249,14 @@ final class ContainerHandler {
   static String serviceEndpoint(AzureRequest r) {
     String host = r.header("Host");
     return "http://" + (host == null ? "localhost" : host) + "/" + r.path().account() + "/";
+  }
+
+  /** A container write refused by the container's lease: Azure's 412. */
+  static void requireLeaseOk(CommandStatus status) {
+    io.cobalt.gateway.http.AzureException e = LeaseHandler.forWrite(status, true);
+    if (e != null) {
+      throw e;
+    }
   }
 
   static void requireOk(CommandStatus status) {

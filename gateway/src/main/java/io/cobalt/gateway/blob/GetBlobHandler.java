@@ -55,6 +55,7 @@ final class GetBlobHandler {
               if (blob == null) {
                 throw AzureError.BLOB_NOT_FOUND.exception();
               }
+              LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
               if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
                   == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {
                 ConditionalHeaders.endNotModified(r, blob.getEtag(), blob.getLastModifiedEpochMillis());
@@ -64,7 +65,7 @@ final class GetBlobHandler {
               ByteRange range = ByteRange.resolve(r.header("Range"), r.header("x-ms-range"), size);
               if (r.method() == HttpMethod.HEAD) {
                 HttpServerResponse resp = r.response(200);
-                BlobHeaders.putBlobProperties(resp.headers(), blob);
+                BlobHeaders.putBlobProperties(resp.headers(), blob, r.received().toEpochMilli());
                 BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
                 resp.putHeader("Content-Length", Long.toString(size));
                 String md5 = BlobHeaders.md5Base64(blob);
@@ -138,7 +139,7 @@ final class GetBlobHandler {
               long length = range == null ? size : range.length();
               List<Piece> pieces = plan(blob, offset, length);
               HttpServerResponse resp = r.response(range == null ? 200 : 206);
-              BlobHeaders.putBlobProperties(resp.headers(), blob);
+              BlobHeaders.putBlobProperties(resp.headers(), blob, r.received().toEpochMilli());
               BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
               resp.putHeader("Content-Length", Long.toString(length));
               if (range == null) {

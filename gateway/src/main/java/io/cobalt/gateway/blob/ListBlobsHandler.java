@@ -115,8 +115,7 @@ final class ListBlobsHandler {
       Xml.element(xml, "Content-Disposition", b.getContentDisposition());
       Xml.element(xml, "Cache-Control", b.getCacheControl());
       Xml.element(xml, "BlobType", "BlockBlob");
-      Xml.element(xml, "LeaseStatus", "unlocked");
-      Xml.element(xml, "LeaseState", "available");
+      LeaseHandler.appendXml(xml, b.hasLease(), b.getLease(), r.received().toEpochMilli());
       Xml.element(xml, "ServerEncrypted", "true");
       xml.append("</Properties>");
       if (withMetadata) {

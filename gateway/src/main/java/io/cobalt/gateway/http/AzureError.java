@@ -57,6 +57,33 @@ public enum AzureError {
   BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
+  // ---- Leases and container ACLs (ADR 0015)
+  LEASE_ID_MISSING(
+      "LeaseIdMissing", 412, "There is currently a lease on the resource and no lease ID was specified in the request."),
+  LEASE_ID_MISMATCH_WITH_BLOB_OPERATION(
+      "LeaseIdMismatchWithBlobOperation", 412, "The lease ID specified did not match the lease ID for the blob."),
+  LEASE_ID_MISMATCH_WITH_CONTAINER_OPERATION(
+      "LeaseIdMismatchWithContainerOperation", 412,
+      "The lease ID specified did not match the lease ID for the container."),
+  LEASE_NOT_PRESENT_WITH_BLOB_OPERATION(
+      "LeaseNotPresentWithBlobOperation", 412, "There is currently no lease on the blob."),
+  LEASE_NOT_PRESENT_WITH_CONTAINER_OPERATION(
+      "LeaseNotPresentWithContainerOperation", 412, "There is currently no lease on the container."),
+  LEASE_LOST("LeaseLost", 412, "A lease ID was specified, but the lease for the resource has expired."),
+  LEASE_ALREADY_PRESENT("LeaseAlreadyPresent", 409, "There is already a lease present."),
+  LEASE_NOT_PRESENT_WITH_LEASE_OPERATION(
+      "LeaseNotPresentWithLeaseOperation", 409, "There is currently no lease on the resource."),
+  LEASE_ID_MISMATCH_WITH_LEASE_OPERATION(
+      "LeaseIdMismatchWithLeaseOperation", 409, "The lease ID specified did not match the lease ID for the resource."),
+  LEASE_IS_BROKEN_AND_CANNOT_BE_RENEWED(
+      "LeaseIsBrokenAndCannotBeRenewed", 409, "The lease ID matched, but the lease has been broken explicitly and cannot be renewed."),
+  LEASE_IS_BREAKING_AND_CANNOT_BE_ACQUIRED(
+      "LeaseIsBreakingAndCannotBeAcquired", 409,
+      "The lease ID matched, but the lease is currently in breaking state and cannot be acquired until it is broken."),
+  LEASE_IS_BREAKING_AND_CANNOT_BE_CHANGED(
+      "LeaseIsBreakingAndCannotBeChanged", 409,
+      "The lease ID matched, but the lease is currently in breaking state and cannot be changed."),
+  INVALID_XML_NODE_VALUE("InvalidXmlNodeValue", 400, "The value for one of the XML nodes is not in the correct format."),
   // ---- Queue service
   QUEUE_NOT_FOUND("QueueNotFound", 404, "The specified queue does not exist."),
   QUEUE_ALREADY_EXISTS("QueueAlreadyExists", 409, "The specified queue already exists."),

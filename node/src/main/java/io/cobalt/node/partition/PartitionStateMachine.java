@@ -40,6 +40,10 @@ import io.cobalt.proto.node.v1.PutEntity;
 import io.cobalt.proto.node.v1.ScanEntities;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.QueryResult;
+import io.cobalt.proto.node.v1.ContainerAclUpdate;
+import io.cobalt.proto.node.v1.LeaseBlob;
+import io.cobalt.proto.node.v1.LeaseContainer;
+import io.cobalt.proto.node.v1.SignedIdentifier;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -133,6 +137,11 @@ public final class PartitionStateMachine {
         checkAccount(c.getAccount());
         checkName("container name", c.getName());
         checkId("container_id", c.getContainerId());
+        if (c.hasLease()) {
+          throw new InvalidRequestException("a new container has no lease");
+        }
+        checkAcl(ContainerAclUpdate.newBuilder().setPublicAccess(c.getPublicAccess())
+            .addAllSignedIdentifiers(c.getSignedIdentifiersList()).build());
       }
       case DELETE_CONTAINER -> {
         checkAccount(command.getDeleteContainer().getAccount());
@@ -267,7 +276,52 @@ public final class PartitionStateMachine {
         checkAccount(command.getClearMessages().getAccount());
         QueueCommands.validate(command.getClearMessages());
       }
+      case LEASE_BLOB -> {
+        LeaseBlob lb = command.getLeaseBlob();
+        checkAccount(lb.getAccount());
+        checkId("container_id", lb.getContainerId());
+        checkName("blob name", lb.getName());
+        Leases.validate(lb.getRequest());
+      }
+      case LEASE_CONTAINER -> {
+        LeaseContainer lc = command.getLeaseContainer();
+        checkAccount(lc.getAccount());
+        checkName("container name", lc.getName());
+        Leases.validate(lc.getRequest());
+      }
+      case SET_CONTAINER_ACL -> {
+        ContainerAclUpdate u = command.getSetContainerAcl();
+        checkAccount(u.getAccount());
+        checkName("container name", u.getName());
+        checkAcl(u);
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
+    }
+  }
+
+  /** Azure's limits on a container ACL: at most 5 signed identifiers of 1..64 characters. */
+  public static final int MAX_SIGNED_IDENTIFIERS = 5;
+  public static final int MAX_SIGNED_IDENTIFIER_CHARS = 64;
+
+  private static void checkAcl(ContainerAclUpdate u) {
+    String level = u.getPublicAccess();
+    if (!level.isEmpty() && !level.equals("blob") && !level.equals("container")) {
+      throw new InvalidRequestException("public access must be empty, blob or container");
+    }
+    if (u.getSignedIdentifiersCount() > MAX_SIGNED_IDENTIFIERS) {
+      throw new InvalidRequestException("more than " + MAX_SIGNED_IDENTIFIERS + " signed identifiers");
+    }
+    Set<String> ids = new HashSet<>();
+    for (SignedIdentifier si : u.getSignedIdentifiersList()) {
+      if (si.getId().isEmpty() || si.getId().length() > MAX_SIGNED_IDENTIFIER_CHARS || !ids.add(si.getId())) {
+        throw new InvalidRequestException("signed identifiers must be distinct, 1.." + MAX_SIGNED_IDENTIFIER_CHARS
+            + " characters");
+      }
+      for (int i = 0; i < si.getPermissions().length(); i++) {
+        if ("racwdxltmeop".indexOf(si.getPermissions().charAt(i)) < 0) {
+          throw new InvalidRequestException("unknown permission in a signed identifier");
+        }
+      }
     }
   }
 
@@ -309,6 +363,9 @@ public final class PartitionStateMachine {
       case UPDATE_MESSAGE -> queue(queues.updateMessage(partition, command.getUpdateMessage()));
       case DELETE_MESSAGE -> queue(queues.deleteMessage(partition, command.getDeleteMessage()));
       case CLEAR_MESSAGES -> queue(queues.clearMessages(partition, command.getClearMessages()));
+      case LEASE_BLOB -> leaseBlob(partition, command.getLeaseBlob());
+      case LEASE_CONTAINER -> leaseContainer(partition, command.getLeaseContainer());
+      case SET_CONTAINER_ACL -> setContainerAcl(partition, command.getSetContainerAcl());
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -500,8 +557,7 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    CommandStatus refused = Conditions.check(
-        cmd.getCondition(), previous.get().getEtag(), previous.get().getLastModifiedEpochMillis());
+    CommandStatus refused = containerCondition(cmd.getCondition(), previous.get(), true);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
@@ -515,13 +571,13 @@ public final class PartitionStateMachine {
   private Outcome putBlob(int partition, PutBlob cmd) {
     BlobRecord b = cmd.getBlob();
     Optional<BlobRecord> previous = store.blob(partition, b.getAccount(), b.getContainerId(), b.getName());
-    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
     CommandResult.Builder result = status(CommandStatus.OK);
     previous.ifPresent(result::setBlob);
-    return new Outcome(new StateChange.PutBlob(b), result);
+    return new Outcome(new StateChange.PutBlob(keepLease(b, previous)), result);
   }
 
   private Outcome deleteBlob(int partition, DeleteBlob cmd) {
@@ -529,7 +585,7 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
@@ -573,7 +629,7 @@ public final class PartitionStateMachine {
   private Outcome commitBlockList(int partition, CommitBlockList cmd) {
     BlobRecord b = cmd.getBlob();
     Optional<BlobRecord> previous = store.blob(partition, b.getAccount(), b.getContainerId(), b.getName());
-    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
@@ -600,7 +656,7 @@ public final class PartitionStateMachine {
     }
     CommandResult.Builder result = status(CommandStatus.OK);
     previous.ifPresent(result::setBlob);
-    return new Outcome(new StateChange.PutBlob(b), result);
+    return new Outcome(new StateChange.PutBlob(keepLease(b, previous)), result);
   }
 
   private static boolean sameStream(StreamRef a, StreamRef b) {
@@ -612,7 +668,7 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    CommandStatus refused = Conditions.check(cmd.getCondition(), previous);
+    CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
@@ -639,14 +695,98 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    CommandStatus refused = Conditions.check(
-        cmd.getCondition(), previous.get().getEtag(), previous.get().getLastModifiedEpochMillis());
+    CommandStatus refused = containerCondition(cmd.getCondition(), previous.get(), false);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
     ContainerRecord updated = previous.get().toBuilder()
         .clearMetadata()
         .putAllMetadata(cmd.getMetadataMap())
+        .setEtag(cmd.getEtag())
+        .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
+        .build();
+    return new Outcome(new StateChange.PutContainer(updated), status(CommandStatus.OK).setContainer(updated));
+  }
+
+  /** The request's conditions, then its lease id (ETag/date failures come first, as in Azure). */
+  private static CommandStatus blobCondition(Condition c, Optional<BlobRecord> current) {
+    CommandStatus refused = Conditions.check(c, current);
+    if (refused != null) {
+      return refused;
+    }
+    if (current.isEmpty()) {
+      return c.hasLeaseId() ? CommandStatus.LEASE_NOT_PRESENT : null;
+    }
+    return Leases.checkWrite(c, current.get().hasLease(), current.get().getLease(), true);
+  }
+
+  private static CommandStatus containerCondition(Condition c, ContainerRecord current, boolean leaseRequired) {
+    CommandStatus refused = Conditions.check(c, current.getEtag(), current.getLastModifiedEpochMillis());
+    if (refused != null) {
+      return refused;
+    }
+    return Leases.checkWrite(c, current.hasLease(), current.getLease(), leaseRequired);
+  }
+
+  /** A new version of a blob keeps the blob's lease (its holder wrote it, or it is not active). */
+  private static BlobRecord keepLease(BlobRecord b, Optional<BlobRecord> previous) {
+    if (previous.isPresent() && previous.get().hasLease()) {
+      return b.toBuilder().setLease(previous.get().getLease()).build();
+    }
+    return b.hasLease() ? b.toBuilder().clearLease().build() : b;
+  }
+
+  private Outcome leaseBlob(int partition, LeaseBlob cmd) {
+    Optional<BlobRecord> previous = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    CommandStatus refused = Conditions.check(cmd.getRequest().getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    BlobRecord b = previous.get();
+    Leases.Outcome o = Leases.apply(b.hasLease(), b.getLease(), cmd.getRequest());
+    if (o.refused() != null) {
+      return new Outcome(StateChange.NONE, status(o.refused()));
+    }
+    BlobRecord updated = o.lease() == null ? b.toBuilder().clearLease().build() : b.toBuilder().setLease(o.lease()).build();
+    return new Outcome(new StateChange.UpdateBlob(updated),
+        status(CommandStatus.OK).setBlob(updated).setLeaseTimeSeconds(o.leaseTimeSeconds()));
+  }
+
+  private Outcome leaseContainer(int partition, LeaseContainer cmd) {
+    Optional<ContainerRecord> previous = store.container(partition, cmd.getAccount(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    ContainerRecord c = previous.get();
+    CommandStatus refused = Conditions.check(cmd.getRequest().getCondition(), c.getEtag(), c.getLastModifiedEpochMillis());
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    Leases.Outcome o = Leases.apply(c.hasLease(), c.getLease(), cmd.getRequest());
+    if (o.refused() != null) {
+      return new Outcome(StateChange.NONE, status(o.refused()));
+    }
+    ContainerRecord updated = o.lease() == null ? c.toBuilder().clearLease().build() : c.toBuilder().setLease(o.lease()).build();
+    return new Outcome(new StateChange.PutContainer(updated),
+        status(CommandStatus.OK).setContainer(updated).setLeaseTimeSeconds(o.leaseTimeSeconds()));
+  }
+
+  private Outcome setContainerAcl(int partition, ContainerAclUpdate cmd) {
+    Optional<ContainerRecord> previous = store.container(partition, cmd.getAccount(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    CommandStatus refused = containerCondition(cmd.getCondition(), previous.get(), false);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    ContainerRecord updated = previous.get().toBuilder()
+        .setPublicAccess(cmd.getPublicAccess())
+        .clearSignedIdentifiers()
+        .addAllSignedIdentifiers(cmd.getSignedIdentifiersList())
         .setEtag(cmd.getEtag())
         .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
         .build();
