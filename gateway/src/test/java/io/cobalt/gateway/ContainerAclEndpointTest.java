@@ -135,9 +135,15 @@ class ContainerAclEndpointTest {
     assertRefused(403, BlobErrorCode.AUTHORIZATION_PERMISSION_MISMATCH,
         () -> viaSas.getBlobClient("new.txt").upload(BinaryData.fromBytes(DATA)));
 
+    // A blob SAS (sr=b) may name the container's policy too.
+    String blobSas = c.getBlobClient("doc.txt").generateSas(new BlobServiceSasSignatureValues("readers"));
+    BlobClient viaBlobSas = gateway.sasClient(blobSas).getBlobContainerClient("policy-box").getBlobClient("doc.txt");
+    assertArrayEquals(DATA, viaBlobSas.downloadContent().toBytes());
+
     c.setAccessPolicy(null, List.of(policy("others", "r", null, at(1))));
     assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED,
         () -> viaSas.getBlobClient("doc.txt").downloadContent());
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED, viaBlobSas::downloadContent);
   }
 
   @Test

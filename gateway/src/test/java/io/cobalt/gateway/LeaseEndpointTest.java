@@ -104,7 +104,13 @@ class LeaseEndpointTest {
         () -> b.deleteWithResponse(null, withLease(wrong), null, null));
     BlockBlobClient bb = b.getBlockBlobClient();
     String blockId = Base64.getEncoder().encodeToString("block-1".getBytes());
-    bb.stageBlock(blockId, BinaryData.fromBytes("staged".getBytes()));
+    assertRefused(412, BlobErrorCode.LEASE_ID_MISSING,
+        () -> bb.stageBlock(blockId, BinaryData.fromBytes("staged".getBytes())));
+    assertRefused(412, BlobErrorCode.LEASE_ID_MISMATCH_WITH_BLOB_OPERATION, () -> bb.stageBlockWithResponse(
+        new com.azure.storage.blob.options.BlockBlobStageBlockOptions(blockId, BinaryData.fromBytes("s".getBytes()))
+            .setLeaseId(wrong), null, null));
+    bb.stageBlockWithResponse(new com.azure.storage.blob.options.BlockBlobStageBlockOptions(
+        blockId, BinaryData.fromBytes("staged".getBytes())).setLeaseId(id), null, null);
     assertRefused(412, BlobErrorCode.LEASE_ID_MISSING, () -> bb.commitBlockList(List.of(blockId), true));
     assertArrayEquals(DATA, b.downloadContent().toBytes(), "no refused write changed the blob");
     assertEquals(Map.of(), b.getProperties().getMetadata());
@@ -119,7 +125,8 @@ class LeaseEndpointTest {
     assertEquals(LeaseDurationType.INFINITE, p.getLeaseDuration());
     assertEquals(Map.of("k", "v"), p.getMetadata());
     assertArrayEquals("v2".getBytes(), b.downloadContent().toBytes());
-    bb.stageBlock(blockId, BinaryData.fromBytes("staged".getBytes())); // Put Blob dropped the staged one
+    bb.stageBlockWithResponse(new com.azure.storage.blob.options.BlockBlobStageBlockOptions(  // Put Blob dropped it
+        blockId, BinaryData.fromBytes("staged".getBytes())).setLeaseId(id), null, null);
     bb.commitBlockListWithResponse(List.of(blockId), null, null, null, withLease(id), null, null);
     assertArrayEquals("staged".getBytes(), b.downloadContent().toBytes());
     assertEquals(LeaseStateType.LEASED, b.getProperties().getLeaseState(), "lease kept by Put Block List");

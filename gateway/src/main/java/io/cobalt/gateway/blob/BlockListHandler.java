@@ -60,7 +60,14 @@ final class BlockListHandler {
     ByteString blockId = blockIdParam(r);
     long declared = PutBlobHandler.declaredLength(r, services.maxBlockBytes());
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
-    return services.requireContainer(r).compose(container ->
+    String leaseHeader = r.header("x-ms-lease-id");
+    String leaseId = leaseHeader == null ? null : ConditionalHeaders.leaseId(leaseHeader, "x-ms-lease-id");
+    return services.requireContainer(r)
+        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()).map(blob -> {
+          LeaseHandler.requireWriteLease(leaseId, blob, r.received().toEpochMilli());
+          return container;
+        }))
+        .compose(container ->
         Future.fromCompletionStage(services.keys().generate(r.path().account(), r.requestId()), r.context())
             .compose(key -> {
               byte[] objectId = services.cipher().newId();

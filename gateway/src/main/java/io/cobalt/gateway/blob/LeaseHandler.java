@@ -225,6 +225,30 @@ final class LeaseHandler {
     }
   }
 
+  /**
+   * Put Block's lease check, made here against the record read (Put Block's command carries no
+   * condition, so it is not linearizable with lease changes; the Put Block List that commits the
+   * blocks is checked at the apply step): the rules of the node's {@code Leases.checkWrite}.
+   */
+  static void requireWriteLease(String leaseId, io.cobalt.proto.node.v1.BlobRecord blob, long now) {
+    boolean present = blob != null && blob.hasLease();
+    LeaseState lease = present ? blob.getLease() : LeaseState.getDefaultInstance();
+    View v = view(present, lease, now);
+    CommandStatus s = null;
+    if (v.status().equals("locked")) {
+      if (leaseId == null) {
+        s = CommandStatus.LEASE_ID_MISSING;
+      } else if (!leaseId.equalsIgnoreCase(lease.getLeaseId())) {
+        s = CommandStatus.LEASE_ID_MISMATCH;
+      }
+    } else if (leaseId != null) {
+      s = present ? CommandStatus.LEASE_LOST : CommandStatus.LEASE_NOT_PRESENT;
+    }
+    if (s != null) {
+      throw forWrite(s, false);
+    }
+  }
+
   /** x-ms-lease-state, -status and (when leased) -duration of a blob or container at {@code now}. */
   static void putHeaders(MultiMap h, boolean present, LeaseState lease, long now) {
     View v = view(present, lease, now);
