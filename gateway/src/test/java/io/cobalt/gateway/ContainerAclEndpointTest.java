@@ -87,7 +87,7 @@ class ContainerAclEndpointTest {
   }
 
   @Test
-  void setAndGetAccessPolicyRoundTrip() {
+  void setAndGetAccessPolicyRoundTrip() throws Exception {
     BlobContainerClient c = container("acl-roundtrip", null);
     String before = c.getProperties().getETag();
     OffsetDateTime start = at(-1);
@@ -106,6 +106,19 @@ class ContainerAclEndpointTest {
     assertEquals("cw", got.getIdentifiers().get(1).getAccessPolicy().getPermissions());
     assertNotEquals(before, c.getProperties().getETag(), "Set Container ACL changes the ETag");
     assertEquals(PublicAccessType.CONTAINER, c.getProperties().getBlobPublicAccess());
+
+    // HEAD: the headers of Get Container ACL, no body.
+    String sas = owner.generateAccountSas(new com.azure.storage.common.sas.AccountSasSignatureValues(
+        OffsetDateTime.now().plusHours(1), com.azure.storage.common.sas.AccountSasPermission.parse("r"),
+        com.azure.storage.common.sas.AccountSasService.parse("b"),
+        com.azure.storage.common.sas.AccountSasResourceType.parse("c")));
+    HttpResponse<String> head = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(gateway.httpEndpoint() + "/acl-roundtrip?restype=container&comp=acl&" + sas))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("x-ms-version", "2025-11-05").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, head.statusCode());
+    assertEquals("container", head.headers().firstValue("x-ms-blob-public-access").orElse(""));
+    assertEquals("", head.body());
 
     c.setAccessPolicy(null, List.of());
     BlobContainerAccessPolicies cleared = c.getAccessPolicy();

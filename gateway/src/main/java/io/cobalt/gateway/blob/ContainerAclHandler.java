@@ -91,7 +91,11 @@ final class ContainerAclHandler {
       if (!c.getPublicAccess().isEmpty()) {
         r.http().response().putHeader("x-ms-blob-public-access", c.getPublicAccess());
       }
-      r.endXml(200, xml.toString());
+      if (r.method() == io.vertx.core.http.HttpMethod.HEAD) {
+        r.response(200).putHeader("Content-Length", "0").end();
+      } else {
+        r.endXml(200, xml.toString());
+      }
       return null;
     });
   }
