@@ -279,6 +279,23 @@ class LeaseEndpointTest {
   }
 
   @Test
+  void breakingContainerLeaseStillGuardsDeletionUntilBroken() {
+    BlobContainerClient c = gateway.keyClient().getBlobContainerClient("breaking-box");
+    c.create();
+    String id = UUID.randomUUID().toString();
+    new BlobLeaseClientBuilder().containerClient(c).leaseId(id).buildClient().acquireLease(30);
+    BlobLeaseClient breaker = new BlobLeaseClientBuilder().containerClient(c).buildClient();
+    assertEquals(5, breaker.breakLeaseWithResponse(5, null, null, null).getValue());
+    assertEquals(LeaseStateType.BREAKING, c.getProperties().getLeaseState());
+    assertRefused(412, BlobErrorCode.LEASE_ID_MISSING, c::delete);
+    CLOCK.advance(Duration.ofSeconds(5));
+    assertEquals(LeaseStateType.BROKEN, c.getProperties().getLeaseState());
+    assertEquals(LeaseStatusType.UNLOCKED, c.getProperties().getLeaseStatus());
+    c.delete();
+    assertTrue(!c.exists());
+  }
+
+  @Test
   void leaseOnAMissingBlobOrContainerIsNotFound() {
     BlobClient missing = box.getBlobClient("never-written");
     assertRefused(404, BlobErrorCode.BLOB_NOT_FOUND, () -> lease(missing, null).acquireLease(15));
