@@ -187,6 +187,32 @@ class BlobEndToEndIT {
   }
 
   @Test
+  void leasesAndStoredAccessPoliciesHoldThroughRaft() {
+    BlobContainerClient c = service.getBlobContainerClient("leases-and-acls");
+    c.create();
+    BlobClient b = c.getBlobClient("held");
+    b.upload(BinaryData.fromString("v1"));
+    String id = java.util.UUID.randomUUID().toString();
+    new com.azure.storage.blob.specialized.BlobLeaseClientBuilder().blobClient(b).leaseId(id).buildClient()
+        .acquireLease(-1);
+    BlobStorageException refused = assertThrows(BlobStorageException.class,
+        () -> b.upload(BinaryData.fromString("v2"), true));
+    assertEquals(412, refused.getStatusCode());
+    assertEquals(BlobErrorCode.LEASE_ID_MISSING, refused.getErrorCode());
+    b.uploadWithResponse(new com.azure.storage.blob.options.BlobParallelUploadOptions(BinaryData.fromString("v2"))
+        .setRequestConditions(new com.azure.storage.blob.models.BlobRequestConditions().setLeaseId(id)), null, null);
+    assertEquals(com.azure.storage.blob.models.LeaseStateType.LEASED, b.getProperties().getLeaseState());
+
+    c.setAccessPolicy(null, List.of(new com.azure.storage.blob.models.BlobSignedIdentifier().setId("readers")
+        .setAccessPolicy(new com.azure.storage.blob.models.BlobAccessPolicy().setPermissions("r")
+            .setExpiresOn(java.time.OffsetDateTime.now().plusHours(1)))));
+    String sas = c.generateSas(new com.azure.storage.blob.sas.BlobServiceSasSignatureValues("readers"));
+    BlobClient viaSas = new BlobServiceClientBuilder().endpoint(service.getAccountUrl()).sasToken(sas).buildClient()
+        .getBlobContainerClient("leases-and-acls").getBlobClient("held");
+    assertEquals("v2", viaSas.downloadContent().toString());
+  }
+
+  @Test
   void dataDirectoriesHoldNoTraceOfAKnownPlaintext() throws IOException {
     byte[] marker = ("COBALT-PLAINTEXT-MARKER-" + HexFormat.of().formatHex(randomBytes(new Random(SEED), 16)))
         .getBytes(StandardCharsets.US_ASCII);
