@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: gRPC calls (including their keystore and audit fsyncs) run on a bounded pool named
  * {@code kms-agent-rpc-N} ({@value #RPC_THREADS} threads, queue {@value #RPC_QUEUE}); Netty's event
- * loops only do I/O. Keystore writes and audit appends are each serialized.
+ * loops only do I/O. Keystore writes and audit appends are each serialized. KeyEvents heartbeats run
+ * on their own thread {@code kms-agent-key-events-1}.
  */
 public final class KmsAgentServer implements AutoCloseable {
   static final String AUDIT_FILE = "audit.log";
@@ -98,12 +99,14 @@ public final class KmsAgentServer implements AutoCloseable {
   private final LongSupplier nanoTicker;
   private final KeyChangeFeed changes;
   private final KeyEventsRpcService events;
+  private final ScheduledExecutorService eventsScheduler;
   private boolean closed;
 
   private KmsAgentServer(Server server, ThreadPoolExecutor executor, AuditLog audit, Deque<AutoCloseable> backends,
       DataKeyService keys, KeyLifecycleService lifecycle, ReloadingTlsMaterial tls, ScheduledExecutorService ownScheduler,
       List<ScheduledFuture<?>> periodic, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker,
-      KeyChangeFeed changes, KeyEventsRpcService events) {
+      KeyChangeFeed changes, KeyEventsRpcService events, ScheduledExecutorService eventsScheduler) {
+    this.eventsScheduler = eventsScheduler;
     this.changes = changes;
     this.events = events;
     this.server = server;
@@ -195,8 +198,14 @@ public final class KmsAgentServer implements AutoCloseable {
         scheduler = s;
         opened.push(s::shutdownNow);
       }
+      // Heartbeats on their own thread: a slow scheduled rotation (a KMIP server timing out) on the
+      // shared scheduler must not delay them past the gateways' staleness bound.
+      ScheduledThreadPoolExecutor eventsScheduler =
+          new ScheduledThreadPoolExecutor(1, namedDaemonThreads("kms-agent-key-events-"));
+      eventsScheduler.setRemoveOnCancelPolicy(true);
+      opened.push(eventsScheduler::shutdownNow);
       KeyEventsRpcService events =
-          new KeyEventsRpcService(policy, changes, scheduler, KEY_EVENT_HEARTBEAT_MILLIS, clock, nanoTicker);
+          new KeyEventsRpcService(policy, changes, eventsScheduler, KEY_EVENT_HEARTBEAT_MILLIS, clock, nanoTicker);
       opened.push(events);
       ServerCredentials creds = TlsServerCredentials.newBuilder()
           .keyManager(tls.keyManager())
@@ -224,7 +233,7 @@ public final class KmsAgentServer implements AutoCloseable {
       }
       opened.push(() -> periodic.forEach(f -> f.cancel(false)));
       KmsAgentServer agent = new KmsAgentServer(server, executor, audit, backendsOpened, keys, lifecycle, tls,
-          ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker, changes, events);
+          ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker, changes, events, eventsScheduler);
       LOG.info("kms-agent listening on {}:{} (mTLS, {} grants, backend {}, data in {})",
           config.bindHost(), server.getPort(), config.effectiveGrants().size(), config.backend().name(), config.dataDir());
       return agent;
@@ -281,6 +290,7 @@ public final class KmsAgentServer implements AutoCloseable {
     closed = true;
     periodic.forEach(f -> f.cancel(false));
     events.close();
+    eventsScheduler.shutdownNow();
     if (ownScheduler != null) {
       ownScheduler.shutdownNow();
     }
