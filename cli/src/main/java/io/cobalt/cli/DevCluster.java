@@ -6,6 +6,7 @@ import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.GatewayConfig;
 import io.cobalt.gateway.GatewayHttpsConfig;
 import io.cobalt.gateway.GatewayServer;
+import io.cobalt.gateway.KeyCacheConfig;
 import io.cobalt.gateway.NodeEndpoint;
 import io.cobalt.kms.KmsAgentConfig;
 import io.cobalt.kms.KmsAgentServer;
@@ -239,6 +240,22 @@ public final class DevCluster implements AutoCloseable {
     }
     return config.withHttps(
         GatewayHttpsConfig.clusterCertificate(options.blobPort(), gatewayTls, options.httpPort() >= 0));
+  }
+
+  /**
+   * Another gateway over the same nodes and kms-agent, with the same account and certificate, plain
+   * HTTP on a free port and the given DEK cache settings; the caller closes it. For tests of what
+   * every gateway of a cluster sees (a revocation reaching all of them).
+   */
+  public GatewayServer startAnotherGateway(KeyCacheConfig keyCache) throws Exception {
+    return GatewayServer.start(new GatewayConfig(options.host(), 0, List.of(account), nodeEndpoints(),
+        options.host(), kms.port(), TlsMaterial.load(tlsDir(), GATEWAY), options.partitions(),
+        options.replicationFactor(), options.writeQuorum(), options.maxPutBlobBytes()).withKeyCache(keyCache));
+  }
+
+  /** The cluster gateway's DEK cache counters (null if it has no cache). */
+  public io.cobalt.gateway.encryption.CachingKeyClient.Stats gatewayKeyCacheStats() {
+    return gateway.keyCacheStats();
   }
 
   static String nodeId(int i) {

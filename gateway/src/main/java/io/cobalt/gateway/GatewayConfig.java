@@ -29,6 +29,8 @@ import java.util.Set;
  * @param queuePort Queue endpoint port (plain HTTP, Azure's emulator uses 10001); 0 picks any free
  *     port, -1 (the default of the shorter constructors) serves no Queue endpoint; see
  *     {@link #withQueuePort}
+ * @param keyCache the DEK cache and its offline grace (null: {@link KeyCacheConfig#defaults()}); see
+ *     {@link #withKeyCache}
  */
 public record GatewayConfig(
     String bindHost,
@@ -44,7 +46,8 @@ public record GatewayConfig(
     long maxPutBlobBytes,
     GatewayHttpsConfig https,
     int tablePort,
-    int queuePort) {
+    int queuePort,
+    KeyCacheConfig keyCache) {
   public static final int DEFAULT_PARTITIONS = 16;
   public static final int DEFAULT_REPLICATION_FACTOR = 3;
   public static final int DEFAULT_WRITE_QUORUM = 2;
@@ -54,6 +57,7 @@ public record GatewayConfig(
     Objects.requireNonNull(bindHost, "bindHost");
     accounts = List.copyOf(accounts);
     nodes = List.copyOf(nodes);
+    keyCache = keyCache == null ? KeyCacheConfig.defaults() : keyCache;
     if (blobPort < 0 || blobPort > 65535) {
       throw new IllegalArgumentException("blobPort out of range: " + blobPort);
     }
@@ -110,25 +114,31 @@ public record GatewayConfig(
       int writeQuorum,
       long maxPutBlobBytes) {
     this(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions, replicationFactor,
-        writeQuorum, maxPutBlobBytes, null, -1, -1);
+        writeQuorum, maxPutBlobBytes, null, -1, -1, null);
   }
 
   /** This configuration with a Table endpoint on {@code tablePort} (0: any free port; -1: none). */
   public GatewayConfig withTablePort(int tablePort) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort, keyCache);
   }
 
   /** This configuration with a Queue endpoint on {@code queuePort} (0: any free port; -1: none). */
   public GatewayConfig withQueuePort(int queuePort) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort, keyCache);
   }
 
   /** This configuration with HTTPS as given (null: plain HTTP only). */
   public GatewayConfig withHttps(GatewayHttpsConfig https) {
     return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
-        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort);
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort, keyCache);
+  }
+
+  /** This configuration with the DEK cache as given (null: defaults). */
+  public GatewayConfig withKeyCache(KeyCacheConfig keyCache) {
+    return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort, tls, partitions,
+        replicationFactor, writeQuorum, maxPutBlobBytes, https, tablePort, queuePort, keyCache);
   }
 
   /** Whether the plain-HTTP endpoint is served (always, unless HTTPS is configured with HTTP off). */

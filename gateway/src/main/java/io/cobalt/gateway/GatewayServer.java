@@ -7,6 +7,8 @@ import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.blob.ContainerAccess;
 import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CachingKeyClient;
+import io.cobalt.gateway.encryption.KeyEventSubscription;
 import io.cobalt.gateway.encryption.KeyAgentClient;
 import io.cobalt.gateway.encryption.EntityCipher;
 import io.cobalt.gateway.encryption.MessageCipher;
@@ -38,6 +40,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,18 +86,34 @@ public final class GatewayServer implements AutoCloseable {
     this.backends = backends;
   }
 
-  /** Starts with gRPC (mTLS) clients to the nodes and the kms-agent from {@code config}. */
+  /**
+   * Starts with gRPC (mTLS) clients to the nodes and the kms-agent from {@code config}: data keys go
+   * through a {@link CachingKeyClient} kept fresh by the agent's key event stream (one
+   * {@link KeyEventSubscription}, on the thread {@code cobalt-key-events}).
+   */
   public static GatewayServer start(GatewayConfig config) throws Exception {
     Objects.requireNonNull(config.tls(), "config.tls is required for the gRPC backends");
     NodeChannels channels = new NodeChannels(config.nodes(), config.tls());
-    KeyAgentClient keys = new KeyAgentClient(config.kmsHost(), config.kmsPort(), config.tls());
+    KeyAgentClient agent = new KeyAgentClient(config.kmsHost(), config.kmsPort(), config.tls());
+    CachingKeyClient keys = new CachingKeyClient(agent, config.keyCache(), System::nanoTime);
+    ScheduledThreadPoolExecutor keyEvents = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "cobalt-key-events");
+      t.setDaemon(true);
+      return t;
+    });
+    keyEvents.setRemoveOnCancelPolicy(true);
+    KeyEventSubscription subscription = new KeyEventSubscription(agent, "gateway " + config.bindHost(), keys,
+        keyEvents, System::nanoTime, new SecureRandom());
     Backends backends =
         new Backends(
             new GrpcChunkClient(channels),
             new GrpcMetadataClient(channels),
             keys,
             () -> {
+              subscription.close();
+              keyEvents.shutdownNow();
               keys.close();
+              agent.close();
               channels.close();
             });
     try {
@@ -239,6 +258,11 @@ public final class GatewayServer implements AutoCloseable {
       o.addEnabledCipherSuite(suite);
     }
     return o;
+  }
+
+  /** The DEK cache's counters, or null when the gateway's key client is not a {@link CachingKeyClient}. */
+  public CachingKeyClient.Stats keyCacheStats() {
+    return backends.keys() instanceof CachingKeyClient c ? c.stats() : null;
   }
 
   /** The plain-HTTP Blob endpoint's actual port, or -1 when HTTP is turned off. */

@@ -5,6 +5,7 @@ import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.encryption.GeneratedKey;
 import io.cobalt.gateway.encryption.KeyClient;
 import io.cobalt.gateway.encryption.KeyRefusedException;
+import io.cobalt.gateway.encryption.KeyStatus;
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.proto.kms.v1.WrappedKey;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,7 @@ final class FakeKeyClient implements KeyClient {
   private final Map<String, byte[]> keks = new ConcurrentHashMap<>();
   final AtomicInteger generated = new AtomicInteger();
   final AtomicInteger unwrapped = new AtomicInteger();
+  final AtomicInteger described = new AtomicInteger();
   /** While set, every call fails as the agent fails with this kind; see {@link #refuseWith}. */
   private volatile String refusal;
 
@@ -118,6 +120,35 @@ final class FakeKeyClient implements KeyClient {
           }
         },
         executor);
+  }
+
+  /**
+   * Every account key has version 1. A refusal set by {@link #refuseWith} shows as the real agent's
+   * GetKey shows it: the key's state (disabled, deleted, ...), an unknown key, a denial or an outage;
+   * refusals of wrapped bytes (NOT_AUTHENTIC, ...) do not concern GetKey.
+   */
+  @Override
+  public CompletableFuture<KeyStatus> keyStatus(String keyId, String requestId) {
+    return CompletableFuture.supplyAsync(() -> {
+      String kind = refusal;
+      described.incrementAndGet();
+      if (kind == null || !keyId.startsWith("account/")) {
+        return new KeyStatus(keyId, Map.of(1, "ENABLED"), 1, false);
+      }
+      return switch (kind) {
+        case "KEY_DISABLED" -> new KeyStatus(keyId, Map.of(1, "DISABLED"), 1, false);
+        case "KEY_DESTROYED" -> new KeyStatus(keyId, Map.of(1, "DESTROYED"), 1, false);
+        case "KEY_DELETED" -> new KeyStatus(keyId, Map.of(1, "ENABLED"), 1, true);
+        case "VERSION_RETIRED" -> new KeyStatus(keyId, Map.of(1, "ENABLED", 2, "ENABLED"), 2, false);
+        case "UNKNOWN_KEY_VERSION" -> new KeyStatus(keyId, Map.of(2, "ENABLED"), 2, false);
+        case "UNKNOWN_KEY" -> throw KeyRefusedException.fromAgent("NOT_FOUND", "UNKNOWN_KEY", "no key " + keyId);
+        case "UNAVAILABLE", "PERMISSION_DENIED" -> {
+          maybeRefuse();
+          throw new IllegalStateException("unreachable");
+        }
+        default -> new KeyStatus(keyId, Map.of(1, "ENABLED"), 1, false);
+      };
+    }, executor);
   }
 
   private byte[] kek(String account) {

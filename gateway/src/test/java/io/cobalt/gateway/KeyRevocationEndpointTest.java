@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What an Azure SDK client sees when the kms-agent refuses the account's key (DESIGN.md §5.4): a
- * revoked key → 403 KeyVaultEncryptionKeyNotFound for reads and writes of data, while delete, list
- * without metadata and container operations proceed; an agent outage → 503 ServerBusy with
+ * revoked key → 403 KeyVaultEncryptionKeyNotFound for reads and writes of data and of metadata (Get
+ * Blob Properties, Get/Set Blob Metadata, Set Blob Properties, List Blobs with metadata), while
+ * delete, list without metadata and container operations proceed; an agent outage → 503 ServerBusy with
  * Retry-After, never 403; a wrapped key that does not authenticate → 500. Accepting again restores
  * every blob.
  */
@@ -116,6 +117,22 @@ class KeyRevocationEndpointTest {
     assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
         () -> c.getBlobClient("new").upload(BinaryData.fromString("x"))));
 
+    // Metadata under the revoked key is refused like data (issue 4 point 4).
+    assertError(403, "KeyVaultEncryptionKeyNotFound",
+        assertThrows(BlobStorageException.class, () -> c.getBlobClient("kept").getProperties()));
+    assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+        () -> c.getBlobClient("kept").setMetadata(java.util.Map.of("k", "v"))));
+    assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+        () -> c.getBlobClient("kept").setHttpHeaders(new com.azure.storage.blob.models.BlobHttpHeaders()
+            .setContentType("text/plain"))));
+    if (!kind.equals("VERSION_RETIRED") && !kind.equals("UNKNOWN_KEY_VERSION")) {
+      // The whole key is revoked (a listing cannot see which version each blob uses; see docs).
+      assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+          () -> c.listBlobs(new com.azure.storage.blob.models.ListBlobsOptions().setDetails(
+              new com.azure.storage.blob.models.BlobListDetails().setRetrieveMetadata(true)), null)
+              .stream().count()));
+    }
+
     // What needs no key proceeds.
     assertEquals(List.of("doomed", "kept"),
         c.listBlobs().stream().map(BlobItem::getName).sorted().collect(Collectors.toList()));
@@ -128,6 +145,10 @@ class KeyRevocationEndpointTest {
 
     keys.refuseWith(null);
     assertArrayEquals(data, c.getBlobClient("kept").downloadContent().toBytes(), "seed " + SEED);
+    assertEquals(data.length, c.getBlobClient("kept").getProperties().getBlobSize());
+    assertTrue(c.getBlobClient("kept").getProperties().getMetadata().isEmpty(), "the refused Set Blob Metadata changed nothing");
+    assertEquals(1, c.listBlobs(new com.azure.storage.blob.models.ListBlobsOptions().setDetails(
+        new com.azure.storage.blob.models.BlobListDetails().setRetrieveMetadata(true)), null).stream().count());
     assertFalse(c.getBlobClient("new").exists(), "a refused Put Blob must not leave a blob");
     assertFalse(c.getBlobClient("doomed").exists());
   }

@@ -4,6 +4,7 @@ import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.api.CallerIdentityInterceptor;
 import io.cobalt.kms.api.KeyAdminRpcService;
 import io.cobalt.kms.api.KeyAgentRpcService;
+import io.cobalt.kms.api.KeyEventsRpcService;
 import io.cobalt.kms.audit.AuditLog;
 import io.cobalt.kms.backend.kmip.KmipKeyBackend;
 import io.cobalt.kms.backend.local.MasterKey;
@@ -17,6 +18,8 @@ import io.cobalt.kms.keys.KeyVersion;
 import io.cobalt.kms.lifecycle.ImportKeyPair;
 import io.cobalt.kms.lifecycle.KeyBackendRouter;
 import io.cobalt.kms.lifecycle.KeyCatalog;
+import io.cobalt.kms.lifecycle.KeyChange;
+import io.cobalt.kms.lifecycle.KeyChangeFeed;
 import io.cobalt.kms.lifecycle.KeyLifecycleService;
 import io.cobalt.kms.policy.CallerPolicy;
 import io.cobalt.kms.tls.ReloadingTlsMaterial;
@@ -64,7 +67,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: gRPC calls (including their keystore and audit fsyncs) run on a bounded pool named
  * {@code kms-agent-rpc-N} ({@value #RPC_THREADS} threads, queue {@value #RPC_QUEUE}); Netty's event
- * loops only do I/O. Keystore writes and audit appends are each serialized.
+ * loops only do I/O. Keystore writes and audit appends are each serialized. KeyEvents heartbeats run
+ * on their own thread {@code kms-agent-key-events-1}.
  */
 public final class KmsAgentServer implements AutoCloseable {
   static final String AUDIT_FILE = "audit.log";
@@ -75,6 +79,10 @@ public final class KmsAgentServer implements AutoCloseable {
   static final int MAX_REQUEST_BYTES = 64 * 1024;
   static final int MAX_CONCURRENT_CALLS_PER_CONNECTION = 256;
   static final long HANDSHAKE_TIMEOUT_SECONDS = 10;
+  /** KeyEvents heartbeat interval; a gateway treats its stream as broken after a few missed beats. */
+  public static final long KEY_EVENT_HEARTBEAT_MILLIS = 1000;
+  /** KeyEvents streams open at once (one per gateway; a bound, not a target). */
+  static final int MAX_KEY_EVENT_SUBSCRIBERS = 256;
   private static final Logger LOG = LoggerFactory.getLogger(KmsAgentServer.class);
 
   private final Server server;
@@ -89,11 +97,18 @@ public final class KmsAgentServer implements AutoCloseable {
   private final FileChannel lockChannel;
   private final String selfIdentity;
   private final LongSupplier nanoTicker;
+  private final KeyChangeFeed changes;
+  private final KeyEventsRpcService events;
+  private final ScheduledExecutorService eventsScheduler;
   private boolean closed;
 
   private KmsAgentServer(Server server, ThreadPoolExecutor executor, AuditLog audit, Deque<AutoCloseable> backends,
       DataKeyService keys, KeyLifecycleService lifecycle, ReloadingTlsMaterial tls, ScheduledExecutorService ownScheduler,
-      List<ScheduledFuture<?>> periodic, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker) {
+      List<ScheduledFuture<?>> periodic, FileChannel lockChannel, String selfIdentity, LongSupplier nanoTicker,
+      KeyChangeFeed changes, KeyEventsRpcService events, ScheduledExecutorService eventsScheduler) {
+    this.eventsScheduler = eventsScheduler;
+    this.changes = changes;
+    this.events = events;
     this.server = server;
     this.executor = executor;
     this.audit = audit;
@@ -162,8 +177,9 @@ public final class KmsAgentServer implements AutoCloseable {
       KeyCatalog catalog = KeyCatalog.open(config.dataDir().resolve(KeyCatalog.FILE_NAME));
       KeyBackendRouter router = new KeyBackendRouter(backends, config.backend().name(), catalog);
       DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker);
+      KeyChangeFeed changes = new KeyChangeFeed(clock, MAX_KEY_EVENT_SUBSCRIBERS);
       KeyLifecycleService lifecycle = new KeyLifecycleService(router, catalog,
-          new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity);
+          new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity, changes);
       CallerPolicy policy = CallerPolicy.of(config.effectiveGrants(), audit, nanoTicker);
       KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, lifecycle, nanoTicker);
       KeyAdminRpcService admin = new KeyAdminRpcService(policy, lifecycle, nanoTicker);
@@ -182,6 +198,15 @@ public final class KmsAgentServer implements AutoCloseable {
         scheduler = s;
         opened.push(s::shutdownNow);
       }
+      // Heartbeats on their own thread: a slow scheduled rotation (a KMIP server timing out) on the
+      // shared scheduler must not delay them past the gateways' staleness bound.
+      ScheduledThreadPoolExecutor eventsScheduler =
+          new ScheduledThreadPoolExecutor(1, namedDaemonThreads("kms-agent-key-events-"));
+      eventsScheduler.setRemoveOnCancelPolicy(true);
+      opened.push(eventsScheduler::shutdownNow);
+      KeyEventsRpcService events =
+          new KeyEventsRpcService(policy, changes, eventsScheduler, KEY_EVENT_HEARTBEAT_MILLIS, clock, nanoTicker);
+      opened.push(events);
       ServerCredentials creds = TlsServerCredentials.newBuilder()
           .keyManager(tls.keyManager())
           .trustManager(tls.trustManager())
@@ -191,6 +216,7 @@ public final class KmsAgentServer implements AutoCloseable {
           .executor(executor)
           .addService(ServerInterceptors.intercept(rpc, new CallerIdentityInterceptor()))
           .addService(ServerInterceptors.intercept(admin, new CallerIdentityInterceptor()))
+          .addService(ServerInterceptors.intercept(events, new CallerIdentityInterceptor()))
           .maxInboundMessageSize(MAX_REQUEST_BYTES)
           .maxInboundMetadataSize(16 * 1024)
           .maxConcurrentCallsPerConnection(MAX_CONCURRENT_CALLS_PER_CONNECTION)
@@ -207,7 +233,7 @@ public final class KmsAgentServer implements AutoCloseable {
       }
       opened.push(() -> periodic.forEach(f -> f.cancel(false)));
       KmsAgentServer agent = new KmsAgentServer(server, executor, audit, backendsOpened, keys, lifecycle, tls,
-          ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker);
+          ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker, changes, events, eventsScheduler);
       LOG.info("kms-agent listening on {}:{} (mTLS, {} grants, backend {}, data in {})",
           config.bindHost(), server.getPort(), config.effectiveGrants().size(), config.backend().name(), config.dataDir());
       return agent;
@@ -224,7 +250,14 @@ public final class KmsAgentServer implements AutoCloseable {
 
   /** Adds a version to {@code keyId} (the RotateKey RPC does the same for operators). Audited as the agent itself. */
   KeyVersion rotate(String keyId) throws KeyOperationException {
-    return keys.rotate(new CallerContext(selfIdentity, null, nanoTicker.getAsLong()), keyId);
+    KeyVersion v = keys.rotate(new CallerContext(selfIdentity, null, nanoTicker.getAsLong()), keyId);
+    changes.publish(KeyChange.Kind.ROTATED, keyId, v.version());
+    return v;
+  }
+
+  /** KeyEvents streams open now (tests). */
+  int keyEventSubscribers() {
+    return events.subscribers();
   }
 
   /** Rotations and purges that are due now (the scheduler calls this; tests may too). Returns how many. */
@@ -256,6 +289,8 @@ public final class KmsAgentServer implements AutoCloseable {
     }
     closed = true;
     periodic.forEach(f -> f.cancel(false));
+    events.close();
+    eventsScheduler.shutdownNow();
     if (ownScheduler != null) {
       ownScheduler.shutdownNow();
     }

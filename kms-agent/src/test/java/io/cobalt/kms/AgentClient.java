@@ -6,6 +6,7 @@ import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.api.KeyAgentRpcService;
 import io.cobalt.proto.kms.v1.KeyAdminGrpc;
 import io.cobalt.proto.kms.v1.KeyAgentGrpc;
+import io.cobalt.proto.kms.v1.KeyEventsGrpc;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -29,6 +30,11 @@ final class AgentClient implements AutoCloseable {
 
   KeyAdminGrpc.KeyAdminBlockingStub admin() {
     return KeyAdminGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  /** The key event stream (no deadline: it is long-lived). */
+  KeyEventsGrpc.KeyEventsStub events() {
+    return KeyEventsGrpc.newStub(channel);
   }
 
   /** The refusal of {@code call}: its status code and its stable kind ({@code cobalt-kms-code}). */

@@ -11,6 +11,7 @@ import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.api.KeyAgentRpcService;
 import io.cobalt.kms.audit.AuditLogVerifier;
+import io.cobalt.kms.backend.kmip.KmipConfig;
 import io.cobalt.kms.backend.local.MasterKeyMismatchException;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
@@ -27,6 +28,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -218,6 +220,38 @@ class KmsAgentServerTest {
     assertThrows(IllegalArgumentException.class,
         () -> new KmsAgentConfig(c.dataDir(), c.masterKeyFile(), "127.0.0.1", 0, agentTls, Set.of("gateway")));
     KmsAgentServer.start(c).close();
+  }
+
+  /**
+   * The agent's start-up does not depend on a customer's KMS: with KMIP as the default backend and
+   * nothing listening at the KMIP address, it starts, serves the keys of its local keystore, and
+   * answers what needs the KMIP server with UNAVAILABLE (retriable) within the connect timeout.
+   */
+  @Test
+  void startsAndServesLocalKeysWhileTheKmipServerIsUnreachable() throws Exception {
+    GenerateDataKeyResponse before;
+    try (KmsAgentServer agent = KmsAgentServer.start(config())) {
+      before = call(agent, gatewayTls, s -> s.generateDataKey(generate("local1")));
+    }
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    KmsAgentConfig kmip = config().withBackend(new KeyBackendConfig.Kmip(
+        KmipConfig.of("127.0.0.1", closedPort, gatewayTls, dir.resolve("kmip-keys.json"))));
+    long start = System.nanoTime();
+    try (KmsAgentServer agent = KmsAgentServer.start(kmip)) {
+      System.out.printf("KmsAgentServerTest: started with an unreachable KMIP server in %.0f ms%n",
+          (System.nanoTime() - start) / 1e6);
+      ByteString back = call(agent, gatewayTls, s -> s.unwrap(unwrap("local1", before.getWrapped()))).getPlaintextKey();
+      assertEquals(before.getPlaintextKey(), back);
+      GenerateDataKeyResponse again = call(agent, gatewayTls, s -> s.generateDataKey(generate("local1")));
+      assertEquals("account/local1", again.getWrapped().getKeyId());
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> call(agent, gatewayTls, s -> s.generateDataKey(generate("onkmip"))));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      assertEquals("BACKEND_UNAVAILABLE", e.getTrailers().get(KeyAgentRpcService.CODE_TRAILER));
+    }
   }
 
   private static GenerateDataKeyRequest generate(String account) {

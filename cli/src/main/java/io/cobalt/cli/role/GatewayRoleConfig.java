@@ -2,6 +2,7 @@ package io.cobalt.cli.role;
 
 import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.GatewayConfig;
+import io.cobalt.gateway.KeyCacheConfig;
 import io.cobalt.gateway.NodeEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,14 +25,18 @@ import java.util.Set;
  *   <li>{@code tls.dir}, {@code tls.name} — the gateway's client certificate (default tls, gateway)
  *   <li>{@code partitions} (default 16), {@code replication.factor} (3), {@code write.quorum} (2),
  *       {@code max.put.blob.bytes} (5000 MiB)
+ *   <li>{@code key.cache.max-entries} (10000; 0 = no DEK cache), {@code key.cache.ttl.ms} (300000),
+ *       {@code key.offline-grace.ms} (0 = fail closed: nothing served from the cache without a live
+ *       key event stream) — see {@link KeyCacheConfig}
  * </ul>
  */
 record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queuePort, Path accountsFile, List<NodeEndpoint> nodes, String kmsHost,
     int kmsPort, Path tlsDir, String tlsName, int partitions, int replicationFactor, int writeQuorum,
-    long maxPutBlobBytes, Path file) {
+    long maxPutBlobBytes, KeyCacheConfig keyCache, Path file) {
 
   static final Set<String> KEYS = Set.of("bind.host", "blob.port", "table.port", "queue.port", "accounts.file", "nodes", "kms.host", "kms.port",
-      "tls.dir", "tls.name", "partitions", "replication.factor", "write.quorum", "max.put.blob.bytes");
+      "tls.dir", "tls.name", "partitions", "replication.factor", "write.quorum", "max.put.blob.bytes",
+      "key.cache.max-entries", "key.cache.ttl.ms", "key.offline-grace.ms");
 
   static GatewayRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -57,6 +62,11 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queue
     int rf = (int) s.number("replication.factor", (long) GatewayConfig.DEFAULT_REPLICATION_FACTOR, 1, 9);
     int w = (int) s.number("write.quorum", (long) GatewayConfig.DEFAULT_WRITE_QUORUM, 1, 9);
     long maxPut = s.number("max.put.blob.bytes", GatewayConfig.DEFAULT_MAX_PUT_BLOB_BYTES, 0, Long.MAX_VALUE);
+    KeyCacheConfig keyCache = new KeyCacheConfig(
+        (int) s.number("key.cache.max-entries", (long) KeyCacheConfig.DEFAULT_MAX_ENTRIES, 0,
+            KeyCacheConfig.MAX_ENTRIES_LIMIT),
+        s.number("key.cache.ttl.ms", KeyCacheConfig.DEFAULT_TTL_MILLIS, 1, KeyCacheConfig.MAX_MILLIS),
+        s.number("key.offline-grace.ms", KeyCacheConfig.DEFAULT_OFFLINE_GRACE_MILLIS, 0, KeyCacheConfig.MAX_MILLIS));
     if (w > rf) {
       s.problem("write.quorum (" + w + ") must not exceed replication.factor (" + rf + ")");
     }
@@ -68,7 +78,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queue
     }
     s.validate();
     return new GatewayRoleConfig(host, blobPort, tablePort, queuePort, accounts, List.copyOf(nodes), kmsHost, kmsPort, tlsDir, tlsName,
-        partitions, rf, w, maxPut, s.file());
+        partitions, rf, w, maxPut, keyCache, s.file());
   }
 
   /** The gateway's runtime configuration: account keys read from their file, TLS loaded. */
@@ -77,7 +87,7 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queue
     try {
       return new GatewayConfig(bindHost, blobPort, accounts, nodes, kmsHost, kmsPort,
           RoleTls.load(file, tlsDir, tlsName), partitions, replicationFactor, writeQuorum, maxPutBlobBytes)
-          .withTablePort(tablePort).withQueuePort(queuePort);
+          .withTablePort(tablePort).withQueuePort(queuePort).withKeyCache(keyCache);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
     }
@@ -99,6 +109,10 @@ record GatewayRoleConfig(String bindHost, int blobPort, int tablePort, int queue
     m.put("replication.factor", Integer.toString(replicationFactor));
     m.put("write.quorum", Integer.toString(writeQuorum));
     m.put("max.put.blob.bytes", Long.toString(maxPutBlobBytes));
+    m.put("key.cache.max-entries", Integer.toString(keyCache.maxEntries()));
+    m.put("key.cache.ttl.ms", Long.toString(keyCache.ttlMillis()));
+    m.put("key.offline-grace.ms", keyCache.offlineGraceMillis()
+        + (keyCache.offlineGraceMillis() == 0 ? " (fail closed)" : ""));
     return m;
   }
 }

@@ -1,6 +1,7 @@
 package io.cobalt.cli.role;
 
 import io.cobalt.crypto.tls.ClusterTls;
+import io.cobalt.gateway.KeyCacheConfig;
 import io.cobalt.kms.MasterKeyFile;
 import java.io.IOException;
 import java.io.Writer;
@@ -180,6 +181,9 @@ public final class InitCommand implements Callable<Integer> {
     g.put("partitions", Integer.toString(partitions));
     g.put("replication.factor", Integer.toString(Math.min(3, nodes)));
     g.put("write.quorum", Integer.toString(Math.min(2, nodes)));
+    g.put("key.cache.max-entries", Integer.toString(KeyCacheConfig.DEFAULT_MAX_ENTRIES));
+    g.put("key.cache.ttl.ms", Long.toString(KeyCacheConfig.DEFAULT_TTL_MILLIS));
+    g.put("key.offline-grace.ms", Long.toString(KeyCacheConfig.DEFAULT_OFFLINE_GRACE_MILLIS));
     write(d.resolve(GATEWAY + ".properties"), "cobalt gateway", g);
   }
 

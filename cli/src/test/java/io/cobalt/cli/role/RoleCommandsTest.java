@@ -58,6 +58,10 @@ class RoleCommandsTest {
     assertEquals(g.tablePort(), g.toGatewayConfig().tablePort());
     assertTrue(g.queuePort() > 0, "init gives the gateway a Queue endpoint");
     assertEquals(g.queuePort(), g.toGatewayConfig().queuePort());
+    assertEquals(io.cobalt.gateway.KeyCacheConfig.defaults(), g.toGatewayConfig().keyCache(),
+        "init writes the DEK cache defaults (offline grace 0: fail closed)");
+    assertEquals(30_000, GatewayRoleConfig.load(dir.resolve("gateway.properties"),
+        Map.of("COBALT_KEY_OFFLINE_GRACE_MS", "30000")).keyCache().offlineGraceMillis());
     assertEquals(1, k.toAgentConfig().allowedCallers().size());
   }
 

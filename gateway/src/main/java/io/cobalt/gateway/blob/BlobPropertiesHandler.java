@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Set Blob Properties ({@code comp=properties}), Get/Set Blob Metadata ({@code comp=metadata}). A
  * set changes the current version's properties at the apply step (with the request's conditions)
- * and gives it a new ETag and Last-Modified; the manifest (and its MAC) is untouched.
+ * and gives it a new ETag and Last-Modified; the manifest (and its MAC) is untouched. Each is
+ * refused (403 KeyVaultEncryptionKeyNotFound) while the blob's key is revoked.
  */
 final class BlobPropertiesHandler {
   private final BlobServices services;
@@ -47,7 +48,11 @@ final class BlobPropertiesHandler {
   private Future<Void> set(AzureRequest r, SetBlobProperties.Builder cmd) {
     ResourceNames.requireBlobName(r.path().blob());
     Condition condition = ConditionalHeaders.of(r);
-    return services.requireContainer(r).compose(container -> {
+    return services.requireContainer(r)
+        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob())
+            .compose(blob -> blob == null ? Future.<Void>succeededFuture() : services.requireKeyUsable(r, blob))
+            .map(v -> container))
+        .compose(container -> {
       long now = services.clock().millis();
       MetadataCommand command = MetadataCommand.newBuilder()
           .setPartition(services.blobPartition(container, r.path().blob()))
@@ -80,11 +85,14 @@ final class BlobPropertiesHandler {
     Condition condition = ConditionalHeaders.of(r);
     return services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()))
-        .map(blob -> {
+        .compose(blob -> {
           if (blob == null) {
             throw AzureError.BLOB_NOT_FOUND.exception();
           }
           LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
+          return services.requireKeyUsable(r, blob).map(v -> blob);
+        })
+        .map(blob -> {
           if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
               == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {
             ConditionalHeaders.endNotModified(r, blob.getEtag(), blob.getLastModifiedEpochMillis());

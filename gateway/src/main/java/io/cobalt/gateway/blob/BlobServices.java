@@ -6,6 +6,7 @@ import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.nodeclient.ReplicatedChunkStore;
 import io.cobalt.gateway.placement.MetadataRouter;
+import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.Condition;
 import io.cobalt.proto.node.v1.ContainerRecord;
@@ -42,6 +43,34 @@ public record BlobServices(
               }
               return c;
             });
+  }
+
+  /**
+   * Completes if the key that protects {@code blob} may be used now, else fails as a data read would
+   * (403 KeyVaultEncryptionKeyNotFound for a revoked key, 503 if the agent cannot be asked): Azure
+   * refuses metadata under a revoked key as it refuses data. Asks the key's state (cached, kept fresh
+   * by the agent's key events), never unwraps.
+   */
+  Future<Void> requireKeyUsable(AzureRequest r, BlobRecord blob) {
+    if (blob.getDeksCount() == 0) {
+      return Future.succeededFuture();
+    }
+    return Future.fromCompletionStage(keys.requireUsable(blob.getAccount(), blob.getDeks(0), r.requestId()), r.context());
+  }
+
+  /**
+   * For a page of listed blobs: completes if the account's key has a usable version, else fails as
+   * {@link #requireKeyUsable}. Listings do not carry the blobs' wrapped keys (the nodes strip them),
+   * so a revocation of one older version only is not seen here; a revocation of the key (every
+   * version disabled, retired or destroyed, or the key deleted) is. An empty page needs no check.
+   */
+  Future<Void> requireAccountKeyUsable(AzureRequest r, String account, boolean anyBlobs) {
+    if (!anyBlobs) {
+      return Future.succeededFuture();
+    }
+    return Future.fromCompletionStage(
+        keys.keyStatus("account/" + account, r.requestId()).thenAccept(s -> s.requireSomeVersionUsable()),
+        r.context());
   }
 
   /** Azure's largest block (Put Block), bounded by the configured largest Put Blob body. */

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Get Blob (GET, with {@code Range}/{@code x-ms-range}) and Get Blob Properties (HEAD). Properties
- * need no key. Data: the DEK is unwrapped by the kms-agent, the manifest MAC verified before a
+ * need no DEK, but are refused under a revoked key (the key's state is checked). Data: the DEK is unwrapped by the kms-agent, the manifest MAC verified before a
  * byte is sent, then the touched chunks are fetched (one ahead at most), opened on the crypto pool
  * (only the segments the range touches) and written with back-pressure. A chunk that fails
  * authentication on every replica after the headers went out resets the connection: the client
@@ -64,16 +64,18 @@ final class GetBlobHandler {
               long size = blob.getContentLength();
               ByteRange range = ByteRange.resolve(r.header("Range"), r.header("x-ms-range"), size);
               if (r.method() == HttpMethod.HEAD) {
-                HttpServerResponse resp = r.response(200);
-                BlobHeaders.putBlobProperties(resp.headers(), blob, r.received().toEpochMilli());
-                BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
-                resp.putHeader("Content-Length", Long.toString(size));
-                String md5 = BlobHeaders.md5Base64(blob);
-                if (md5 != null) {
-                  resp.putHeader("Content-MD5", md5);
-                }
-                resp.end();
-                return Future.succeededFuture();
+                return services.requireKeyUsable(r, blob).map(v -> {
+                  HttpServerResponse resp = r.response(200);
+                  BlobHeaders.putBlobProperties(resp.headers(), blob, r.received().toEpochMilli());
+                  BlobHeaders.applyOverrides(resp.headers(), r.grant().overrides());
+                  resp.putHeader("Content-Length", Long.toString(size));
+                  String md5 = BlobHeaders.md5Base64(blob);
+                  if (md5 != null) {
+                    resp.putHeader("Content-MD5", md5);
+                  }
+                  resp.end();
+                  return null;
+                });
               }
               if (digest != RangeDigest.NONE && (range == null || range.length() > MAX_DIGEST_RANGE_BYTES)) {
                 throw digestRefused(r, digest);

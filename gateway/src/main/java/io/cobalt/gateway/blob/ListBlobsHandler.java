@@ -14,7 +14,9 @@ import java.util.Set;
 
 /**
  * List Blobs, flat or hierarchical ({@code delimiter}, see {@link BlobHierarchy}): prefix, marker,
- * maxresults, include=metadata; fans out to every partition.
+ * maxresults, include=metadata; fans out to every partition. With metadata, a page with blobs is refused
+ * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
+ * deleted); without, keys do not matter.
  */
 final class ListBlobsHandler {
   /** Accepted include values; only metadata changes the answer (the others have nothing to show yet). */
@@ -61,6 +63,13 @@ final class ListBlobsHandler {
             });
           }
           return BlobHierarchy.page(source, prefix, delimiter, marker, max);
+        })
+        .compose(page -> {
+          if (!withMetadata) {
+            return Future.succeededFuture(page);
+          }
+          boolean anyBlobs = page.entries().stream().anyMatch(e -> e.blob() != null);
+          return services.requireAccountKeyUsable(r, r.path().account(), anyBlobs).map(v -> page);
         })
         .map(page -> {
           r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata));

@@ -13,4 +13,25 @@ public interface KeyClient {
 
   /** Fails with {@link KeyRefusedException} if the agent refuses the wrapped key. */
   CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId);
+
+  /**
+   * The state of {@code keyId} (audited by the agent as GET_KEY). Fails with
+   * {@link KeyRefusedException} if the agent refuses (unknown key: KEY_UNAVAILABLE; not allowed:
+   * ACCESS_DENIED).
+   */
+  CompletableFuture<KeyStatus> keyStatus(String keyId, String requestId);
+
+  /**
+   * Completes if data of {@code account} wrapped as {@code wrapped} may be used now — without
+   * unwrapping it; otherwise fails as an unwrap would ({@link KeyRefusedException}, or a retriable
+   * failure if the agent cannot be asked).
+   */
+  default CompletableFuture<Void> requireUsable(String account, WrappedKey wrapped, String requestId) {
+    String keyId = wrapped.getKeyId();
+    if (keyId.startsWith("account/") && !keyId.equals("account/" + account)) {
+      return CompletableFuture.failedFuture(new KeyRefusedException(KeyRefusedException.Reason.NOT_AUTHENTIC,
+          "WRONG_KEY", "wrapped key names key " + keyId + ", not the key of account " + account));
+    }
+    return keyStatus(keyId, requestId).thenAccept(s -> s.requireUsable(wrapped.getKeyVersion()));
+  }
 }

@@ -104,7 +104,7 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
 
   @Override
   public void getKey(GetKeyRequest req, StreamObserver<GetKeyResponse> out) {
-    CallerContext ctx = context("");
+    CallerContext ctx = context(req.getRequestId());
     try {
       String keyId = req.getKeyId();
       String account = keyId.startsWith(AccountKeyId.PREFIX) ? keyId.substring(AccountKeyId.PREFIX.length()) : null;

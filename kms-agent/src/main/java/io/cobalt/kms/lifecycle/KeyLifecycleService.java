@@ -52,9 +52,17 @@ public final class KeyLifecycleService {
   private final Clock clock;
   private final LongSupplier nanoTicker;
   private final String agentIdentity;
+  private final KeyChangeFeed changes;
 
   public KeyLifecycleService(KeyBackendRouter keys, KeyCatalog catalog, ImportKeyPair importKey, AuditLog audit,
       Clock clock, LongSupplier nanoTicker, String agentIdentity) {
+    this(keys, catalog, importKey, audit, clock, nanoTicker, agentIdentity, new KeyChangeFeed(clock, 1));
+  }
+
+  /** As above, announcing every successful change of a key's state on {@code changes} (before it is audited). */
+  public KeyLifecycleService(KeyBackendRouter keys, KeyCatalog catalog, ImportKeyPair importKey, AuditLog audit,
+      Clock clock, LongSupplier nanoTicker, String agentIdentity, KeyChangeFeed changes) {
+    this.changes = Objects.requireNonNull(changes);
     this.keys = Objects.requireNonNull(keys);
     this.catalog = Objects.requireNonNull(catalog);
     this.importKey = Objects.requireNonNull(importKey);
@@ -334,13 +342,42 @@ public final class KeyLifecycleService {
     String validId = KeyId.isValid(keyId) ? keyId : null;
     try {
       KeyDetails d = action.run(KeyId.parse(keyId).value());
+      announce(op, validId, requestVersion, false);
       Integer version = requestVersion != null ? requestVersion : (d.latestVersion() == 0 ? null : d.latestVersion());
       record(ctx, op, validId, version, null, start);
       return d;
     } catch (KeyOperationException e) {
+      announce(op, validId, requestVersion, true);
       throw recorded(ctx, op, validId, requestVersion, e, start);
     } catch (RuntimeException e) {
+      announce(op, validId, requestVersion, true);
       throw recorded(ctx, op, validId, requestVersion, internal(e), start);
+    }
+  }
+
+  /**
+   * Announces a successful operation that may change whether a key (version) can be used. Reads and
+   * changes that cannot make a cached DEK stale (create, import, rotation policy) are not announced;
+   * an operation this method does not know is announced as CHANGED, so that a new kind of change
+   * invalidates caches rather than being missed. A failed change is announced as CHANGED: it may
+   * have been partly done (a purge that destroyed some versions), and a needless invalidation only
+   * costs cache misses.
+   */
+  private void announce(KeyOperation op, String keyId, Integer version, boolean failed) {
+    KeyChange.Kind kind = switch (op) {
+      case GET_KEY, LIST_KEYS, GET_IMPORT_KEY, CREATE_KEY, IMPORT_KEY, SET_ROTATION_POLICY, GENERATE_DEK, UNWRAP,
+          REWRAP -> null;
+      case DISABLE -> KeyChange.Kind.DISABLED;
+      case ENABLE -> KeyChange.Kind.ENABLED;
+      case SET_MIN_DECRYPTION_VERSION -> KeyChange.Kind.MIN_VERSION_CHANGED;
+      case SCHEDULE_DELETE -> KeyChange.Kind.DELETED;
+      case RECOVER -> KeyChange.Kind.RECOVERED;
+      case PURGE -> KeyChange.Kind.PURGED;
+      case ROTATE -> KeyChange.Kind.ROTATED;
+      default -> KeyChange.Kind.CHANGED;
+    };
+    if (kind != null && keyId != null) {
+      changes.publish(failed ? KeyChange.Kind.CHANGED : kind, keyId, version == null ? 0 : version);
     }
   }
 
