@@ -14,6 +14,7 @@ import io.cobalt.gateway.encryption.MessageCipher;
 import io.cobalt.gateway.queue.QueueOperations;
 import io.cobalt.gateway.queue.QueueServices;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.auth.TableQueueSasAuthenticator;
 import io.cobalt.gateway.http.AccountKeyPipeline;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.RequestPipeline;
@@ -162,7 +163,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Table", SharedKeyAuthenticator::authenticateTable,
                 r -> operations.route(r).handle(r), EntityCipher.EntityAuthenticationException.class,
-                AzureRequest::endTableError),
+                AzureRequest::endTableError, TableQueueSasAuthenticator.Service.TABLE),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);
@@ -178,7 +179,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,
                 r -> operations.route(r).handle(r), MessageCipher.MessageAuthenticationException.class,
-                AzureRequest::endError),
+                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);

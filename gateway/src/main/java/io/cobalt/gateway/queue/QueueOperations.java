@@ -1,5 +1,6 @@
 package io.cobalt.gateway.queue;
 
+import io.cobalt.gateway.auth.SasAccess;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
@@ -29,6 +30,9 @@ public final class QueueOperations {
     String comp = r.queryParam("comp");
     String queue = r.path().container();
     String rest = r.path().blob();
+    if (r.sas() != null) {
+      authorizeSas(r.sas(), verb, comp, queue, rest, r.queryParam("peekonly"));
+    }
     if (queue == null) {
       if (verb.equals("GET") && "list".equals(comp)) {
         return queues::list;
@@ -86,5 +90,41 @@ public final class QueueOperations {
       }
     }
     throw AzureError.INVALID_URI.exception();
+  }
+
+  /**
+   * What a SAS must allow for this request (an account key allows everything): listing needs an
+   * account SAS with {@code l}; creating, deleting and setting metadata an account SAS ({@code c}
+   * or {@code w}, {@code d}, {@code w}); reading metadata and peeking {@code r}, putting {@code a},
+   * getting and deleting messages {@code p}, updating {@code u}, clearing {@code d}, with a
+   * service SAS for this queue or an account SAS.
+   */
+  private static void authorizeSas(SasAccess sas, String verb, String comp, String queue, String rest,
+      String peekOnly) {
+    if (queue == null) {
+      sas.require(SasAccess.SERVICE, null, "l");
+      return;
+    }
+    char object = SasAccess.OBJECT;
+    if (rest == null) {
+      boolean read = verb.equals("GET") || verb.equals("HEAD");
+      if (read) {
+        sas.require(sas.accountSas() ? SasAccess.CONTAINER : object, queue, "r");
+      } else {
+        sas.require(SasAccess.CONTAINER, queue,
+            verb.equals("DELETE") ? "d" : "metadata".equals(comp) ? "w" : "cw");
+      }
+      return;
+    }
+    if (rest.equals("messages")) {
+      String needs = switch (verb) {
+        case "POST" -> "a";
+        case "GET" -> "true".equalsIgnoreCase(peekOnly) ? "r" : "p";
+        default -> "d";
+      };
+      sas.require(object, queue, needs);
+      return;
+    }
+    sas.require(object, queue, verb.equals("PUT") ? "u" : "p");
   }
 }

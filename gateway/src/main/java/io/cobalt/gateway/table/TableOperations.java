@@ -1,5 +1,6 @@
 package io.cobalt.gateway.table;
 
+import io.cobalt.gateway.auth.SasAccess;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
@@ -19,11 +20,13 @@ public final class TableOperations {
   private final TablesHandler tables;
   private final EntityHandler entities;
   private final QueryEntitiesHandler query;
+  private final BatchHandler batch;
 
   public TableOperations(TableServices services) {
     this.tables = new TablesHandler(services);
     this.entities = new EntityHandler(services);
     this.query = new QueryEntitiesHandler(services);
+    this.batch = new BatchHandler(services);
   }
 
   public Operation route(AzureRequest r) {
@@ -32,6 +35,9 @@ public final class TableOperations {
     String tunnelled = r.header("X-HTTP-Method");
     if (verb.equals("POST") && tunnelled != null) {
       verb = tunnelled.trim().toUpperCase(Locale.ROOT);
+    }
+    if (r.sas() != null) {
+      authorizeSas(r.sas(), res, verb, r.header("If-Match"));
     }
     switch (res.kind()) {
       case TABLES -> {
@@ -51,6 +57,12 @@ public final class TableOperations {
         }
       }
       case ENTITIES -> {
+        if (res.table().equals("$batch")) {
+          if (verb.equals("POST")) {
+            return req -> batch.batch(req);
+          }
+          throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+        }
         if (verb.equals("POST")) {
           return req -> entities.insert(req, res.table());
         }
@@ -77,5 +89,38 @@ public final class TableOperations {
       }
     }
     throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+  }
+
+  /**
+   * What a SAS must allow for this request (an account key allows everything). Table operations
+   * need an account SAS; entity operations {@code r} (read), {@code a} (insert), {@code u}
+   * (update), {@code a} and {@code u} (insert-or-replace/merge), {@code d} (delete), on the
+   * service SAS's table and inside its key range. $batch checks each of its operations itself.
+   */
+  static void authorizeSas(SasAccess sas, TableResource res, String verb, String ifMatch) {
+    switch (res.kind()) {
+      case TABLES -> sas.require(verb.equals("POST") ? SasAccess.CONTAINER : SasAccess.SERVICE, null,
+          verb.equals("POST") ? "acw" : "lr");
+      case TABLE -> sas.require(verb.equals("DELETE") ? SasAccess.CONTAINER : SasAccess.SERVICE, res.table(),
+          verb.equals("DELETE") ? "d" : "lr");
+      case ENTITIES -> {
+        if (!res.table().equals("$batch")) {
+          sas.require(SasAccess.OBJECT, res.table(), verb.equals("POST") ? "a" : "r");
+        }
+      }
+      case ENTITY -> {
+        switch (verb) {
+          case "GET" -> sas.require(SasAccess.OBJECT, res.table(), "r");
+          case "DELETE" -> sas.require(SasAccess.OBJECT, res.table(), "d");
+          default -> {
+            sas.require(SasAccess.OBJECT, res.table(), "u");
+            if (ifMatch == null) {
+              sas.require(SasAccess.OBJECT, res.table(), "a");
+            }
+          }
+        }
+        sas.requireEntity(res.partitionKey(), res.rowKey());
+      }
+    }
   }
 }
