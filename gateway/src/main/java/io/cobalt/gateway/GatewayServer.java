@@ -163,7 +163,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Table", SharedKeyAuthenticator::authenticateTable,
                 r -> operations.route(r).handle(r), EntityCipher.EntityAuthenticationException.class,
-                AzureRequest::endTableError, TableQueueSasAuthenticator.Service.TABLE),
+                AzureRequest::endTableError, TableQueueSasAuthenticator.Service.TABLE, operations::storedPolicy),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);
@@ -179,7 +179,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,
                 r -> operations.route(r).handle(r), MessageCipher.MessageAuthenticationException.class,
-                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE),
+                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE, operations::storedPolicy),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);

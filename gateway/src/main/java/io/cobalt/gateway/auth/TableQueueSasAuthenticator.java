@@ -4,6 +4,7 @@ import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
 import io.cobalt.gateway.http.AzureRequest;
+import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -24,8 +25,8 @@ import java.util.regex.Pattern;
  *
  * Failures are the Blob endpoint's: 403 AuthenticationFailed with Azure's detail (malformed, bad
  * signature, outside its time window), AuthorizationSourceIPMismatch, AuthorizationProtocolMismatch,
- * AuthorizationServiceMismatch. Stored access policies ({@code si}) of tables and queues are not
- * kept yet: a SAS naming one fails authentication.
+ * AuthorizationServiceMismatch. A service SAS may name a stored access policy of its table or
+ * queue ({@code si}, Set Table/Queue ACL), looked up through a {@link PolicyLookup}.
  */
 public final class TableQueueSasAuthenticator {
   /** The Table or Queue service. */
@@ -54,8 +55,19 @@ public final class TableQueueSasAuthenticator {
     return r.queryParam("sig") != null;
   }
 
-  /** Verifies the SAS of {@code r} for {@code keys}' account; what it allows. */
-  public static SasAccess authenticate(AzureRequest r, AccountKeys keys, Service service) {
+  /** Where a service SAS's {@code si} is looked up: the ACL of its table or queue. */
+  @FunctionalInterface
+  public interface PolicyLookup {
+    /** The stored access policy {@code identifier} of table or queue {@code resource}, or a future of null. */
+    Future<StoredAccessPolicy> find(AzureRequest r, String resource, String identifier);
+  }
+
+  /**
+   * Verifies the SAS of {@code r} for {@code keys}' account; what it allows. A service SAS naming a
+   * stored access policy ({@code si}) takes from it what it does not carry itself (never both).
+   */
+  public static Future<SasAccess> authenticate(AzureRequest r, AccountKeys keys, Service service,
+      PolicyLookup policies) {
     SasToken t = SasToken.of(r);
     String tn = one(r, "tn");
     String spk = one(r, "spk");
@@ -93,7 +105,6 @@ public final class TableQueueSasAuthenticator {
     }
     boolean httpsOnly = httpsOnly(t.protocol());
     String account = keys.account();
-    SasAccess access;
     if (t.services() != null || t.resourceTypes() != null) {
       requireLetters(t.services(), "bqtf", "ss");
       requireLetters(t.resourceTypes(), "sco", "srt");
@@ -109,45 +120,84 @@ public final class TableQueueSasAuthenticator {
       if (t.services().indexOf(service.letter) < 0) {
         throw AzureError.AUTHORIZATION_SERVICE_MISMATCH.exception();
       }
-      access = new SasAccess(true, t.permissions(), t.resourceTypes(), null, null, null, null, null);
-    } else {
-      if (t.identifier() != null) {
-        throw failed("The signed identifier " + t.identifier() + " does not name a stored access policy.");
-      }
+      checkSource(r, ip, httpsOnly);
+      return Future.succeededFuture(
+          new SasAccess(true, t.permissions(), t.resourceTypes(), null, null, null, null, null));
+    }
+    if (t.permissions() != null) {
       requireLetters(t.permissions(), service.servicePermissions, "sp");
+    }
+    if (t.identifier() == null) {
+      if (t.permissions() == null) {
+        throw failed("sp is mandatory. Cannot be empty");
+      }
       if (expiry == null) {
         throw failed("se is mandatory. Cannot be empty");
       }
-      String resource;
-      String toSign;
-      if (service == Service.TABLE) {
-        if (tn == null || tn.isEmpty()) {
-          throw failed("tn is mandatory. Cannot be empty");
-        }
-        if ((srk != null && spk == null) || (erk != null && epk == null)) {
-          throw SasAuthenticator.malformed();                   // a RowKey bound needs its PartitionKey
-        }
-        resource = tn;
-        toSign = String.join("\n", t.permissions(), orEmpty(t.start()), orEmpty(t.expiry()),
-            (service.canonicalPrefix + account + "/" + tn).toLowerCase(Locale.ROOT), orEmpty(t.identifier()),
-            orEmpty(t.ip()), orEmpty(t.protocol()), t.version(), orEmpty(spk), orEmpty(srk), orEmpty(epk),
-            orEmpty(erk));
-      } else {
-        String queue = r.path().container();
-        if (queue == null) {
-          throw failed("Signature did not match: the request does not address the signed resource.");
-        }
-        resource = queue;
-        toSign = String.join("\n", t.permissions(), orEmpty(t.start()), orEmpty(t.expiry()),
-            service.canonicalPrefix + account + "/" + queue, orEmpty(t.identifier()), orEmpty(t.ip()),
-            orEmpty(t.protocol()), t.version());
-      }
-      if (!AccountKeyMac.verify(keys, toSign, presented)) {
-        throw signatureMismatch(toSign);
-      }
-      SasAuthenticator.checkTime(r.received(), start, expiry);
-      access = new SasAccess(false, t.permissions(), null, resource, spk, srk, epk, erk);
     }
+    String resource;
+    String toSign;
+    if (service == Service.TABLE) {
+      if (tn == null || tn.isEmpty()) {
+        throw failed("tn is mandatory. Cannot be empty");
+      }
+      if ((srk != null && spk == null) || (erk != null && epk == null)) {
+        throw SasAuthenticator.malformed();                   // a RowKey bound needs its PartitionKey bound
+      }
+      resource = tn;
+      toSign = String.join("\n", orEmpty(t.permissions()), orEmpty(t.start()), orEmpty(t.expiry()),
+          (service.canonicalPrefix + account + "/" + tn).toLowerCase(Locale.ROOT), orEmpty(t.identifier()),
+          orEmpty(t.ip()), orEmpty(t.protocol()), t.version(), orEmpty(spk), orEmpty(srk), orEmpty(epk),
+          orEmpty(erk));
+    } else {
+      String queue = r.path().container();
+      if (queue == null) {
+        throw failed("Signature did not match: the request does not address the signed resource.");
+      }
+      resource = queue;
+      toSign = String.join("\n", orEmpty(t.permissions()), orEmpty(t.start()), orEmpty(t.expiry()),
+          service.canonicalPrefix + account + "/" + queue, orEmpty(t.identifier()), orEmpty(t.ip()),
+          orEmpty(t.protocol()), t.version());
+    }
+    if (!AccountKeyMac.verify(keys, toSign, presented)) {
+      throw signatureMismatch(toSign);
+    }
+    IpRange sip = ip;
+    if (t.identifier() == null) {
+      SasAuthenticator.checkTime(r.received(), start, expiry);
+      checkSource(r, sip, httpsOnly);
+      return Future.succeededFuture(new SasAccess(false, t.permissions(), null, resource, spk, srk, epk, erk));
+    }
+    return policies.find(r, resource, t.identifier()).map(policy -> {
+      if (policy == null) {
+        throw failed("The signed identifier " + t.identifier() + " does not name a stored access policy of "
+            + resource + ".");
+      }
+      String permissions = merge(t.permissions(), policy.permissions(), "sp");
+      Instant from = merge(start, policy.start(), "st");
+      Instant until = merge(expiry, policy.expiry(), "se");
+      if (permissions == null || permissions.isEmpty()) {
+        throw failed("sp is mandatory. Cannot be empty");
+      }
+      if (until == null) {
+        throw failed("se is mandatory. Cannot be empty");
+      }
+      requireLetters(permissions, service.servicePermissions, "sp");
+      SasAuthenticator.checkTime(r.received(), from, until);
+      checkSource(r, sip, httpsOnly);
+      return new SasAccess(false, permissions, null, resource, spk, srk, epk, erk);
+    });
+  }
+
+  /** A field may come from the token or from its stored access policy, never from both (as Azure). */
+  private static <T> T merge(T fromToken, T fromPolicy, String name) {
+    if (fromToken != null && fromPolicy != null) {
+      throw failed(name + " is specified both in the SAS and in its stored access policy.");
+    }
+    return fromToken != null ? fromToken : fromPolicy;
+  }
+
+  private static void checkSource(AzureRequest r, IpRange ip, boolean httpsOnly) {
     if (ip != null && !ip.contains(r.remoteIp())) {
       throw AzureError.AUTHORIZATION_SOURCE_IP_MISMATCH.exceptionWithMessage(
           "This request is not authorized to perform this operation using this source IP " + r.remoteIp() + ".");
@@ -155,7 +205,6 @@ public final class TableQueueSasAuthenticator {
     if (httpsOnly && !r.secure()) {
       throw AzureError.AUTHORIZATION_PROTOCOL_MISMATCH.exception();
     }
-    return access;
   }
 
   private static String one(AzureRequest r, String name) {

@@ -48,6 +48,7 @@ public final class AccountKeyPipeline {
    * @param integrityFailure the exception a record failing authentication raises (a 500, logged)
    * @param errorWriter writes the service's error body (Table JSON, Queue XML)
    * @param sas which service a SAS must be for
+   * @param policies where a service SAS's stored access policy ({@code si}) is looked up
    */
   public record Service(
       String name,
@@ -55,7 +56,8 @@ public final class AccountKeyPipeline {
       Function<AzureRequest, Future<Void>> dispatch,
       Class<? extends RuntimeException> integrityFailure,
       BiConsumer<AzureRequest, AzureException> errorWriter,
-      TableQueueSasAuthenticator.Service sas) {}
+      TableQueueSasAuthenticator.Service sas,
+      TableQueueSasAuthenticator.PolicyLookup policies) {}
 
   private final Map<String, AccountKeys> accounts = new HashMap<>();
   private final SharedKeyAuthenticator sharedKey;
@@ -102,9 +104,10 @@ public final class AccountKeyPipeline {
     final AzureRequest request = r;
     Future<Void> outcome;
     try {
-      Principal principal = authenticate(request);                      // who: Shared Key (Lite) or a SAS
-      request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // a key: its account; a SAS: r.sas()
-      outcome = service.dispatch().apply(request);                      // which operation → seal/open → place → dispatch
+      outcome = authenticate(request).compose(principal -> {            // who: Shared Key (Lite) or a SAS
+        request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // a key: its account; a SAS: r.sas()
+        return service.dispatch().apply(request);                       // which operation → seal/open → place → dispatch
+      });
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }
@@ -119,22 +122,23 @@ public final class AccountKeyPipeline {
     });
   }
 
-  private Principal authenticate(AzureRequest r) {
+  private Future<Principal> authenticate(AzureRequest r) {
     AccountKeys keys = accounts.get(r.path().account());
     if (keys == null) {
       throw AzureError.INVALID_STORAGE_ACCOUNT.exception();
     }
     if (r.header("Authorization") != null) {
-      return new Principal.AccountKey(service.authenticate().apply(sharedKey, r));
+      return Future.succeededFuture(new Principal.AccountKey(service.authenticate().apply(sharedKey, r)));
     }
     if (TableQueueSasAuthenticator.hasSas(r)) {
-      SasAccess access = TableQueueSasAuthenticator.authenticate(r, keys, service.sas());
-      r.sas(access);
-      return access.accountSas()
-          ? new Principal.AccountSas(keys.account(), null, access.resourceTypes(), access.permissions(), null, false,
-              null)
-          : new Principal.ServiceSas(keys.account(), String.valueOf(service.sas().name().charAt(0)).toLowerCase(),
-              access.permissions(), null, false, null, ResponseHeaderOverrides.NONE);
+      return TableQueueSasAuthenticator.authenticate(r, keys, service.sas(), service.policies()).map(access -> {
+        r.sas(access);
+        return access.accountSas()
+            ? new Principal.AccountSas(keys.account(), null, access.resourceTypes(), access.permissions(), null,
+                false, null)
+            : new Principal.ServiceSas(keys.account(), service.sas() == TableQueueSasAuthenticator.Service.TABLE
+                ? "t" : "q", access.permissions(), null, false, null, ResponseHeaderOverrides.NONE);
+      });
     }
     throw AzureError.AUTHENTICATION_FAILED.exception(
         "AuthenticationErrorDetail", "The Authorization header is missing.");

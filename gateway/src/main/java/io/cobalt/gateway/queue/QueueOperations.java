@@ -1,9 +1,11 @@
 package io.cobalt.gateway.queue;
 
 import io.cobalt.gateway.auth.SasAccess;
+import io.cobalt.gateway.auth.StoredAccessPolicy;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
+import java.time.Instant;
 
 /**
  * Routes a Queue request to its operation, from the path ({@code /account},
@@ -19,10 +21,27 @@ public final class QueueOperations {
 
   private final QueuesHandler queues;
   private final MessagesHandler messages;
+  private final QueueAclHandler acl;
+  private final QueueServices services;
 
   public QueueOperations(QueueServices services) {
     this.queues = new QueuesHandler(services);
     this.messages = new MessagesHandler(services);
+    this.acl = new QueueAclHandler(services);
+    this.services = services;
+  }
+
+  /** The stored access policy {@code id} of {@code queue} (Set Queue ACL), or null: a SAS's {@code si}. */
+  public Future<StoredAccessPolicy> storedPolicy(AzureRequest r, String queue, String id) {
+    if (!QueueServices.validQueueName(queue)) {
+      return Future.succeededFuture(null);
+    }
+    return services.requireQueue(r, queue, services.nowMillis()).map(q -> q.getQueues(0).getAclList().stream()
+        .filter(i -> i.getId().equals(id)).findFirst()
+        .map(i -> new StoredAccessPolicy(i.getPermission().isEmpty() ? null : i.getPermission(),
+            i.getStart().isEmpty() ? null : Instant.parse(i.getStart()),
+            i.getExpiry().isEmpty() ? null : Instant.parse(i.getExpiry())))
+        .orElse(null));
   }
 
   public Operation route(AzureRequest r) {
@@ -30,6 +49,20 @@ public final class QueueOperations {
     String comp = r.queryParam("comp");
     String queue = r.path().container();
     String rest = r.path().blob();
+    if (queue != null && rest == null && "acl".equals(comp)) {
+      if (r.sas() != null) {
+        throw AzureError.AUTHORIZATION_FAILURE.exception();   // ACLs are the account owner's
+      }
+      switch (verb) {
+        case "GET", "HEAD" -> {
+          return req -> acl.get(req, queue);
+        }
+        case "PUT" -> {
+          return req -> acl.set(req, queue);
+        }
+        default -> throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+    }
     if (r.sas() != null) {
       authorizeSas(r.sas(), verb, comp, queue, rest, r.queryParam("peekonly"));
     }

@@ -1,9 +1,11 @@
 package io.cobalt.gateway.table;
 
 import io.cobalt.gateway.auth.SasAccess;
+import io.cobalt.gateway.auth.StoredAccessPolicy;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.Locale;
 
 /**
@@ -21,12 +23,26 @@ public final class TableOperations {
   private final EntityHandler entities;
   private final QueryEntitiesHandler query;
   private final BatchHandler batch;
+  private final TableAclHandler acl;
+  private final TableServices services;
 
   public TableOperations(TableServices services) {
     this.tables = new TablesHandler(services);
     this.entities = new EntityHandler(services);
     this.query = new QueryEntitiesHandler(services);
     this.batch = new BatchHandler(services);
+    this.acl = new TableAclHandler(services);
+    this.services = services;
+  }
+
+  /** The stored access policy {@code id} of {@code table} (Set Table ACL), or null: a SAS's {@code si}. */
+  public Future<StoredAccessPolicy> storedPolicy(AzureRequest r, String table, String id) {
+    return services.table(r, table).map(t -> t == null ? null : t.getAclList().stream()
+        .filter(i -> i.getId().equals(id)).findFirst()
+        .map(i -> new StoredAccessPolicy(i.getPermission().isEmpty() ? null : i.getPermission(),
+            i.getStart().isEmpty() ? null : Instant.parse(i.getStart()),
+            i.getExpiry().isEmpty() ? null : Instant.parse(i.getExpiry())))
+        .orElse(null));
   }
 
   public Operation route(AzureRequest r) {
@@ -35,6 +51,20 @@ public final class TableOperations {
     String tunnelled = r.header("X-HTTP-Method");
     if (verb.equals("POST") && tunnelled != null) {
       verb = tunnelled.trim().toUpperCase(Locale.ROOT);
+    }
+    if (res.kind() == TableResource.Kind.ENTITIES && "acl".equals(r.queryParam("comp"))) {
+      if (r.sas() != null) {
+        throw AzureError.AUTHORIZATION_FAILURE.exception();   // ACLs are the account owner's
+      }
+      switch (verb) {
+        case "GET", "HEAD" -> {
+          return req -> acl.get(req, res.table());
+        }
+        case "PUT" -> {
+          return req -> acl.set(req, res.table());
+        }
+        default -> throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
     }
     if (r.sas() != null) {
       authorizeSas(r.sas(), res, verb, r.header("If-Match"));

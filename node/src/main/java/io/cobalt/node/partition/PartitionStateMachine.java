@@ -35,6 +35,9 @@ import io.cobalt.proto.node.v1.EntityBatch;
 import io.cobalt.proto.node.v1.EntityBatchOperation;
 import io.cobalt.proto.node.v1.EntityBatchOutcome;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.QueueAclSet;
+import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.TableAclSet;
 import io.cobalt.proto.node.v1.GetEntity;
 import io.cobalt.proto.node.v1.GetTable;
 import io.cobalt.proto.node.v1.ListQueues;
@@ -90,6 +93,8 @@ public final class PartitionStateMachine {
   public static final int MAX_SEALED_PROPERTIES_BYTES = 2 * 1024 * 1024 + 1024;
   /** Operations of one entity-group transaction: Azure's 100. */
   public static final int MAX_BATCH_OPERATIONS = 100;
+  /** Stored access policies of one table or queue: Azure's 5. */
+  public static final int MAX_SIGNED_IDENTIFIERS = 5;
   /**
    * Sealed properties of one entity-group transaction in all: Azure's 4 MiB request body, its JSON
    * re-encoded at most twice as long (as for one entity), plus the seal overhead of 100 entities.
@@ -222,6 +227,22 @@ public final class PartitionStateMachine {
       case PUT_ENTITY -> validatePutEntity(command.getPutEntity());
       case DELETE_ENTITY -> validateDeleteEntity(command.getDeleteEntity());
       case ENTITY_BATCH -> validateEntityBatch(command.getEntityBatch());
+      case SET_TABLE_ACL -> {
+        checkAccount(command.getSetTableAcl().getAccount());
+        checkTableName(command.getSetTableAcl().getName());
+        List<String[]> ids = new ArrayList<>();
+        command.getSetTableAcl().getIdentifiersList().forEach(
+            i -> ids.add(new String[] {i.getId(), i.getStart(), i.getExpiry(), i.getPermission()}));
+        checkAcl(ids);
+      }
+      case SET_QUEUE_ACL -> {
+        checkAccount(command.getSetQueueAcl().getAccount());
+        QueueCommands.checkQueueName(command.getSetQueueAcl().getName());
+        List<String[]> ids = new ArrayList<>();
+        command.getSetQueueAcl().getIdentifiersList().forEach(
+            i -> ids.add(new String[] {i.getId(), i.getStart(), i.getExpiry(), i.getPermission()}));
+        checkAcl(ids);
+      }
       case CREATE_QUEUE -> {
         checkAccount(command.getCreateQueue().getQueue().getAccount());
         QueueCommands.validate(command.getCreateQueue());
@@ -290,6 +311,8 @@ public final class PartitionStateMachine {
       case PUT_ENTITY -> putEntity(partition, command.getPutEntity());
       case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
       case ENTITY_BATCH -> entityBatch(partition, command.getEntityBatch());
+      case SET_TABLE_ACL -> setTableAcl(partition, command.getSetTableAcl());
+      case SET_QUEUE_ACL -> setQueueAcl(partition, command.getSetQueueAcl());
       case CREATE_QUEUE -> queue(queues.createQueue(partition, command.getCreateQueue()));
       case DELETE_QUEUE -> queue(queues.deleteQueue(partition, command.getDeleteQueue()));
       case SET_QUEUE_METADATA -> queue(queues.setQueueMetadata(partition, command.getSetQueueMetadata()));
@@ -792,6 +815,42 @@ public final class PartitionStateMachine {
       outcome.addEntities(one.result().getEntity());
     }
     return new Outcome(new StateChange.Entities(changes), status(CommandStatus.OK).setEntityBatch(outcome));
+  }
+
+  /** At most 5 stored access policies, ids 1..64 characters and distinct, fields bounded. */
+  private static void checkAcl(List<String[]> identifiers) {
+    if (identifiers.size() > MAX_SIGNED_IDENTIFIERS) {
+      throw new InvalidRequestException("at most " + MAX_SIGNED_IDENTIFIERS + " signed identifiers");
+    }
+    Set<String> ids = new HashSet<>();
+    for (String[] i : identifiers) {
+      if (i[0].isEmpty() || i[0].length() > 64 || !ids.add(i[0])) {
+        throw new InvalidRequestException("signed identifier ids are 1..64 characters and distinct");
+      }
+      for (int f = 1; f < i.length; f++) {
+        if (i[f].length() > 64) {
+          throw new InvalidRequestException("access policy fields are at most 64 characters");
+        }
+      }
+    }
+  }
+
+  private Outcome setTableAcl(int partition, TableAclSet cmd) {
+    Optional<TableRecord> table = store.table(partition, cmd.getAccount(), cmd.getName());
+    if (table.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    TableRecord updated = table.get().toBuilder().clearAcl().addAllAcl(cmd.getIdentifiersList()).build();
+    return new Outcome(new StateChange.PutTable(updated), status(CommandStatus.OK));
+  }
+
+  private Outcome setQueueAcl(int partition, QueueAclSet cmd) {
+    Optional<QueueRecord> queue = store.queue(partition, cmd.getAccount(), cmd.getName());
+    if (queue.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    QueueRecord updated = queue.get().toBuilder().clearAcl().addAllAcl(cmd.getIdentifiersList()).build();
+    return new Outcome(new StateChange.PutQueue(updated), status(CommandStatus.OK));
   }
 
   private static CommandStatus entityCondition(Condition c, Optional<EntityRecord> current) {
