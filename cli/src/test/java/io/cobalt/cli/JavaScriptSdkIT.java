@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A second real client, in another language: the official Azure SDK for JavaScript
- * ({@code @azure/storage-blob}, pinned in {@code src/test/js/package.json}) runs a smoke path against
- * an in-process cluster. Node.js and npm come with the machine image; CI fails (rather than skips)
+ * A second real client, in another language: the official Azure SDKs for JavaScript
+ * ({@code @azure/storage-blob}, {@code @azure/data-tables}, {@code @azure/storage-queue}, pinned in
+ * {@code src/test/js/package.json}) run a smoke path of each endpoint against an in-process cluster. Node.js and npm come with the machine image; CI fails (rather than skips)
  * without them.
  */
 class JavaScriptSdkIT {
@@ -30,12 +30,17 @@ class JavaScriptSdkIT {
       assertTrue(haveNode, "Node.js is required in CI for the JavaScript SDK test");
     }
     assumeTrue(haveNode, "Node.js not installed: skipping the JavaScript SDK test");
-    if (!Files.isDirectory(JS.resolve("node_modules").resolve("@azure").resolve("storage-blob"))) {
+    Path azure = JS.resolve("node_modules").resolve("@azure");
+    if (!Files.isDirectory(azure.resolve("storage-blob")) || !Files.isDirectory(azure.resolve("data-tables"))
+        || !Files.isDirectory(azure.resolve("storage-queue"))) {
       assertEquals(0, run(List.of("npm", "ci"), JS, null, 300), "npm ci failed");
     }
-    try (DevCluster cluster = DevCluster.start(DevCluster.Options.defaults(data).withBlobPort(0))) {
-      assertEquals(0, run(List.of("node", "blob-smoke.mjs"), JS, cluster.connectionString(), 120),
-          "the JavaScript smoke script failed (its output is above)");
+    try (DevCluster cluster = DevCluster.start(
+        DevCluster.Options.defaults(data).withBlobPort(0).withTablePort(0).withQueuePort(0))) {
+      for (String script : List.of("blob-smoke.mjs", "table-smoke.mjs", "queue-smoke.mjs")) {
+        assertEquals(0, run(List.of("node", script), JS, cluster.connectionString(), 120),
+            "the JavaScript smoke script " + script + " failed (its output is above)");
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import io.cobalt.gateway.encryption.MessageCipher;
 import io.cobalt.gateway.queue.QueueOperations;
 import io.cobalt.gateway.queue.QueueServices;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
+import io.cobalt.gateway.auth.TableQueueSasAuthenticator;
 import io.cobalt.gateway.http.AccountKeyPipeline;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.RequestPipeline;
@@ -182,7 +183,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Table", SharedKeyAuthenticator::authenticateTable,
                 r -> operations.route(r).handle(r), EntityCipher.EntityAuthenticationException.class,
-                AzureRequest::endTableError),
+                AzureRequest::endTableError, TableQueueSasAuthenticator.Service.TABLE, operations::storedPolicy),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);
@@ -198,7 +199,7 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,
                 r -> operations.route(r).handle(r), MessageCipher.MessageAuthenticationException.class,
-                AzureRequest::endError),
+                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE, operations::storedPolicy),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);

@@ -2,6 +2,8 @@ package io.cobalt.gateway.http;
 
 import io.cobalt.gateway.AccountKeys;
 import io.cobalt.gateway.auth.Principal;
+import io.cobalt.gateway.auth.SasAccess;
+import io.cobalt.gateway.auth.TableQueueSasAuthenticator;
 import io.cobalt.gateway.auth.ResponseHeaderOverrides;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
 import io.cobalt.gateway.authz.Grant;
@@ -13,9 +15,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
@@ -26,9 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline of the Table and Queue endpoints: every request goes through {@link #handle}:
- * admit → parse → authenticate (Shared Key or Shared Key Lite with the service's strings-to-sign;
- * SAS is not supported on these endpoints yet and is refused, as is anonymous access) → authorize
- * (an account key may do everything in its account) → route → the operation's handler (seal/open
+ * admit → parse → authenticate (Shared Key or Shared Key Lite with the service's strings-to-sign,
+ * or a service or account SAS: {@link TableQueueSasAuthenticator}; anonymous access is refused) →
+ * authorize (an account key may do everything in its account; a SAS what its {@link SasAccess}
+ * allows, asked by the routing and the handlers) → route → the operation's handler (seal/open
  * on the crypto pool, place, dispatch). Errors become the service's Azure error bodies from one
  * place; an unexpected exception is a 500 InternalError whose stack trace only the log sees.
  * (The Blob endpoint has its own {@link RequestPipeline}: SAS, public access, HTTPS rules.)
@@ -44,15 +47,19 @@ public final class AccountKeyPipeline {
    * @param dispatch routes a request to its operation and runs it
    * @param integrityFailure the exception a record failing authentication raises (a 500, logged)
    * @param errorWriter writes the service's error body (Table JSON, Queue XML)
+   * @param sas which service a SAS must be for
+   * @param policies where a service SAS's stored access policy ({@code si}) is looked up
    */
   public record Service(
       String name,
       BiFunction<SharedKeyAuthenticator, AzureRequest, String> authenticate,
       Function<AzureRequest, Future<Void>> dispatch,
       Class<? extends RuntimeException> integrityFailure,
-      BiConsumer<AzureRequest, AzureException> errorWriter) {}
+      BiConsumer<AzureRequest, AzureException> errorWriter,
+      TableQueueSasAuthenticator.Service sas,
+      TableQueueSasAuthenticator.PolicyLookup policies) {}
 
-  private final Set<String> accounts = new HashSet<>();
+  private final Map<String, AccountKeys> accounts = new HashMap<>();
   private final SharedKeyAuthenticator sharedKey;
   private final Service service;
   private final Clock clock;
@@ -63,7 +70,7 @@ public final class AccountKeyPipeline {
 
   public AccountKeyPipeline(
       List<AccountKeys> accounts, Service service, Clock clock, SecureRandom random, int maxConcurrentRequests) {
-    accounts.forEach(a -> this.accounts.add(a.account()));
+    accounts.forEach(a -> this.accounts.put(a.account(), a));
     this.sharedKey = new SharedKeyAuthenticator(accounts, clock);
     this.service = service;
     this.clock = clock;
@@ -97,9 +104,10 @@ public final class AccountKeyPipeline {
     final AzureRequest request = r;
     Future<Void> outcome;
     try {
-      Principal principal = authenticate(request);                      // who: Shared Key (Lite), the service's variant
-      request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // an account key: its whole account
-      outcome = service.dispatch().apply(request);                      // which operation → seal/open → place → dispatch
+      outcome = authenticate(request).compose(principal -> {            // who: Shared Key (Lite) or a SAS
+        request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // a key: its account; a SAS: r.sas()
+        return service.dispatch().apply(request);                       // which operation → seal/open → place → dispatch
+      });
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }
@@ -114,16 +122,23 @@ public final class AccountKeyPipeline {
     });
   }
 
-  private Principal authenticate(AzureRequest r) {
-    if (!accounts.contains(r.path().account())) {
+  private Future<Principal> authenticate(AzureRequest r) {
+    AccountKeys keys = accounts.get(r.path().account());
+    if (keys == null) {
       throw AzureError.INVALID_STORAGE_ACCOUNT.exception();
     }
     if (r.header("Authorization") != null) {
-      return new Principal.AccountKey(service.authenticate().apply(sharedKey, r));
+      return Future.succeededFuture(new Principal.AccountKey(service.authenticate().apply(sharedKey, r)));
     }
-    if (r.queryParam("sig") != null) {
-      throw AzureError.AUTHORIZATION_FAILURE.exceptionWithMessage(
-          "Shared access signatures are not supported by this " + service.name() + " endpoint yet.");
+    if (TableQueueSasAuthenticator.hasSas(r)) {
+      return TableQueueSasAuthenticator.authenticate(r, keys, service.sas(), service.policies()).map(access -> {
+        r.sas(access);
+        return access.accountSas()
+            ? new Principal.AccountSas(keys.account(), null, access.resourceTypes(), access.permissions(), null,
+                false, null)
+            : new Principal.ServiceSas(keys.account(), service.sas() == TableQueueSasAuthenticator.Service.TABLE
+                ? "t" : "q", access.permissions(), null, false, null, ResponseHeaderOverrides.NONE);
+      });
     }
     throw AzureError.AUTHENTICATION_FAILED.exception(
         "AuthenticationErrorDetail", "The Authorization header is missing.");

@@ -101,6 +101,12 @@ public enum AzureError {
   UPDATE_CONDITION_NOT_SATISFIED(
       "UpdateConditionNotSatisfied", 412, "The update condition specified in the request was not satisfied."),
   INVALID_INPUT("InvalidInput", 400, "One of the request inputs is not valid."),
+  /** $batch: operations on more than one table or PartitionKey (the message is the batch's). */
+  COMMANDS_IN_BATCH_ACT_ON_DIFFERENT_PARTITIONS("CommandsInBatchActOnDifferentPartitions", 400,
+      "All commands in a batch must operate on same entity group."),
+  /** $batch: one entity twice. */
+  INVALID_DUPLICATE_ROW("InvalidDuplicateRow", 400,
+      "The batch request contains multiple changes with same row key. An entity can appear only once in a batch request."),
   DUPLICATE_PROPERTIES_SPECIFIED(
       "DuplicatePropertiesSpecified", 400, "A property is specified more than one time."),
   ENTITY_TOO_LARGE("EntityTooLarge", 400, "The entity is larger than the maximum size permitted."),

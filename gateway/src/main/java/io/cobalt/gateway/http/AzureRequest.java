@@ -32,6 +32,7 @@ public final class AzureRequest {
   private final ResourcePath path;
   private final Map<String, List<String>> query;
   private Grant grant;
+  private io.cobalt.gateway.auth.SasAccess sas;
 
   AzureRequest(HttpServerRequest request, Context context, String requestId, Instant received, ResourcePath path) {
     this.request = request;
@@ -119,6 +120,18 @@ public final class AzureRequest {
 
   void grant(Grant grant) {
     this.grant = grant;
+  }
+
+  /**
+   * On the Table and Queue endpoints, what the request's SAS allows (the operation asks it); null
+   * when the request was signed with an account key (everything in the account).
+   */
+  public io.cobalt.gateway.auth.SasAccess sas() {
+    return sas;
+  }
+
+  void sas(io.cobalt.gateway.auth.SasAccess sas) {
+    this.sas = sas;
   }
 
   /** The response, with the headers every Azure response carries, and the status set. */

@@ -1,8 +1,11 @@
 package io.cobalt.gateway.queue;
 
+import io.cobalt.gateway.auth.SasAccess;
+import io.cobalt.gateway.auth.StoredAccessPolicy;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
+import java.time.Instant;
 
 /**
  * Routes a Queue request to its operation, from the path ({@code /account},
@@ -18,10 +21,27 @@ public final class QueueOperations {
 
   private final QueuesHandler queues;
   private final MessagesHandler messages;
+  private final QueueAclHandler acl;
+  private final QueueServices services;
 
   public QueueOperations(QueueServices services) {
     this.queues = new QueuesHandler(services);
     this.messages = new MessagesHandler(services);
+    this.acl = new QueueAclHandler(services);
+    this.services = services;
+  }
+
+  /** The stored access policy {@code id} of {@code queue} (Set Queue ACL), or null: a SAS's {@code si}. */
+  public Future<StoredAccessPolicy> storedPolicy(AzureRequest r, String queue, String id) {
+    if (!QueueServices.validQueueName(queue)) {
+      return Future.succeededFuture(null);
+    }
+    return services.requireQueue(r, queue, services.nowMillis()).map(q -> q.getQueues(0).getAclList().stream()
+        .filter(i -> i.getId().equals(id)).findFirst()
+        .map(i -> new StoredAccessPolicy(i.getPermission().isEmpty() ? null : i.getPermission(),
+            i.getStart().isEmpty() ? null : Instant.parse(i.getStart()),
+            i.getExpiry().isEmpty() ? null : Instant.parse(i.getExpiry())))
+        .orElse(null));
   }
 
   public Operation route(AzureRequest r) {
@@ -29,6 +49,23 @@ public final class QueueOperations {
     String comp = r.queryParam("comp");
     String queue = r.path().container();
     String rest = r.path().blob();
+    if (queue != null && rest == null && "acl".equals(comp)) {
+      if (r.sas() != null) {
+        throw AzureError.AUTHORIZATION_FAILURE.exception();   // ACLs are the account owner's
+      }
+      switch (verb) {
+        case "GET", "HEAD" -> {
+          return req -> acl.get(req, queue);
+        }
+        case "PUT" -> {
+          return req -> acl.set(req, queue);
+        }
+        default -> throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
+      }
+    }
+    if (r.sas() != null) {
+      authorizeSas(r.sas(), verb, comp, queue, rest, r.queryParam("peekonly"));
+    }
     if (queue == null) {
       if (verb.equals("GET") && "list".equals(comp)) {
         return queues::list;
@@ -86,5 +123,41 @@ public final class QueueOperations {
       }
     }
     throw AzureError.INVALID_URI.exception();
+  }
+
+  /**
+   * What a SAS must allow for this request (an account key allows everything): listing needs an
+   * account SAS with {@code l}; creating, deleting and setting metadata an account SAS ({@code c}
+   * or {@code w}, {@code d}, {@code w}); reading metadata and peeking {@code r}, putting {@code a},
+   * getting and deleting messages {@code p}, updating {@code u}, clearing {@code d}, with a
+   * service SAS for this queue or an account SAS.
+   */
+  private static void authorizeSas(SasAccess sas, String verb, String comp, String queue, String rest,
+      String peekOnly) {
+    if (queue == null) {
+      sas.require(SasAccess.SERVICE, null, "l");
+      return;
+    }
+    char object = SasAccess.OBJECT;
+    if (rest == null) {
+      boolean read = verb.equals("GET") || verb.equals("HEAD");
+      if (read) {
+        sas.require(sas.accountSas() ? SasAccess.CONTAINER : object, queue, "r");
+      } else {
+        sas.require(SasAccess.CONTAINER, queue,
+            verb.equals("DELETE") ? "d" : "metadata".equals(comp) ? "w" : "cw");
+      }
+      return;
+    }
+    if (rest.equals("messages")) {
+      String needs = switch (verb) {
+        case "POST" -> "a";
+        case "GET" -> "true".equalsIgnoreCase(peekOnly) ? "r" : "p";
+        default -> "d";
+      };
+      sas.require(object, queue, needs);
+      return;
+    }
+    sas.require(object, queue, verb.equals("PUT") ? "u" : "p");
   }
 }

@@ -46,6 +46,9 @@ final class EntityHandler {
   Future<Void> insert(AzureRequest r, String tableName) {
     return services.requireTable(r, tableName).compose(table -> TableServices.readBody(r).compose(body -> {
       Entity entity = parse(body, null, null);
+      if (r.sas() != null) {
+        r.sas().requireEntity(entity.partitionKey(), entity.rowKey()); // the keys are in the body
+      }
       return write(r, table, entity, Condition.newBuilder().setIfNoneMatch("*").build()).map(written -> {
         if (written.status() == CommandStatus.ALREADY_EXISTS) {
           throw AzureError.ENTITY_ALREADY_EXISTS.exception();
@@ -245,7 +248,7 @@ final class EntityHandler {
     }
   }
 
-  private static boolean etagMatches(String header, String etag) {
+  static boolean etagMatches(String header, String etag) {
     for (String candidate : header.split(",")) {
       String t = candidate.trim();
       if (t.equals("*") || t.equals(etag)) {

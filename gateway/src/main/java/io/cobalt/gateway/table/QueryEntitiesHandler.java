@@ -65,7 +65,8 @@ final class QueryEntitiesHandler {
     String fromPk;
     String fromRk;
     try {
-      options = QueryOptions.parse(r.queryParam("$filter"), r.queryParam("$select"), r.queryParam("$top"));
+      String filter = r.sas() == null ? r.queryParam("$filter") : r.sas().restrictFilter(r.queryParam("$filter"));
+      options = QueryOptions.parse(filter, r.queryParam("$select"), r.queryParam("$top"));
       fromPk = decodeMarker(r.queryParam("nextpartitionkey"));
       fromRk = decodeMarker(r.queryParam("nextrowkey"));
     } catch (RuntimeException e) {

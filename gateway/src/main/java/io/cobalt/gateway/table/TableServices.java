@@ -217,7 +217,11 @@ public final class TableServices {
   }
 
   static boolean returnNoContent(AzureRequest r) {
-    String prefer = r.header("Prefer");
+    return returnNoContent(r.header("Prefer"));
+  }
+
+  /** Whether a Prefer header asks for no content. */
+  static boolean returnNoContent(String prefer) {
     return prefer != null && prefer.toLowerCase(Locale.ROOT).contains("return-no-content");
   }
 

@@ -31,7 +31,13 @@ import io.cobalt.proto.node.v1.PutBlob;
 import io.cobalt.proto.node.v1.CreateTable;
 import io.cobalt.proto.node.v1.DeleteEntity;
 import io.cobalt.proto.node.v1.DeleteTable;
+import io.cobalt.proto.node.v1.EntityBatch;
+import io.cobalt.proto.node.v1.EntityBatchOperation;
+import io.cobalt.proto.node.v1.EntityBatchOutcome;
 import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.QueueAclSet;
+import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.TableAclSet;
 import io.cobalt.proto.node.v1.GetEntity;
 import io.cobalt.proto.node.v1.GetTable;
 import io.cobalt.proto.node.v1.ListQueues;
@@ -45,6 +51,7 @@ import io.cobalt.proto.node.v1.LeaseBlob;
 import io.cobalt.proto.node.v1.LeaseContainer;
 import io.cobalt.proto.node.v1.SignedIdentifier;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.io.IOException;
@@ -88,6 +95,15 @@ public final class PartitionStateMachine {
    * encodes to at most ~2 MiB of JSON in the worst case (binary as base64 with annotations).
    */
   public static final int MAX_SEALED_PROPERTIES_BYTES = 2 * 1024 * 1024 + 1024;
+  /** Operations of one entity-group transaction: Azure's 100. */
+  public static final int MAX_BATCH_OPERATIONS = 100;
+  /** Stored access policies of one container, table or queue: Azure's 5. */
+  public static final int MAX_SIGNED_IDENTIFIERS = 5;
+  /**
+   * Sealed properties of one entity-group transaction in all: Azure's 4 MiB request body, its JSON
+   * re-encoded at most twice as long (as for one entity), plus the seal overhead of 100 entities.
+   */
+  public static final int MAX_BATCH_SEALED_BYTES = 8 * 1024 * 1024 + 100 * 1024;
   /** Scans return at most this many entities per call (Azure's page size is 1,000). */
   public static final int MAX_SCAN_RESULTS = 1001;
 
@@ -217,31 +233,24 @@ public final class PartitionStateMachine {
         checkAccount(command.getDeleteTable().getAccount());
         checkTableName(command.getDeleteTable().getName());
       }
-      case PUT_ENTITY -> {
-        PutEntity pe = command.getPutEntity();
-        if (!pe.hasEntity()) {
-          throw new InvalidRequestException("put_entity.entity is required");
-        }
-        EntityRecord e = pe.getEntity();
-        checkAccount(e.getAccount());
-        checkId("table_id", e.getTableId());
-        checkKey("PartitionKey", e.getPartitionKey());
-        checkKey("RowKey", e.getRowKey());
-        if (e.getEtag().isEmpty()) {
-          throw new InvalidRequestException("entity etag is required");
-        }
-        if (e.getProperties().size() > MAX_SEALED_PROPERTIES_BYTES) {
-          throw new InvalidRequestException("sealed properties exceed " + MAX_SEALED_PROPERTIES_BYTES + " bytes");
-        }
-        checkEntityCondition(pe.getCondition(), false);
+      case PUT_ENTITY -> validatePutEntity(command.getPutEntity());
+      case DELETE_ENTITY -> validateDeleteEntity(command.getDeleteEntity());
+      case ENTITY_BATCH -> validateEntityBatch(command.getEntityBatch());
+      case SET_TABLE_ACL -> {
+        checkAccount(command.getSetTableAcl().getAccount());
+        checkTableName(command.getSetTableAcl().getName());
+        List<String[]> ids = new ArrayList<>();
+        command.getSetTableAcl().getIdentifiersList().forEach(
+            i -> ids.add(new String[] {i.getId(), i.getStart(), i.getExpiry(), i.getPermission()}));
+        checkAcl(ids);
       }
-      case DELETE_ENTITY -> {
-        DeleteEntity d = command.getDeleteEntity();
-        checkAccount(d.getAccount());
-        checkId("table_id", d.getTableId());
-        checkKey("PartitionKey", d.getPartitionKey());
-        checkKey("RowKey", d.getRowKey());
-        checkEntityCondition(d.getCondition(), true);
+      case SET_QUEUE_ACL -> {
+        checkAccount(command.getSetQueueAcl().getAccount());
+        QueueCommands.checkQueueName(command.getSetQueueAcl().getName());
+        List<String[]> ids = new ArrayList<>();
+        command.getSetQueueAcl().getIdentifiersList().forEach(
+            i -> ids.add(new String[] {i.getId(), i.getStart(), i.getExpiry(), i.getPermission()}));
+        checkAcl(ids);
       }
       case CREATE_QUEUE -> {
         checkAccount(command.getCreateQueue().getQueue().getAccount());
@@ -299,8 +308,7 @@ public final class PartitionStateMachine {
     }
   }
 
-  /** Azure's limits on a container ACL: at most 5 signed identifiers of 1..64 characters. */
-  public static final int MAX_SIGNED_IDENTIFIERS = 5;
+  /** Azure's limit on a stored access policy id (container, table or queue ACL): 1..64 characters. */
   public static final int MAX_SIGNED_IDENTIFIER_CHARS = 64;
 
   private static void checkAcl(ContainerAclUpdate u) {
@@ -355,6 +363,9 @@ public final class PartitionStateMachine {
       case DELETE_TABLE -> deleteTable(partition, command.getDeleteTable());
       case PUT_ENTITY -> putEntity(partition, command.getPutEntity());
       case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
+      case ENTITY_BATCH -> entityBatch(partition, command.getEntityBatch());
+      case SET_TABLE_ACL -> setTableAcl(partition, command.getSetTableAcl());
+      case SET_QUEUE_ACL -> setQueueAcl(partition, command.getSetQueueAcl());
       case CREATE_QUEUE -> queue(queues.createQueue(partition, command.getCreateQueue()));
       case DELETE_QUEUE -> queue(queues.deleteQueue(partition, command.getDeleteQueue()));
       case SET_QUEUE_METADATA -> queue(queues.setQueueMetadata(partition, command.getSetQueueMetadata()));
@@ -839,6 +850,146 @@ public final class PartitionStateMachine {
     return new Outcome(
         new StateChange.RemoveEntity(cmd.getAccount(), cmd.getTableId(), cmd.getPartitionKey(), cmd.getRowKey()),
         status(CommandStatus.OK).setEntity(previous.get()));
+  }
+
+  private static void validatePutEntity(PutEntity pe) {
+    if (!pe.hasEntity()) {
+      throw new InvalidRequestException("put_entity.entity is required");
+    }
+    EntityRecord e = pe.getEntity();
+    checkAccount(e.getAccount());
+    checkId("table_id", e.getTableId());
+    checkKey("PartitionKey", e.getPartitionKey());
+    checkKey("RowKey", e.getRowKey());
+    if (e.getEtag().isEmpty()) {
+      throw new InvalidRequestException("entity etag is required");
+    }
+    if (e.getProperties().size() > MAX_SEALED_PROPERTIES_BYTES) {
+      throw new InvalidRequestException("sealed properties exceed " + MAX_SEALED_PROPERTIES_BYTES + " bytes");
+    }
+    checkEntityCondition(pe.getCondition(), false);
+  }
+
+  private static void validateDeleteEntity(DeleteEntity d) {
+    checkAccount(d.getAccount());
+    checkId("table_id", d.getTableId());
+    checkKey("PartitionKey", d.getPartitionKey());
+    checkKey("RowKey", d.getRowKey());
+    checkEntityCondition(d.getCondition(), true);
+  }
+
+  /**
+   * An entity-group transaction: 1..{@link #MAX_BATCH_OPERATIONS} puts and deletes, all of one
+   * account, table and PartitionKey, no RowKey twice, at most {@link #MAX_BATCH_SEALED_BYTES} of
+   * sealed properties in all.
+   */
+  private static void validateEntityBatch(EntityBatch batch) {
+    int n = batch.getOperationsCount();
+    if (n < 1 || n > MAX_BATCH_OPERATIONS) {
+      throw new InvalidRequestException("an entity batch holds 1.." + MAX_BATCH_OPERATIONS + " operations, got " + n);
+    }
+    String account = null;
+    ByteString tableId = null;
+    String partitionKey = null;
+    Set<String> rowKeys = new HashSet<>();
+    long sealed = 0;
+    for (EntityBatchOperation op : batch.getOperationsList()) {
+      String a;
+      ByteString t;
+      String pk;
+      String rk;
+      switch (op.getOperationCase()) {
+        case PUT -> {
+          validatePutEntity(op.getPut());
+          EntityRecord e = op.getPut().getEntity();
+          a = e.getAccount();
+          t = e.getTableId();
+          pk = e.getPartitionKey();
+          rk = e.getRowKey();
+          sealed += e.getProperties().size();
+        }
+        case DELETE -> {
+          DeleteEntity d = op.getDelete();
+          validateDeleteEntity(d);
+          a = d.getAccount();
+          t = d.getTableId();
+          pk = d.getPartitionKey();
+          rk = d.getRowKey();
+        }
+        default -> throw new InvalidRequestException("an entity batch operation is empty");
+      }
+      if (account == null) {
+        account = a;
+        tableId = t;
+        partitionKey = pk;
+      } else if (!account.equals(a) || !tableId.equals(t) || !partitionKey.equals(pk)) {
+        throw new InvalidRequestException("an entity batch acts on one account, table and PartitionKey");
+      }
+      if (!rowKeys.add(rk)) {
+        throw new InvalidRequestException("an entity batch names a RowKey twice");
+      }
+    }
+    if (sealed > MAX_BATCH_SEALED_BYTES) {
+      throw new InvalidRequestException("an entity batch's sealed properties exceed " + MAX_BATCH_SEALED_BYTES + " bytes");
+    }
+  }
+
+  /**
+   * Applies an entity-group transaction all or nothing: every operation's condition is evaluated
+   * against the stored state first (RowKeys are distinct, so no operation sees another's effect);
+   * the first refused one is the outcome, with its index, and nothing is written. Otherwise every
+   * write goes into one state change, committed in one atomic store write.
+   */
+  private Outcome entityBatch(int partition, EntityBatch batch) {
+    List<StateChange> changes = new ArrayList<>(batch.getOperationsCount());
+    EntityBatchOutcome.Builder outcome = EntityBatchOutcome.newBuilder();
+    for (int i = 0; i < batch.getOperationsCount(); i++) {
+      EntityBatchOperation op = batch.getOperations(i);
+      Outcome one = op.hasPut() ? putEntity(partition, op.getPut()) : deleteEntity(partition, op.getDelete());
+      if (one.result().getStatus() != CommandStatus.OK) {
+        return new Outcome(StateChange.NONE, status(one.result().getStatus())
+            .setEntityBatch(EntityBatchOutcome.newBuilder().setFailedIndex(i)));
+      }
+      changes.add(one.change());
+      outcome.addEntities(one.result().getEntity());
+    }
+    return new Outcome(new StateChange.Entities(changes), status(CommandStatus.OK).setEntityBatch(outcome));
+  }
+
+  /** At most 5 stored access policies, ids 1..64 characters and distinct, fields bounded. */
+  private static void checkAcl(List<String[]> identifiers) {
+    if (identifiers.size() > MAX_SIGNED_IDENTIFIERS) {
+      throw new InvalidRequestException("at most " + MAX_SIGNED_IDENTIFIERS + " signed identifiers");
+    }
+    Set<String> ids = new HashSet<>();
+    for (String[] i : identifiers) {
+      if (i[0].isEmpty() || i[0].length() > 64 || !ids.add(i[0])) {
+        throw new InvalidRequestException("signed identifier ids are 1..64 characters and distinct");
+      }
+      for (int f = 1; f < i.length; f++) {
+        if (i[f].length() > 64) {
+          throw new InvalidRequestException("access policy fields are at most 64 characters");
+        }
+      }
+    }
+  }
+
+  private Outcome setTableAcl(int partition, TableAclSet cmd) {
+    Optional<TableRecord> table = store.table(partition, cmd.getAccount(), cmd.getName());
+    if (table.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    TableRecord updated = table.get().toBuilder().clearAcl().addAllAcl(cmd.getIdentifiersList()).build();
+    return new Outcome(new StateChange.PutTable(updated), status(CommandStatus.OK));
+  }
+
+  private Outcome setQueueAcl(int partition, QueueAclSet cmd) {
+    Optional<QueueRecord> queue = store.queue(partition, cmd.getAccount(), cmd.getName());
+    if (queue.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    QueueRecord updated = queue.get().toBuilder().clearAcl().addAllAcl(cmd.getIdentifiersList()).build();
+    return new Outcome(new StateChange.PutQueue(updated), status(CommandStatus.OK));
   }
 
   private static CommandStatus entityCondition(Condition c, Optional<EntityRecord> current) {

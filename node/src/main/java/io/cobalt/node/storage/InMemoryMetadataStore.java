@@ -195,6 +195,15 @@ public final class InMemoryMetadataStore implements MetadataStore {
   @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
+    if (change instanceof StateChange.Entities batch) {
+      batch.changes().forEach(c -> apply(p, c));
+    } else {
+      apply(p, change);
+    }
+    p.appliedIndex = index;
+  }
+
+  private void apply(Partition p, StateChange change) {
     if (change instanceof StateChange.PutContainer c) {
       p.containers
           .computeIfAbsent(c.container().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
@@ -259,7 +268,6 @@ public final class InMemoryMetadataStore implements MetadataStore {
     } else if (!(change instanceof StateChange.None)) {
       throw new IllegalArgumentException("unknown state change " + change.getClass());
     }
-    p.appliedIndex = index;
   }
 
   @Override

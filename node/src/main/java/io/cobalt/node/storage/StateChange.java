@@ -44,6 +44,21 @@ public sealed interface StateChange {
   record RemoveEntity(String account, ByteString tableId, String partitionKey, String rowKey)
       implements StateChange {}
 
+  /**
+   * The writes of an entity-group transaction ({@link PutEntity} and {@link RemoveEntity} only),
+   * committed in one atomic write (ADR 0016).
+   */
+  record Entities(List<StateChange> changes) implements StateChange {
+    public Entities {
+      changes = List.copyOf(changes);
+      for (StateChange c : changes) {
+        if (!(c instanceof PutEntity || c instanceof RemoveEntity)) {
+          throw new IllegalArgumentException("not an entity change: " + c.getClass().getSimpleName());
+        }
+      }
+    }
+  }
+
   /** Creates a queue or replaces its record (metadata). */
   record PutQueue(QueueRecord queue) implements StateChange {}
 

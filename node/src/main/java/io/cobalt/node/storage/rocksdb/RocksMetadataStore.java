@@ -272,6 +272,12 @@ public final class RocksMetadataStore implements MetadataStore {
   private void stage(WriteBatch batch, int partition, StateChange change) throws org.rocksdb.RocksDBException {
     {
       {
+        if (change instanceof StateChange.Entities entities) {
+          for (StateChange c : entities.changes()) {
+            stage(batch, partition, c);
+          }
+          return;
+        }
         if (change instanceof StateChange.PutBlob b) {
           dropUncommitted(batch, partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName());
         } else if (change instanceof StateChange.RemoveBlob b) {
