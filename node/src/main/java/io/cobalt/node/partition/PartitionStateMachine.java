@@ -91,6 +91,7 @@ public final class PartitionStateMachine {
   private final int partitions;
   private final AtomicLongArray appliedIndexes;
   private final QueueCommands queues;
+  private final DekCommands deks;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -101,6 +102,7 @@ public final class PartitionStateMachine {
     this.partitions = partitions;
     this.appliedIndexes = new AtomicLongArray(partitions);
     this.queues = new QueueCommands(store);
+    this.deks = new DekCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -267,6 +269,13 @@ public final class PartitionStateMachine {
         checkAccount(command.getClearMessages().getAccount());
         QueueCommands.validate(command.getClearMessages());
       }
+      case DEK_SWAPS -> {
+        for (io.cobalt.proto.node.v1.DekSwap s : command.getDekSwaps().getSwapsList()) {
+          checkAccount(s.getAccount());
+          checkName("record name", s.getName());
+        }
+        DekCommands.validate(command.getDekSwaps());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -309,6 +318,10 @@ public final class PartitionStateMachine {
       case UPDATE_MESSAGE -> queue(queues.updateMessage(partition, command.getUpdateMessage()));
       case DELETE_MESSAGE -> queue(queues.deleteMessage(partition, command.getDeleteMessage()));
       case CLEAR_MESSAGES -> queue(queues.clearMessages(partition, command.getClearMessages()));
+      case DEK_SWAPS -> {
+        DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
+        yield new Outcome(o.change(), o.result());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -476,6 +489,7 @@ public final class PartitionStateMachine {
         checkAccount(query.getPeekMessages().getAccount());
         queues.peekMessages(partition, query.getPeekMessages(), result);
       }
+      case DEK_SCAN -> deks.scan(partition, query.getDekScan(), result);
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
     return result.build();

@@ -190,6 +190,73 @@ public final class RocksMetadataStore implements MetadataStore {
     return v == null ? Optional.empty() : Optional.of(parseMessage(v));
   }
 
+  /** Record types that hold wrapped DEKs, in byte order (the walk visits them in this order). */
+  private static final byte[] DEK_TYPES = {MetaKeys.BLOB, MetaKeys.QUEUE, MetaKeys.TABLE, MetaKeys.UNCOMMITTED};
+
+  @Override
+  public Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    byte[] prefix = MetaKeys.partition(partition);
+    // The smallest key strictly after prefix|after is prefix|after|0x00.
+    byte[] start = after.isEmpty() ? prefix : MetaKeys.concat(MetaKeys.concat(prefix, after.toByteArray()), new byte[] {0});
+    return storage.guarded("DEK walk", db -> {
+      List<DekRecord> items = new ArrayList<>();
+      boolean truncated = false;
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        it.seek(start);
+        while (it.isValid() && MetaKeys.startsWith(it.key(), prefix)) {
+          byte[] key = it.key();
+          byte type = key[prefix.length];
+          if (!isDekType(type)) {
+            // Jump over a whole record type (entities, messages, ...) with one seek.
+            byte next = nextDekType(type);
+            if (next == 0) {
+              break;
+            }
+            it.seek(MetaKeys.concat(prefix, new byte[] {next}));
+            continue;
+          }
+          if (items.size() == limit) {
+            truncated = true;
+            break;
+          }
+          ByteString position = ByteString.copyFrom(key, prefix.length, key.length - prefix.length);
+          StateChange record = switch (type) {
+            case MetaKeys.BLOB -> new StateChange.PutBlob(parseBlob(it.value()));
+            case MetaKeys.QUEUE -> new StateChange.PutQueue(parseQueue(it.value()));
+            case MetaKeys.TABLE -> new StateChange.PutTable(parseTable(it.value()));
+            default -> MetaKeys.parseUncommitted(key, parseBlock(it.value()));
+          };
+          items.add(new DekRecord(position, record));
+          it.next();
+        }
+        it.status();
+      }
+      return new Page<>(items, truncated);
+    });
+  }
+
+  private static boolean isDekType(byte type) {
+    for (byte t : DEK_TYPES) {
+      if (t == type) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The first DEK-holding type after {@code type} in byte order, or 0 if none. */
+  private static byte nextDekType(byte type) {
+    for (byte t : DEK_TYPES) {
+      if (Byte.toUnsignedInt(t) > Byte.toUnsignedInt(type)) {
+        return t;
+      }
+    }
+    return 0;
+  }
+
   @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
@@ -270,6 +337,12 @@ public final class RocksMetadataStore implements MetadataStore {
 
   /** Adds the writes of one state change to {@code batch}. */
   private void stage(WriteBatch batch, int partition, StateChange change) throws org.rocksdb.RocksDBException {
+    if (change instanceof StateChange.Batch all) {
+      for (StateChange c : all.changes()) {
+        stage(batch, partition, c);
+      }
+      return;
+    }
     {
       {
         if (change instanceof StateChange.PutBlob b) {
