@@ -156,7 +156,12 @@ final class DekCommands {
       throw new InvalidRequestException("dek_scan.after is not a position");
     }
     int limit = q.getMaxResults() <= 0 || q.getMaxResults() > MAX_SCAN_RESULTS ? MAX_SCAN_RESULTS : q.getMaxResults();
-    Page<MetadataStore.DekRecord> page = store.dekRecords(partition, q.getAfter(), limit);
+    Page<MetadataStore.DekRecord> page;
+    try {
+      page = store.dekRecords(partition, q.getAfter(), limit);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequestException("dek_scan.after is not a position");
+    }
     for (MetadataStore.DekRecord r : page.items()) {
       result.addDekHolders(holder(r));
     }

@@ -194,7 +194,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
 
   /**
    * Walk order: by a position that encodes (type, account, scope id, name, block id) injectively,
-   * compared as unsigned bytes. Not the RocksDB store's positions (those are its keys), but the
+   * compared as unsigned bytes; types in the RocksDB store's order (uncommitted blocks, blobs,
+   * queues, tables). Not the RocksDB store's positions (those are its keys), but the
    * same contract: a total order on record identities, stable while a record exists.
    */
   @Override
@@ -205,14 +206,14 @@ public final class InMemoryMetadataStore implements MetadataStore {
     Partition p = p(partition);
     NavigableMap<ByteString, StateChange> all = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
     p.blobs.values().forEach(m -> m.values().forEach(b -> all.put(
-        position('B', b.getAccount(), b.getContainerId(), b.getName(), ByteString.EMPTY), new StateChange.PutBlob(b))));
+        position(1, b.getAccount(), b.getContainerId(), b.getName(), ByteString.EMPTY), new StateChange.PutBlob(b))));
     p.queues.values().forEach(m -> m.values().forEach(q -> all.put(
-        position('Q', q.getAccount(), ByteString.EMPTY, q.getName(), ByteString.EMPTY), new StateChange.PutQueue(q))));
+        position(2, q.getAccount(), ByteString.EMPTY, q.getName(), ByteString.EMPTY), new StateChange.PutQueue(q))));
     p.tables.values().forEach(m -> m.values().forEach(t -> all.put(
-        position('T', t.getAccount(), ByteString.EMPTY, t.getName().toLowerCase(Locale.ROOT), ByteString.EMPTY),
+        position(3, t.getAccount(), ByteString.EMPTY, t.getName().toLowerCase(Locale.ROOT), ByteString.EMPTY),
         new StateChange.PutTable(t))));
     p.uncommitted.forEach((k, m) -> m.values().forEach(u -> all.put(
-        position('U', k.account(), k.containerId(), k.name(), u.getBlockId()),
+        position(0, k.account(), k.containerId(), k.name(), u.getBlockId()),
         new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
     List<DekRecord> items = new ArrayList<>();
     for (Map.Entry<ByteString, StateChange> e : (after.isEmpty() ? all : all.tailMap(after, false)).entrySet()) {
@@ -224,7 +225,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     return new Page<>(items, false);
   }
 
-  private static ByteString position(char type, String account, ByteString scope, String name, ByteString blockId) {
+  private static ByteString position(int type, String account, ByteString scope, String name, ByteString blockId) {
     byte[] a = account.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 + 4 + a.length + 4 + scope.size() + 4 + n.length + blockId.size());

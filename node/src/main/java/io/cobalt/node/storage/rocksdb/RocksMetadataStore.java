@@ -190,8 +190,12 @@ public final class RocksMetadataStore implements MetadataStore {
     return v == null ? Optional.empty() : Optional.of(parseMessage(v));
   }
 
-  /** Record types that hold wrapped DEKs, in byte order (the walk visits them in this order). */
-  private static final byte[] DEK_TYPES = {MetaKeys.BLOB, MetaKeys.QUEUE, MetaKeys.TABLE, MetaKeys.UNCOMMITTED};
+  /**
+   * Record types that hold wrapped DEKs, in walk order: uncommitted blocks before blobs, so that a
+   * block committed into a blob while the walk runs is seen either as a block or in the blob
+   * (ADR 0013); then queues and tables.
+   */
+  private static final byte[] DEK_WALK = {MetaKeys.UNCOMMITTED, MetaKeys.BLOB, MetaKeys.QUEUE, MetaKeys.TABLE};
 
   @Override
   public Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
@@ -199,62 +203,54 @@ public final class RocksMetadataStore implements MetadataStore {
       throw new IllegalArgumentException("limit must be positive");
     }
     byte[] prefix = MetaKeys.partition(partition);
-    // The smallest key strictly after prefix|after is prefix|after|0x00.
-    byte[] start = after.isEmpty() ? prefix : MetaKeys.concat(MetaKeys.concat(prefix, after.toByteArray()), new byte[] {0});
+    int type = 0;
+    byte[] start = MetaKeys.concat(prefix, new byte[] {DEK_WALK[0]});
+    if (!after.isEmpty()) {
+      type = walkIndex(after.byteAt(0));
+      if (type < 0) {
+        throw new IllegalArgumentException("not a DEK walk position");
+      }
+      // The smallest key strictly after prefix|after is prefix|after|0x00.
+      start = MetaKeys.concat(MetaKeys.concat(prefix, after.toByteArray()), new byte[] {0});
+    }
+    int firstType = type;
+    byte[] firstStart = start;
     return storage.guarded("DEK walk", db -> {
       List<DekRecord> items = new ArrayList<>();
-      boolean truncated = false;
       try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
-        it.seek(start);
-        while (it.isValid() && MetaKeys.startsWith(it.key(), prefix)) {
-          byte[] key = it.key();
-          byte type = key[prefix.length];
-          if (!isDekType(type)) {
-            // Jump over a whole record type (entities, messages, ...) with one seek.
-            byte next = nextDekType(type);
-            if (next == 0) {
-              break;
+        byte[] seek = firstStart;
+        for (int t = firstType; t < DEK_WALK.length; t++) {
+          byte[] range = MetaKeys.concat(prefix, new byte[] {DEK_WALK[t]});
+          for (it.seek(t == firstType ? seek : range); it.isValid() && MetaKeys.startsWith(it.key(), range);
+              it.next()) {
+            if (items.size() == limit) {
+              it.status();
+              return new Page<>(items, true);
             }
-            it.seek(MetaKeys.concat(prefix, new byte[] {next}));
-            continue;
+            byte[] key = it.key();
+            ByteString position = ByteString.copyFrom(key, prefix.length, key.length - prefix.length);
+            StateChange record = switch (DEK_WALK[t]) {
+              case MetaKeys.BLOB -> new StateChange.PutBlob(parseBlob(it.value()));
+              case MetaKeys.QUEUE -> new StateChange.PutQueue(parseQueue(it.value()));
+              case MetaKeys.TABLE -> new StateChange.PutTable(parseTable(it.value()));
+              default -> MetaKeys.parseUncommitted(key, parseBlock(it.value()));
+            };
+            items.add(new DekRecord(position, record));
           }
-          if (items.size() == limit) {
-            truncated = true;
-            break;
-          }
-          ByteString position = ByteString.copyFrom(key, prefix.length, key.length - prefix.length);
-          StateChange record = switch (type) {
-            case MetaKeys.BLOB -> new StateChange.PutBlob(parseBlob(it.value()));
-            case MetaKeys.QUEUE -> new StateChange.PutQueue(parseQueue(it.value()));
-            case MetaKeys.TABLE -> new StateChange.PutTable(parseTable(it.value()));
-            default -> MetaKeys.parseUncommitted(key, parseBlock(it.value()));
-          };
-          items.add(new DekRecord(position, record));
-          it.next();
+          it.status();
         }
-        it.status();
       }
-      return new Page<>(items, truncated);
+      return new Page<>(items, false);
     });
   }
 
-  private static boolean isDekType(byte type) {
-    for (byte t : DEK_TYPES) {
-      if (t == type) {
-        return true;
+  private static int walkIndex(byte type) {
+    for (int i = 0; i < DEK_WALK.length; i++) {
+      if (DEK_WALK[i] == type) {
+        return i;
       }
     }
-    return false;
-  }
-
-  /** The first DEK-holding type after {@code type} in byte order, or 0 if none. */
-  private static byte nextDekType(byte type) {
-    for (byte t : DEK_TYPES) {
-      if (Byte.toUnsignedInt(t) > Byte.toUnsignedInt(type)) {
-        return t;
-      }
-    }
-    return 0;
+    return -1;
   }
 
   @Override
