@@ -354,6 +354,9 @@ final class KeysCommand implements Runnable {
     @Option(names = "--page-size", defaultValue = "500", description = "records per scan page, 1..1000 (default: ${DEFAULT-VALUE})")
     int pageSize;
 
+    @Option(names = "--census-only", description = "walk and report the live-DEK census to the agent; rewrap nothing")
+    boolean censusOnly;
+
     @Option(names = "--progress-seconds", defaultValue = "5", description = "progress line every N s (default: ${DEFAULT-VALUE})")
     int progressSeconds;
 
@@ -364,7 +367,7 @@ final class KeysCommand implements Runnable {
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
       RewrapJob.Options options;
       try {
-        options = new RewrapJob.Options(key, concurrency, pageSize, state);
+        options = new RewrapJob.Options(key, concurrency, pageSize, state, censusOnly);
       } catch (IllegalArgumentException e) {
         throw new KeyAdminException(e.getMessage(), "USAGE");
       }

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * A version is <b>in use</b> if it ever wrapped a DEK and either no census exists, the census
- * counted DEKs under it, or it wrapped a DEK in or after the minute the census walk began (the
+ * counted DEKs under it, or it wrapped a DEK in or after the second the census walk began (the
  * walk may have missed that one). Generated counts since the census are kept in memory for the
  * operator's view only; the decision uses the durable minutes. One JSON file, replaced atomically.
  */
@@ -87,7 +87,7 @@ public final class DekCensus {
             live.fieldNames().forEach(v -> counts.put(Integer.parseInt(v), live.getLong(v)));
             census.put(keyId, new Census(c.getLong("started"), c.getLong("reported"), counts));
           }
-          JsonObject m = k.getJsonObject("lastGeneratedMinute", new JsonObject());
+          JsonObject m = k.getJsonObject("lastGeneratedSecond", new JsonObject());
           Map<Integer, Long> versions = new TreeMap<>();
           m.fieldNames().forEach(v -> versions.put(Integer.parseInt(v), m.getLong(v)));
           minutes.put(keyId, versions);
@@ -99,8 +99,8 @@ public final class DekCensus {
     return new DekCensus(file, clock, census, minutes);
   }
 
-  private static long minuteOf(long epochMillis) {
-    return Math.floorDiv(epochMillis, 60_000L);
+  private static long secondOf(long epochMillis) {
+    return Math.floorDiv(epochMillis, 1000L);
   }
 
   /**
@@ -109,7 +109,7 @@ public final class DekCensus {
    * DEK exists that the census could not account for.
    */
   public void generating(String keyId, int version) throws KeyOperationException {
-    long minute = minuteOf(clock.millis());
+    long minute = secondOf(clock.millis());
     perMinute.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>())
         .computeIfAbsent(version, v -> new ConcurrentHashMap<>())
         .computeIfAbsent(minute, m -> new AtomicLong()).incrementAndGet();
@@ -128,9 +128,9 @@ public final class DekCensus {
       Map<String, Map<Integer, Long>> next = new TreeMap<>(lastMinute);
       Map<Integer, Long> versions = new TreeMap<>(next.getOrDefault(keyId, Map.of()));
       versions.put(version, minute);
-      // The in-memory counts are for the operator's view; keep a month of them.
+      // The in-memory counts (per second) are for the operator's view; keep a month of them.
       perMinute.getOrDefault(keyId, Map.of()).getOrDefault(version, Map.of()).keySet()
-          .removeIf(m -> m < minute - 31L * 24 * 60);
+          .removeIf(m -> m < minute - 31L * 24 * 3600);
       next.put(keyId, versions);
       write(census, next);
       lastMinute = next;
@@ -186,7 +186,7 @@ public final class DekCensus {
     long since = 0;
     Map<Long, AtomicLong> minutes = perMinute.getOrDefault(keyId, Map.of()).get(version);
     if (minutes != null) {
-      long from = c == null ? Long.MIN_VALUE : minuteOf(c.startedEpochMillis());
+      long from = c == null ? Long.MIN_VALUE : secondOf(c.startedEpochMillis());
       for (Map.Entry<Long, AtomicLong> e : minutes.entrySet()) {
         if (e.getKey() >= from) {
           since += e.getValue().get();
@@ -206,7 +206,7 @@ public final class DekCensus {
           + java.time.Instant.ofEpochMilli(c.startedEpochMillis()) + ")"
           + (since > 0 ? " and " + since + " DEKs generated since" : ""));
     }
-    if (last >= minuteOf(c.startedEpochMillis())) {
+    if (last >= secondOf(c.startedEpochMillis())) {
       return new VersionView(version, 0, since, true, "wrapped new DEKs after the census walk began ("
           + java.time.Instant.ofEpochMilli(c.startedEpochMillis()) + "): run the census again");
     }
@@ -230,7 +230,7 @@ public final class DekCensus {
       }
       JsonObject m = new JsonObject();
       minutes.getOrDefault(id, Map.of()).forEach((v, minute) -> m.put(Integer.toString(v), minute));
-      k.put("lastGeneratedMinute", m);
+      k.put("lastGeneratedSecond", m);
       keys.put(id, k);
     }
     try {

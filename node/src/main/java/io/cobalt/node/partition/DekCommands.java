@@ -34,6 +34,8 @@ final class DekCommands {
   /** Scans return at most this many records; a swap command carries at most this many swaps. */
   static final int MAX_SCAN_RESULTS = 1000;
   static final int MAX_SWAPS = 1000;
+  /** A scan answer stops after this many bytes of records (at least one record is always returned). */
+  static final int MAX_SCAN_BYTES = 4 * 1024 * 1024;
   /** A wrapped DEK is nonce(12) ‖ GCM(32) ‖ tag(16) = 60 bytes; anything far larger is not one. */
   static final int MAX_WRAPPED_BYTES = 1024;
 
@@ -162,10 +164,18 @@ final class DekCommands {
     } catch (IllegalArgumentException e) {
       throw new InvalidRequestException("dek_scan.after is not a position");
     }
+    long bytes = 0;
+    boolean cut = false;
     for (MetadataStore.DekRecord r : page.items()) {
-      result.addDekHolders(holder(r));
+      DekHolder h = holder(r);
+      if (bytes > 0 && bytes + h.getSerializedSize() > MAX_SCAN_BYTES) {
+        cut = true;  // a blob can hold 50,000 wrapped DEKs: keep the answer well under a message's limit
+        break;
+      }
+      bytes += h.getSerializedSize();
+      result.addDekHolders(h);
     }
-    result.setTruncated(page.truncated());
+    result.setTruncated(cut || page.truncated());
   }
 
   private static DekHolder holder(MetadataStore.DekRecord r) {

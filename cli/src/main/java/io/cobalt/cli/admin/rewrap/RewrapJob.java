@@ -48,6 +48,8 @@ public final class RewrapJob {
   static final int CHANGED_RETRIES = 3;
   public static final int DEFAULT_PAGE_SIZE = 500;
   public static final int DEFAULT_CONCURRENCY = 4;
+  /** Swaps per command (the node takes up to 1000; names can be 4 KiB, so stay well under a message's limit). */
+  static final int MAX_SWAPS_PER_COMMAND = 500;
 
   /** How the job reads and changes the partitions (a gRPC adapter, or a state machine in tests). Calls block. */
   public interface Partitions {
@@ -85,7 +87,8 @@ public final class RewrapJob {
   }
 
   /** @param stateFile where the resume point is kept; null: not resumable */
-  public record Options(String keyId, int concurrency, int pageSize, Path stateFile) {
+  /** @param censusOnly count live DEKs per version and report them, rewrap nothing */
+  public record Options(String keyId, int concurrency, int pageSize, Path stateFile, boolean censusOnly) {
     public Options {
       Objects.requireNonNull(keyId, "keyId");
       if (concurrency < 1 || concurrency > 64) {
@@ -96,8 +99,16 @@ public final class RewrapJob {
       }
     }
 
+    public Options(String keyId, int concurrency, int pageSize, Path stateFile) {
+      this(keyId, concurrency, pageSize, stateFile, false);
+    }
+
     public static Options of(String keyId, Path stateFile) {
-      return new Options(keyId, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, stateFile);
+      return new Options(keyId, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, stateFile, false);
+    }
+
+    public Options withCensusOnly() {
+      return new Options(keyId, concurrency, pageSize, stateFile, true);
     }
   }
 
@@ -108,8 +119,10 @@ public final class RewrapJob {
     final AtomicLong alreadyCurrent = new AtomicLong();
     final AtomicLong skippedChanged = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
+    final AtomicLong stale = new AtomicLong();
 
     void add(Counts o) {
+      stale.addAndGet(o.stale.get());
       scanned.addAndGet(o.scanned.get());
       rewrapped.addAndGet(o.rewrapped.get());
       alreadyCurrent.addAndGet(o.alreadyCurrent.get());
@@ -118,12 +131,18 @@ public final class RewrapJob {
     }
 
     Totals snapshot() {
-      return new Totals(scanned.get(), rewrapped.get(), alreadyCurrent.get(), skippedChanged.get(), failed.get());
+      return new Totals(scanned.get(), rewrapped.get(), alreadyCurrent.get(), skippedChanged.get(), failed.get(),
+          stale.get());
     }
   }
 
-  /** Counts of wrapped DEKs of the key (observations: a DEK read again after a change counts again). */
-  public record Totals(long scanned, long rewrapped, long alreadyCurrent, long skippedChanged, long failed) {}
+  /**
+   * Counts of wrapped DEKs of the key (observations: a DEK read again after a change counts again).
+   * scanned = rewrapped + alreadyCurrent + skippedChanged + failed + stale; stale: not on the
+   * primary version and left as it is (census-only runs).
+   */
+  public record Totals(long scanned, long rewrapped, long alreadyCurrent, long skippedChanged, long failed,
+      long stale) {}
 
   /** What the job has done so far: this run's counts, all runs' counts (from the state file), progress and rate. */
   public record Progress(Totals run, Totals cumulative, int partitionsDone, int partitions, double deksPerSecond) {
@@ -131,9 +150,10 @@ public final class RewrapJob {
     public String toString() {
       return String.format(java.util.Locale.ROOT,
           "partitions %d/%d  scanned %d  rewrapped %d  already current %d  skipped (changed) %d  failed %d"
-              + "  %.1f DEKs/s",
+              + "%s  %.1f DEKs/s",
           partitionsDone, partitions, cumulative.scanned(), cumulative.rewrapped(), cumulative.alreadyCurrent(),
-          cumulative.skippedChanged(), cumulative.failed(), deksPerSecond);
+          cumulative.skippedChanged(), cumulative.failed(),
+          cumulative.stale() > 0 ? "  not rewrapped (census only) " + cumulative.stale() : "", deksPerSecond);
     }
   }
 
@@ -304,6 +324,12 @@ public final class RewrapJob {
         census.merge(k.getKeyVersion(), 1L, Long::sum);
         continue;
       }
+      if (options.censusOnly()) {
+        counts.scanned.incrementAndGet();
+        counts.stale.incrementAndGet();
+        census.merge(k.getKeyVersion(), 1L, Long::sum);
+        continue;
+      }
       WrappedKey replacement;
       try {
         replacement = keys.rewrap(h.getAccount(), k);
@@ -331,13 +357,18 @@ public final class RewrapJob {
     if (swaps.isEmpty()) {
       return changed;
     }
-    CommandResult r = partitions.swap(partition, DekSwaps.newBuilder().addAllSwaps(swaps).build());
-    if (r.getDekSwapOutcomesCount() != swaps.size()) {
-      throw new IOException("partition " + partition + " answered " + r.getDekSwapOutcomesCount()
-          + " swap outcomes for " + swaps.size() + " swaps (status " + r.getStatus() + ")");
+    List<DekSwapOutcome> outcomes = new ArrayList<>();
+    for (int from = 0; from < swaps.size(); from += MAX_SWAPS_PER_COMMAND) {
+      List<DekSwap> batch = swaps.subList(from, Math.min(swaps.size(), from + MAX_SWAPS_PER_COMMAND));
+      CommandResult r = partitions.swap(partition, DekSwaps.newBuilder().addAllSwaps(batch).build());
+      if (r.getDekSwapOutcomesCount() != batch.size()) {
+        throw new IOException("partition " + partition + " answered " + r.getDekSwapOutcomesCount()
+            + " swap outcomes for " + batch.size() + " swaps (status " + r.getStatus() + ")");
+      }
+      outcomes.addAll(r.getDekSwapOutcomesList());
     }
     for (int i = 0; i < swaps.size(); i++) {
-      if (r.getDekSwapOutcomes(i) == DekSwapOutcome.DEK_SWAPPED) {
+      if (outcomes.get(i) == DekSwapOutcome.DEK_SWAPPED) {
         counts.rewrapped.incrementAndGet();
         census.merge(newVersions.get(i), 1L, Long::sum);
       } else {

@@ -62,6 +62,7 @@ final class RewrapState {
     totals.alreadyCurrent.set(Long.parseLong(p.getProperty("alreadyCurrent", "0")));
     totals.skippedChanged.set(Long.parseLong(p.getProperty("skippedChanged", "0")));
     totals.failed.set(Long.parseLong(p.getProperty("failed", "0")));
+    totals.stale.set(Long.parseLong(p.getProperty("stale", "0")));
     Map<Integer, Long> census = new TreeMap<>();
     RewrapState s = new RewrapState(file, keyId, partitions, Long.parseLong(p.getProperty("started", "0")), totals,
         census);
@@ -125,6 +126,7 @@ final class RewrapState {
     p.setProperty("alreadyCurrent", Long.toString(totals.alreadyCurrent.get()));
     p.setProperty("skippedChanged", Long.toString(totals.skippedChanged.get()));
     p.setProperty("failed", Long.toString(totals.failed.get()));
+    p.setProperty("stale", Long.toString(totals.stale.get()));
     done.forEach((partition, d) -> p.setProperty("partition." + partition, "done"));
     positions.forEach((partition, pos) ->
         p.setProperty("partition." + partition, Base64.getEncoder().encodeToString(pos.toByteArray())));
