@@ -24,6 +24,7 @@ final class GatewayFixture implements AutoCloseable {
   final ExecutorService backendThreads;
   final GatewayServer server;
   final FakeMetadataClient metadata;
+  final FakeKeyClient keys;
 
   GatewayFixture(UnaryOperator<GatewayConfig> configure) throws Exception {
     this(configure, Clock.systemUTC());
@@ -53,6 +54,7 @@ final class GatewayFixture implements AutoCloseable {
                 null));
     GatewayServer started;
     metadata = new FakeMetadataClient(backendThreads);
+    keys = new FakeKeyClient(new SecureRandom(), backendThreads);
     try {
       started =
           GatewayServer.start(
@@ -60,7 +62,7 @@ final class GatewayFixture implements AutoCloseable {
               new Backends(
                   new FakeChunkClient(backendThreads),
                   metadata,
-                  new FakeKeyClient(new SecureRandom(), backendThreads)),
+                  keys),
               clock,
               new SecureRandom());
     } catch (Exception e) {
