@@ -117,7 +117,7 @@ class KeyRevocationIT {
 
     // Disable the version, then ask for a blob as fast as we can until the gateway refuses.
     long start = System.nanoTime();
-    adminKeys("disable", ACCOUNT_KEY, "--version", Integer.toString(version));
+    adminKeys("disable", ACCOUNT_KEY, "--version", Integer.toString(version), "--force"); // revocation of a version in use
     long acknowledged = System.nanoTime();
     BlobStorageException refused = null;
     int attempts = 0;

@@ -118,6 +118,43 @@ class BlockBlobEndpointTest {
 
   static final class ByteArrayOutputStreamWithRange extends java.io.ByteArrayOutputStream {}
 
+  /**
+   * The rewrap job (ADR 0013) swaps a staged block's wrapped DEK between the gateway's read of the
+   * block list and its commit: the node refuses the stale wrapping, the gateway resolves the list
+   * again and the commit succeeds with the new wrapping.
+   */
+  @Test
+  void aCommitRacingARewrapOfItsBlocksResolvesAgainAndSucceeds() {
+    BlockBlobClient blob = box.getBlobClient("rewrapped-meanwhile.bin").getBlockBlobClient();
+    byte[] a = random(3000, 11);
+    blob.stageBlock(id(1), BinaryData.fromBytes(a));
+    java.util.concurrent.atomic.AtomicInteger swapped = new java.util.concurrent.atomic.AtomicInteger();
+    gateway.metadata.beforeCommit = commit -> {
+      io.cobalt.proto.node.v1.BlobRecord b = commit.getCommitBlockList().getBlob();
+      io.cobalt.proto.node.v1.QueryResult state = gateway.metadata.queryDirect(
+          io.cobalt.proto.node.v1.MetadataQuery.newBuilder().setPartition(commit.getPartition())
+              .setGetBlockList(io.cobalt.proto.node.v1.GetBlockList.newBuilder().setAccount(b.getAccount())
+                  .setContainerId(b.getContainerId()).setName(b.getName())).build());
+      for (io.cobalt.proto.node.v1.UncommittedBlock u : state.getUncommittedBlocksList()) {
+        io.cobalt.proto.node.v1.CommandResult r = gateway.metadata.applyDirect(
+            io.cobalt.proto.node.v1.MetadataCommand.newBuilder().setPartition(commit.getPartition())
+                .setRequestId("rewrap").setDekSwaps(io.cobalt.proto.node.v1.DekSwaps.newBuilder()
+                    .addSwaps(io.cobalt.proto.node.v1.DekSwap.newBuilder()
+                        .setKind(io.cobalt.proto.node.v1.DekHolderKind.DEK_HOLDER_UNCOMMITTED_BLOCK)
+                        .setAccount(b.getAccount()).setContainerId(b.getContainerId()).setName(b.getName())
+                        .setBlockId(u.getBlockId()).setRecordId(u.getStream().getStreamId())
+                        .setExpected(u.getDek()).setReplacement(gateway.keys.rewrap(b.getAccount(), u.getDek()))))
+                .build());
+        if (r.getDekSwapOutcomes(0) == io.cobalt.proto.node.v1.DekSwapOutcome.DEK_SWAPPED) {
+          swapped.incrementAndGet();
+        }
+      }
+    };
+    blob.commitBlockList(List.of(id(1)));
+    assertEquals(1, swapped.get(), "the staged block's DEK was rewrapped between read and commit");
+    assertArrayEquals(a, blob.downloadContent().toBytes());
+  }
+
   @Test
   void uploadsThroughTheSdkBlockPathWhenTheBodyIsAboveTheSingleShotSize() throws Exception {
     byte[] data = random(3 * 1024 * 1024 + 17, 5);

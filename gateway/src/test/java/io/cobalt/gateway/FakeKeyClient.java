@@ -151,6 +151,30 @@ final class FakeKeyClient implements KeyClient {
     }, executor);
   }
 
+  /** The same DEK wrapped again (fresh nonce, so other bytes), as the agent's Rewrap does. */
+  WrappedKey rewrap(String account, WrappedKey wrapped) {
+    try (DataKey dek = unwrap(account, wrapped, "rewrap").join()) {
+      byte[] nonce = new byte[12];
+      random.nextBytes(nonce);
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, nonce));
+      c.updateAAD(aad(account, wrapped.getKeyId(), wrapped.getKeyVersion()));
+      byte[] plain = dek.copyBytes();
+      byte[] ct;
+      try {
+        ct = c.doFinal(plain);
+      } finally {
+        Arrays.fill(plain, (byte) 0);
+      }
+      byte[] blob = new byte[12 + ct.length];
+      System.arraycopy(nonce, 0, blob, 0, 12);
+      System.arraycopy(ct, 0, blob, 12, ct.length);
+      return wrapped.toBuilder().setCiphertext(ByteString.copyFrom(blob)).build();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private byte[] kek(String account) {
     return keks.computeIfAbsent(account, a -> {
       byte[] k = new byte[32];

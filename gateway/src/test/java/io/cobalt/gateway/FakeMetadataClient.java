@@ -34,6 +34,19 @@ final class FakeMetadataClient implements MetadataClient {
   final Set<String> down = ConcurrentHashMap.newKeySet();
   private final java.util.List<MetadataCommand> commands = new java.util.ArrayList<>();
 
+  /** Runs once just before the next CommitBlockList is applied (to stage a race). */
+  volatile java.util.function.Consumer<MetadataCommand> beforeCommit;
+
+  /** Applies {@code c} as a node would, outside any request (e.g. the rewrap job's DekSwaps). */
+  synchronized CommandResult applyDirect(MetadataCommand c) {
+    long index = nextIndex.merge(c.getPartition(), 1L, Long::sum);
+    return machine.apply(index, c);
+  }
+
+  synchronized QueryResult queryDirect(MetadataQuery q) {
+    return machine.query(q);
+  }
+
   FakeMetadataClient(Executor executor) {
     this.executor = executor;
   }
@@ -74,6 +87,11 @@ final class FakeMetadataClient implements MetadataClient {
       if (b.getManifestMac().isEmpty() || b.getDeksCount() == 0) {
         throw new AssertionError("block list without manifest MAC or key");
       }
+    }
+    java.util.function.Consumer<MetadataCommand> hook = beforeCommit;
+    if (c.hasCommitBlockList() && hook != null) {
+      beforeCommit = null;
+      hook.accept(c);
     }
     long index = nextIndex.merge(c.getPartition(), 1L, Long::sum);
     commands.add(c);

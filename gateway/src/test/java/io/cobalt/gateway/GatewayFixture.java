@@ -24,6 +24,7 @@ final class GatewayFixture implements AutoCloseable {
   final ExecutorService backendThreads;
   final GatewayServer server;
   final FakeMetadataClient metadata;
+  final FakeKeyClient keys;
 
   GatewayFixture(UnaryOperator<GatewayConfig> configure) throws Exception {
     this(configure, Clock.systemUTC());
@@ -61,6 +62,7 @@ final class GatewayFixture implements AutoCloseable {
                 null));
     GatewayServer started;
     metadata = shared != null ? shared : new FakeMetadataClient(backendThreads);
+    keys = new FakeKeyClient(new SecureRandom(), backendThreads);
     try {
       started =
           GatewayServer.start(
@@ -68,7 +70,7 @@ final class GatewayFixture implements AutoCloseable {
               new Backends(
                   new FakeChunkClient(backendThreads),
                   metadata,
-                  new FakeKeyClient(new SecureRandom(), backendThreads)),
+                  keys),
               clock,
               new SecureRandom());
     } catch (Exception e) {

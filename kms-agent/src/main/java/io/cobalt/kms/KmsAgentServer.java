@@ -12,6 +12,7 @@ import io.cobalt.kms.backend.local.SealedKeystore;
 import io.cobalt.kms.backend.pkcs11.Pkcs11KeyBackend;
 import io.cobalt.kms.keys.CallerContext;
 import io.cobalt.kms.keys.DataKeyService;
+import io.cobalt.kms.lifecycle.DekCensus;
 import io.cobalt.kms.keys.KeyBackend;
 import io.cobalt.kms.keys.KeyOperationException;
 import io.cobalt.kms.keys.KeyVersion;
@@ -176,10 +177,12 @@ public final class KmsAgentServer implements AutoCloseable {
       String selfIdentity = TlsMaterial.identityOf(config.tls().certificate());
       KeyCatalog catalog = KeyCatalog.open(config.dataDir().resolve(KeyCatalog.FILE_NAME));
       KeyBackendRouter router = new KeyBackendRouter(backends, config.backend().name(), catalog);
-      DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker);
+      DekCensus census = DekCensus.open(config.dataDir().resolve(DekCensus.FILE_NAME), clock);
+      DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker, census::generating);
       KeyChangeFeed changes = new KeyChangeFeed(clock, MAX_KEY_EVENT_SUBSCRIBERS);
       KeyLifecycleService lifecycle = new KeyLifecycleService(router, catalog,
-          new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity, changes);
+          new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity, census,
+          changes);
       CallerPolicy policy = CallerPolicy.of(config.effectiveGrants(), audit, nanoTicker);
       KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, lifecycle, nanoTicker);
       KeyAdminRpcService admin = new KeyAdminRpcService(policy, lifecycle, nanoTicker);

@@ -17,6 +17,10 @@ import io.cobalt.kms.keys.AssociatedData;
 import io.cobalt.kms.lifecycle.ByokEnvelope;
 import io.cobalt.kms.policy.CallerGrant;
 import io.cobalt.proto.kms.v1.CreateKeyRequest;
+import io.cobalt.proto.kms.v1.DekCensusCount;
+import io.cobalt.proto.kms.v1.DekCensusReport;
+import io.cobalt.proto.kms.v1.DekCensusRequest;
+import io.cobalt.proto.kms.v1.DekCensusResponse;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
 import io.cobalt.proto.kms.v1.GetImportKeyRequest;
@@ -45,6 +49,8 @@ import java.security.KeyFactory;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
+import io.cobalt.kms.api.KeyAgentRpcService;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -189,7 +195,7 @@ class KeyLifecycleRpcTest {
     // Re-enabled but below the minimum decryption version: retired.
     admin.admin().setKeyVersionState(state("account/acct1", 1, true));
     GetKeyResponse min = admin.admin().setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest.newBuilder()
-        .setKeyId("account/acct1").setVersion(2).build());
+        .setKeyId("account/acct1").setVersion(2).setForce(true).build());
     assertEquals(2, min.getMinDecryptionVersion());
     assertEquals("RETIRED", min.getVersions(0).getState());
     assertEquals("FAILED_PRECONDITION/VERSION_RETIRED", refusal(() -> unwrap("acct1", g.getWrapped())));
@@ -205,6 +211,82 @@ class KeyLifecycleRpcTest {
     assertEquals("rw-1", rewrap.getString("requestId"));
     assertEquals(2, rewrap.getJsonObject("key").getInteger("version"));
     assertEquals(3, audit().stream().filter(l -> l.getString("op").equals("REWRAP")).count());
+  }
+
+  @Test
+  void aVersionThatMayStillWrapLiveDeksIsNotDisabledOrRetiredWithoutForceAndTheRefusalSaysHowMany() {
+    for (int i = 0; i < 3; i++) {
+      generate("acct1");
+    }
+    admin.admin().rotateKey(RotateKeyRequest.newBuilder().setKeyId("account/acct1").build());
+    String key = "account/acct1";
+
+    // Never censused, and it wrapped DEKs: in use. Version 2 has wrapped none yet: free.
+    StatusRuntimeException never = assertThrows(StatusRuntimeException.class,
+        () -> admin.admin().setKeyVersionState(unforced(key, 1)));
+    assertEquals("FAILED_PRECONDITION/VERSION_IN_USE", refusal(() -> admin.admin().setKeyVersionState(unforced(key, 1))));
+    assertTrue(never.getStatus().getDescription().contains("never censused"), never.getStatus().getDescription());
+    DekCensusResponse before = admin.admin().getDekCensus(DekCensusRequest.newBuilder().setKeyId(key).build());
+    assertEquals(0, before.getCensusStartedEpochMillis());
+    assertTrue(before.getVersions(0).getInUse());
+    assertFalse(before.getVersions(1).getInUse());
+    assertEquals(3, before.getVersions(0).getGeneratedSince());
+
+    // A census that counted 3 live DEKs under version 1: refused with the count, both ways.
+    clock.advance(Duration.ofMinutes(2));
+    admin.admin().reportDekCensus(census(key, clock.millis(), 1, 3));
+    StatusRuntimeException counted = assertThrows(StatusRuntimeException.class,
+        () -> admin.admin().setKeyVersionState(unforced(key, 1)));
+    assertTrue(counted.getStatus().getDescription().contains("still wraps 3 live DEKs"),
+        counted.getStatus().getDescription());
+    StatusRuntimeException retire = assertThrows(StatusRuntimeException.class, () -> admin.admin()
+        .setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest.newBuilder().setKeyId(key).setVersion(2).build()));
+    assertEquals("VERSION_IN_USE", retire.getTrailers().get(KeyAgentRpcService.CODE_TRAILER));
+    assertTrue(retire.getStatus().getDescription().contains("3 live DEKs"), retire.getStatus().getDescription());
+    assertEquals(1, describe(key).getMinDecryptionVersion());
+
+    // The rewrap job's census: none left under version 1 (all 3 under 2), walked after the last
+    // DEK under version 1 was made. Now retiring and disabling version 1 are allowed.
+    clock.advance(Duration.ofMinutes(2));
+    admin.admin().reportDekCensus(census(key, clock.millis(), 2, 3));
+    assertEquals(2, admin.admin().setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest.newBuilder()
+        .setKeyId(key).setVersion(2).build()).getMinDecryptionVersion());
+    admin.admin().setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest.newBuilder().setKeyId(key)
+        .setVersion(1).build());
+    assertEquals("DISABLED", admin.admin().setKeyVersionState(unforced(key, 1)).getVersions(0).getState());
+
+    // Version 2 wraps new DEKs after the census began: in use even though ... it was counted anyway;
+    // a forced disable (emergency revocation) still goes through.
+    generate("acct1");
+    assertEquals("FAILED_PRECONDITION/VERSION_IN_USE", refusal(() -> admin.admin().setKeyVersionState(unforced(key, 2))));
+    assertEquals("DISABLED", admin.admin().setKeyVersionState(state(key, 2, false)).getVersions(1).getState());
+
+    // The census is durable.
+    try {
+      stop();
+      start();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    DekCensusResponse after = admin.admin().getDekCensus(DekCensusRequest.newBuilder().setKeyId(key).build());
+    assertEquals(3, after.getVersions(1).getCensusDeks());
+    assertTrue(after.getCensusStartedEpochMillis() > 0);
+    assertTrue(after.getVersions(1).getInUse(), "the generation after the census is remembered across restarts");
+    assertFalse(after.getVersions(0).getInUse());
+    assertTrue(ops().contains("REPORT_DEK_CENSUS"));
+    assertEquals("INVALID_ARGUMENT/INVALID_ARGUMENT",
+        refusal(() -> admin.admin().reportDekCensus(census(key, clock.millis(), 9, 1))));
+    assertEquals("PERMISSION_DENIED/PERMISSION_DENIED",
+        refusal(() -> gateway.admin().reportDekCensus(census(key, clock.millis(), 2, 0))));
+  }
+
+  private static SetKeyVersionStateRequest unforced(String keyId, int version) {
+    return SetKeyVersionStateRequest.newBuilder().setKeyId(keyId).setVersion(version).setEnabled(false).build();
+  }
+
+  private static DekCensusReport census(String keyId, long started, int version, long count) {
+    return DekCensusReport.newBuilder().setKeyId(keyId).setStartedEpochMillis(started)
+        .addCounts(DekCensusCount.newBuilder().setVersion(version).setLiveDeks(count)).build();
   }
 
   @Test
@@ -417,8 +499,10 @@ class KeyLifecycleRpcTest {
     return CreateKeyRequest.newBuilder().setKeyId(keyId).build();
   }
 
+  /** Forced: these tests revoke versions that wrapped DEKs (emergency revocation); the census refusal has its own test. */
   private static SetKeyVersionStateRequest state(String keyId, int version, boolean enabled) {
-    return SetKeyVersionStateRequest.newBuilder().setKeyId(keyId).setVersion(version).setEnabled(enabled).build();
+    return SetKeyVersionStateRequest.newBuilder().setKeyId(keyId).setVersion(version).setEnabled(enabled)
+        .setForce(true).build();
   }
 
   private static PurgeKeyRequest purge(String keyId) {

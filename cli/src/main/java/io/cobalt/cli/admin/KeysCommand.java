@@ -1,6 +1,16 @@
 package io.cobalt.cli.admin;
 
+import io.cobalt.cli.admin.rewrap.RewrapJob;
+import io.cobalt.cli.admin.rpc.AgentRewrapKeys;
 import io.cobalt.cli.admin.rpc.KeyAdminClient;
+import io.cobalt.cli.admin.rpc.MetadataPartitionsClient;
+import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.proto.kms.v1.DekCensusResponse;
+import io.cobalt.proto.kms.v1.DekCensusVersion;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import io.cobalt.cli.admin.rpc.KeyAdminException;
 import io.cobalt.kms.lifecycle.ByokEnvelope;
 import io.cobalt.proto.kms.v1.GetImportKeyResponse;
@@ -32,7 +42,8 @@ import picocli.CommandLine.Spec;
     subcommands = {KeysCommand.ListKeys.class, KeysCommand.Create.class, KeysCommand.Rotate.class,
         KeysCommand.Describe.class, KeysCommand.Disable.class, KeysCommand.Enable.class,
         KeysCommand.SetMinVersion.class, KeysCommand.SetRotation.class, KeysCommand.Delete.class,
-        KeysCommand.Recover.class, KeysCommand.Purge.class, KeysCommand.Import.class})
+        KeysCommand.Recover.class, KeysCommand.Purge.class, KeysCommand.Import.class, KeysCommand.Rewrap.class,
+        KeysCommand.Census.class})
 final class KeysCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -126,9 +137,13 @@ final class KeysCommand implements Runnable {
     @Option(names = "--version", required = true, paramLabel = "N")
     int version;
 
+    @Option(names = "--force", description = "disable even if the version may still wrap live DEKs (emergency"
+        + " revocation: data under it becomes unreadable until it is enabled again)")
+    boolean force;
+
     @Override
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
-      KeyTable.printKey(out, client.setVersionState(key, version, false));
+      KeyTable.printKey(out, client.setVersionState(key, version, false, force));
     }
   }
 
@@ -155,9 +170,12 @@ final class KeysCommand implements Runnable {
     @Option(names = "--version", required = true, paramLabel = "N")
     int version;
 
+    @Option(names = "--force", description = "retire versions even if they may still wrap live DEKs")
+    boolean force;
+
     @Override
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
-      KeyTable.printKey(out, client.setMinDecryptionVersion(key, version));
+      KeyTable.printKey(out, client.setMinDecryptionVersion(key, version, force));
     }
   }
 
@@ -284,6 +302,115 @@ final class KeysCommand implements Runnable {
       GetKeyResponse k = client.importKey(key, backend, envelope, importKey.getFingerprint());
       out.println("imported " + key + " (import key " + importKey.getFingerprint().substring(0, 16) + "...)");
       KeyTable.printKey(out, k);
+    }
+  }
+
+  /** Where the storage nodes are, for the commands that walk the metadata. */
+  static final class NodeTargets {
+    @Option(names = "--data", paramLabel = "DIR",
+        description = "a `cobalt dev` data directory or a `cobalt init` directory: node list and partition count")
+    Path data;
+
+    @Option(names = "--node", paramLabel = "[ID@]HOST:PORT", split = ",",
+        description = "a node's gRPC address (repeatable); with --partitions")
+    List<String> nodes;
+
+    @Option(names = "--partitions", defaultValue = "-1", description = "partition count (with --node)")
+    int partitions;
+
+    MetadataPartitionsClient connect(KmsConnectionOptions connection) throws IOException {
+      if ((data == null) == (nodes == null)) {
+        throw new IOException("give either --data DIR or --node ... --partitions N");
+      }
+      ClusterTargets targets = data != null ? ClusterTargets.fromDirectory(data) : ClusterTargets.explicit(nodes);
+      int count = data != null ? targets.partitions() : partitions;
+      if (count < 1) {
+        throw new IOException("the partition count is unknown: pass --partitions N");
+      }
+      TlsMaterial tls = TlsMaterial.load(connection.tlsDir, connection.identity);
+      List<MetadataPartitionsClient.Node> list = new ArrayList<>();
+      for (ClusterTargets.Target t : targets.nodes()) {
+        list.add(new MetadataPartitionsClient.Node(t.name(), t.host(), t.port()));
+      }
+      return new MetadataPartitionsClient(list, count, tls);
+    }
+  }
+
+  @Command(name = "rewrap", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Rewrap every stored DEK of KEY that is not on its primary version (after a rotation), without"
+          + " re-encrypting data; then report the live-DEK census to the agent.",
+          "Resumable: with --state FILE, a run started again continues after the last completed page.",
+          "Exit 0 when complete and nothing failed, 1 on a failure or refusals (see the counts), 2 usage."})
+  static final class Rewrap extends AgentCall {
+    @Option(names = "--key", required = true, paramLabel = "KEY", description = "e.g. account/<account> or cmk/<name>")
+    String key;
+
+    @Option(names = "--state", paramLabel = "FILE", description = "resume point; created if missing")
+    Path state;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "partitions walked at once (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Option(names = "--page-size", defaultValue = "500", description = "records per scan page, 1..1000 (default: ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--census-only", description = "walk and report the live-DEK census to the agent; rewrap nothing")
+    boolean censusOnly;
+
+    @Option(names = "--progress-seconds", defaultValue = "5", description = "progress line every N s (default: ${DEFAULT-VALUE})")
+    int progressSeconds;
+
+    @ArgGroup(exclusive = false, multiplicity = "1", heading = "Nodes:%n")
+    NodeTargets targets;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
+      RewrapJob.Options options;
+      try {
+        options = new RewrapJob.Options(key, concurrency, pageSize, state, censusOnly);
+      } catch (IllegalArgumentException e) {
+        throw new KeyAdminException(e.getMessage(), "USAGE");
+      }
+      try (MetadataPartitionsClient nodes = targets.connect(connection)) {
+        RewrapJob job = new RewrapJob(nodes, new AgentRewrapKeys(client), options, Clock.systemUTC(),
+            p -> {
+              out.println("progress: " + p);
+              out.flush();
+            }, Duration.ofSeconds(Math.max(1, progressSeconds)));
+        RewrapJob.Report r = job.run();
+        out.println((r.complete() ? "done: " : "stopped: ") + r.progress());
+        out.printf(Locale.ROOT, "this run: %s in %.1f s; primary version v%d%n", r.progress().run(),
+            r.elapsed().toMillis() / 1000.0, r.primaryVersion());
+        out.println("live DEKs of " + key + " per version: " + r.census()
+            + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        if (r.progress().cumulative().failed() > 0) {
+          throw new KeyAdminException(r.progress().cumulative().failed() + " DEKs could not be rewrapped (their"
+              + " version refused: see the agent's audit log); run again after fixing", "REWRAP_INCOMPLETE");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+    }
+  }
+
+  @Command(name = "census", mixinStandardHelpOptions = true,
+      description = "Show the agent's live-DEK census of KEY: per version, DEKs counted by the last complete walk,"
+          + " DEKs generated since, and whether disabling or retiring it would be refused.")
+  static final class Census extends AgentCall {
+    @Parameters(paramLabel = "KEY")
+    String key;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
+      DekCensusResponse c = client.census(key);
+      out.println(key + ": " + (c.getCensusStartedEpochMillis() == 0 ? "never censused"
+          : "census of the walk begun " + java.time.Instant.ofEpochMilli(c.getCensusStartedEpochMillis())));
+      out.printf("%-8s %12s %16s %-7s %s%n", "VERSION", "CENSUS_DEKS", "GENERATED_SINCE", "IN_USE", "REASON");
+      for (DekCensusVersion v : c.getVersionsList()) {
+        out.printf("%-8s %12d %16d %-7s %s%n", "v" + v.getVersion(), v.getCensusDeks(), v.getGeneratedSince(),
+            v.getInUse() ? "yes" : "no", v.getReason());
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import io.cobalt.gateway.http.HttpDates;
 import io.cobalt.gateway.http.Xml;
 import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.CommitBlockList;
 import io.cobalt.proto.node.v1.Condition;
 import io.cobalt.proto.node.v1.ContainerRecord;
@@ -128,13 +129,20 @@ final class BlockListHandler {
         .compose(container -> readBody(r).compose(body -> {
           bodyDigests.check(body.getBytes());
           List<Entry> entries = parse(body);
-          return resolveAndCommit(r, container, entries, metadata, contentMd5, condition);
+          return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, RESOLVE_ATTEMPTS);
         }));
   }
 
+  /**
+   * How often a block list is resolved against a fresh read when the node finds that a block it
+   * named changed between the read and the commit (re-staged, or its DEK rewrapped by the rewrap
+   * job, ADR 0013). A list that is invalid against the state read fails at once, without a retry.
+   */
+  static final int RESOLVE_ATTEMPTS = 3;
+
   private Future<Void> resolveAndCommit(
       AzureRequest r, ContainerRecord container, List<Entry> entries, Map<String, String> metadata,
-      byte[] contentMd5, Condition condition) {
+      byte[] contentMd5, Condition condition, int attempts) {
     Set<ByteString> wanted = new LinkedHashSet<>();
     for (Entry e : entries) {
       if (e.kind() != ListKind.COMMITTED) {
@@ -171,7 +179,10 @@ final class BlockListHandler {
             .setRequestId(r.requestId())
             .setCommitBlockList(CommitBlockList.newBuilder().setBlob(record).setCondition(condition))
             .build();
-        return services.metadata().submit(r.context(), command).map(result -> {
+        return services.metadata().submit(r.context(), command).compose(result -> {
+          if (result.getStatus() == CommandStatus.INVALID_BLOCK_LIST && attempts > 1) {
+            return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, attempts - 1);
+          }
           services.requireWritten(r, result.getStatus());
           r.response(201)
               .putHeader("ETag", record.getEtag())
@@ -179,7 +190,7 @@ final class BlockListHandler {
               .putHeader("x-ms-request-server-encrypted", "true")
               .putHeader("Content-Length", "0")
               .end();
-          return (Void) null;
+          return Future.<Void>succeededFuture();
         });
       });
     });

@@ -8,7 +8,13 @@ import io.cobalt.kms.lifecycle.ImportKeyPair;
 import io.cobalt.kms.lifecycle.KeyDetails;
 import io.cobalt.kms.lifecycle.KeyLifecycleService;
 import io.cobalt.kms.policy.CallerPolicy;
+import io.cobalt.kms.lifecycle.DekCensus;
 import io.cobalt.proto.kms.v1.CreateKeyRequest;
+import io.cobalt.proto.kms.v1.DekCensusCount;
+import io.cobalt.proto.kms.v1.DekCensusReport;
+import io.cobalt.proto.kms.v1.DekCensusRequest;
+import io.cobalt.proto.kms.v1.DekCensusResponse;
+import io.cobalt.proto.kms.v1.DekCensusVersion;
 import io.cobalt.proto.kms.v1.GetImportKeyRequest;
 import io.cobalt.proto.kms.v1.GetImportKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyResponse;
@@ -24,6 +30,9 @@ import io.cobalt.proto.kms.v1.SetKeyVersionStateRequest;
 import io.cobalt.proto.kms.v1.SetMinimumDecryptionVersionRequest;
 import io.cobalt.proto.kms.v1.SetRotationPolicyRequest;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -78,14 +87,14 @@ public final class KeyAdminRpcService extends KeyAdminGrpc.KeyAdminImplBase {
     KeyOperation op = req.getEnabled() ? KeyOperation.ENABLE : KeyOperation.DISABLE;
     int version = versionOf(req.getVersion());
     keyCall(op, req.getKeyId(), version,
-        ctx -> lifecycle.setVersionState(ctx, req.getKeyId(), version, req.getEnabled()), out);
+        ctx -> lifecycle.setVersionState(ctx, req.getKeyId(), version, req.getEnabled(), req.getForce()), out);
   }
 
   @Override
   public void setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest req, StreamObserver<GetKeyResponse> out) {
     int version = versionOf(req.getVersion());
     keyCall(KeyOperation.SET_MIN_DECRYPTION_VERSION, req.getKeyId(), version,
-        ctx -> lifecycle.setMinDecryptionVersion(ctx, req.getKeyId(), version), out);
+        ctx -> lifecycle.setMinDecryptionVersion(ctx, req.getKeyId(), version, req.getForce()), out);
   }
 
   @Override
@@ -153,6 +162,56 @@ public final class KeyAdminRpcService extends KeyAdminGrpc.KeyAdminImplBase {
     } catch (RuntimeException e) {
       out.onError(KeyAgentRpcService.internal(e, ctx));
     }
+  }
+
+  @Override
+  public void reportDekCensus(DekCensusReport req, StreamObserver<DekCensusResponse> out) {
+    CallerContext ctx = KeyAgentRpcService.contextOf("", nanoTicker);
+    try {
+      policy.authorize(ctx, KeyOperation.REPORT_DEK_CENSUS, req.getKeyId(), null, null);
+      if (req.getCountsCount() > 10_000) {
+        throw new KeyOperationException(KeyOperationException.Kind.INVALID_ARGUMENT, "at most 10000 versions");
+      }
+      Map<Integer, Long> counts = new TreeMap<>();
+      for (DekCensusCount c : req.getCountsList()) {
+        counts.merge(versionOf(c.getVersion()), c.getLiveDeks() < 0 ? -1 : c.getLiveDeks(), Long::sum);
+      }
+      List<DekCensus.VersionView> view =
+          lifecycle.reportCensus(ctx, req.getKeyId(), req.getStartedEpochMillis(), counts);
+      out.onNext(census(req.getKeyId(), view));
+      out.onCompleted();
+    } catch (KeyOperationException e) {
+      out.onError(KeyAgentRpcService.statusOf(e, KeyOperation.REPORT_DEK_CENSUS));
+    } catch (RuntimeException e) {
+      out.onError(KeyAgentRpcService.internal(e, ctx));
+    }
+  }
+
+  @Override
+  public void getDekCensus(DekCensusRequest req, StreamObserver<DekCensusResponse> out) {
+    CallerContext ctx = KeyAgentRpcService.contextOf("", nanoTicker);
+    try {
+      policy.authorize(ctx, KeyOperation.GET_DEK_CENSUS, req.getKeyId(), null, null);
+      out.onNext(census(req.getKeyId(), lifecycle.census(ctx, req.getKeyId())));
+      out.onCompleted();
+    } catch (KeyOperationException e) {
+      out.onError(KeyAgentRpcService.statusOf(e, KeyOperation.GET_DEK_CENSUS));
+    } catch (RuntimeException e) {
+      out.onError(KeyAgentRpcService.internal(e, ctx));
+    }
+  }
+
+  private DekCensusResponse census(String keyId, List<DekCensus.VersionView> view) {
+    DekCensusResponse.Builder b = DekCensusResponse.newBuilder().setKeyId(keyId);
+    DekCensus.Census c = lifecycle.lastCensus(keyId);
+    if (c != null) {
+      b.setCensusStartedEpochMillis(c.startedEpochMillis()).setCensusReportedEpochMillis(c.reportedEpochMillis());
+    }
+    for (DekCensus.VersionView v : view) {
+      b.addVersions(DekCensusVersion.newBuilder().setVersion(v.version()).setCensusDeks(v.censusDeks())
+          .setGeneratedSince(v.generatedSince()).setInUse(v.inUse()).setReason(v.reason()));
+    }
+    return b.build();
   }
 
   /** Proto uint32 → int; values above 2^31-1 become -1, which no range check accepts. */

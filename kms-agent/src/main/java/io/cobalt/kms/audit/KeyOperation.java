@@ -17,7 +17,9 @@ public enum KeyOperation {
   RECOVER,
   PURGE,
   GET_IMPORT_KEY,
-  IMPORT_KEY;
+  IMPORT_KEY,
+  REPORT_DEK_CENSUS,
+  GET_DEK_CENSUS;
 
   /** Operations of the data path (gateway, rewrap job); all others manage keys and need an admin identity. */
   public boolean isDataPath() {

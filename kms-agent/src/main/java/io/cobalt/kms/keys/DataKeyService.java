@@ -30,7 +30,21 @@ public final class DataKeyService {
   private final SecureRandom random;
   private final LongSupplier nanoTicker;
 
+  /** Told before a new DEK is wrapped under a version; may refuse (then no DEK is made). */
+  @FunctionalInterface
+  public interface GenerationListener {
+    void generating(String keyId, int version) throws KeyOperationException;
+  }
+
+  private final GenerationListener generations;
+
   public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker) {
+    this(backend, audit, random, nanoTicker, (k, v) -> { });
+  }
+
+  public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker,
+      GenerationListener generations) {
+    this.generations = Objects.requireNonNull(generations);
     this.backend = Objects.requireNonNull(backend);
     this.audit = Objects.requireNonNull(audit);
     this.random = Objects.requireNonNull(random);
@@ -71,6 +85,7 @@ public final class DataKeyService {
         throw new KeyOperationException(Kind.KEY_DISABLED, "key " + desc.keyId() + " has no enabled version");
       }
       version = primary.getAsInt();
+      generations.generating(id, version);
       DataKey dek = DataKey.generate(random);
       byte[] plain = dek.copyBytes();
       byte[] ciphertext;
@@ -136,6 +151,7 @@ public final class DataKeyService {
           throw new KeyOperationException(Kind.KEY_DISABLED, "key " + keyId[0] + " has no enabled version");
         }
         version = primary.getAsInt();
+        generations.generating(keyId[0], version);
         byte[] plain = dek.copyBytes();
         byte[] ciphertext;
         try {

@@ -45,6 +45,8 @@ public final class KeyOperationException extends Exception {
     KEYSTORE_UNAVAILABLE(true),
     /** The audit record could not be written, so the operation was not performed or not answered. */
     AUDIT_UNAVAILABLE(true),
+    /** Disabling or retiring a version that may still wrap live DEKs (census), without force. */
+    VERSION_IN_USE(false),
     INTERNAL(false);
 
     private final boolean retriable;

@@ -53,15 +53,15 @@ public final class KeyLifecycleService {
   private final LongSupplier nanoTicker;
   private final String agentIdentity;
   private final KeyChangeFeed changes;
+  private final DekCensus census;
 
+  /**
+   * @param census the live-DEK census that guards disabling and retiring versions (ADR 0013)
+   * @param changes where every successful change of a key's state is announced (before it is audited)
+   */
   public KeyLifecycleService(KeyBackendRouter keys, KeyCatalog catalog, ImportKeyPair importKey, AuditLog audit,
-      Clock clock, LongSupplier nanoTicker, String agentIdentity) {
-    this(keys, catalog, importKey, audit, clock, nanoTicker, agentIdentity, new KeyChangeFeed(clock, 1));
-  }
-
-  /** As above, announcing every successful change of a key's state on {@code changes} (before it is audited). */
-  public KeyLifecycleService(KeyBackendRouter keys, KeyCatalog catalog, ImportKeyPair importKey, AuditLog audit,
-      Clock clock, LongSupplier nanoTicker, String agentIdentity, KeyChangeFeed changes) {
+      Clock clock, LongSupplier nanoTicker, String agentIdentity, DekCensus census, KeyChangeFeed changes) {
+    this.census = Objects.requireNonNull(census);
     this.changes = Objects.requireNonNull(changes);
     this.keys = Objects.requireNonNull(keys);
     this.catalog = Objects.requireNonNull(catalog);
@@ -138,16 +138,36 @@ public final class KeyLifecycleService {
   }
 
   /** Enables or disables one version; audited as ENABLE or DISABLE. */
-  public KeyDetails setVersionState(CallerContext ctx, String keyId, int version, boolean enabled)
+  /**
+   * Enables or disables one version. Disabling a version that may still wrap live DEKs (see
+   * {@link DekCensus}) is refused with VERSION_IN_USE and the count, unless {@code force}: that is
+   * emergency revocation, which makes the data under it unreadable until it is enabled again.
+   */
+  public KeyDetails setVersionState(CallerContext ctx, String keyId, int version, boolean enabled, boolean force)
       throws KeyOperationException {
     KeyOperation op = enabled ? KeyOperation.ENABLE : KeyOperation.DISABLE;
     return audited(ctx, op, keyId, version, id -> {
+      if (!enabled && !force) {
+        KeyDescription d = describeOrUnknown(id);
+        if (version >= 1 && version <= d.versions().size()) {
+          DekCensus.VersionView v = census.view(id, version);
+          if (v.inUse()) {
+            throw new KeyOperationException(Kind.VERSION_IN_USE, "version " + version + " of " + id + " may still"
+                + " wrap live DEKs: " + v.reason() + "; rewrap first (cobalt admin keys rewrap) or force");
+          }
+        }
+      }
       keys.setState(id, version, enabled ? KeyState.ENABLED : KeyState.DISABLED);
       return details(id);
     });
   }
 
-  public KeyDetails setMinDecryptionVersion(CallerContext ctx, String keyId, int version) throws KeyOperationException {
+  /**
+   * Retires the versions below {@code version}. Refused with VERSION_IN_USE (and the counts) if a
+   * version it would newly retire may still wrap live DEKs, unless {@code force}.
+   */
+  public KeyDetails setMinDecryptionVersion(CallerContext ctx, String keyId, int version, boolean force)
+      throws KeyOperationException {
     return audited(ctx, KeyOperation.SET_MIN_DECRYPTION_VERSION, keyId, version, id -> {
       synchronized (catalog.writeLock()) {
         KeyCatalog.Entry e = keys.live(id);
@@ -155,6 +175,19 @@ public final class KeyLifecycleService {
         if (version < 1 || version > latest) {
           throw new KeyOperationException(Kind.INVALID_ARGUMENT,
               "minimum decryption version must be 1.." + latest + " for key " + id);
+        }
+        if (!force) {
+          List<String> inUse = new ArrayList<>();
+          for (int v = e.minDecryptionVersion(); v < version; v++) {
+            DekCensus.VersionView view = census.view(id, v);
+            if (view.inUse()) {
+              inUse.add("version " + v + ": " + view.reason());
+            }
+          }
+          if (!inUse.isEmpty()) {
+            throw new KeyOperationException(Kind.VERSION_IN_USE, "retiring below version " + version + " of " + id
+                + " is refused: " + String.join("; ", inUse) + "; rewrap first (cobalt admin keys rewrap) or force");
+          }
         }
         catalog.put(e.withMinDecryptionVersion(version));
       }
@@ -308,6 +341,39 @@ public final class KeyLifecycleService {
       catalog.put(e.withDeletion(new KeyCatalog.Deletion(d.deletedEpochMillis(), d.purgeAfterEpochMillis(),
           d.purgeProtection(), true)));
     }
+  }
+
+  /** Stores a complete metadata walk's live-DEK counts for {@code keyId} (ADR 0013). */
+  public List<DekCensus.VersionView> reportCensus(CallerContext ctx, String keyId, long startedEpochMillis,
+      java.util.Map<Integer, Long> liveDeks) throws KeyOperationException {
+    List<List<DekCensus.VersionView>> out = new ArrayList<>();
+    audited(ctx, KeyOperation.REPORT_DEK_CENSUS, keyId, null, id -> {
+      KeyDetails d = details(id);
+      for (Integer v : liveDeks.keySet()) {
+        if (v > d.latestVersion()) {
+          throw new KeyOperationException(Kind.INVALID_ARGUMENT, "key " + id + " has no version " + v);
+        }
+      }
+      census.report(id, startedEpochMillis, liveDeks);
+      out.add(census.versions(id, d.latestVersion()));
+      return d;
+    });
+    return out.get(0);
+  }
+
+  /** Every version of {@code keyId} with its census, DEKs generated since, and whether it is in use. */
+  public List<DekCensus.VersionView> census(CallerContext ctx, String keyId) throws KeyOperationException {
+    List<List<DekCensus.VersionView>> out = new ArrayList<>();
+    audited(ctx, KeyOperation.GET_DEK_CENSUS, keyId, null, id -> {
+      KeyDetails d = details(id);
+      out.add(census.versions(id, d.latestVersion()));
+      return d;
+    });
+    return out.get(0);
+  }
+
+  public DekCensus.Census lastCensus(String keyId) {
+    return census.census(keyId);
   }
 
   private long nextRotation(KeyCatalog.Entry e) {

@@ -111,6 +111,7 @@ public final class PartitionStateMachine {
   private final int partitions;
   private final AtomicLongArray appliedIndexes;
   private final QueueCommands queues;
+  private final DekCommands deks;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -121,6 +122,7 @@ public final class PartitionStateMachine {
     this.partitions = partitions;
     this.appliedIndexes = new AtomicLongArray(partitions);
     this.queues = new QueueCommands(store);
+    this.deks = new DekCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -304,6 +306,13 @@ public final class PartitionStateMachine {
         checkName("container name", u.getName());
         checkAcl(u);
       }
+      case DEK_SWAPS -> {
+        for (io.cobalt.proto.node.v1.DekSwap s : command.getDekSwaps().getSwapsList()) {
+          checkAccount(s.getAccount());
+          checkName("record name", s.getName());
+        }
+        DekCommands.validate(command.getDekSwaps());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -377,6 +386,10 @@ public final class PartitionStateMachine {
       case LEASE_BLOB -> leaseBlob(partition, command.getLeaseBlob());
       case LEASE_CONTAINER -> leaseContainer(partition, command.getLeaseContainer());
       case SET_CONTAINER_ACL -> setContainerAcl(partition, command.getSetContainerAcl());
+      case DEK_SWAPS -> {
+        DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
+        yield new Outcome(o.change(), o.result());
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -544,6 +557,7 @@ public final class PartitionStateMachine {
         checkAccount(query.getPeekMessages().getAccount());
         queues.peekMessages(partition, query.getPeekMessages(), result);
       }
+      case DEK_SCAN -> deks.scan(partition, query.getDekScan(), result);
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
     return result.build();

@@ -192,19 +192,61 @@ public final class InMemoryMetadataStore implements MetadataStore {
     return Optional.ofNullable(m == null ? null : m.get(sequence));
   }
 
+  /**
+   * Walk order: by a position that encodes (type, account, scope id, name, block id) injectively,
+   * compared as unsigned bytes; types in the RocksDB store's order (uncommitted blocks, blobs,
+   * queues, tables). Not the RocksDB store's positions (those are its keys), but the
+   * same contract: a total order on record identities, stable while a record exists.
+   */
+  @Override
+  public synchronized Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    Partition p = p(partition);
+    NavigableMap<ByteString, StateChange> all = new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+    p.blobs.values().forEach(m -> m.values().forEach(b -> all.put(
+        position(1, b.getAccount(), b.getContainerId(), b.getName(), ByteString.EMPTY), new StateChange.PutBlob(b))));
+    p.queues.values().forEach(m -> m.values().forEach(q -> all.put(
+        position(2, q.getAccount(), ByteString.EMPTY, q.getName(), ByteString.EMPTY), new StateChange.PutQueue(q))));
+    p.tables.values().forEach(m -> m.values().forEach(t -> all.put(
+        position(3, t.getAccount(), ByteString.EMPTY, t.getName().toLowerCase(Locale.ROOT), ByteString.EMPTY),
+        new StateChange.PutTable(t))));
+    p.uncommitted.forEach((k, m) -> m.values().forEach(u -> all.put(
+        position(0, k.account(), k.containerId(), k.name(), u.getBlockId()),
+        new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
+    List<DekRecord> items = new ArrayList<>();
+    for (Map.Entry<ByteString, StateChange> e : (after.isEmpty() ? all : all.tailMap(after, false)).entrySet()) {
+      if (items.size() == limit) {
+        return new Page<>(items, true);
+      }
+      items.add(new DekRecord(e.getKey(), e.getValue()));
+    }
+    return new Page<>(items, false);
+  }
+
+  private static ByteString position(int type, String account, ByteString scope, String name, ByteString blockId) {
+    byte[] a = account.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 + 4 + a.length + 4 + scope.size() + 4 + n.length + blockId.size());
+    b.put((byte) type).putInt(a.length).put(a).putInt(scope.size()).put(scope.toByteArray()).putInt(n.length).put(n)
+        .put(blockId.toByteArray());
+    return ByteString.copyFrom(b.array());
+  }
+
   @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
-    if (change instanceof StateChange.Entities batch) {
-      batch.changes().forEach(c -> apply(p, c));
-    } else {
-      apply(p, change);
-    }
+    apply(p, change);
     p.appliedIndex = index;
   }
 
   private void apply(Partition p, StateChange change) {
-    if (change instanceof StateChange.PutContainer c) {
+    if (change instanceof StateChange.Entities batch) {
+      batch.changes().forEach(c -> apply(p, c));
+    } else if (change instanceof StateChange.Batch all) {
+      all.changes().forEach(c -> apply(p, c));
+    } else if (change instanceof StateChange.PutContainer c) {
       p.containers
           .computeIfAbsent(c.container().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
           .put(c.container().getName(), c.container());

@@ -66,6 +66,19 @@ public interface MetadataStore {
   Optional<MessageRecord> message(int partition, String account, ByteString queueId, long sequence);
 
   /**
+   * The records of {@code partition} that hold wrapped DEKs — blobs, uncommitted blocks, tables and
+   * queues, as {@code PutBlob}, {@code StageBlock}, {@code PutTable} and {@code PutQueue} — in a
+   * walk order fixed by the store, strictly after {@code after} (empty: from the start), at most
+   * {@code limit}. Each comes with its position, to pass as {@code after} for the next page. The
+   * position depends only on the record's identity, so the same state gives the same positions on
+   * every replica. Other records (entities, messages) are skipped without being read one by one.
+   */
+  Page<DekRecord> dekRecords(int partition, ByteString after, int limit);
+
+  /** A record holding wrapped DEKs and its position in the walk of {@link #dekRecords}. */
+  record DekRecord(ByteString position, StateChange record) {}
+
+  /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
    */

@@ -76,5 +76,17 @@ public sealed interface StateChange {
     }
   }
 
+  /** Several changes in one atomic write, in order (the rewrap job's DEK swaps). No nesting. */
+  record Batch(List<StateChange> changes) implements StateChange {
+    public Batch {
+      changes = List.copyOf(changes);
+      for (StateChange c : changes) {
+        if (c instanceof Batch) {
+          throw new IllegalArgumentException("nested batch");
+        }
+      }
+    }
+  }
+
   StateChange NONE = new None();
 }

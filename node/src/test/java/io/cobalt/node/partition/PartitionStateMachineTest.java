@@ -413,6 +413,12 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
+      lastLimit.set(limit);
+      return delegate.dekRecords(partition, after, limit);
+    }
+
+    @Override
     public Optional<io.cobalt.proto.node.v1.QueueRecord> queue(int partition, String account, String name) {
       return delegate.queue(partition, account, name);
     }

@@ -3,6 +3,12 @@ package io.cobalt.cli.admin.rpc;
 import com.google.protobuf.ByteString;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.proto.kms.v1.CreateKeyRequest;
+import io.cobalt.proto.kms.v1.DekCensusCount;
+import io.cobalt.proto.kms.v1.DekCensusReport;
+import io.cobalt.proto.kms.v1.DekCensusRequest;
+import io.cobalt.proto.kms.v1.DekCensusResponse;
+import io.cobalt.proto.kms.v1.RewrapRequest;
+import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.proto.kms.v1.GetImportKeyRequest;
 import io.cobalt.proto.kms.v1.GetImportKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyRequest;
@@ -27,6 +33,7 @@ import io.grpc.TlsChannelCredentials;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -128,6 +135,35 @@ public final class KeyAdminClient implements AutoCloseable {
       throws KeyAdminException {
     return call(() -> admin().importKey(ImportKeyRequest.newBuilder().setKeyId(keyId).setBackend(backend)
         .setWrappedMaterial(ByteString.copyFrom(envelope)).setImportKeyFingerprint(fingerprint).build()));
+  }
+
+  public GetKeyResponse setVersionState(String keyId, int version, boolean enabled, boolean force)
+      throws KeyAdminException {
+    return call(() -> admin().setKeyVersionState(SetKeyVersionStateRequest.newBuilder().setKeyId(keyId)
+        .setVersion(version).setEnabled(enabled).setForce(force).build()));
+  }
+
+  public GetKeyResponse setMinDecryptionVersion(String keyId, int version, boolean force) throws KeyAdminException {
+    return call(() -> admin().setMinimumDecryptionVersion(SetMinimumDecryptionVersionRequest.newBuilder()
+        .setKeyId(keyId).setVersion(version).setForce(force).build()));
+  }
+
+  /** The same DEK wrapped under the key's primary version (data-path RPC; needs the REWRAP grant). */
+  public WrappedKey rewrap(String account, WrappedKey wrapped, String requestId) throws KeyAdminException {
+    return call(() -> KeyAgentGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+        .rewrap(RewrapRequest.newBuilder().setAccount(account).setWrapped(wrapped).setRequestId(requestId).build())
+        .getWrapped());
+  }
+
+  public DekCensusResponse reportCensus(String keyId, long startedEpochMillis, Map<Integer, Long> liveDeks)
+      throws KeyAdminException {
+    DekCensusReport.Builder r = DekCensusReport.newBuilder().setKeyId(keyId).setStartedEpochMillis(startedEpochMillis);
+    liveDeks.forEach((v, n) -> r.addCounts(DekCensusCount.newBuilder().setVersion(v).setLiveDeks(n)));
+    return call(() -> admin().reportDekCensus(r.build()));
+  }
+
+  public DekCensusResponse census(String keyId) throws KeyAdminException {
+    return call(() -> admin().getDekCensus(DekCensusRequest.newBuilder().setKeyId(keyId).build()));
   }
 
   private KeyAdminGrpc.KeyAdminBlockingStub admin() {

@@ -190,6 +190,69 @@ public final class RocksMetadataStore implements MetadataStore {
     return v == null ? Optional.empty() : Optional.of(parseMessage(v));
   }
 
+  /**
+   * Record types that hold wrapped DEKs, in walk order: uncommitted blocks before blobs, so that a
+   * block committed into a blob while the walk runs is seen either as a block or in the blob
+   * (ADR 0013); then queues and tables.
+   */
+  private static final byte[] DEK_WALK = {MetaKeys.UNCOMMITTED, MetaKeys.BLOB, MetaKeys.QUEUE, MetaKeys.TABLE};
+
+  @Override
+  public Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    byte[] prefix = MetaKeys.partition(partition);
+    int type = 0;
+    byte[] start = MetaKeys.concat(prefix, new byte[] {DEK_WALK[0]});
+    if (!after.isEmpty()) {
+      type = walkIndex(after.byteAt(0));
+      if (type < 0) {
+        throw new IllegalArgumentException("not a DEK walk position");
+      }
+      // The smallest key strictly after prefix|after is prefix|after|0x00.
+      start = MetaKeys.concat(MetaKeys.concat(prefix, after.toByteArray()), new byte[] {0});
+    }
+    int firstType = type;
+    byte[] firstStart = start;
+    return storage.guarded("DEK walk", db -> {
+      List<DekRecord> items = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        byte[] seek = firstStart;
+        for (int t = firstType; t < DEK_WALK.length; t++) {
+          byte[] range = MetaKeys.concat(prefix, new byte[] {DEK_WALK[t]});
+          for (it.seek(t == firstType ? seek : range); it.isValid() && MetaKeys.startsWith(it.key(), range);
+              it.next()) {
+            if (items.size() == limit) {
+              it.status();
+              return new Page<>(items, true);
+            }
+            byte[] key = it.key();
+            ByteString position = ByteString.copyFrom(key, prefix.length, key.length - prefix.length);
+            StateChange record = switch (DEK_WALK[t]) {
+              case MetaKeys.BLOB -> new StateChange.PutBlob(parseBlob(it.value()));
+              case MetaKeys.QUEUE -> new StateChange.PutQueue(parseQueue(it.value()));
+              case MetaKeys.TABLE -> new StateChange.PutTable(parseTable(it.value()));
+              default -> MetaKeys.parseUncommitted(key, parseBlock(it.value()));
+            };
+            items.add(new DekRecord(position, record));
+          }
+          it.status();
+        }
+      }
+      return new Page<>(items, false);
+    });
+  }
+
+  private static int walkIndex(byte type) {
+    for (int i = 0; i < DEK_WALK.length; i++) {
+      if (DEK_WALK[i] == type) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
@@ -270,6 +333,12 @@ public final class RocksMetadataStore implements MetadataStore {
 
   /** Adds the writes of one state change to {@code batch}. */
   private void stage(WriteBatch batch, int partition, StateChange change) throws org.rocksdb.RocksDBException {
+    if (change instanceof StateChange.Batch all) {
+      for (StateChange c : all.changes()) {
+        stage(batch, partition, c);
+      }
+      return;
+    }
     {
       {
         if (change instanceof StateChange.Entities entities) {
