@@ -477,6 +477,11 @@ public final class DevCluster implements AutoCloseable {
     n.close();
   }
 
+  /** Node {@code i} (1-based) while it runs (tests drive its healing loops); empty while stopped. */
+  public synchronized java.util.Optional<NodeServer> node(int i) {
+    return java.util.Optional.ofNullable(nodes[i - 1]);
+  }
+
   /** Starts node {@code i} (1-based) again on its data directory, gRPC port and Raft port. */
   public synchronized void restartNode(int i) throws IOException {
     if (nodes[i - 1] != null) {

@@ -68,13 +68,13 @@ record ClusterHealth(List<Member> members, List<Partition> partitions, long repa
   /**
    * Replicas found missing by the last anti-entropy pass of each reachable node that runs healing
    * (each node walks the partitions it leads, so the sum counts each missing replica once); -1 if
-   * no reachable node runs healing.
+   * no reachable node runs healing or none has completed a pass yet.
    */
   long underReplicatedChunks() {
     long sum = 0;
     boolean any = false;
     for (Member m : members) {
-      if (m.heal() != null && m.heal().getEnabled()) {
+      if (m.heal() != null && m.heal().getEnabled() && m.heal().getAntiEntropyLastPassEpochMillis() > 0) {
         any = true;
         sum += m.heal().getAntiEntropyUnderReplicated();
       }

@@ -52,7 +52,8 @@ final class ClusterStatusReport {
     out.printf(Locale.ROOT, "%d/%d members reachable, %d partitions, %d under-replicated, %d without a leader;"
             + " repair backlog %d; under-replicated chunks (last anti-entropy pass): %s%n",
         reachable, h.members().size(), h.partitions().size(), h.underReplicatedCount(), h.leaderlessCount(),
-        h.repairBacklog(), underReplicatedChunks < 0 ? "healing off" : Long.toString(underReplicatedChunks));
+        h.repairBacklog(), underReplicatedChunks < 0 ? "unknown (no anti-entropy pass yet, or healing off)"
+            : Long.toString(underReplicatedChunks));
     out.println(h.healthy() ? "HEALTHY" : "DEGRADED (exit " + exitCode + ")");
   }
 

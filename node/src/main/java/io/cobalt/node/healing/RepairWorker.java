@@ -10,8 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains the repair queue at a bounded rate: for each due item, if the target already holds the
- * chunk the item is done; else a copy is fetched from a source (the item's hints, then the chunk's
+ * Drains the repair queue at a bounded rate: for each due item a copy is fetched from a source (the item's hints, then the chunk's
  * placement replicas), its SHA-256 checked, and put on the target. A failure (target down, no
  * source) leaves the item queued with a back-off.
  */
@@ -43,14 +42,9 @@ final class RepairWorker {
   private boolean repair(RepairItem item) {
     ChunkId id = item.chunk();
     String target = item.targetNode();
-    try {
-      if (heal.has(target, List.of(id)).get(0)) {
-        return true; // already there (another repair, a late write, or a gateway retry)
-      }
-    } catch (RuntimeException e) {
-      log.debug("repair of {} on {}: target unreachable: {}", id.hex(), target, e.getMessage());
-      return false;
-    }
+    // No "does the target have it" shortcut: HasChunks looks at keys, and a corrupt replica that a
+    // gateway read failed over from has its key. The target's PutChunk replaces a corrupt copy and
+    // is a no-op (ALREADY_PRESENT) for a good one.
     Set<String> sources = new LinkedHashSet<>(item.sources());
     sources.addAll(heal.placement().replicasOf(id));
     sources.add(heal.nodeId());
