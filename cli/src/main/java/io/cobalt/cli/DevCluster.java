@@ -14,6 +14,7 @@ import io.cobalt.kms.MasterKeyFile;
 import io.cobalt.kms.policy.CallerGrant;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
+import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.consensus.GroupStatus;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -199,11 +201,18 @@ public final class DevCluster implements AutoCloseable {
       int[] grpcPorts = grpcPorts(options, data);
       List<NodeEndpoint> endpoints = new ArrayList<>();
       long t0 = System.nanoTime();
+      // Chunk healing (ADR 0010) needs every node's gRPC endpoint: the ports are pinned above.
+      Map<String, String> chunkNodes = new LinkedHashMap<>();
+      for (int i = 1; i <= options.nodes(); i++) {
+        chunkNodes.put(nodeId(i), options.host() + ":" + grpcPorts[i - 1]);
+      }
+      HealingConfig healing = HealingConfig.defaults(chunkNodes, options.replicationFactor());
       for (int i = 1; i <= options.nodes(); i++) {
         String id = nodeId(i);
         NodeServer node = NodeServer.start(new NodeConfig(id, data.resolve("nodes").resolve(id), options.host(),
             grpcPorts[i - 1],
-            options.partitions(), TlsMaterial.load(tlsDir, id), peers.get(i - 1).raftPort(), peers));
+            options.partitions(), TlsMaterial.load(tlsDir, id), peers.get(i - 1).raftPort(), peers)
+            .withHealing(healing));
         nodes.add(node);
         endpoints.add(new NodeEndpoint(id, options.host(), node.port()));
       }
@@ -483,6 +492,11 @@ public final class DevCluster implements AutoCloseable {
     }
     nodes[i - 1] = null;
     n.close();
+  }
+
+  /** Node {@code i} (1-based) while it runs (tests drive its healing loops); empty while stopped. */
+  public synchronized java.util.Optional<NodeServer> node(int i) {
+    return java.util.Optional.ofNullable(nodes[i - 1]);
   }
 
   /** Starts node {@code i} (1-based) again on its data directory, gRPC port and Raft port. */

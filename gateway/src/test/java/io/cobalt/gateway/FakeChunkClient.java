@@ -21,6 +21,8 @@ final class FakeChunkClient implements ChunkClient {
   /** Nodes that skip the content-address check on read and serve whatever they hold (compromised nodes). */
   final java.util.Set<String> lying = ConcurrentHashMap.newKeySet();
   final Set<String> down = ConcurrentHashMap.newKeySet();
+  /** Repair requests received: "askedNode -> target1,target2" (ADR 0010). */
+  final java.util.List<String> repairRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   FakeChunkClient(Executor executor) {
     this.executor = executor;
@@ -60,6 +62,12 @@ final class FakeChunkClient implements ChunkClient {
           return data.clone();
         },
         executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> queueRepair(String nodeId, byte[] chunkId, java.util.List<String> targets) {
+    repairRequests.add(nodeId + " -> " + String.join(",", targets));
+    return CompletableFuture.completedFuture(null);
   }
 
   /** Replaces a stored replica by other bytes stored under the same id (a lying node). */

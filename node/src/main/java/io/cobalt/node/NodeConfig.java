@@ -1,6 +1,7 @@
 package io.cobalt.node;
 
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -25,11 +26,14 @@ import java.util.Set;
  *     partitions are ordered by a local log without replication (single-node tests and tools)
  * @param membership how the node joins the cluster's membership (Hazelcast); null, or not
  *     {@link MembershipConfig#enabled() enabled}: the node joins none
+ * @param healing chunk healing (repair queue, anti-entropy, scrubber, GC; ADR 0010); off unless
+ *     it knows the nodes' gRPC endpoints, and always off on a standalone node
  */
 public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
-    int raftPort, List<ClusterPeer> peers, MembershipConfig membership) {
+    int raftPort, List<ClusterPeer> peers, MembershipConfig membership, HealingConfig healing) {
   public NodeConfig {
     Objects.requireNonNull(dataDir, "dataDir");
+    healing = healing == null ? HealingConfig.off() : healing;
     Objects.requireNonNull(tls, "tls");
     if (nodeId == null || !nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new IllegalArgumentException("nodeId must be 1-64 characters of [A-Za-z0-9._-]: " + nodeId);
@@ -65,6 +69,20 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
     } else if (raftPort != 0) {
       throw new IllegalArgumentException("raftPort without peers: a standalone node runs no Raft server");
     }
+    if (healing.enabled()) {
+      Set<String> peerIds = new HashSet<>();
+      peers.forEach(p -> peerIds.add(p.nodeId()));
+      if (!healing.peerGrpcEndpoints().keySet().equals(peerIds)) {
+        throw new IllegalArgumentException("healing needs the gRPC endpoint of exactly the peers " + peerIds
+            + ", got " + healing.peerGrpcEndpoints().keySet());
+      }
+    }
+  }
+
+  /** A node without chunk healing. */
+  public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
+      int raftPort, List<ClusterPeer> peers, MembershipConfig membership) {
+    this(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, null);
   }
 
   /** A node without membership. */
@@ -90,11 +108,16 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
 
   /** The same node, joining the membership {@code newMembership} (null: none). */
   public NodeConfig withMembership(MembershipConfig newMembership) {
-    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, newMembership);
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, newMembership, healing);
   }
 
   /** The same node on another client port (a restarted node keeps its address). */
   public NodeConfig withPort(int newPort) {
-    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers, membership);
+    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers, membership, healing);
+  }
+
+  /** The same node with chunk healing {@code newHealing}. */
+  public NodeConfig withHealing(HealingConfig newHealing) {
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, newHealing);
   }
 }

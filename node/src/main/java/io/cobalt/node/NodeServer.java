@@ -4,6 +4,7 @@ import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.node.consensus.RaftPartitionServer;
 import io.cobalt.node.consensus.RaftSettings;
+import io.cobalt.node.healing.HealingService;
 import io.cobalt.node.membership.ClusterMember;
 import io.cobalt.node.membership.Membership;
 import io.cobalt.node.membership.MembershipConfig;
@@ -11,6 +12,7 @@ import io.cobalt.node.membership.hazelcast.HazelcastMembership;
 import io.cobalt.node.partition.CommandLog;
 import io.cobalt.node.partition.LocalCommandLog;
 import io.cobalt.node.partition.PartitionStateMachine;
+import io.cobalt.node.rpc.GrpcPeerChunks;
 import io.cobalt.node.rpc.NodeRpcServer;
 import io.cobalt.node.rpc.NodeStatusSource;
 import io.cobalt.node.rpc.RpcServerConfig;
@@ -45,11 +47,13 @@ public final class NodeServer implements AutoCloseable {
   private final RaftPartitionServer raft; // null on a standalone node
   private final NodeRpcServer rpc;
   private final Membership membership; // null when the node joins no membership
+  private final HealingService healing; // null when healing is off
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private NodeServer(NodeConfig config, RocksStorage storage, PartitionStateMachine stateMachine,
-      RaftPartitionServer raft, NodeRpcServer rpc, Membership membership) {
+      RaftPartitionServer raft, NodeRpcServer rpc, Membership membership, HealingService healing) {
     this.config = config;
+    this.healing = healing;
     this.storage = storage;
     this.stateMachine = stateMachine;
     this.raft = raft;
@@ -72,11 +76,21 @@ public final class NodeServer implements AutoCloseable {
   /** As {@link #start(NodeConfig)}, with explicit storage, RPC and Raft settings. */
   public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig,
       RaftSettings raftSettings) throws IOException {
+    return start(config, storageConfig, rpcConfig, raftSettings, Clock.systemUTC());
+  }
+
+  /**
+   * As above, with the clock that chunk write times and healing decisions (GC delay, repair
+   * back-off) use: tests pass one they can move.
+   */
+  public static NodeServer start(NodeConfig config, RocksStorageConfig storageConfig, RpcServerConfig rpcConfig,
+      RaftSettings raftSettings, Clock clock) throws IOException {
     Instant startedAt = Clock.systemUTC().instant();
     CipherWarmup.run(); // chunk ids are SHA-256, checked on every write and read
     RocksStorage storage = RocksStorage.open(rocksDbDir(config.dataDir()), storageConfig);
     RaftPartitionServer raft = null;
     NodeRpcServer rpc = null;
+    HealingService healing = null;
     try {
       PartitionStateMachine stateMachine;
       CommandLog commandLog;
@@ -89,16 +103,34 @@ public final class NodeServer implements AutoCloseable {
         stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
         commandLog = new LocalCommandLog(stateMachine);
       }
-      rpc = NodeRpcServer.start(rpcConfig, config.tls(), new VerifiedChunkStore(storage.chunks()), commandLog,
-          statusSource(raft, startedAt));
+      VerifiedChunkStore chunks = new VerifiedChunkStore(storage.chunks(), clock);
+      NodeStatusSource status = statusSource(raft, startedAt);
+      if (config.clustered() && config.healing().enabled()) {
+        RaftPartitionServer groups = raft;
+        CommandLog log = commandLog;
+        healing = HealingService.start(config.nodeId(), config.healing(), clock, chunks,
+            storage.repairQueue(), new GrpcPeerChunks(config.healing().peerGrpcEndpoints(), config.nodeId(),
+                config.tls()),
+            new HealingService.NodeView(config.partitions(),
+                p -> groups.leaderOf(p).map(config.nodeId()::equals).orElse(false),
+                stateMachine::query, log::query));
+        HealingService h = healing;
+        status = status.withHealing(h::status, h::repairBacklog);
+      }
+      HealingService intake = healing;
+      rpc = NodeRpcServer.start(rpcConfig, config.tls(), chunks,
+          items -> intake == null ? 0 : intake.queueRepairs(items), commandLog, status);
       // Announced only once the node serves, so a member that others see can be called.
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
           : null;
-      return new NodeServer(config, storage, stateMachine, raft, rpc, membership);
+      return new NodeServer(config, storage, stateMachine, raft, rpc, membership, healing);
     } catch (IOException | RuntimeException e) {
       if (rpc != null) {
         rpc.close();
+      }
+      if (healing != null) {
+        healing.close();
       }
       if (raft != null) {
         raft.close();
@@ -176,6 +208,11 @@ public final class NodeServer implements AutoCloseable {
     return raft == null ? List.of() : raft.groupStatus();
   }
 
+  /** The node's chunk healing; empty when it is off (standalone node, or no peer gRPC endpoints). */
+  public Optional<HealingService> healing() {
+    return Optional.ofNullable(healing);
+  }
+
   /** The node's membership in the cluster; empty when its config enables none. */
   public Optional<Membership> membership() {
     return Optional.ofNullable(membership);
@@ -201,6 +238,9 @@ public final class NodeServer implements AutoCloseable {
 
   private void closeServing() {
     try {
+      if (healing != null) {
+        healing.close(); // before RocksDB closes under it
+      }
       rpc.close();
     } finally {
       try {

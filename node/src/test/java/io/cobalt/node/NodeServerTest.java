@@ -191,7 +191,7 @@ class NodeServerTest {
     try (RocksStorage storage = RocksStorage.open(NodeServer.rocksDbDir(dataDir), RocksStorageConfig.defaults())) {
       byte[] garbage = data.clone();
       garbage[12_345] ^= 1;
-      storage.chunks().put(ChunkId.ofContent(data), garbage);
+      storage.chunks().put(ChunkId.ofContent(data), garbage, 0L);
     }
     node = NodeServer.start(config());
 

@@ -1,5 +1,6 @@
 package io.cobalt.cli.admin;
 
+import io.cobalt.proto.node.v1.HealStatus;
 import io.cobalt.proto.node.v1.NodeStatus;
 import io.cobalt.proto.node.v1.PartitionGroupStatus;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ import java.util.TreeSet;
  *
  * @param members every node asked, in the order asked
  * @param partitions every partition, in order
- * @param repairBacklog the sum of the reachable members' repair backlogs (0 until a repair queue exists)
+ * @param repairBacklog the sum of the reachable members' repair backlogs
  */
 record ClusterHealth(List<Member> members, List<Partition> partitions, long repairBacklog) {
 
@@ -59,9 +60,27 @@ record ClusterHealth(List<Member> members, List<Partition> partitions, long repa
    * @param leaderOf partitions whose agreed leader it is
    * @param uptimeMillis -1 if unreachable
    * @param repairBacklog -1 if unreachable
+   * @param heal the node's chunk-healing figures; null if unreachable
    */
   record Member(String id, String endpoint, boolean reachable, String error, long uptimeMillis, int voterOf,
-      int leaderOf, long repairBacklog) {}
+      int leaderOf, long repairBacklog, HealStatus heal) {}
+
+  /**
+   * Replicas found missing by the last anti-entropy pass of each reachable node that runs healing
+   * (each node walks the partitions it leads, so the sum counts each missing replica once); -1 if
+   * no reachable node runs healing or none has completed a pass yet.
+   */
+  long underReplicatedChunks() {
+    long sum = 0;
+    boolean any = false;
+    for (Member m : members) {
+      if (m.heal() != null && m.heal().getEnabled() && m.heal().getAntiEntropyLastPassEpochMillis() > 0) {
+        any = true;
+        sum += m.heal().getAntiEntropyUnderReplicated();
+      }
+    }
+    return any ? sum : -1;
+  }
 
   /**
    * One partition as the table shows it.
@@ -132,9 +151,9 @@ record ClusterHealth(List<Member> members, List<Partition> partitions, long repa
       if (r.status() != null) {
         backlog += r.status().getRepairBacklog();
         members.add(new Member(id, r.endpoint(), true, null, r.status().getUptimeMillis(), voterOf, leaderOf,
-            r.status().getRepairBacklog()));
+            r.status().getRepairBacklog(), r.status().getHeal()));
       } else {
-        members.add(new Member(id, r.endpoint(), false, r.error(), -1, voterOf, leaderOf, -1));
+        members.add(new Member(id, r.endpoint(), false, r.error(), -1, voterOf, leaderOf, -1, null));
       }
     }
     return new ClusterHealth(List.copyOf(members), List.copyOf(partitions), backlog);

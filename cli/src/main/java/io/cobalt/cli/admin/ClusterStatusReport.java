@@ -1,5 +1,6 @@
 package io.cobalt.cli.admin;
 
+import io.cobalt.proto.node.v1.HealStatus;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -29,11 +30,30 @@ final class ClusterStatusReport {
           String.join("; ", p.problems()));
     }
     out.println();
+    out.println("CHUNKS");
+    out.printf(Locale.ROOT, "%-10s %9s %7s %10s %9s %8s %9s %8s %8s %9s%n",
+        "NODE", "STORED", "BACKLOG", "UNDER-REPL", "REPAIRED", "FAILED", "SCRUBBED", "CORRUPT", "GC-DEL", "AE-PASS");
+    for (ClusterHealth.Member m : h.members()) {
+      HealStatus c = m.heal();
+      if (c == null) {
+        out.printf(Locale.ROOT, "%-10s %9s%n", m.id(), "-");
+      } else if (!c.getEnabled()) {
+        out.printf(Locale.ROOT, "%-10s %9d %7d  healing off%n", m.id(), c.getChunksStored(), m.repairBacklog());
+      } else {
+        out.printf(Locale.ROOT, "%-10s %9d %7d %10d %9d %8d %9d %8d %8d %9s%n", m.id(), c.getChunksStored(),
+            m.repairBacklog(), c.getAntiEntropyUnderReplicated(), c.getRepairsDone(), c.getRepairAttemptsFailed(),
+            c.getScrubChunksScanned(), c.getScrubCorruptFound(), c.getGcChunksDeleted(),
+            c.getAntiEntropyLastPassEpochMillis() == 0 ? "never" : "done");
+      }
+    }
+    out.println();
     long reachable = h.members().stream().filter(ClusterHealth.Member::reachable).count();
+    long underReplicatedChunks = h.underReplicatedChunks();
     out.printf(Locale.ROOT, "%d/%d members reachable, %d partitions, %d under-replicated, %d without a leader;"
-            + " repair backlog %d (no repair queue yet); under-replicated chunks: not tracked yet%n",
+            + " repair backlog %d; under-replicated chunks (last anti-entropy pass): %s%n",
         reachable, h.members().size(), h.partitions().size(), h.underReplicatedCount(), h.leaderlessCount(),
-        h.repairBacklog());
+        h.repairBacklog(), underReplicatedChunks < 0 ? "unknown (no anti-entropy pass yet, or healing off)"
+            : Long.toString(underReplicatedChunks));
     out.println(h.healthy() ? "HEALTHY" : "DEGRADED (exit " + exitCode + ")");
   }
 
@@ -65,7 +85,8 @@ final class ClusterStatusReport {
     StringBuilder j = new StringBuilder();
     j.append("{\"healthy\":").append(h.healthy()).append(",\"exitCode\":").append(exitCode);
     j.append(",\"repairBacklog\":").append(h.repairBacklog());
-    j.append(",\"underReplicatedChunks\":null"); // not tracked yet: no repair queue
+    long underReplicatedChunks = h.underReplicatedChunks();
+    j.append(",\"underReplicatedChunks\":").append(underReplicatedChunks < 0 ? "null" : Long.toString(underReplicatedChunks));
     j.append(",\"members\":[");
     for (int i = 0; i < h.members().size(); i++) {
       ClusterHealth.Member m = h.members().get(i);
@@ -77,7 +98,8 @@ final class ClusterStatusReport {
       j.append("\"uptimeMillis\":").append(m.reachable() ? Long.toString(m.uptimeMillis()) : "null").append(',');
       j.append("\"voterOf\":").append(m.voterOf()).append(',');
       j.append("\"leaderOf\":").append(m.leaderOf()).append(',');
-      j.append("\"repairBacklog\":").append(m.reachable() ? Long.toString(m.repairBacklog()) : "null");
+      j.append("\"repairBacklog\":").append(m.reachable() ? Long.toString(m.repairBacklog()) : "null").append(',');
+      j.append("\"chunks\":").append(m.heal() == null ? "null" : chunks(m.heal()));
       j.append('}');
     }
     j.append("],\"partitions\":[");
@@ -97,6 +119,23 @@ final class ClusterStatusReport {
     }
     j.append("]}");
     out.println(j);
+  }
+
+  private static String chunks(HealStatus c) {
+    return "{\"healing\":" + c.getEnabled()
+        + ",\"stored\":" + c.getChunksStored()
+        + ",\"underReplicated\":" + c.getAntiEntropyUnderReplicated()
+        + ",\"antiEntropyChecked\":" + c.getAntiEntropyChunksChecked()
+        + ",\"antiEntropyLastPassEpochMillis\":" + c.getAntiEntropyLastPassEpochMillis()
+        + ",\"repaired\":" + c.getRepairsDone()
+        + ",\"repairAttemptsFailed\":" + c.getRepairAttemptsFailed()
+        + ",\"repairsDropped\":" + c.getRepairsDropped()
+        + ",\"scrubScanned\":" + c.getScrubChunksScanned()
+        + ",\"scrubCorrupt\":" + c.getScrubCorruptFound()
+        + ",\"scrubPasses\":" + c.getScrubPasses()
+        + ",\"gcDeleted\":" + c.getGcChunksDeleted()
+        + ",\"gcKept\":" + c.getGcChunksKept()
+        + ",\"gcPasses\":" + c.getGcPasses() + "}";
   }
 
   private static StringBuilder field(StringBuilder j, String name, String value) {

@@ -161,6 +161,8 @@ public final class InitCommand implements Callable<Integer> {
       n.put("tls.dir", "tls");
       n.put("tls.name", nodeId(i + 1));
       n.put("peers", String.join(",", peers));
+      n.put("chunk.nodes", String.join(",", endpoints));
+      n.put("replication.factor", Integer.toString(Math.min(3, nodes)));
       n.put("membership.enabled", "true");
       n.put("membership.port", Integer.toString(membership[i]));
       n.put("membership.members", String.join(",", members));

@@ -3,6 +3,7 @@ package io.cobalt.cli.role;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
+import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,16 +35,29 @@ import java.util.Set;
  *       (default bind.host; on Kubernetes the pod IP)
  *   <li>{@code membership.cluster.name} [COBALT_MEMBERSHIP_CLUSTER_NAME] — keeps unrelated clusters apart (default cobalt)
  *   <li>{@code membership.zone} [COBALT_MEMBERSHIP_ZONE] — the node's failure zone (default "default")
+ *   <li>{@code chunk.nodes} [COBALT_CHUNK_NODES] — every node's gRPC endpoint, this one included:
+ *       {@code id@host:grpcPort,...} (the gateway's {@code nodes}); empty: chunk healing is off
+ *   <li>{@code replication.factor} [COBALT_REPLICATION_FACTOR] — chunk replicas (the gateway's; default min(3, #nodes))
+ *   <li>{@code heal.anti.entropy.interval.millis} — pause between anti-entropy passes (default 600000)
+ *   <li>{@code heal.repairs.per.second} — repair worker rate bound (default 20)
+ *   <li>{@code heal.repair.queue.max.items} — repair queue bound (default 100000)
+ *   <li>{@code heal.scrub.bytes.per.second} — scrubber read rate; 0: scrubber off (default 8388608)
+ *   <li>{@code heal.scrub.pause.millis} — pause between scrub passes (default 86400000)
+ *   <li>{@code heal.gc.delay.millis} — an unreferenced chunk is deleted only this long after its last
+ *       write; uploads must commit within it (default 21600000 = 6 h)
+ *   <li>{@code heal.gc.interval.millis} — pause between chunk GC passes (default 1800000)
  * </ul>
  */
 record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort, Path dataDir, int partitions,
     Path tlsDir, String tlsName, List<ClusterPeer> peers, long leaderWaitMillis, MembershipConfig membership,
-    Path file) {
+    HealingConfig healing, Path file) {
 
   static final Set<String> KEYS = Set.of("node.id", "bind.host", "grpc.port", "raft.port", "data.dir", "partitions",
       "tls.dir", "tls.name", "peers", "leader.wait.millis", "membership.enabled", "membership.join",
       "membership.port", "membership.members", "membership.service.dns", "membership.public.host",
-      "membership.cluster.name", "membership.zone");
+      "membership.cluster.name", "membership.zone", "chunk.nodes", "replication.factor",
+      "heal.anti.entropy.interval.millis", "heal.repairs.per.second", "heal.repair.queue.max.items",
+      "heal.scrub.bytes.per.second", "heal.scrub.pause.millis", "heal.gc.delay.millis", "heal.gc.interval.millis");
 
   static NodeRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -72,9 +86,57 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
       s.problem("peers lists a node id twice");
     }
     MembershipConfig membership = membership(s, host);
+    HealingConfig healing = healing(s, peers);
     s.validate();
     return new NodeRoleConfig(id, host, grpcPort, raftPort, dataDir, partitions, tlsDir, tlsName, peers, leaderWait,
-        membership, s.file());
+        membership, healing, s.file());
+  }
+
+  /** The chunk healing settings (ADR 0010); off when {@code chunk.nodes} is empty. */
+  private static HealingConfig healing(RoleConfigSource s, List<ClusterPeer> peers) {
+    Map<String, String> endpoints = new LinkedHashMap<>();
+    for (String entry : s.list("chunk.nodes", "")) {
+      try {
+        PeerAddress a = PeerAddress.parse("chunk.nodes", entry);
+        if (endpoints.put(a.id(), a.host() + ":" + a.port()) != null) {
+          s.problem("chunk.nodes lists " + a.id() + " twice");
+        }
+      } catch (IllegalArgumentException e) {
+        s.problem(e.getMessage());
+      }
+    }
+    int nodes = Math.max(1, endpoints.size());
+    int rf = (int) s.number("replication.factor", (long) Math.min(HealingConfig.DEFAULT_REPLICATION_FACTOR, nodes), 1,
+        nodes);
+    long aeInterval = s.number("heal.anti.entropy.interval.millis", HealingConfig.DEFAULT_ANTI_ENTROPY_INTERVAL_MILLIS,
+        100, 7 * 86_400_000L);
+    int repairsPerSecond = (int) s.number("heal.repairs.per.second", (long) HealingConfig.DEFAULT_REPAIRS_PER_SECOND,
+        1, 10_000);
+    int queueMax = (int) s.number("heal.repair.queue.max.items", (long) HealingConfig.DEFAULT_REPAIR_QUEUE_MAX_ITEMS,
+        1, 10_000_000);
+    long scrubRate = s.number("heal.scrub.bytes.per.second", HealingConfig.DEFAULT_SCRUB_BYTES_PER_SECOND, 0,
+        10L * 1024 * 1024 * 1024);
+    long scrubPause = s.number("heal.scrub.pause.millis", HealingConfig.DEFAULT_SCRUB_PAUSE_MILLIS, 100,
+        30 * 86_400_000L);
+    long gcDelay = s.number("heal.gc.delay.millis", HealingConfig.DEFAULT_GC_DELAY_MILLIS, 1_000, 365 * 86_400_000L);
+    long gcInterval = s.number("heal.gc.interval.millis", HealingConfig.DEFAULT_GC_INTERVAL_MILLIS, 100,
+        7 * 86_400_000L);
+    if (!endpoints.isEmpty()) {
+      java.util.Set<String> peerIds = new java.util.TreeSet<>();
+      peers.forEach(p -> peerIds.add(p.nodeId()));
+      if (!peerIds.equals(new java.util.TreeSet<>(endpoints.keySet()))) {
+        s.problem("chunk.nodes must list the same node ids as peers " + peerIds + ", got " + endpoints.keySet());
+        return HealingConfig.off();
+      }
+    }
+    try {
+      return new HealingConfig(endpoints, rf, aeInterval, HealingConfig.DEFAULT_ANTI_ENTROPY_BATCH_RECORDS, queueMax,
+          repairsPerSecond, HealingConfig.DEFAULT_REPAIR_RETRY_MIN_MILLIS, HealingConfig.DEFAULT_REPAIR_RETRY_MAX_MILLIS,
+          scrubRate, scrubPause, gcDelay, gcInterval, HealingConfig.DEFAULT_GC_BATCH);
+    } catch (IllegalArgumentException e) {
+      s.problem("chunk healing: " + e.getMessage());
+      return HealingConfig.off();
+    }
   }
 
   /** The membership settings, or null when membership is off. */
@@ -126,7 +188,8 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
   NodeConfig toNodeConfig() throws RoleConfigException {
     TlsMaterial tls = RoleTls.load(file, tlsDir, tlsName);
     try {
-      NodeConfig c = new NodeConfig(nodeId, dataDir, bindHost, grpcPort, partitions, tls, raftPort, peers);
+      NodeConfig c = new NodeConfig(nodeId, dataDir, bindHost, grpcPort, partitions, tls, raftPort, peers)
+          .withHealing(healing);
       return membership == null ? c : c.withMembership(membership);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
@@ -146,6 +209,20 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     m.put("tls.name", tlsName + " (private key " + tlsDir.resolve(tlsName + ".key") + ": not shown)");
     m.put("peers", String.join(",", peers.stream().map(p -> p.nodeId() + "@" + p.raftAddress()).toList()));
     m.put("leader.wait.millis", Long.toString(leaderWaitMillis));
+    if (!healing.enabled()) {
+      m.put("chunk.nodes", "(none: chunk healing off)");
+    } else {
+      m.put("chunk.nodes", String.join(",", healing.peerGrpcEndpoints().entrySet().stream()
+          .map(e -> e.getKey() + "@" + e.getValue()).toList()));
+      m.put("replication.factor", Integer.toString(healing.replicationFactor()));
+      m.put("heal.anti.entropy.interval.millis", Long.toString(healing.antiEntropyIntervalMillis()));
+      m.put("heal.repairs.per.second", Integer.toString(healing.repairsPerSecond()));
+      m.put("heal.repair.queue.max.items", Integer.toString(healing.repairQueueMaxItems()));
+      m.put("heal.scrub.bytes.per.second", Long.toString(healing.scrubBytesPerSecond()));
+      m.put("heal.scrub.pause.millis", Long.toString(healing.scrubPauseMillis()));
+      m.put("heal.gc.delay.millis", Long.toString(healing.gcDelayMillis()));
+      m.put("heal.gc.interval.millis", Long.toString(healing.gcIntervalMillis()));
+    }
     if (membership == null) {
       m.put("membership.enabled", "false");
     } else {

@@ -12,4 +12,13 @@ public interface ChunkClient {
 
   /** The chunk's bytes as stored on {@code nodeId}; fails if absent or if the replica is bad. */
   CompletableFuture<byte[]> get(String nodeId, byte[] chunkId);
+
+  /**
+   * Asks {@code nodeId} (a replica that holds a good copy) to queue a repair: the chunk should also
+   * be on {@code targets}. Fire-and-forget: the future completes either way and carries no
+   * outcome (anti-entropy finds what a lost request missed). ADR 0010.
+   */
+  default CompletableFuture<Void> queueRepair(String nodeId, byte[] chunkId, java.util.List<String> targets) {
+    return CompletableFuture.completedFuture(null);
+  }
 }

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Chunks across their replicas. Writes go to all {@code replicationFactor} replicas and succeed
  * once {@code writeQuorum} acknowledged (the laggards keep going; healing covers the rest); reads
  * try the replicas in order and fail over on any error, including a chunk that fails
- * authentication when opened.
+ * authentication when opened. When a write leaves a replica out, or a read fails over, a replica
+ * that holds the chunk is asked (fire-and-forget) to queue a repair of the others (ADR 0010).
  */
 public final class ReplicatedChunkStore {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicatedChunkStore.class);
@@ -40,6 +41,7 @@ public final class ReplicatedChunkStore {
     List<String> replicas = placement.replicasOf(chunkId);
     CompletableFuture<List<String>> result = new CompletableFuture<>();
     List<String> acked = new ArrayList<>(replicas.size());
+    List<String> missed = new ArrayList<>();
     int[] failed = {0};
     int tolerable = replicas.size() - writeQuorum;
     for (String node : replicas) {
@@ -59,12 +61,17 @@ public final class ReplicatedChunkStore {
                 }
               } else {
                 failed[0]++;
+                missed.add(node);
                 LOG.warn("chunk write to node {} failed: {}", node, describe(error));
                 if (failed[0] == tolerable + 1) {
                   result.completeExceptionally(
                       new BackendUnavailableException(
                           "chunk write reached " + acked.size() + " of " + writeQuorum + " replicas"));
                 }
+              }
+              if (acked.size() + failed[0] == replicas.size() && !missed.isEmpty() && !acked.isEmpty()) {
+                // Acknowledged (or not) with a replica missing: a replica that has it queues the repair.
+                client.queueRepair(acked.get(0), chunkId, List.copyOf(missed));
               }
             }
           });
@@ -88,7 +95,7 @@ public final class ReplicatedChunkStore {
       }
     }
     CompletableFuture<T> result = new CompletableFuture<>();
-    attempt(order, 0, chunkId, open, result, null);
+    attempt(order, 0, chunkId, open, result, null, new ArrayList<>());
     return result;
   }
 
@@ -98,7 +105,8 @@ public final class ReplicatedChunkStore {
       byte[] chunkId,
       Function<byte[], CompletionStage<T>> open,
       CompletableFuture<T> result,
-      Throwable last) {
+      Throwable last,
+      List<String> failedOver) {
     if (i >= order.size()) {
       result.completeExceptionally(
           last instanceof ChunkIntegrityException
@@ -118,12 +126,17 @@ public final class ReplicatedChunkStore {
             (value, error) -> {
               if (error == null) {
                 result.complete(value);
+                if (!failedOver.isEmpty()) {
+                  // Read failed over (bad bytes, absent, node down): the replica that served queues repairs.
+                  client.queueRepair(node, chunkId, List.copyOf(failedOver));
+                }
               } else {
                 Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 // Remember an authentication failure: if no replica serves, that is what happened.
                 Throwable cause = last instanceof ChunkIntegrityException && !(c instanceof ChunkIntegrityException) ? last : c;
                 LOG.warn("chunk read from node {} failed, trying the next replica: {}", node, describe(cause));
-                attempt(order, i + 1, chunkId, open, result, cause);
+                failedOver.add(node);
+                attempt(order, i + 1, chunkId, open, result, cause, failedOver);
               }
             });
   }

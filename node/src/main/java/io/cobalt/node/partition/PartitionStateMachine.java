@@ -1,6 +1,7 @@
 package io.cobalt.node.partition;
 
 import com.google.protobuf.ByteString;
+import io.cobalt.node.storage.ChunkRefPage;
 import io.cobalt.node.storage.MetadataStore;
 import io.cobalt.node.storage.PartitionImage;
 import io.cobalt.node.storage.Page;
@@ -558,9 +559,56 @@ public final class PartitionStateMachine {
         queues.peekMessages(partition, query.getPeekMessages(), result);
       }
       case DEK_SCAN -> deks.scan(partition, query.getDekScan(), result);
+      case CHUNK_MANIFEST_SCAN -> {
+        io.cobalt.proto.node.v1.ChunkManifestScan q = query.getChunkManifestScan();
+        if (q.getMaxRecords() < 1 || q.getMaxRecords() > MAX_CHUNK_QUERY_IDS) {
+          throw new InvalidRequestException("max_records must be in [1, " + MAX_CHUNK_QUERY_IDS + "]");
+        }
+        ChunkRefPage page;
+        try {
+          page = store.chunkRefs(partition, q.getCursor().toByteArray(), q.getMaxRecords());
+        } catch (IllegalArgumentException e) {
+          throw new InvalidRequestException(e.getMessage());
+        }
+        result.addAllChunkRefs(page.refs()).setChunkScanCursor(ByteString.copyFrom(page.next()));
+      }
+      case CHUNK_REFERENCES -> result.addAllReferencedChunkIds(referencedChunks(partition,
+          query.getChunkReferences().getChunkIdsList()));
       case QUERY_NOT_SET -> throw new InvalidRequestException("the query is empty (no operation set)");
     }
     return result.build();
+  }
+
+  /** Most chunk ids (or manifest records) one chunk-healing query may carry (ADR 0010). */
+  static final int MAX_CHUNK_QUERY_IDS = 1024;
+
+  /**
+   * Which of {@code ids} a committed manifest or a staged block of the partition references: one
+   * walk over the partition's manifests (ADR 0010 explains why there is no persistent index yet).
+   */
+  private List<ByteString> referencedChunks(int partition, List<ByteString> ids) {
+    if (ids.size() > MAX_CHUNK_QUERY_IDS) {
+      throw new InvalidRequestException("more than " + MAX_CHUNK_QUERY_IDS + " chunk ids");
+    }
+    Set<ByteString> asked = new HashSet<>();
+    for (ByteString id : ids) {
+      if (id.size() != 32) {
+        throw new InvalidRequestException("a chunk id must be 32 bytes");
+      }
+      asked.add(id);
+    }
+    Set<ByteString> found = new java.util.LinkedHashSet<>();
+    byte[] cursor = new byte[0];
+    do {
+      ChunkRefPage page = store.chunkRefs(partition, cursor, MAX_CHUNK_QUERY_IDS);
+      for (io.cobalt.proto.node.v1.ChunkRef r : page.refs()) {
+        if (asked.contains(r.getChunkId())) {
+          found.add(r.getChunkId());
+        }
+      }
+      cursor = page.next();
+    } while (cursor.length > 0 && found.size() < asked.size());
+    return List.copyOf(found);
   }
 
   private record Outcome(StateChange change, CommandResult.Builder result) {}

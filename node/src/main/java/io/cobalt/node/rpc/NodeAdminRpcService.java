@@ -53,8 +53,8 @@ final class NodeAdminRpcService extends NodeAdminGrpc.NodeAdminImplBase {
         .setNodeId(nodeId)
         .setGrpcEndpoint(endpoint.get())
         .setUptimeMillis(Math.max(0, Duration.between(source.startedAt(), source.clock().instant()).toMillis()))
-        // No repair queue exists yet (issue 3, point 3): nothing can be waiting in it.
-        .setRepairBacklog(0);
+        .setRepairBacklog(source.repairBacklog().getAsInt())
+        .setHeal(source.heal().get());
     for (GroupStatus g : source.groups().get()) {
       out.addPartitions(PartitionGroupStatus.newBuilder()
           .setPartition(g.partition())

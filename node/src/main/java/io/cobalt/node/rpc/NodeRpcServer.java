@@ -2,7 +2,10 @@ package io.cobalt.node.rpc;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.partition.CommandLog;
+import io.cobalt.node.storage.RepairItem;
 import io.cobalt.node.storage.VerifiedChunkStore;
+import java.util.List;
+import java.util.function.ToIntFunction;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
@@ -40,6 +43,15 @@ public final class NodeRpcServer implements AutoCloseable {
   /** Binds and starts serving; returns once the port is bound. */
   public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
       CommandLog commandLog, NodeStatusSource status) throws IOException {
+    return start(config, tls, chunks, items -> 0, commandLog, status);
+  }
+
+  /**
+   * As above, with {@code repairs} taking the items of {@code ChunkService.QueueRepairs} (returns
+   * how many were queued; blocking is fine, it runs on an RPC worker).
+   */
+  public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
+      ToIntFunction<List<RepairItem>> repairs, CommandLog commandLog, NodeStatusSource status) throws IOException {
     ThreadPoolExecutor workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(),
         60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.maxQueuedTasks()),
         namedThreads("node-" + config.nodeId() + "-rpc-"), new ThreadPoolExecutor.AbortPolicy());
@@ -58,7 +70,7 @@ public final class NodeRpcServer implements AutoCloseable {
         .maxConcurrentCallsPerConnection(config.maxCallsPerConnection())
         .handshakeTimeout(config.handshakeTimeoutMillis(), TimeUnit.MILLISECONDS)
         .intercept(new InFlightCallLimit(config.maxInFlightCalls()))
-        .addService(new ChunkRpcService(chunks, statuses))
+        .addService(new ChunkRpcService(chunks, repairs, statuses))
         .addService(new MetadataRpcService(commandLog, statuses))
         .addService(new NodeAdminRpcService(config.nodeId(), () -> config.bindHost() + ":" + boundPort.get(), status,
             statuses))

@@ -1,10 +1,12 @@
 package io.cobalt.node.rpc;
 
 import io.cobalt.node.consensus.GroupStatus;
+import io.cobalt.proto.node.v1.HealStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.IntFunction;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -15,9 +17,22 @@ import java.util.function.Supplier;
  * @param startedAt when the node started
  * @param groups the Raft state of each partition group this node is a voter of
  * @param voters a partition's current voters as this node knows them
+ * @param heal the node's chunk-healing figures (ADR 0010)
+ * @param repairBacklog items in the node's repair queue
  */
 public record NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
-    IntFunction<List<String>> voters) {
+    IntFunction<List<String>> voters, Supplier<HealStatus> heal, IntSupplier repairBacklog) {
+
+  /** A node without healing: its figures are empty and its repair backlog is 0. */
+  public NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
+      IntFunction<List<String>> voters) {
+    this(clock, startedAt, groups, voters, HealStatus::getDefaultInstance, () -> 0);
+  }
+
+  /** The same source with the healing figures of {@code heal}. */
+  public NodeStatusSource withHealing(Supplier<HealStatus> newHeal, IntSupplier newBacklog) {
+    return new NodeStatusSource(clock, startedAt, groups, voters, newHeal, newBacklog);
+  }
 
   /** A node without Raft groups (standalone): no partition groups to report. */
   public static NodeStatusSource standalone(Clock clock, Instant startedAt) {

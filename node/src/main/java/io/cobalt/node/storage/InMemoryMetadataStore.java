@@ -312,6 +312,34 @@ public final class InMemoryMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * As the RocksDB store, over {@link #records}: the cursor is the index of the next record, so a
+   * walk across concurrent commits may skip or repeat records (this store is for tests).
+   */
+  @Override
+  public synchronized ChunkRefPage chunkRefs(int partition, byte[] cursor, int maxRecords) {
+    if (maxRecords <= 0) {
+      throw new IllegalArgumentException("maxRecords must be positive");
+    }
+    int from = cursor.length == 0 ? 0 : java.nio.ByteBuffer.wrap(cursor).getInt();
+    List<io.cobalt.proto.node.v1.ChunkRef> refs = new ArrayList<>();
+    List<StateChange> all = records(partition);
+    int i = from;
+    int read = 0;
+    for (; i < all.size() && read < maxRecords; i++) {
+      StateChange r = all.get(i);
+      if (r instanceof StateChange.PutBlob b) {
+        b.blob().getStreamsList().forEach(st -> refs.addAll(st.getChunksList()));
+        read++;
+      } else if (r instanceof StateChange.StageBlock u) {
+        refs.addAll(u.block().getStream().getChunksList());
+        read++;
+      }
+    }
+    byte[] next = i >= all.size() ? new byte[0] : java.nio.ByteBuffer.allocate(4).putInt(i).array();
+    return new ChunkRefPage(refs, next);
+  }
+
   @Override
   public synchronized List<StateChange> records(int partition) {
     Partition p = p(partition);

@@ -97,6 +97,13 @@ public interface MetadataStore {
    */
   void replacePartition(int partition, long index, List<StateChange> records);
 
+  /**
+   * The chunk references of up to {@code maxRecords} records (committed blobs, then staged blocks)
+   * of {@code partition}, starting after {@code cursor} (empty: from the start), from one
+   * consistent view. For healing (ADR 0010): the page's {@link ChunkRefPage#next} resumes the walk.
+   */
+  ChunkRefPage chunkRefs(int partition, byte[] cursor, int maxRecords);
+
   /** Makes every commit so far durable, whatever the store's write mode. */
   void sync();
 }

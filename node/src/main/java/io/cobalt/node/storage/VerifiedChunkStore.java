@@ -1,7 +1,10 @@
 package io.cobalt.node.storage;
 
 import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,17 +12,31 @@ import org.slf4j.LoggerFactory;
  * The node's chunk rules on top of a {@link ChunkStore}: a chunk is stored only under the SHA-256 of
  * its bytes and only up to {@link #MAX_CHUNK_BYTES}; every read re-hashes, so a bad replica is
  * reported rather than served. Writes are idempotent; a write over a corrupt replica repairs it.
+ * Every write, a repeated one too, sets the chunk's last-written time to now, and a chunk-GC delete
+ * ({@link #deleteIfWrittenBefore}) is atomic with respect to writes of the same chunk: a concurrent
+ * upload that writes the chunk again wins (ADR 0010).
  */
 public final class VerifiedChunkStore {
   /** 4 MiB of payload plus room for the chunk format's header and tags. */
   public static final int MAX_CHUNK_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(VerifiedChunkStore.class);
+  private static final int STRIPES = 64;
 
   private final ChunkStore store;
+  private final Clock clock;
+  private final Object[] stripes = new Object[STRIPES];
 
   public VerifiedChunkStore(ChunkStore store) {
+    this(store, Clock.systemUTC());
+  }
+
+  public VerifiedChunkStore(ChunkStore store, Clock clock) {
     this.store = store;
+    this.clock = clock;
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new Object();
+    }
   }
 
   public enum PutOutcome {
@@ -40,17 +57,21 @@ public final class VerifiedChunkStore {
     if (!id.identifies(data)) {
       throw new ChunkRejectedException("chunk data does not hash to its id " + id.hex());
     }
-    Optional<byte[]> existing = store.get(id);
-    if (existing.isPresent()) {
-      if (id.identifies(existing.get())) {
-        return PutOutcome.ALREADY_PRESENT;
+    synchronized (stripe(id)) {
+      long now = clock.millis();
+      Optional<byte[]> existing = store.get(id);
+      if (existing.isPresent()) {
+        if (id.identifies(existing.get())) {
+          store.touch(id, now);
+          return PutOutcome.ALREADY_PRESENT;
+        }
+        log.warn("replacing corrupt stored chunk {} with a verified copy", id.hex());
       }
-      log.warn("replacing corrupt stored chunk {} with a verified copy", id.hex());
+      byte[] bytes = new byte[data.remaining()];
+      data.duplicate().get(bytes);
+      store.put(id, bytes, now);
+      return PutOutcome.STORED;
     }
-    byte[] bytes = new byte[data.remaining()];
-    data.duplicate().get(bytes);
-    store.put(id, bytes);
-    return PutOutcome.STORED;
   }
 
   /**
@@ -64,5 +85,88 @@ public final class VerifiedChunkStore {
       throw new CorruptChunkException(id);
     }
     return stored;
+  }
+
+  /** Whether the chunk is stored here (by key, not verified). */
+  public boolean contains(ChunkId id) {
+    return store.contains(id);
+  }
+
+  /** The outcome of {@link #verify}. */
+  public enum Verdict {
+    ABSENT,
+    GOOD,
+    /** The stored bytes did not hash to the id; they were removed. */
+    CORRUPT_REMOVED
+  }
+
+  /**
+   * Re-hashes the stored chunk; a corrupt replica is removed (under the chunk's lock, and only if it
+   * is still the corrupt one), so that a repair can write a good copy and readers fail over at once.
+   *
+   * @param sizeOut receives the number of bytes read (index 0), for throttling
+   */
+  public Verdict verify(ChunkId id, long[] sizeOut) {
+    Optional<byte[]> stored = store.get(id);
+    sizeOut[0] = stored.map(b -> (long) b.length).orElse(0L);
+    if (stored.isEmpty()) {
+      return Verdict.ABSENT;
+    }
+    if (id.identifies(stored.get())) {
+      return Verdict.GOOD;
+    }
+    synchronized (stripe(id)) {
+      Optional<byte[]> again = store.get(id);
+      if (again.isEmpty() || id.identifies(again.get())) {
+        return again.isEmpty() ? Verdict.ABSENT : Verdict.GOOD; // repaired meanwhile
+      }
+      store.delete(id);
+    }
+    log.warn("removed corrupt stored chunk {}", id.hex());
+    return Verdict.CORRUPT_REMOVED;
+  }
+
+  /**
+   * The chunk's last-written time; a chunk without one (stored before times were kept) gets now,
+   * so the GC delay starts counting from the first time GC sees it.
+   */
+  public OptionalLong writtenMillis(ChunkId id) {
+    synchronized (stripe(id)) {
+      OptionalLong t = store.writtenMillis(id);
+      if (t.isPresent() || !store.contains(id)) {
+        return t;
+      }
+      long now = clock.millis();
+      store.touch(id, now);
+      return OptionalLong.of(now);
+    }
+  }
+
+  /**
+   * Deletes the chunk if its last-written time is still before {@code cutoffMillis}, atomically with
+   * respect to {@link #put} of the same chunk. Returns whether it deleted.
+   */
+  public boolean deleteIfWrittenBefore(ChunkId id, long cutoffMillis) {
+    synchronized (stripe(id)) {
+      OptionalLong t = store.writtenMillis(id);
+      if (t.isEmpty() || t.getAsLong() >= cutoffMillis) {
+        return false;
+      }
+      store.delete(id);
+      return true;
+    }
+  }
+
+  /** Up to {@code limit} stored ids after {@code after} (null: from the first), in byte order. */
+  public List<ChunkId> idsAfter(ChunkId after, int limit) {
+    return store.idsAfter(after, limit);
+  }
+
+  public long estimatedCount() {
+    return store.estimatedCount();
+  }
+
+  private Object stripe(ChunkId id) {
+    return stripes[Math.floorMod(id.hashCode(), STRIPES)];
   }
 }

@@ -43,6 +43,14 @@
  *       Raft node written to the WAL without fsync, since the Raft log (fsynced on a majority) is
  *       the durable record and replay from the stored applied index restores a lost tail
  *       ({@code RocksStorage#metadataBehindLog}, docs/adr/0004-raft-partitions.md).
+ *   <li>{@code heal}: chunk healing bookkeeping (docs/adr/0010-chunk-healing.md):
+ *       <ul>
+ *         <li>{@code 'W' | chunk id} → the chunk's node-local last-written time (uint64 big-endian
+ *             epoch millis), written in the same batch as the chunk and refreshed by every repeated
+ *             write; chunk GC deletes only chunks last written longer ago than its delay
+ *         <li>{@code 'Q' | target node id | 0x00 | chunk id} → {@code HealRepairItem}: the durable
+ *             repair queue
+ *       </ul>
  *   <li>{@code default}: unused (RocksDB requires it).
  * </ul>
  */

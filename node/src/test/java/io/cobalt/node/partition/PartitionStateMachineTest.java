@@ -361,6 +361,11 @@ class PartitionStateMachineTest {
   /** Passes everything through and remembers the page size the state machine asked for. */
   private record LimitRecordingStore(MetadataStore delegate, AtomicInteger lastLimit) implements MetadataStore {
     @Override
+    public io.cobalt.node.storage.ChunkRefPage chunkRefs(int partition, byte[] cursor, int maxRecords) {
+      return delegate.chunkRefs(partition, cursor, maxRecords);
+    }
+
+    @Override
     public long appliedIndex(int partition) {
       return delegate.appliedIndex(partition);
     }

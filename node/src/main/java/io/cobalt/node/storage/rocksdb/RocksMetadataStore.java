@@ -2,11 +2,13 @@ package io.cobalt.node.storage.rocksdb;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.cobalt.node.storage.ChunkRefPage;
 import io.cobalt.node.storage.MetadataStore;
 import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ChunkRef;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
@@ -320,6 +322,62 @@ public final class RocksMetadataStore implements MetadataStore {
         db.write(storage.syncWrite(), batch);
       }
       return null;
+    });
+  }
+
+  /**
+   * Walks the {@code 'B'} (blob) and then the {@code 'U'} (staged block) records of the partition;
+   * the cursor is the last key read. Records of other types between them are skipped by one seek.
+   */
+  @Override
+  public ChunkRefPage chunkRefs(int partition, byte[] cursor, int maxRecords) {
+    if (maxRecords <= 0) {
+      throw new IllegalArgumentException("maxRecords must be positive");
+    }
+    byte[] prefix = MetaKeys.partition(partition);
+    byte[] blobs = MetaKeys.concat(prefix, new byte[] {MetaKeys.BLOB});
+    byte[] staged = MetaKeys.concat(prefix, new byte[] {MetaKeys.UNCOMMITTED});
+    if (cursor.length > 0 && !MetaKeys.startsWith(cursor, prefix)) {
+      throw new IllegalArgumentException("cursor is not a key of partition " + partition);
+    }
+    byte[] start = cursor.length == 0 ? blobs : MetaKeys.concat(cursor, new byte[] {0});
+    return storage.guarded("chunk reference scan", db -> {
+      List<ChunkRef> refs = new ArrayList<>();
+      byte[] last = new byte[0];
+      int read = 0;
+      boolean more = false;
+      try (Snapshot snapshot = db.getSnapshot(); ReadOptions at = new ReadOptions().setSnapshot(snapshot);
+          RocksIterator it = db.newIterator(storage.metaCf(), at)) {
+        try {
+          it.seek(start);
+          while (it.isValid() && MetaKeys.startsWith(it.key(), prefix)) {
+            byte[] key = it.key();
+            byte type = key[prefix.length];
+            if (type == MetaKeys.BLOB || type == MetaKeys.UNCOMMITTED) {
+              if (read == maxRecords) {
+                more = true;
+                break;
+              }
+              if (type == MetaKeys.BLOB) {
+                parseBlob(it.value()).getStreamsList().forEach(st -> refs.addAll(st.getChunksList()));
+              } else {
+                refs.addAll(parseBlock(it.value()).getStream().getChunksList());
+              }
+              read++;
+              last = key;
+              it.next();
+            } else if (Byte.compareUnsigned(type, MetaKeys.UNCOMMITTED) < 0) {
+              it.seek(staged); // containers, applied index, messages, queues, tables: not manifests
+            } else {
+              break; // entities, or the end of the partition
+            }
+          }
+          it.status();
+        } finally {
+          db.releaseSnapshot(snapshot);
+        }
+      }
+      return new ChunkRefPage(refs, more ? last : new byte[0]);
     });
   }
 

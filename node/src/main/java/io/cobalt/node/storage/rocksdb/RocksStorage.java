@@ -2,6 +2,7 @@ package io.cobalt.node.storage.rocksdb;
 
 import io.cobalt.node.storage.ChunkStore;
 import io.cobalt.node.storage.MetadataStore;
+import io.cobalt.node.storage.RepairQueueStore;
 import io.cobalt.node.storage.StorageException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class RocksStorage implements AutoCloseable {
   static final String CHUNKS_CF = "chunks";
   static final String META_CF = "meta";
+  static final String HEAL_CF = "heal";
 
   private static final Logger log = LoggerFactory.getLogger(RocksStorage.class);
 
@@ -45,6 +47,7 @@ public final class RocksStorage implements AutoCloseable {
   private final List<ColumnFamilyHandle> handles;
   private final ColumnFamilyHandle chunksCf;
   private final ColumnFamilyHandle metaCf;
+  private final ColumnFamilyHandle healCf;
   private final List<AutoCloseable> options;
   private final WriteOptions syncWrite;
   private final WriteOptions unsyncedWrite;
@@ -54,6 +57,7 @@ public final class RocksStorage implements AutoCloseable {
   private final RocksChunkStore chunkStore;
   private final RocksMetadataStore metadataStore;
   private final RocksMetadataStore metadataBehindLog;
+  private final RocksRepairQueueStore repairQueue;
 
   private RocksStorage(Path dir, RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> options) {
     this.dir = dir;
@@ -61,6 +65,7 @@ public final class RocksStorage implements AutoCloseable {
     this.handles = handles;
     this.chunksCf = handles.get(1);
     this.metaCf = handles.get(2);
+    this.healCf = handles.get(3);
     this.options = options;
     this.syncWrite = new WriteOptions().setSync(true);
     this.unsyncedWrite = new WriteOptions().setSync(false);
@@ -68,6 +73,7 @@ public final class RocksStorage implements AutoCloseable {
     this.chunkStore = new RocksChunkStore(this);
     this.metadataStore = new RocksMetadataStore(this, syncWrite);
     this.metadataBehindLog = new RocksMetadataStore(this, unsyncedWrite);
+    this.repairQueue = new RocksRepairQueueStore(this);
   }
 
   /** Opens (creating if missing) the database in {@code dir}. Only one process may hold it open. */
@@ -98,10 +104,16 @@ public final class RocksStorage implements AutoCloseable {
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
         .setWriteBufferSize(config.writeBufferSizeBytes());
     options.add(metaOptions);
+    // Healing bookkeeping (ADR 0010): chunk write times and the repair queue; small values.
+    ColumnFamilyOptions healOptions = new ColumnFamilyOptions()
+        .setCompressionType(CompressionType.LZ4_COMPRESSION)
+        .setWriteBufferSize(config.writeBufferSizeBytes());
+    options.add(healOptions);
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaultOptions),
         new ColumnFamilyDescriptor(CHUNKS_CF.getBytes(StandardCharsets.UTF_8), chunkOptions),
-        new ColumnFamilyDescriptor(META_CF.getBytes(StandardCharsets.UTF_8), metaOptions));
+        new ColumnFamilyDescriptor(META_CF.getBytes(StandardCharsets.UTF_8), metaOptions),
+        new ColumnFamilyDescriptor(HEAL_CF.getBytes(StandardCharsets.UTF_8), healOptions));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -115,6 +127,11 @@ public final class RocksStorage implements AutoCloseable {
 
   public ChunkStore chunks() {
     return chunkStore;
+  }
+
+  /** The node's durable repair queue (ADR 0010). */
+  public RepairQueueStore repairQueue() {
+    return repairQueue;
   }
 
   /** Partition state whose every commit is fsynced: for a node where the state is the only durable record. */
@@ -186,7 +203,7 @@ public final class RocksStorage implements AutoCloseable {
   void flush() {
     guarded("flush", db -> {
       try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-        db.flush(flush, List.of(chunksCf, metaCf));
+        db.flush(flush, List.of(chunksCf, metaCf, healCf));
       }
       return null;
     });
@@ -194,6 +211,10 @@ public final class RocksStorage implements AutoCloseable {
 
   ColumnFamilyHandle chunksCf() {
     return chunksCf;
+  }
+
+  ColumnFamilyHandle healCf() {
+    return healCf;
   }
 
   ColumnFamilyHandle metaCf() {

@@ -28,8 +28,8 @@ class RocksStorageTest {
     new Random(1).nextBytes(large);
     byte[] small = {1, 2, 3};
     try (RocksStorage storage = RocksStorage.open(dir, RocksStorageConfig.defaults())) {
-      storage.chunks().put(ChunkId.ofContent(large), large);
-      storage.chunks().put(ChunkId.ofContent(small), small);
+      storage.chunks().put(ChunkId.ofContent(large), large, 0L);
+      storage.chunks().put(ChunkId.ofContent(small), small, 0L);
       storage.flush();
       assertTrue(count(dir, ".blob") >= 1, "a blob file holds the large chunk");
     }

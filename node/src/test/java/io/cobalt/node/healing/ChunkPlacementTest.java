@@ -1,0 +1,32 @@
+package io.cobalt.node.healing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.cobalt.node.storage.ChunkId;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The node's chunk placement must name the same replicas as the gateway's
+ * {@code RendezvousPlacement.replicasOf} (anti-entropy checks where the gateway writes). The
+ * expected lists were computed with the gateway's class for the same five nodes and ids; a change
+ * to either hash breaks this test.
+ */
+class ChunkPlacementTest {
+  @Test
+  void namesTheSameReplicasAsTheGatewaysRendezvousPlacement() {
+    ChunkPlacement placement = new ChunkPlacement(List.of("node-1", "node-2", "node-3", "node-4", "node-5"), 3);
+    List<List<String>> expected = List.of(
+        List.of("node-2", "node-5", "node-1"),
+        List.of("node-4", "node-3", "node-5"),
+        List.of("node-1", "node-2", "node-4"),
+        List.of("node-2", "node-3", "node-4"),
+        List.of("node-1", "node-3", "node-5"),
+        List.of("node-3", "node-2", "node-1"));
+    for (int i = 0; i < expected.size(); i++) {
+      ChunkId id = ChunkId.ofContent(("chunk-" + i).getBytes(StandardCharsets.UTF_8));
+      assertEquals(expected.get(i), placement.replicasOf(id), "chunk-" + i);
+    }
+  }
+}
