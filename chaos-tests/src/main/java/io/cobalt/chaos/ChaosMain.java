@@ -4,6 +4,7 @@ import io.cobalt.cli.role.ProcessCluster;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -111,7 +112,7 @@ public final class ChaosMain {
       }
     }
     Path abs = report.toAbsolutePath();
-    return new ChaosSuite.Options(seed, nodes, partitions, durationMillis, Set.copyOf(workloads), abs,
+    return new ChaosSuite.Options(seed, nodes, partitions, durationMillis, Collections.unmodifiableSet(workloads), abs,
         abs.resolve("chaos-runs"), jar != null ? jar.toAbsolutePath() : ProcessCluster.defaultJar(), keepData);
   }
 
