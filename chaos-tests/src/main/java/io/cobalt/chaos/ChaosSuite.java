@@ -1,0 +1,312 @@
+package io.cobalt.chaos;
+
+import com.azure.core.http.policy.FixedDelayOptions;
+import com.azure.core.http.policy.RetryOptions;
+import com.azure.data.tables.TableClient;
+import com.azure.data.tables.TableClientBuilder;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.common.policy.RequestRetryOptions;
+import com.azure.storage.common.policy.RetryPolicyType;
+import com.azure.storage.queue.QueueClient;
+import com.azure.storage.queue.QueueClientBuilder;
+import io.cobalt.cli.role.ProcessCluster;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * One chaos run, shared by the CI smoke test and {@code cobalt chaos}: start a process cluster, run
+ * the chosen workloads together while a {@link Nemesis} plays a seeded {@link FaultSchedule}, heal,
+ * check every invariant, and write the report (JSON, HTML, history) into the report directory.
+ */
+public final class ChaosSuite {
+  /** Workload names, as {@code --workloads} takes them. */
+  public static final List<String> WORKLOADS = List.of("set", "register", "queue", "table");
+  /** What a node restart takes on a busy 2-core machine (measured 10-18 s). */
+  public static final long RESTART_ESTIMATE_MILLIS = 12_000;
+
+  /** What to run. {@code faultMillis}: length of the fault phase. */
+  public record Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
+      Path workDir, Path jar, boolean keepData) {}
+
+  /** The report and every invariant that failed (empty: the run passed). */
+  public record Outcome(ChaosReport report, List<String> violations, Path json, Path html) {
+    public boolean passed() {
+      return violations.isEmpty();
+    }
+  }
+
+  private ChaosSuite() {}
+
+  public static Outcome run(Options o, PrintStream out) throws Exception {
+    out.println("chaos seed " + o.seed() + " (replay: -Dcobalt.seed=" + o.seed() + " or cobalt chaos --seed " + o.seed() + ")");
+    List<String> nodes = new ArrayList<>();
+    for (int i = 1; i <= o.nodes(); i++) {
+      nodes.add(ProcessCluster.nodeName(i));
+    }
+    FaultSchedule schedule = FaultSchedule.generate(o.seed(), nodes, o.faultMillis(), RESTART_ESTIMATE_MILLIS);
+    out.println("chaos schedule (" + schedule.faults().size() + " faults): ");
+    schedule.faults().forEach(f -> out.println("  " + f));
+    out.println("chaos workloads: " + o.workloads());
+
+    Path dir = Files.createTempDirectory(Files.createDirectories(o.workDir()), "run-");
+    Outcome outcome;
+    try (ProcessCluster cluster = ProcessCluster.init(dir, o.jar(), o.nodes(), o.partitions())) {
+      long t0 = System.nanoTime();
+      cluster.startAll();
+      long startMillis = (System.nanoTime() - t0) / 1_000_000;
+      out.printf("chaos: %d nodes, kms-agent and gateway ready in %d ms (logs in %s)%n", o.nodes(), startMillis,
+          dir.resolve("logs"));
+      outcome = runWorkloads(o, cluster, schedule, startMillis, out);
+    }
+    if (outcome.passed() && !o.keepData()) {
+      // Passed: keep the logs, drop the nodes' data (a few hundred MB per run).
+      try (Stream<Path> files = Files.walk(dir.resolve("nodes"))) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    return outcome;
+  }
+
+  private static Outcome runWorkloads(Options o, ProcessCluster cluster, FaultSchedule schedule, long startMillis,
+      PrintStream out) throws Exception {
+    String cs = cluster.connectionString();
+    Duration timeout = Duration.ofSeconds(10);
+    // Set-full and the queue may retry (a retried PUT of a unique blob, a duplicate message: both are
+    // checked for); registers must not (RegisterWorkload says why).
+    BlobServiceClient retrying = new BlobServiceClientBuilder().connectionString(cs)
+        .retryOptions(new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 3, Duration.ofSeconds(8),
+            Duration.ofMillis(200), Duration.ofSeconds(1), null))
+        .buildClient();
+    BlobServiceClient once = new BlobServiceClientBuilder().connectionString(cs)
+        .retryOptions(new RequestRetryOptions(RetryPolicyType.FIXED, 1, timeout, Duration.ofMillis(1),
+            Duration.ofMillis(1), null))
+        .buildClient();
+
+    History history = new History(System.nanoTime());
+    Nemesis nemesis = new Nemesis(cluster, history, out);
+    SetFullWorkload setFull = null;
+    List<RegisterWorkload> registers = new ArrayList<>();
+    QueueWorkload queue = null;
+    BlobContainerClient setContainer = null;
+    if (o.workloads().contains("set")) {
+      setContainer = retrying.createBlobContainerIfNotExists("set-full");
+      setFull = new SetFullWorkload(setContainer, history, o.seed(), 1, 64 * 1024);
+      setFull.start(2);
+    }
+    if (o.workloads().contains("register")) {
+      RegisterWorkload w = new RegisterWorkload("register",
+          RegisterWorkload.blobs(once.getBlobContainerClient("registers"), timeout), history, o.seed(), 3);
+      w.start(3);
+      registers.add(w);
+    }
+    if (o.workloads().contains("table")) {
+      TableClient table = new TableClientBuilder().connectionString(cs).tableName("registers")
+          .retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1)))).buildClient();
+      RegisterWorkload w = new RegisterWorkload("table", RegisterWorkload.tables(table, timeout), history, o.seed(), 3);
+      w.start(3);
+      registers.add(w);
+    }
+    if (o.workloads().contains("queue")) {
+      QueueClient q = new QueueClientBuilder().connectionString(cs).queueName("chaos")
+          .retryOptions(new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 3, Duration.ofSeconds(8),
+              Duration.ofMillis(200), Duration.ofSeconds(1), null))
+          .buildClient();
+      queue = new QueueWorkload(q, history, timeout);
+      queue.start(1, 1);
+    }
+    try {
+      Thread.sleep(3_000);
+      nemesis.play(schedule, history.now() + o.faultMillis() * 1_000_000, RESTART_ESTIMATE_MILLIS);
+      Thread.sleep(5_000); // healed: let the cluster settle under load
+    } finally {
+      if (setFull != null) {
+        setFull.stop();
+      }
+      for (RegisterWorkload w : registers) {
+        w.stop();
+      }
+      if (queue != null) {
+        queue.stop();
+      }
+    }
+    long runMillis = history.now() / 1_000_000;
+    out.printf("chaos: workloads stopped after %.1f s; checking%n", runMillis / 1e3);
+
+    List<String> violations = new ArrayList<>();
+    Map<String, Object> invariants = new LinkedHashMap<>();
+    Map<String, Object> sections = new LinkedHashMap<>();
+    long corrupted = 0;
+    long lost = 0;
+    long stale = 0;
+
+    if (setFull != null) {
+      SetFullChecker.Result r = SetFullChecker.check(setContainer, setFull);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("acknowledged", r.acknowledged());
+      m.put("indeterminateWrites", r.indeterminate());
+      m.put("indeterminateWritesPresent", r.indeterminatePresent());
+      m.put("lost", r.lost().size());
+      m.put("lostKeys", r.lost());
+      m.put("corruptedReads", setFull.corruptedReads() + r.corrupted().size());
+      m.put("corruptedKeys", r.corrupted());
+      m.put("staleReads", setFull.staleReads());
+      m.put("unreadableInFinalReads", r.unreadable());
+      sections.put("setFull", m);
+      lost += r.lost().size();
+      corrupted += setFull.corruptedReads() + r.corrupted().size();
+      stale += setFull.staleReads();
+      if (!r.unreadable().isEmpty()) {
+        violations.add("set-full: " + r.unreadable().size() + " blobs unreadable after healing: " + r.unreadable());
+      }
+      if (r.acknowledged() == 0) {
+        violations.add("set-full: no write was acknowledged at all");
+      }
+    }
+
+    LinearizabilityChecker checker = LinearizabilityChecker.withDefaultBudget();
+    List<String> nonLinearizable = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
+    for (RegisterWorkload w : registers) {
+      w.finalReads();
+      List<History.Op> mine = history.ops().stream().filter(op -> op.workload().equals(w.name())).toList();
+      long t = System.nanoTime();
+      Map<String, LinearizabilityChecker.Result> results = checker.checkAll(mine);
+      Map<String, Object> m = new LinkedHashMap<>();
+      long acked = mine.stream().filter(op -> op.type() != History.Type.READ && op.outcome() == History.Outcome.OK).count();
+      m.put("ops", mine.size());
+      m.put("acknowledgedWrites", acked);
+      m.put("indeterminateWrites",
+          mine.stream().filter(op -> op.type() != History.Type.READ && op.outcome() == History.Outcome.INFO).count());
+      m.put("casRefused", mine.stream().filter(op -> op.type() == History.Type.CAS && op.outcome() == History.Outcome.FAIL).count());
+      long reads = mine.stream().filter(op -> op.type() == History.Type.READ && op.outcome() == History.Outcome.OK).count();
+      m.put("okReads", reads);
+      long foreign = RegisterWorkload.readsOfUnwrittenValues(mine);
+      m.put("readsOfValuesNeverWritten", foreign);
+      corrupted += foreign;
+      Map<String, Object> keys = new LinkedHashMap<>();
+      results.forEach((k, r) -> {
+        Map<String, Object> km = new LinkedHashMap<>();
+        km.put("verdict", r.verdict().name());
+        km.put("operations", r.operations());
+        km.put("configurations", r.configurations());
+        if (r.explanation() != null) {
+          km.put("explanation", r.explanation());
+        }
+        keys.put(k, km);
+        if (r.verdict() == LinearizabilityChecker.Verdict.NOT_LINEARIZABLE) {
+          nonLinearizable.add(w.name() + "/" + k);
+        } else if (r.verdict() == LinearizabilityChecker.Verdict.UNKNOWN) {
+          unknown.add(w.name() + "/" + k);
+        }
+      });
+      m.put("keys", keys);
+      m.put("checkMillis", (System.nanoTime() - t) / 1_000_000);
+      sections.put(w.name(), m);
+      if (acked == 0) {
+        violations.add(w.name() + ": no write was acknowledged at all");
+      }
+    }
+
+    if (queue != null) {
+      QueueWorkload.Result r = queue.drain(90_000);
+      sections.put("queue", QueueWorkload.fields(r));
+      invariants.put("queueLost", r.lost().size());
+      invariants.put("queueUnexpected", r.unexpected().size());
+      invariants.put("queueDuplicates", r.duplicates());
+      if (!r.lost().isEmpty()) {
+        violations.add("queue: " + r.lost().size() + " acknowledged messages never received, e.g. "
+            + r.lost().stream().limit(5).toList());
+      }
+      if (!r.unexpected().isEmpty()) {
+        violations.add("queue: " + r.unexpected().size() + " unexpected messages received, e.g. "
+            + r.unexpected().stream().limit(5).toList());
+      }
+      if (!r.drained()) {
+        violations.add("queue: not drained within 90 s after healing");
+      }
+      if (r.acknowledged() == 0) {
+        violations.add("queue: no enqueue was acknowledged at all");
+      }
+    }
+
+    invariants.put("lostAcknowledgedWrites", lost);
+    invariants.put("staleReads", stale);
+    invariants.put("corruptedReads", corrupted);
+    invariants.put("nonLinearizableKeys", nonLinearizable);
+    invariants.put("unknownKeys", unknown);
+    if (lost > 0) {
+      violations.add("set-full: " + lost + " acknowledged blobs lost");
+    }
+    if (stale > 0) {
+      violations.add("set-full: " + stale + " acknowledged blobs read as missing during the run");
+    }
+    if (corrupted > 0) {
+      violations.add(corrupted + " corrupted reads (bytes or values never written)");
+    }
+    if (!nonLinearizable.isEmpty()) {
+      violations.add("not linearizable: " + nonLinearizable);
+    }
+    if (!unknown.isEmpty()) {
+      violations.add("linearizability unknown (search budget exceeded): " + unknown);
+    }
+    if (nemesis.windows().isEmpty()) {
+      violations.add("no fault was injected");
+    }
+
+    List<History.Op> ops = history.ops();
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("nodes", o.nodes());
+    run.put("partitions", o.partitions());
+    run.put("replicationFactor", 3);
+    run.put("writeQuorum", 2);
+    run.put("workloads", List.copyOf(o.workloads()));
+    run.put("setFullWorkers", 2);
+    run.put("registerWorkersPerWorkload", 3);
+    run.put("registerKeysPerWorkload", 3);
+    run.put("queueProducers", 1);
+    run.put("queueConsumers", 1);
+    run.put("blobBytes", "1..65536");
+    run.put("clusterStartMillis", startMillis);
+    run.put("workloadMillis", runMillis);
+    run.put("plannedFaultMillis", o.faultMillis());
+    run.put("faultMillis", nemesis.windows().stream().mapToLong(w -> (w.endNanos() - w.startNanos()) / 1_000_000).sum());
+    run.put("jvm", System.getProperty("java.version"));
+    run.put("cpus", Runtime.getRuntime().availableProcessors());
+    ChaosReport report = ChaosReport.of(run, schedule, nemesis.windows(), ops);
+    long acknowledged = ops.stream().filter(op -> op.type() != History.Type.READ && op.type() != History.Type.DEQUEUE
+        && op.type() != History.Type.DELETE && op.outcome() == History.Outcome.OK).count();
+    report.put("acknowledgedWrites", acknowledged);
+    report.put("invariants", invariants);
+    report.put("violations", violations);
+    sections.forEach(report::put);
+
+    Files.createDirectories(o.reportDir());
+    Path json = o.reportDir().resolve("chaos-report.json");
+    Path html = o.reportDir().resolve("chaos-report.html");
+    report.write(json);
+    report.writeHtml(html);
+    ChaosReport.writeHistory(o.reportDir().resolve("chaos-history.jsonl"), ops);
+    out.printf("chaos: seed %d, %d ops, %d acknowledged writes, %d lost, %d stale, %d corrupted reads, "
+        + "non-linearizable keys %s, unknown keys %s, %d ms of faults%n", o.seed(), ops.size(), acknowledged, lost, stale,
+        corrupted, nonLinearizable, unknown, (long) run.get("faultMillis"));
+    if (queue != null) {
+      out.println("chaos: queue " + invariants.get("queueLost") + " lost, " + invariants.get("queueUnexpected")
+          + " unexpected, " + invariants.get("queueDuplicates") + " duplicates");
+    }
+    out.println("chaos: inside faults " + report.get("insideFaults") + ", outside " + report.get("outsideFaults"));
+    out.println("chaos report: " + json + " and " + html);
+    out.println(violations.isEmpty() ? "chaos: PASSED, every invariant held" : "chaos: FAILED: " + violations);
+    return new Outcome(report, List.copyOf(violations), json, html);
+  }
+}
