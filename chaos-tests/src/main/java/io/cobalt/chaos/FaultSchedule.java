@@ -1,16 +1,21 @@
 package io.cobalt.chaos;
 
+import io.cobalt.node.storage.rocksdb.ChunkStoreFaults;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Collectors;
 
 /**
  * A seeded sequence of faults against node processes, played one after the other with a pause in
- * between. The same seed gives the same sequence (kinds, targets, durations, gaps); wall-clock
- * times differ run to run because a restarted JVM takes as long as it takes.
+ * between. The same seed and node list give the same sequence (kinds, targets, durations, gaps,
+ * partition sides, corruption seeds); wall-clock times differ run to run because a restarted JVM
+ * takes as long as it takes. {@link Fault#toString()} says everything needed to read a replay.
  *
  * <p>Pauses are drawn on both sides of the Raft election timeout (1–2 s): short ones (0.3–0.9 s)
- * that no follower should notice, long ones (3–6 s) that depose a paused leader.
+ * that no follower should notice, long ones (3–6 s) that depose a paused leader. Partitions last
+ * 3–15 s: from barely more than an election to several. Kinds and their shares: docs/chaos.md.
  */
 public record FaultSchedule(long seed, List<Fault> faults) {
 
@@ -20,38 +25,171 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     /** SIGSTOP shorter than the election timeout, then SIGCONT. */
     PAUSE_SHORT,
     /** SIGSTOP longer than the election timeout, then SIGCONT. */
-    PAUSE_LONG
+    PAUSE_LONG,
+    /** The node and every other node cannot reach each other, both directions; the gateway reaches all. */
+    PARTITION_ISOLATE,
+    /** A minority side (the node and maybe others; with 3 nodes the node alone) cut from the majority, both directions. */
+    PARTITION_MAJORITY,
+    /** Asymmetric: the node cannot reach the others; their connections to it keep working. */
+    PARTITION_OUTBOUND,
+    /** Asymmetric: the others cannot reach the node; its connections to them keep working. */
+    PARTITION_INBOUND,
+    /** The other nodes split in two sides that cannot reach each other; the node reaches both sides. */
+    PARTITION_BRIDGE,
+    /** Stop the node (SIGKILL or SIGTERM), damage some of its stored chunks, restart it. */
+    CORRUPT,
+    /** Every node in turn: SIGTERM, down for the duration, restart, wait for its partition leaders. */
+    ROLLING_RESTART;
+
+    public boolean isPartition() {
+      return name().startsWith("PARTITION_");
+    }
   }
 
-  /** One fault: what, against which node, for how long, and how long to wait after healing it. */
-  public record Fault(Kind kind, String node, long durationMillis, long gapAfterMillis) {
+  /** One direction of a cut: {@code from}'s packets to {@code to}'s listening ports are dropped. */
+  public record Link(String from, String to) {
     @Override
     public String toString() {
-      return kind + " " + node + " for " + durationMillis + " ms, then " + gapAfterMillis + " ms healthy";
+      return from + "->" + to;
+    }
+  }
+
+  /** What a {@link Kind#CORRUPT} fault damages: how many chunks, how, how the node stops, and the choice's seed. */
+  public record Corruption(int chunks, ChunkStoreFaults.Mode mode, boolean cleanStop, long seed) {
+    @Override
+    public String toString() {
+      return chunks + " chunks " + mode + " after " + (cleanStop ? "SIGTERM" : "SIGKILL") + ", seed " + seed;
     }
   }
 
   /**
-   * Enough faults to fill {@code plannedFaultMillis} of fault time, counting a kill's restart as
-   * {@code restartEstimateMillis} more.
+   * One fault: what, against which node, for how long, and how long to wait after healing it.
+   *
+   * @param nodes the nodes it touches: the node's side of a partition, a rolling restart's order,
+   *     otherwise just the node
+   * @param cut a partition's dropped directions (empty for other kinds)
+   * @param corruption a {@link Kind#CORRUPT} fault's damage (null for other kinds)
+   */
+  public record Fault(Kind kind, String node, long durationMillis, long gapAfterMillis, List<String> nodes,
+      List<Link> cut, Corruption corruption) {
+    public Fault {
+      nodes = List.copyOf(nodes);
+      cut = List.copyOf(cut);
+    }
+
+    /** A kill or pause of one node. */
+    public Fault(Kind kind, String node, long durationMillis, long gapAfterMillis) {
+      this(kind, node, durationMillis, gapAfterMillis, List.of(node), List.of(), null);
+    }
+
+    /** How long the fault is expected to be in force when a node restart takes {@code restartEstimateMillis}. */
+    public long expectedMillis(long restartEstimateMillis) {
+      return switch (kind) {
+        case KILL, CORRUPT -> durationMillis + restartEstimateMillis;
+        case ROLLING_RESTART -> nodes.size() * (durationMillis + restartEstimateMillis);
+        default -> durationMillis;
+      };
+    }
+
+    @Override
+    public String toString() {
+      String what = switch (kind) {
+        case PARTITION_ISOLATE, PARTITION_MAJORITY, PARTITION_OUTBOUND, PARTITION_INBOUND, PARTITION_BRIDGE ->
+            kind + " " + node + " (drop " + cut.stream().map(Link::toString).collect(Collectors.joining(",")) + ")";
+        case CORRUPT -> kind + " " + node + " (" + corruption + ")";
+        case ROLLING_RESTART -> kind + " " + String.join(",", nodes) + " (each down";
+        default -> kind + " " + node;
+      };
+      return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)" : " for " + durationMillis + " ms")
+          + ", then " + gapAfterMillis + " ms healthy";
+    }
+  }
+
+  /**
+   * Enough faults to fill {@code plannedFaultMillis} of fault time, counting each restart of a
+   * node as {@code restartEstimateMillis} more. Shares in 20 draws: 3 kills, 3 long pauses, 2 short
+   * pauses, 3 isolations, 2 majority/minority, 2 outbound and 1 inbound asymmetric partitions,
+   * 1 bridge, 2 corruptions, 1 rolling restart. With fewer than 3 nodes a bridge becomes an
+   * isolation; with one node partitions become long pauses.
    */
   public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis) {
     Random r = new Random(seed);
     List<Fault> faults = new ArrayList<>();
     long planned = 0;
     while (planned < plannedFaultMillis) {
-      int roll = r.nextInt(10); // 3 in 10 kills, 4 long pauses, 3 short pauses
-      Kind kind = roll < 3 ? Kind.KILL : roll < 7 ? Kind.PAUSE_LONG : Kind.PAUSE_SHORT;
+      int roll = r.nextInt(20);
+      Kind kind = roll < 3 ? Kind.KILL
+          : roll < 6 ? Kind.PAUSE_LONG
+          : roll < 8 ? Kind.PAUSE_SHORT
+          : roll < 11 ? Kind.PARTITION_ISOLATE
+          : roll < 13 ? Kind.PARTITION_MAJORITY
+          : roll < 15 ? Kind.PARTITION_OUTBOUND
+          : roll < 16 ? Kind.PARTITION_INBOUND
+          : roll < 17 ? Kind.PARTITION_BRIDGE
+          : roll < 19 ? Kind.CORRUPT
+          : Kind.ROLLING_RESTART;
+      if (kind.isPartition() && nodes.size() < 2) {
+        kind = Kind.PAUSE_LONG;
+      } else if (kind == Kind.PARTITION_BRIDGE && nodes.size() < 3) {
+        kind = Kind.PARTITION_ISOLATE;
+      }
       String node = nodes.get(r.nextInt(nodes.size()));
-      long duration = switch (kind) {
-        case KILL -> 2_000 + r.nextInt(4_000);
-        case PAUSE_SHORT -> 300 + r.nextInt(600);
-        case PAUSE_LONG -> 3_000 + r.nextInt(3_000);
-      };
       long gap = 1_000 + r.nextInt(1_000);
-      faults.add(new Fault(kind, node, duration, gap));
-      planned += duration + (kind == Kind.KILL ? restartEstimateMillis : 0);
+      Fault f = switch (kind) {
+        case KILL -> new Fault(kind, node, 2_000 + r.nextInt(4_000), gap);
+        case PAUSE_SHORT -> new Fault(kind, node, 300 + r.nextInt(600), gap);
+        case PAUSE_LONG -> new Fault(kind, node, 3_000 + r.nextInt(3_000), gap);
+        case CORRUPT -> new Fault(kind, node, 1_000 + r.nextInt(2_000), gap, List.of(node), List.of(),
+            new Corruption(3 + r.nextInt(18), r.nextBoolean() ? ChunkStoreFaults.Mode.FLIP : ChunkStoreFaults.Mode.TRUNCATE,
+                r.nextBoolean(), r.nextLong()));
+        case ROLLING_RESTART -> new Fault(kind, node, 1_000 + r.nextInt(2_000), gap, rotation(nodes, node), List.of(), null);
+        default -> partition(kind, node, nodes, 3_000 + r.nextInt(12_000), gap, r);
+      };
+      faults.add(f);
+      planned += f.expectedMillis(restartEstimateMillis);
     }
     return new FaultSchedule(seed, List.copyOf(faults));
+  }
+
+  private static List<String> rotation(List<String> nodes, String first) {
+    int i = nodes.indexOf(first);
+    List<String> order = new ArrayList<>(nodes.subList(i, nodes.size()));
+    order.addAll(nodes.subList(0, i));
+    return order;
+  }
+
+  private static Fault partition(Kind kind, String node, List<String> nodes, long duration, long gap, Random r) {
+    List<String> others = new ArrayList<>(nodes);
+    others.remove(node);
+    List<Link> cut = new ArrayList<>();
+    List<String> side = new ArrayList<>(List.of(node));
+    switch (kind) {
+      case PARTITION_ISOLATE -> cutBoth(side, others, cut);
+      case PARTITION_MAJORITY -> {
+        int minority = Math.max(1, (nodes.size() - 1) / 2);
+        Collections.shuffle(others, r);
+        side.addAll(others.subList(0, minority - 1));
+        List<String> majority = new ArrayList<>(others.subList(minority - 1, others.size()));
+        cutBoth(side, majority, cut);
+      }
+      case PARTITION_OUTBOUND -> others.forEach(o -> cut.add(new Link(node, o)));
+      case PARTITION_INBOUND -> others.forEach(o -> cut.add(new Link(o, node)));
+      case PARTITION_BRIDGE -> {
+        Collections.shuffle(others, r);
+        int half = others.size() / 2;
+        cutBoth(others.subList(0, half), others.subList(half, others.size()), cut);
+      }
+      default -> throw new IllegalArgumentException(kind + " is not a partition");
+    }
+    return new Fault(kind, node, duration, gap, side, cut, null);
+  }
+
+  private static void cutBoth(List<String> a, List<String> b, List<Link> cut) {
+    for (String x : a) {
+      for (String y : b) {
+        cut.add(new Link(x, y));
+        cut.add(new Link(y, x));
+      }
+    }
   }
 }

@@ -1,18 +1,28 @@
 package io.cobalt.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cobalt.chaos.FaultSchedule.Kind;
+import io.cobalt.chaos.FaultSchedule.Link;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class FaultScheduleTest {
   private static final List<String> NODES = List.of("node-1", "node-2", "node-3");
+  private static final List<String> FIVE = List.of("node-1", "node-2", "node-3", "node-4", "node-5");
 
   @Test
   void theSameSeedGivesTheSameSchedule() {
     assertEquals(FaultSchedule.generate(42, NODES, 60_000, 8_000), FaultSchedule.generate(42, NODES, 60_000, 8_000));
+    assertEquals(FaultSchedule.generate(42, NODES, 60_000, 8_000).toString(),
+        FaultSchedule.generate(42, NODES, 60_000, 8_000).toString());
     assertNotEquals(FaultSchedule.generate(42, NODES, 60_000, 8_000).faults(),
         FaultSchedule.generate(43, NODES, 60_000, 8_000).faults());
   }
@@ -27,11 +37,94 @@ class FaultScheduleTest {
           case PAUSE_SHORT -> assertTrue(f.durationMillis() < 1_000, f.toString());
           case PAUSE_LONG -> assertTrue(f.durationMillis() > 2_000, f.toString());
           case KILL -> assertTrue(f.durationMillis() >= 2_000, f.toString());
+          default -> { }
         }
         assertTrue(NODES.contains(f.node()));
-        planned += f.durationMillis() + (f.kind() == FaultSchedule.Kind.KILL ? 8_000 : 0);
+        planned += f.expectedMillis(8_000);
       }
       assertTrue(planned >= 60_000, "seed " + seed + " plans " + planned + " ms");
+    }
+  }
+
+  @Test
+  void everyKindIsDrawnAndPartitionsLastAFewSecondsToFifteen() {
+    Set<Kind> seen = EnumSet.noneOf(Kind.class);
+    for (long seed = 0; seed < 100; seed++) {
+      for (FaultSchedule.Fault f : FaultSchedule.generate(seed, NODES, 120_000, 8_000).faults()) {
+        seen.add(f.kind());
+        if (f.kind().isPartition()) {
+          assertTrue(f.durationMillis() >= 3_000 && f.durationMillis() <= 15_000, f.toString());
+          assertFalse(f.cut().isEmpty(), f.toString());
+          f.cut().forEach(l -> assertNotEquals(l.from(), l.to()));
+        }
+      }
+    }
+    assertEquals(EnumSet.allOf(Kind.class), seen);
+  }
+
+  @Test
+  void partitionsCutTheRightDirections() {
+    for (long seed = 0; seed < 200; seed++) {
+      for (FaultSchedule.Fault f : FaultSchedule.generate(seed, FIVE, 60_000, 8_000).faults()) {
+        Set<Link> cut = new HashSet<>(f.cut());
+        String n = f.node();
+        switch (f.kind()) {
+          case PARTITION_ISOLATE -> {
+            assertEquals(2 * (FIVE.size() - 1), cut.size());
+            FIVE.stream().filter(o -> !o.equals(n)).forEach(o -> {
+              assertTrue(cut.contains(new Link(n, o)));
+              assertTrue(cut.contains(new Link(o, n)));
+            });
+          }
+          case PARTITION_MAJORITY -> {
+            assertEquals(2, f.nodes().size(), "the minority of 5 is 2: " + f);
+            assertTrue(f.nodes().contains(n));
+            assertEquals(2 * 2 * 3, cut.size(), f.toString());
+            for (Link l : cut) {
+              assertNotEquals(f.nodes().contains(l.from()), f.nodes().contains(l.to()), "crosses the sides: " + l);
+            }
+          }
+          case PARTITION_OUTBOUND -> {
+            assertEquals(FIVE.size() - 1, cut.size());
+            assertTrue(cut.stream().allMatch(l -> l.from().equals(n)));
+          }
+          case PARTITION_INBOUND -> {
+            assertEquals(FIVE.size() - 1, cut.size());
+            assertTrue(cut.stream().allMatch(l -> l.to().equals(n)));
+          }
+          case PARTITION_BRIDGE -> {
+            assertTrue(cut.stream().noneMatch(l -> l.from().equals(n) || l.to().equals(n)), "the bridge reaches all");
+            assertEquals(2 * 2 * 2, cut.size(), "two sides of 2: " + f);
+            for (Link l : cut) {
+              assertTrue(cut.contains(new Link(l.to(), l.from())), "symmetric: " + l);
+            }
+          }
+          case CORRUPT -> {
+            assertNotNull(f.corruption());
+            assertTrue(f.corruption().chunks() >= 3 && f.corruption().chunks() <= 20, f.toString());
+          }
+          case ROLLING_RESTART -> {
+            assertEquals(n, f.nodes().get(0));
+            assertEquals(new HashSet<>(FIVE), new HashSet<>(f.nodes()));
+            assertEquals(5 * (f.durationMillis() + 8_000), f.expectedMillis(8_000));
+          }
+          default -> assertTrue(f.cut().isEmpty());
+        }
+      }
+    }
+  }
+
+  @Test
+  void withThreeNodesABridgeCutsTheOtherTwoAndAMajorityIsolatesOne() {
+    for (long seed = 0; seed < 200; seed++) {
+      for (FaultSchedule.Fault f : FaultSchedule.generate(seed, NODES, 60_000, 8_000).faults()) {
+        if (f.kind() == Kind.PARTITION_BRIDGE) {
+          assertEquals(2, f.cut().size(), f.toString());
+        } else if (f.kind() == Kind.PARTITION_MAJORITY) {
+          assertEquals(List.of(f.node()), f.nodes());
+          assertEquals(4, f.cut().size(), f.toString());
+        }
+      }
     }
   }
 }

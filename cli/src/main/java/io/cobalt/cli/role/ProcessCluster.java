@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * (SIGSTOP/SIGCONT), stopped (SIGTERM) and restarted on their data. Every process it started is
  * killed on {@link #close()} and by a shutdown hook, also when the caller forgets.
  *
+ * <p>Where the machine allows it (root, cgroup v2), each node JVM starts inside a cgroup of its own,
+ * so that {@link #blockTraffic} can partition nodes with iptables ({@link NetworkFaults}, ADR 0011);
+ * the rules and cgroups go with {@link #close()} and the shutdown hook too.
+ *
  * <p>For tests and chaos runs; production runs the roles under a supervisor (systemd, Kubernetes).
  */
 public final class ProcessCluster implements AutoCloseable {
@@ -33,19 +37,35 @@ public final class ProcessCluster implements AutoCloseable {
       "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
       "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
       "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
-  private static final long READY_TIMEOUT_MILLIS = 90_000;
+  /**
+   * How long a role may take to print its ready line: generous, since several clusters and builds
+   * may share 2 cores (a kms-agent has been seen to need more than 90 s at a load average of 36).
+   */
+  private static final long READY_TIMEOUT_MILLIS = Long.getLong("cobalt.cluster.readyTimeoutMillis", 180_000);
 
   private final Path dir;
   private final Path jar;
   private final int nodeCount;
   private final Map<String, RoleHandle> running = new HashMap<>(); // guarded by this
   private final Thread hook;
+  /** Null when this machine cannot give nodes cgroups; then {@link #networkUnavailable} says why. */
+  private final NetworkFaults network;
+  private final String networkUnavailable;
 
   private ProcessCluster(Path dir, Path jar, int nodeCount) {
     this.dir = dir;
     this.jar = jar;
     this.nodeCount = nodeCount;
-    this.hook = new Thread(this::killAll, "cobalt-process-cluster-kill");
+    NetworkFaults n = null;
+    String why = null;
+    try {
+      n = NetworkFaults.create();
+    } catch (IOException e) {
+      why = e.getMessage();
+    }
+    this.network = n;
+    this.networkUnavailable = why;
+    this.hook = new Thread(this::cleanUp, "cobalt-process-cluster-kill");
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
@@ -140,6 +160,61 @@ public final class ProcessCluster implements AutoCloseable {
     return p;
   }
 
+  /** The listening ports of a node (gRPC, Raft, membership), from its config file. */
+  public List<Integer> nodePorts(String node) throws IOException {
+    Properties p = properties(dir.resolve(node + ".properties"));
+    List<Integer> ports = new ArrayList<>();
+    for (String key : List.of("grpc.port", "raft.port", "membership.port")) {
+      String v = p.getProperty(key);
+      if (v != null && !v.isBlank()) {
+        ports.add(Integer.parseInt(v.trim()));
+      }
+    }
+    return ports;
+  }
+
+  /** A node's data directory (RocksDB, Raft logs), from its config file. */
+  public Path dataDir(String node) throws IOException {
+    String d = properties(dir.resolve(node + ".properties")).getProperty("data.dir");
+    if (d == null) {
+      throw new IOException(node + ".properties has no data.dir");
+    }
+    return dir.resolve(d).normalize();
+  }
+
+  /**
+   * The network faults of this cluster's nodes.
+   *
+   * @throws IOException when this machine cannot partition processes, saying why (root, cgroup v2)
+   */
+  public NetworkFaults network() throws IOException {
+    if (network == null) {
+      throw new IOException("cannot partition nodes on this machine: " + networkUnavailable);
+    }
+    return network;
+  }
+
+  /**
+   * From now on, {@code from} cannot reach {@code to}: its packets to {@code to}'s listening ports
+   * are dropped. Connections that {@code to} opens to {@code from} keep working; block both
+   * directions to cut the pair. Lasts until {@link #healNetwork()}.
+   */
+  public void blockTraffic(String from, String to) throws IOException, InterruptedException {
+    network().block(from, nodePorts(to));
+  }
+
+  /** Removes every partition rule. */
+  public void healNetwork() throws IOException, InterruptedException {
+    if (network != null) {
+      network.heal();
+    }
+  }
+
+  /** Waits until the running {@code name} (a node) reports a leader for each of its partition groups. */
+  public void awaitLeaders(String name) throws IOException, InterruptedException {
+    running(name).awaitLine("every partition group has a leader", READY_TIMEOUT_MILLIS);
+  }
+
   /** SIGKILL: the node dies without closing anything. */
   public void kill(String name) throws InterruptedException {
     RoleHandle h = remove(name);
@@ -212,6 +287,14 @@ public final class ProcessCluster implements AutoCloseable {
     long offset = Files.exists(log) ? Files.size(log) : 0;
     List<String> cmd = command(jar, JVM_OPTIONS);
     cmd.addAll(List.of(role, "--config", dir.resolve(name + ".properties").toString()));
+    if (role.equals("node") && network != null) {
+      // The JVM starts inside the node's cgroup, so every socket it ever opens belongs to it (a
+      // socket keeps the cgroup it was created in; moving a running process would miss some).
+      List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"",
+          network.cgroupProcs(name).toString()));
+      wrapped.addAll(cmd);
+      cmd = wrapped;
+    }
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     RoleHandle h = new RoleHandle(name, p, log, offset);
@@ -219,14 +302,27 @@ public final class ProcessCluster implements AutoCloseable {
     return h;
   }
 
-  /** Kills (SIGKILL) every process still running; a paused one dies too. */
+  /** Kills (SIGKILL) every process still running, a paused one too; removes partition rules and cgroups. */
   @Override
   public void close() {
-    killAll();
+    cleanUp();
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException ignored) {
       // the JVM is already shutting down
+    }
+  }
+
+  private void cleanUp() {
+    killAll();
+    if (network != null) {
+      try {
+        network.close();
+      } catch (IOException e) {
+        System.err.println("process cluster: " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
