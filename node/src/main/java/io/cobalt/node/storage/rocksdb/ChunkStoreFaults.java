@@ -75,7 +75,9 @@ public final class ChunkStoreFaults {
       for (byte[] key : eligible.subList(0, Math.min(count, eligible.size()))) {
         ChunkId id = ChunkId.of(key);
         byte[] value = storage.chunks().get(id).orElseThrow();
-        storage.chunks().put(id, damage(value, mode, random));
+        // Keep the chunk's last-written time: the damage must not look like a fresh write to the GC.
+        long written = storage.chunks().writtenMillis(id).orElse(0L);
+        storage.chunks().put(id, damage(value, mode, random), written);
         damaged.add(id.hex());
       }
       return damaged;

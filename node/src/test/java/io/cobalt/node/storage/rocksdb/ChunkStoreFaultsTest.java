@@ -28,7 +28,7 @@ class ChunkStoreFaultsTest {
       for (int i = 0; i < n; i++) {
         byte[] c = new byte[1 + r.nextInt(10_000)];
         r.nextBytes(c);
-        storage.chunks().put(ChunkId.ofContent(c), c);
+        storage.chunks().put(ChunkId.ofContent(c), c, 1_000L);
         chunks.add(c);
       }
     }
@@ -50,6 +50,7 @@ class ChunkStoreFaultsTest {
             assertThrows(CorruptChunkException.class, () -> verified.get(id), mode + " " + id.hex());
             byte[] stored = storage.chunks().get(id).orElseThrow();
             assertTrue(mode == ChunkStoreFaults.Mode.FLIP ? stored.length == c.length : stored.length < c.length);
+            assertEquals(1_000L, storage.chunks().writtenMillis(id).orElseThrow(), "last-written time kept");
           } else {
             assertArrayEquals(c, verified.get(id).orElseThrow());
           }
