@@ -19,6 +19,14 @@ import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataServiceGrpc;
+import io.cobalt.proto.node.v1.EntityBatch;
+import io.cobalt.proto.node.v1.EntityBatchOperation;
+import io.cobalt.proto.node.v1.EntityRecord;
+import io.cobalt.proto.node.v1.GetEntity;
+import io.cobalt.proto.node.v1.MetadataQuery;
+import io.cobalt.proto.node.v1.PutEntity;
+import io.cobalt.node.partition.PartitionStateMachine;
+import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.QueryResult;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -416,6 +424,46 @@ class RaftClusterTest {
   }
 
   /** Each replica's own RocksDB state (no read barrier) holds every acknowledged write. */
+
+  /**
+   * The largest commands the state machine accepts — one entity with the most sealed properties, and
+   * an entity-group transaction of the most sealed bytes — commit through Raft and reach every
+   * replica: the log's write buffer and the appender's byte limit must hold one such entry.
+   */
+  @Test
+  void theLargestEntityAndEntityBatchTheStateMachineAcceptsCommitOnEveryReplica() throws Exception {
+    startCluster();
+    SecureRandom random = new SecureRandom();
+    ByteString tableId = ByteString.copyFrom(new byte[16]);
+    byte[] largest = new byte[PartitionStateMachine.MAX_SEALED_PROPERTIES_BYTES];
+    random.nextBytes(largest);
+    EntityRecord big = EntityRecord.newBuilder().setAccount(ACCOUNT).setTableId(tableId).setPartitionKey("p")
+        .setRowKey("big").setTimestampEpochNanos(1).setEtag("\"1\"").setProperties(ByteString.copyFrom(largest)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    assertEquals(CommandStatus.OK, submit(0, MetadataCommand.newBuilder().setPartition(3)
+        .setPutEntity(PutEntity.newBuilder().setEntity(big)).build(), deadline).getStatus());
+
+    int ops = 4;
+    int each = (PartitionStateMachine.MAX_BATCH_SEALED_BYTES - 64 * 1024) / ops;
+    EntityBatch.Builder batch = EntityBatch.newBuilder();
+    for (int i = 0; i < ops; i++) {
+      byte[] props = new byte[Math.min(each, PartitionStateMachine.MAX_SEALED_PROPERTIES_BYTES)];
+      random.nextBytes(props);
+      batch.addOperations(EntityBatchOperation.newBuilder().setPut(PutEntity.newBuilder().setEntity(
+          big.toBuilder().setRowKey("b" + i).setProperties(ByteString.copyFrom(props)))));
+    }
+    assertEquals(CommandStatus.OK, submit(1, MetadataCommand.newBuilder().setPartition(3)
+        .setEntityBatch(batch).build(), deadline).getStatus());
+
+    for (int node = 0; node < 3; node++) {
+      QueryResult got = metadata(node).withDeadlineAfter(30, TimeUnit.SECONDS).query(MetadataQuery.newBuilder()
+          .setPartition(3).setGetEntity(GetEntity.newBuilder().setAccount(ACCOUNT).setTableId(tableId)
+              .setPartitionKey("p").setRowKey("b3")).build());
+      assertEquals(1, got.getEntitiesCount(), "node-" + node);
+      assertEquals(batch.getOperations(3).getPut().getEntity().getProperties(), got.getEntities(0).getProperties());
+    }
+  }
+
   private void assertReplicasHold(Map<Integer, ContainerRecord> acknowledged) {
     for (int i = 0; i < 3; i++) {
       for (Map.Entry<Integer, ContainerRecord> e : acknowledged.entrySet()) {

@@ -22,10 +22,11 @@ package io.cobalt.node.consensus;
  *     retriable; below the gateway's 10 s call deadline so the gateway can try another node
  * @param readTimeoutMillis how long a linearizable read may wait for the leader's read index to be
  *     applied ({@code raft.server.read.timeout})
- * @param logWriteBufferBytes per-group direct buffer of the log writer (default 8 MiB per group
- *     replica); also caps one log entry
+ * @param logWriteBufferBytes per-group direct buffer of the log writer (Ratis' default is 8 MiB per
+ *     group replica); it also caps one log entry, so it must hold the largest command the state
+ *     machine accepts (an entity-group transaction: {@link #MAX_ENTRY_BYTES})
  * @param appenderBufferByteLimit bytes of entries per AppendEntries call; must stay below
- *     {@code logWriteBufferBytes - 8}
+ *     {@code logWriteBufferBytes - 8} and hold the largest entry too
  * @param logSegmentPreallocatedBytes disk preallocated for each open log segment
  * @param snapshotEveryEntries a group writes a snapshot (its partition's image) after this many log
  *     entries since the last one, then purges its log up to it
@@ -63,9 +64,18 @@ public record RaftSettings(
     }
   }
 
+  /**
+   * The largest log entry the defaults carry: an entity-group transaction of the most sealed bytes
+   * the state machine accepts (8 MiB + 100 KiB) with its framing, rounded up. An entry larger than
+   * the log's write buffer or the appender's byte limit never commits (the client retries until its
+   * deadline), so both are sized for it: 10 MiB of direct memory per group replica — 80 MiB for a
+   * node with 8 partition replicas (measured by RaftClusterTest's largest-entry test).
+   */
+  public static final long MAX_ENTRY_BYTES = 9L * 1024 * 1024;
+
   public static RaftSettings defaults() {
     return new RaftSettings(3, 1_000, 2_000, 300, 800, 3_000, 3_000, 200, 8_000, 5_000,
-        1024 * 1024, 512 * 1024, 1024 * 1024, 10_000, 4L * 1024 * 1024, 1024);
+        MAX_ENTRY_BYTES + 1024 * 1024, MAX_ENTRY_BYTES + 512 * 1024, 1024 * 1024, 10_000, 4L * 1024 * 1024, 1024);
   }
 
   /**

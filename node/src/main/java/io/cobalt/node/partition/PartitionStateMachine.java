@@ -1013,7 +1013,9 @@ public final class PartitionStateMachine {
             .setEntityBatch(EntityBatchOutcome.newBuilder().setFailedIndex(i)));
       }
       changes.add(one.change());
-      outcome.addEntities(one.result().getEntity());
+      // Keys, ETag and timestamp only: the gateway has the properties, and echoing them would make
+      // the answer to a batch of the most sealed bytes larger than a gRPC client accepts.
+      outcome.addEntities(one.result().getEntity().toBuilder().clearProperties());
     }
     return new Outcome(new StateChange.Entities(changes), status(CommandStatus.OK).setEntityBatch(outcome));
   }
