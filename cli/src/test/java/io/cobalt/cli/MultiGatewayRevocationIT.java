@@ -133,7 +133,7 @@ class MultiGatewayRevocationIT {
     try (KeyAdminClient admin = admin()) {
       version = admin.describe(ACCOUNT_KEY).getPrimaryVersion();
       start = System.nanoTime();
-      admin.setVersionState(ACCOUNT_KEY, version, false);
+      admin.setVersionState(ACCOUNT_KEY, version, false, true); // revocation of a version in use: force (ADR 0013)
       acknowledged = System.nanoTime();
     }
     long firstRefusedAt = 0;

@@ -426,12 +426,12 @@ class RaftClusterTest {
   /** Each replica's own RocksDB state (no read barrier) holds every acknowledged write. */
 
   /**
-   * The largest commands the state machine accepts — one entity with the most sealed properties, and
-   * an entity-group transaction of the most sealed bytes — commit through Raft and reach every
-   * replica: the log's write buffer and the appender's byte limit must hold one such entry.
+   * The largest entity the state machine accepts and an entity-group transaction as large as a log
+   * entry holds commit through Raft and reach every replica (the log's write buffer and the
+   * appender's byte limit must hold one such entry); a larger command is refused at once.
    */
   @Test
-  void theLargestEntityAndEntityBatchTheStateMachineAcceptsCommitOnEveryReplica() throws Exception {
+  void theLargestEntityAndALogEntrySizedBatchCommitOnEveryReplicaAndALargerCommandIsRefusedAtOnce() throws Exception {
     startCluster();
     SecureRandom random = new SecureRandom();
     ByteString tableId = ByteString.copyFrom(new byte[16]);
@@ -444,7 +444,7 @@ class RaftClusterTest {
         .setPutEntity(PutEntity.newBuilder().setEntity(big)).build(), deadline).getStatus());
 
     int ops = 4;
-    int each = (PartitionStateMachine.MAX_BATCH_SEALED_BYTES - 64 * 1024) / ops;
+    int each = (int) (RaftSettings.MAX_ENTRY_BYTES - 64 * 1024) / ops;
     EntityBatch.Builder batch = EntityBatch.newBuilder();
     for (int i = 0; i < ops; i++) {
       byte[] props = new byte[Math.min(each, PartitionStateMachine.MAX_SEALED_PROPERTIES_BYTES)];
@@ -454,6 +454,15 @@ class RaftClusterTest {
     }
     assertEquals(CommandStatus.OK, submit(1, MetadataCommand.newBuilder().setPartition(3)
         .setEntityBatch(batch).build(), deadline).getStatus());
+
+    EntityBatch.Builder tooLarge = batch.clone();
+    tooLarge.addOperations(EntityBatchOperation.newBuilder().setPut(PutEntity.newBuilder().setEntity(
+        big.toBuilder().setRowKey("b-over"))));
+    long asked = System.nanoTime();
+    StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> metadata(2).submit(MetadataCommand.newBuilder().setPartition(3).setEntityBatch(tooLarge).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode(), refused.toString());
+    assertTrue(System.nanoTime() - asked < TimeUnit.SECONDS.toNanos(5), "refused at once, not after retries");
 
     for (int node = 0; node < 3; node++) {
       QueryResult got = metadata(node).withDeadlineAfter(30, TimeUnit.SECONDS).query(MetadataQuery.newBuilder()

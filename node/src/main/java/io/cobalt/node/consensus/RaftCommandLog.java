@@ -77,6 +77,12 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    int size = command.getSerializedSize();
+    if (size > RaftSettings.MAX_ENTRY_BYTES) {
+      // It could never commit: refuse it now rather than let Ratis retry it until the deadline.
+      return CompletableFuture.failedFuture(new InvalidRequestException("the command is " + size
+          + " bytes, more than a log entry holds (" + RaftSettings.MAX_ENTRY_BYTES + ")"));
+    }
     int partition = command.getPartition();
     CommandUnavailableException noLeader = leaderlessTooLong(partition);
     if (noLeader != null) {

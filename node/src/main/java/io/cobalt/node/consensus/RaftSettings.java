@@ -24,7 +24,7 @@ package io.cobalt.node.consensus;
  *     applied ({@code raft.server.read.timeout})
  * @param logWriteBufferBytes per-group direct buffer of the log writer (Ratis' default is 8 MiB per
  *     group replica); it also caps one log entry, so it must hold the largest command the state
- *     machine accepts (an entity-group transaction: {@link #MAX_ENTRY_BYTES})
+ *     machine accepts ({@link #MAX_ENTRY_BYTES})
  * @param appenderBufferByteLimit bytes of entries per AppendEntries call; must stay below
  *     {@code logWriteBufferBytes - 8} and hold the largest entry too
  * @param logSegmentPreallocatedBytes disk preallocated for each open log segment
@@ -65,17 +65,19 @@ public record RaftSettings(
   }
 
   /**
-   * The largest log entry the defaults carry: an entity-group transaction of the most sealed bytes
-   * the state machine accepts (8 MiB + 100 KiB) with its framing, rounded up. An entry larger than
-   * the log's write buffer or the appender's byte limit never commits (the client retries until its
-   * deadline), so both are sized for it: 10 MiB of direct memory per group replica — 80 MiB for a
-   * node with 8 partition replicas (measured by RaftClusterTest's largest-entry test).
+   * The largest log entry the defaults carry, with its framing. An entry larger than the log's write
+   * buffer or the appender's byte limit never commits (Ratis retries it until the client's deadline),
+   * so the defaults size both for it, and {@code RaftCommandLog} refuses a larger command at once
+   * (INVALID_ARGUMENT) instead. It holds the largest entity the state machine accepts (2 MiB + 1 KiB
+   * sealed) and entity-group transactions up to this size; a larger transaction (Azure allows 4 MiB
+   * request bodies) is refused. Cost: 3 MiB of direct memory per group replica (48 MiB for a node
+   * with 16 partition replicas; 144 MiB for `cobalt dev`, which hosts three nodes' replicas).
    */
-  public static final long MAX_ENTRY_BYTES = 9L * 1024 * 1024;
+  public static final long MAX_ENTRY_BYTES = 2L * 1024 * 1024 + 512 * 1024 - 64 * 1024;
 
   public static RaftSettings defaults() {
     return new RaftSettings(3, 1_000, 2_000, 300, 800, 3_000, 3_000, 200, 8_000, 5_000,
-        MAX_ENTRY_BYTES + 1024 * 1024, MAX_ENTRY_BYTES + 512 * 1024, 1024 * 1024, 10_000, 4L * 1024 * 1024, 1024);
+        3L * 1024 * 1024, MAX_ENTRY_BYTES + 64 * 1024, 1024 * 1024, 10_000, 4L * 1024 * 1024, 1024);
   }
 
   /**
