@@ -18,7 +18,7 @@ import java.util.Set;
 public final class ChaosMain {
   static final String USAGE = """
       usage: cobalt chaos [--duration 60s] [--seed N] [--nodes 3] [--partitions 8]
-                          [--workloads set,register,queue,table] [--report DIR] [--jar cobalt.jar] [--keep-data]
+                          [--workloads set,register,queue,table,batch] [--report DIR] [--jar cobalt.jar] [--keep-data]
         Starts a cluster of separate processes (kms-agent, N nodes, gateway) from the packaged jar, runs the
         workloads while seeded faults (SIGKILL and restart, SIGSTOP/SIGCONT) hit random nodes for --duration
         (s, m or h; a bare number is seconds), heals, checks every invariant and writes chaos-report.json,

@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  */
 public final class ChaosSuite {
   /** Workload names, as {@code --workloads} takes them. */
-  public static final List<String> WORKLOADS = List.of("set", "register", "queue", "table");
+  public static final List<String> WORKLOADS = List.of("set", "register", "queue", "table", "batch");
   /** What a node restart takes on a busy 2-core machine (measured 10-18 s). */
   public static final long RESTART_ESTIMATE_MILLIS = 12_000;
 
@@ -98,6 +98,7 @@ public final class ChaosSuite {
     SetFullWorkload setFull = null;
     List<RegisterWorkload> registers = new ArrayList<>();
     QueueWorkload queue = null;
+    TableBatchWorkload batch = null;
     BlobContainerClient setContainer = null;
     if (o.workloads().contains("set")) {
       setContainer = retrying.createBlobContainerIfNotExists("set-full");
@@ -125,6 +126,13 @@ public final class ChaosSuite {
       queue = new QueueWorkload(q, history, timeout);
       queue.start(1, 1);
     }
+    if (o.workloads().contains("batch")) {
+      // One try per batch (no SDK retries), as for the registers: outcomes stay honest.
+      TableClient table = new TableClientBuilder().connectionString(cs).tableName("batches")
+          .retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1)))).buildClient();
+      batch = new TableBatchWorkload(table, history, timeout);
+      batch.start();
+    }
     try {
       Thread.sleep(3_000);
       nemesis.play(schedule, history.now() + o.faultMillis() * 1_000_000, RESTART_ESTIMATE_MILLIS);
@@ -138,6 +146,9 @@ public final class ChaosSuite {
       }
       if (queue != null) {
         queue.stop();
+      }
+      if (batch != null) {
+        batch.stop();
       }
     }
     long runMillis = history.now() / 1_000_000;
@@ -240,6 +251,32 @@ public final class ChaosSuite {
       }
     }
 
+    if (batch != null) {
+      TableBatchWorkload.Result r = batch.readBack(90_000);
+      sections.put("batch", TableBatchWorkload.fields(r));
+      invariants.put("batchPartial", r.partial().size());
+      invariants.put("batchLost", r.lost().size());
+      invariants.put("batchUnexpected", r.unexpected().size());
+      if (!r.readBack()) {
+        violations.add("batch: the partition could not be read back within 90 s after healing");
+      }
+      if (!r.partial().isEmpty()) {
+        violations.add("batch: " + r.partial().size() + " batches partly applied (not all-or-nothing), e.g. "
+            + r.partial().stream().limit(5).toList());
+      }
+      if (!r.lost().isEmpty()) {
+        violations.add("batch: " + r.lost().size() + " acknowledged batches not (fully) present, e.g. "
+            + r.lost().stream().limit(5).toList());
+      }
+      if (!r.unexpected().isEmpty()) {
+        violations.add("batch: " + r.unexpected().size() + " refused or unsent batches present, e.g. "
+            + r.unexpected().stream().limit(5).toList());
+      }
+      if (r.acknowledged() == 0) {
+        violations.add("batch: no batch was acknowledged at all");
+      }
+    }
+
     invariants.put("lostAcknowledgedWrites", lost);
     invariants.put("staleReads", stale);
     invariants.put("corruptedReads", corrupted);
@@ -276,6 +313,8 @@ public final class ChaosSuite {
     run.put("registerKeysPerWorkload", 3);
     run.put("queueProducers", 1);
     run.put("queueConsumers", 1);
+    run.put("batchWorkers", 1);
+    run.put("batchSize", TableBatchWorkload.SIZE);
     run.put("blobBytes", "1..65536");
     run.put("clusterStartMillis", startMillis);
     run.put("workloadMillis", runMillis);
@@ -303,6 +342,9 @@ public final class ChaosSuite {
     if (queue != null) {
       out.println("chaos: queue " + invariants.get("queueLost") + " lost, " + invariants.get("queueUnexpected")
           + " unexpected, " + invariants.get("queueDuplicates") + " duplicates");
+    }
+    if (batch != null) {
+      out.println("chaos: batch " + sections.get("batch"));
     }
     out.println("chaos: inside faults " + report.get("insideFaults") + ", outside " + report.get("outsideFaults"));
     out.println("chaos report: " + json + " and " + html);

@@ -12,7 +12,8 @@ import java.util.List;
 public final class History {
   /**
    * What an operation did. Set-full uses WRITE and READ; registers WRITE (blind), READ and CAS;
-   * the queue ENQUEUE, DEQUEUE (receive) and DELETE.
+   * the queue ENQUEUE, DEQUEUE (receive) and DELETE; the table batch workload WRITE (one per
+   * transaction).
    */
   public enum Type { WRITE, READ, CAS, ENQUEUE, DEQUEUE, DELETE }
 

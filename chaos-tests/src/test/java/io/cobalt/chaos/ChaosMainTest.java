@@ -64,7 +64,7 @@ class ChaosMainTest {
   void helpPrintsTheUsageAndExits0() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     assertEquals(0, ChaosMain.run(new String[] {"--help"}, new PrintStream(out), System.err));
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--workloads set,register,queue,table"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--workloads set,register,queue,table,batch"));
   }
 
   @Test

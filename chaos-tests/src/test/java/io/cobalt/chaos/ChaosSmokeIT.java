@@ -14,11 +14,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The CI-sized chaos run ({@link ChaosSuite}): kms-agent, 3 nodes and the gateway as separate JVMs
- * from the packaged jar; all four workloads together (set-full blobs, blob registers with If-Match
- * CAS, table-entity registers with If-Match, a queue); about 130 s of seeded faults (SIGKILL and
+ * from the packaged jar; all five workloads together (set-full blobs, blob registers with If-Match
+ * CAS, table-entity registers with If-Match, a queue, table {@code $batch}es); about 130 s of seeded faults (SIGKILL and
  * restart, SIGSTOP/SIGCONT shorter and longer than the election timeout) on random nodes; then every
  * fault healed and every invariant checked: no acknowledged write lost, no stale or corrupted read,
- * every register key linearizable (none unknown), no queue message lost or unexpected.
+ * every register key linearizable (none unknown), no queue message lost or unexpected, every batch
+ * all-or-nothing and none lost or unexpected.
  * Replay a run with {@code -Dcobalt.seed=<seed printed>}; the reports are target/chaos-report.{json,html}.
  */
 class ChaosSmokeIT {
@@ -43,6 +44,9 @@ class ChaosSmokeIT {
     assertEquals(List.of(), inv.get("unknownKeys"), "register keys the checker could not decide" + seed);
     assertEquals(0, inv.get("queueLost"), "acknowledged queue messages never received" + seed);
     assertEquals(0, inv.get("queueUnexpected"), "queue messages nobody sent" + seed);
+    assertEquals(0, inv.get("batchPartial"), "table batches partly applied" + seed);
+    assertEquals(0, inv.get("batchLost"), "acknowledged table batches lost" + seed);
+    assertEquals(0, inv.get("batchUnexpected"), "refused table batches present" + seed);
     assertEquals(List.of(), outcome.violations(), "violations" + seed);
     assertTrue(Files.size(outcome.html()) > 0, "the HTML report is written");
     long faultMillis = (long) ((Map<?, ?>) outcome.report().get("run")).get("faultMillis");

@@ -19,13 +19,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The register (blob and table) and queue workloads against an in-process cluster without faults:
- * CASes with If-Match get acknowledged and refused, every key is linearizable, the queue drains
- * with nothing lost. The cheap check of the workloads themselves; ChaosSmokeIT adds the faults.
+ * The register (blob and table), queue and table batch workloads against an in-process cluster
+ * without faults: CASes with If-Match get acknowledged and refused, every key is linearizable, the
+ * queue drains with nothing lost, every batch is acknowledged and read back whole. The cheap check of the workloads themselves; ChaosSmokeIT adds the faults.
  */
 class WorkloadsIT {
   @Test
-  void registersAndQueueOnAHealthyCluster() throws Exception {
+  void registersQueueAndBatchesOnAHealthyCluster() throws Exception {
     Path data = Files.createTempDirectory("cobalt-workloads-it-");
     try (DevCluster cluster = DevCluster.start(DevCluster.Options.defaults(data).withBlobPort(0).withTablePort(0)
         .withQueuePort(0))) {
@@ -41,13 +41,18 @@ class WorkloadsIT {
               Duration.ofMillis(1)))).buildClient(), timeout), history, 1, 2);
       QueueWorkload queue = new QueueWorkload(new QueueClientBuilder().connectionString(cs).queueName("chaos")
           .buildClient(), history, timeout);
+      TableBatchWorkload batch = new TableBatchWorkload(new TableClientBuilder().connectionString(cs)
+          .tableName("batches").retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1))))
+          .buildClient(), history, timeout);
       blobs.start(3);
       tables.start(3);
       queue.start(1, 1);
+      batch.start();
       Thread.sleep(12_000);
       blobs.stop();
       tables.stop();
       queue.stop();
+      batch.stop();
       blobs.finalReads();
       tables.finalReads();
       QueueWorkload.Result q = queue.drain(60_000);
@@ -74,6 +79,17 @@ class WorkloadsIT {
       assertEquals(List.of(), q.lost());
       assertEquals(List.of(), q.unexpected());
       assertTrue(q.drained());
+
+      TableBatchWorkload.Result b = batch.readBack(60_000);
+      System.out.println("batch: " + TableBatchWorkload.fields(b));
+      assertTrue(b.readBack());
+      assertTrue(b.acknowledged() > 0, "no batch acknowledged");
+      assertEquals(b.submitted(), b.acknowledged(), "batches not acknowledged on a healthy cluster: "
+          + ops.stream().filter(op -> op.workload().equals("batch") && op.outcome() != History.Outcome.OK)
+              .map(History.Op::error).distinct().limit(5).toList());
+      assertEquals(List.of(), b.partial());
+      assertEquals(List.of(), b.lost());
+      assertEquals(List.of(), b.unexpected());
     }
   }
 }
