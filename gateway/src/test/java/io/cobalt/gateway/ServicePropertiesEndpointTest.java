@@ -142,6 +142,13 @@ class ServicePropertiesEndpointTest {
     assertEquals("x-ms-meta-color,Content-Type", r.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
     assertEquals("600", r.headers().firstValue("Access-Control-Max-Age").orElse(""));
 
+    HttpResponse<String> noAccount = HTTP.send(HttpRequest.newBuilder(URI.create(
+            gateway.httpEndpoint().replaceAll("/[^/]*$", "/")))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, noAccount.statusCode(), noAccount.body()); // no account, no rules: InvalidUri
+    assertTrue(noAccount.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+
     HttpResponse<String> any = send("OPTIONS", "/no-such-container", "Origin", "https://anyone.example",
         "Access-Control-Request-Method", "HEAD");
     assertEquals(200, any.statusCode());

@@ -34,11 +34,13 @@ public final class Cors {
   public Future<Void> preflight(AzureRequest r) {
     String origin = r.header("Origin");
     String method = r.header("Access-Control-Request-Method");
-    if (origin == null || origin.isBlank() || method == null || method.isBlank()) {
+    String account = r.path().account();
+    if (origin == null || origin.isBlank() || method == null || method.isBlank()
+        || account == null || account.isEmpty()) {
       throw AzureError.CORS_PREFLIGHT_FAILURE.exception();
     }
     List<String> headers = headerList(r.header("Access-Control-Request-Headers"));
-    return properties.properties(r.context(), r.path().account()).map(p -> {
+    return properties.properties(r.context(), account).map(p -> {
       ServiceProperties.CorsRule rule = p.match(origin.trim(), method.trim(), headers);
       if (rule == null) {
         throw AzureError.CORS_PREFLIGHT_FAILURE.exception();
