@@ -160,8 +160,7 @@ class ServicePropertiesEndpointTest {
   @CsvSource({
       "https://evil.example.com, GET, ''",          // origin in no rule (and not HEAD)
       "https://app.example.com, DELETE, ''",        // method not allowed
-      "https://app.example.com, PUT, x-custom",     // header not allowed
-      "'', GET, ''"})                                // no Origin
+      "https://app.example.com, PUT, x-custom"})    // header not allowed
   void preflightWithoutAMatchingRuleIs403CorsPreflightFailure(String origin, String method, String headers)
       throws Exception {
     List<String> h = new java.util.ArrayList<>(List.of("Access-Control-Request-Method", method));
@@ -175,6 +174,15 @@ class ServicePropertiesEndpointTest {
     assertEquals(403, r.statusCode());
     assertEquals("CorsPreflightFailure", r.headers().firstValue("x-ms-error-code").orElse(""));
     assertTrue(r.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+  }
+
+  @Test
+  void preflightWithoutOriginOrRequestMethodIs400() throws Exception {
+    HttpResponse<String> noOrigin = send("OPTIONS", "/cors/b", "Access-Control-Request-Method", "GET");
+    assertEquals(400, noOrigin.statusCode());
+    assertEquals("InvalidHeaderValue", noOrigin.headers().firstValue("x-ms-error-code").orElse(""));
+    HttpResponse<String> noMethod = send("OPTIONS", "/cors/b", "Origin", "https://app.example.com");
+    assertEquals(400, noMethod.statusCode());
   }
 
   @Test

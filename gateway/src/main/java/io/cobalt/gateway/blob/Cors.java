@@ -14,7 +14,7 @@ import java.util.List;
  * <p>A preflight ({@code OPTIONS} with {@code Origin} and {@code Access-Control-Request-Method}, on
  * any URL of the account) needs no authorization: 200 with the Access-Control-Allow-* headers when
  * a rule allows the origin, method and every requested header (rules in order, the first wins),
- * else 403 CorsPreflightFailure. A normal request with an {@code Origin} that a rule allows (with
+ * else 403 CorsPreflightFailure (400 InvalidHeaderValue without Origin or the request method). A normal request with an {@code Origin} that a rule allows (with
  * the request's method) gets Access-Control-Allow-Origin, Access-Control-Expose-Headers and, for a
  * named origin, Access-Control-Allow-Credentials and {@code Vary: Origin}, on whatever response it
  * ends with. CORS is not authorization: the request is authorized as any other.
@@ -35,8 +35,11 @@ public final class Cors {
     String origin = r.header("Origin");
     String method = r.header("Access-Control-Request-Method");
     String account = r.path().account();
-    if (origin == null || origin.isBlank() || method == null || method.isBlank()
-        || account == null || account.isEmpty()) {
+    if (origin == null || origin.isBlank() || method == null || method.isBlank()) {
+      // As Azurite (the emulator) answers a preflight without its required headers.
+      throw AzureError.INVALID_HEADER_VALUE.exceptionWithMessage("A required CORS header is not present.");
+    }
+    if (account == null || account.isEmpty()) {
       throw AzureError.CORS_PREFLIGHT_FAILURE.exception();
     }
     List<String> headers = headerList(r.header("Access-Control-Request-Headers"));
