@@ -26,6 +26,9 @@ public enum BlobAction {
   LEASE_CONTAINER('c', "w", null),
   /** Lease Blob (acquire, renew, change, release, break): write. */
   LEASE_BLOB('o', "w", "w"),
+  /** Get / Set Blob Service Properties: account keys and account SAS with srt s only. */
+  READ_SERVICE_PROPERTIES('s', "r", null),
+  WRITE_SERVICE_PROPERTIES('s', "w", null),
   /**
    * Get Account Information: any SAS with any permission, on any resource type (as Azure: a
    * service SAS may ask from version 2018-03-28).

@@ -32,6 +32,8 @@ public final class BlobOperations {
   private final OtherBlobTypesHandler otherBlobTypes;
   private final LeaseHandler leases;
   private final ContainerAclHandler acls;
+  private final ServicePropertiesHandler serviceProperties;
+  private final Cors cors;
 
   /** @param access the container ACL cache that authentication and authorization also use */
   public BlobOperations(BlobServices services, ContainerAccess access) {
@@ -45,6 +47,13 @@ public final class BlobOperations {
     this.blocks = new BlockListHandler(services);
     this.properties = new BlobPropertiesHandler(services);
     this.otherBlobTypes = new OtherBlobTypesHandler(services);
+    this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock());
+    this.cors = new Cors(serviceProperties);
+  }
+
+  /** CORS preflights and response headers, from the accounts' Blob service properties. */
+  public Cors cors() {
+    return cors;
   }
 
   /** @throws io.cobalt.gateway.http.AzureException for unknown or unsupported operations */
@@ -62,6 +71,12 @@ public final class BlobOperations {
     if (r.path().container() == null) {
       if ("list".equals(comp)) {
         return new Route(BlobAction.LIST_CONTAINERS, only(m, HttpMethod.GET, containers::list));
+      }
+      if ("service".equals(restype) && "properties".equals(comp)) {
+        if (m == HttpMethod.PUT) {
+          return new Route(BlobAction.WRITE_SERVICE_PROPERTIES, serviceProperties::set);
+        }
+        return new Route(BlobAction.READ_SERVICE_PROPERTIES, only(m, HttpMethod.GET, serviceProperties::get));
       }
       if ("service".equals(restype) || "account".equals(restype) || comp != null) {
         throw AzureError.NOT_IMPLEMENTED.exception();

@@ -174,7 +174,9 @@ public enum AzureError {
   BLOCK_LIST_TOO_LONG("BlockListTooLong", 400, "The block list may not contain more than 50,000 blocks."),
   BLOCK_COUNT_EXCEEDS_LIMIT(
       "BlockCountExceedsLimit", 409, "The uncommitted block count cannot exceed the maximum limit of 100,000 blocks."),
-  INVALID_XML_DOCUMENT("InvalidXmlDocument", 400, "XML specified is not syntactically valid.");
+  INVALID_XML_DOCUMENT("InvalidXmlDocument", 400, "XML specified is not syntactically valid."),
+  CORS_PREFLIGHT_FAILURE(
+      "CorsPreflightFailure", 403, "CORS not enabled or no matching rule found for this request.");
 
   private final String code;
   private final int status;

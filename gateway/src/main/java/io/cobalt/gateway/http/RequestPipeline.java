@@ -3,6 +3,7 @@ package io.cobalt.gateway.http;
 import io.cobalt.gateway.auth.RequestAuthenticator;
 import io.cobalt.gateway.authz.Authorizer;
 import io.cobalt.gateway.blob.BlobOperations;
+import io.cobalt.gateway.blob.Cors;
 import io.cobalt.gateway.encryption.KeyRefusedException;
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.gateway.nodeclient.ChunkIntegrityException;
@@ -18,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every Blob request goes through {@link #handle}: admit → parse → authenticate (who) → route
+ * Every Blob request goes through {@link #handle}: admit → parse → (CORS: an OPTIONS preflight is
+ * answered from the account's CORS rules here, unauthenticated) → authenticate (who) → route
  * (which operation) → authorize (may they: permissions, scope, IP, protocol) → the operation's
  * handler (which encrypts/decrypts on the crypto pool, places with {@code RendezvousPlacement} and
  * dispatches to the nodes) → one response, always. No handler runs without a grant. Errors become
@@ -78,18 +80,23 @@ public final class RequestPipeline {
     final AzureRequest req0 = r;
     Future<Void> outcome;
     try {
-      outcome =
-          authenticator
-              .authenticate(req0)                                   // who: Shared Key, SAS or anonymous
-              .compose(principal -> {
-                BlobOperations.Route route = operations.route(req0); // which Azure operation
-                return authorizer
-                    .authorize(principal, route.action(), req0)      // may they, here, this way?
-                    .compose(grant -> {
-                      req0.grant(grant);
-                      return route.handler().handle(req0);           // encrypt/decrypt → place → dispatch
-                    });
-              });
+      if (Cors.isPreflight(req0)) {
+        outcome = operations.cors().preflight(req0);                 // CORS preflight: no authentication
+      } else {
+        outcome =
+            operations.cors()
+                .decorate(req0)                                        // CORS headers for an allowed Origin
+                .compose(v -> authenticator.authenticate(req0))        // who: Shared Key, SAS or anonymous
+                .compose(principal -> {
+                  BlobOperations.Route route = operations.route(req0); // which Azure operation
+                  return authorizer
+                      .authorize(principal, route.action(), req0)      // may they, here, this way?
+                      .compose(grant -> {
+                        req0.grant(grant);
+                        return route.handler().handle(req0);           // encrypt/decrypt → place → dispatch
+                      });
+                });
+      }
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }

@@ -10,6 +10,8 @@ import io.cobalt.proto.node.v1.GetContainer;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
+import io.cobalt.proto.node.v1.ServicePropertiesGet;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -51,6 +53,18 @@ public final class MetadataRouter {
             .setGetContainer(GetContainer.newBuilder().setAccount(account).setName(name))
             .build();
     return query(ctx, partition, q).map(r -> r.getContainersCount() == 0 ? null : r.getContainers(0));
+  }
+
+  /** The account's stored Blob service properties, or null if they were never set. */
+  public Future<ServicePropertiesRecord> serviceProperties(Context ctx, String account) {
+    int partition = placement.servicePropertiesPartition(account);
+    MetadataQuery q =
+        MetadataQuery.newBuilder()
+            .setPartition(partition)
+            .setGetServiceProperties(ServicePropertiesGet.newBuilder().setAccount(account))
+            .build();
+    return query(ctx, partition, q)
+        .map(r -> r.getServicePropertiesCount() == 0 ? null : r.getServiceProperties(0));
   }
 
   /** The blob's record, or null if it does not exist. */

@@ -47,6 +47,14 @@ public final class RendezvousPlacement {
     return partitionOf(account + "/" + container);
   }
 
+  /**
+   * Partition of an account's Blob service properties: hash(account + "/$blobservice"); no
+   * container name has a '$' but $root, so no container shares the key.
+   */
+  public int servicePropertiesPartition(String account) {
+    return partitionOf(account + "/$blobservice");
+  }
+
   /** Partition of a blob's record: hash(account + "/" + container + "/" + blob). */
   public int blobPartition(String account, String container, String blob) {
     return partitionOf(account + "/" + container + "/" + blob);

@@ -51,6 +51,7 @@ import io.cobalt.proto.node.v1.ContainerAclUpdate;
 import io.cobalt.proto.node.v1.LeaseBlob;
 import io.cobalt.proto.node.v1.LeaseContainer;
 import io.cobalt.proto.node.v1.SignedIdentifier;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -314,9 +315,19 @@ public final class PartitionStateMachine {
         }
         DekCommands.validate(command.getDekSwaps());
       }
+      case SET_SERVICE_PROPERTIES -> {
+        ServicePropertiesRecord sp = command.getSetServiceProperties().getProperties();
+        checkAccount(sp.getAccount());
+        if (sp.getDocument().size() > MAX_SERVICE_PROPERTIES_BYTES) {
+          throw new InvalidRequestException("service properties longer than " + MAX_SERVICE_PROPERTIES_BYTES + " bytes");
+        }
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
+
+  /** An account's stored Blob service properties document (normalized XML) at most this long. */
+  public static final int MAX_SERVICE_PROPERTIES_BYTES = 64 * 1024;
 
   /** Azure's limit on a stored access policy id (container, table or queue ACL): 1..64 characters. */
   public static final int MAX_SIGNED_IDENTIFIER_CHARS = 64;
@@ -387,6 +398,9 @@ public final class PartitionStateMachine {
       case LEASE_BLOB -> leaseBlob(partition, command.getLeaseBlob());
       case LEASE_CONTAINER -> leaseContainer(partition, command.getLeaseContainer());
       case SET_CONTAINER_ACL -> setContainerAcl(partition, command.getSetContainerAcl());
+      case SET_SERVICE_PROPERTIES -> new Outcome(
+          new StateChange.PutServiceProperties(command.getSetServiceProperties().getProperties()),
+          CommandResult.newBuilder().setStatus(CommandStatus.OK));
       case DEK_SWAPS -> {
         DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
         yield new Outcome(o.change(), o.result());
@@ -443,6 +457,11 @@ public final class PartitionStateMachine {
     checkPartition(partition);
     QueryResult.Builder result = QueryResult.newBuilder();
     switch (query.getQueryCase()) {
+      case GET_SERVICE_PROPERTIES -> {
+        String account = query.getGetServiceProperties().getAccount();
+        checkAccount(account);
+        store.serviceProperties(partition, account).ifPresent(result::addServiceProperties);
+      }
       case GET_CONTAINER -> {
         GetContainer q = query.getGetContainer();
         checkAccount(q.getAccount());

@@ -6,6 +6,7 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.ArrayList;
@@ -59,6 +60,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     final Map<String, NavigableMap<String, QueueRecord>> queues = new HashMap<>();
     /** Sequences compare unsigned, as the RocksDB key's big-endian bytes do. */
     final Map<ContainerScope, NavigableMap<Long, MessageRecord>> messages = new HashMap<>();
+    final Map<String, ServicePropertiesRecord> serviceProperties = new TreeMap<>(UTF8_ORDER);
   }
 
   private final Map<Integer, Partition> partitions = new HashMap<>();
@@ -159,6 +161,11 @@ public final class InMemoryMetadataStore implements MetadataStore {
   public synchronized Optional<QueueRecord> queue(int partition, String account, String name) {
     NavigableMap<String, QueueRecord> m = p(partition).queues.get(account);
     return Optional.ofNullable(m == null ? null : m.get(name));
+  }
+
+  @Override
+  public synchronized Optional<ServicePropertiesRecord> serviceProperties(int partition, String account) {
+    return Optional.ofNullable(p(partition).serviceProperties.get(account));
   }
 
   @Override
@@ -291,6 +298,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     } else if (change instanceof StateChange.PutQueue q) {
       p.queues.computeIfAbsent(q.queue().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
           .put(q.queue().getName(), q.queue());
+    } else if (change instanceof StateChange.PutServiceProperties sp) {
+      p.serviceProperties.put(sp.properties().getAccount(), sp.properties());
     } else if (change instanceof StateChange.RemoveQueue q) {
       NavigableMap<String, QueueRecord> m = p.queues.get(q.account());
       if (m != null) {
@@ -353,6 +362,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.queues.values().forEach(m -> m.values().forEach(q -> out.add(new StateChange.PutQueue(q))));
     p.messages.values().forEach(m -> m.values().forEach(
         r -> out.add(new StateChange.ChangeMessages(List.of(r), List.of()))));
+    p.serviceProperties.values().forEach(sp -> out.add(new StateChange.PutServiceProperties(sp)));
     return out;
   }
 
@@ -363,6 +373,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
           || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
           || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
+          || r instanceof StateChange.PutServiceProperties
           || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }

@@ -6,6 +6,7 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
@@ -56,6 +57,9 @@ public interface MetadataStore {
       String toPk, int limit);
 
   Optional<QueueRecord> queue(int partition, String account, String name);
+
+  /** The account's Blob service properties, if they were ever set in this partition. */
+  Optional<ServicePropertiesRecord> serviceProperties(int partition, String account);
 
   /** Queues of {@code account} whose names start with {@code prefix} and are greater than {@code marker}. */
   Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit);

@@ -7,6 +7,7 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.DataInputStream;
@@ -40,6 +41,7 @@ import java.util.List;
  *   'T': u32 length | TableRecord
  *   'Y': u32 length | EntityRecord (its properties stay sealed by the gateway)
  *   'Q': u32 length | QueueRecord
+ *   'S': u32 length | ServicePropertiesRecord
  *   'M': u32 length | MessageRecord (its body stays sealed by the gateway)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
@@ -86,6 +88,9 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.PutQueue q) {
         o.writeByte('Q');
         bytes(o, q.queue().toByteArray());
+      } else if (r instanceof StateChange.PutServiceProperties sp) {
+        o.writeByte('S');
+        bytes(o, sp.properties().toByteArray());
       } else if (r instanceof StateChange.ChangeMessages m && m.put().size() == 1 && m.removed().isEmpty()) {
         o.writeByte('M');
         bytes(o, m.put().get(0).toByteArray());
@@ -139,6 +144,8 @@ public final class PartitionImage {
           case 'T' -> records.add(new StateChange.PutTable(TableRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'Y' -> records.add(new StateChange.PutEntity(EntityRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'Q' -> records.add(new StateChange.PutQueue(QueueRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'S' -> records.add(new StateChange.PutServiceProperties(
+              ServicePropertiesRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'M' -> records.add(new StateChange.ChangeMessages(
               List.of(MessageRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))), List.of()));
           case 'U' -> {

@@ -6,6 +6,7 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
@@ -87,6 +88,9 @@ public sealed interface StateChange {
       }
     }
   }
+
+  /** Creates or replaces an account's Blob service properties (one record per account). */
+  record PutServiceProperties(ServicePropertiesRecord properties) implements StateChange {}
 
   StateChange NONE = new None();
 }

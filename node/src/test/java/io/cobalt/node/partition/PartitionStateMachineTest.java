@@ -429,6 +429,11 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.ServicePropertiesRecord> serviceProperties(int partition, String account) {
+      return delegate.serviceProperties(partition, account);
+    }
+
+    @Override
     public Page<io.cobalt.proto.node.v1.QueueRecord> queues(
         int partition, String account, String prefix, String marker, int limit) {
       lastLimit.set(limit);

@@ -22,6 +22,7 @@ final class MetaKeys {
   static final byte ENTITY = 'Y';
   static final byte QUEUE = 'Q';
   static final byte MESSAGE = 'M';
+  static final byte SERVICE_PROPERTIES = 'S';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -144,6 +145,13 @@ final class MetaKeys {
     ByteArrayOutputStream out = start(partition, QUEUE);
     out.writeBytes(utf8(account));
     out.write(SEPARATOR);
+    return out.toByteArray();
+  }
+
+  /** {@code p | 'S' | account}: the account's Blob service properties. */
+  static byte[] serviceProperties(int partition, String account) {
+    ByteArrayOutputStream out = start(partition, SERVICE_PROPERTIES);
+    out.writeBytes(utf8(account));
     return out.toByteArray();
   }
 

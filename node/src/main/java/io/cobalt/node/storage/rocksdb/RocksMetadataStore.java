@@ -13,6 +13,7 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
+import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.nio.ByteBuffer;
@@ -153,6 +154,13 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<ServicePropertiesRecord> serviceProperties(int partition, String account) {
+    byte[] v = storage.guarded("service properties read",
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.serviceProperties(partition, account)));
+    return v == null ? Optional.empty() : Optional.of(parseServiceProperties(v));
+  }
+
+  @Override
   public Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit) {
     return scan(MetaKeys.queuesOf(partition, account), prefix, marker, limit, RocksMetadataStore::parseQueue);
   }
@@ -287,6 +295,8 @@ public final class RocksMetadataStore implements MetadataStore {
               case MetaKeys.QUEUE -> out.add(new StateChange.PutQueue(parseQueue(it.value())));
               case MetaKeys.MESSAGE -> out.add(
                   new StateChange.ChangeMessages(List.of(parseMessage(it.value())), List.of()));
+              case MetaKeys.SERVICE_PROPERTIES -> out.add(
+                  new StateChange.PutServiceProperties(parseServiceProperties(it.value())));
               case MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
                   + partition);
@@ -312,6 +322,7 @@ public final class RocksMetadataStore implements MetadataStore {
           if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
               || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
               || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
+              || r instanceof StateChange.PutServiceProperties
               || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
@@ -446,6 +457,9 @@ public final class RocksMetadataStore implements MetadataStore {
         } else if (change instanceof StateChange.PutQueue q) {
           batch.put(storage.metaCf(), MetaKeys.queue(partition, q.queue().getAccount(), q.queue().getName()),
               q.queue().toByteArray());
+        } else if (change instanceof StateChange.PutServiceProperties sp) {
+          batch.put(storage.metaCf(), MetaKeys.serviceProperties(partition, sp.properties().getAccount()),
+              sp.properties().toByteArray());
         } else if (change instanceof StateChange.RemoveQueue q) {
           batch.delete(storage.metaCf(), MetaKeys.queue(partition, q.account(), q.name()));
         } else if (change instanceof StateChange.ChangeMessages c) {
@@ -543,6 +557,14 @@ public final class RocksMetadataStore implements MetadataStore {
       return QueueRecord.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt queue record", e);
+    }
+  }
+
+  private static ServicePropertiesRecord parseServiceProperties(byte[] v) {
+    try {
+      return ServicePropertiesRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt service properties record", e);
     }
   }
 
