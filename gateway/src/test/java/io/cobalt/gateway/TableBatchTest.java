@@ -176,6 +176,22 @@ class TableBatchTest {
     assertEquals("TableNotFound", noTable.getValue().getErrorCode().toString());
   }
 
+  @Test
+  void aTransactionLargerThanALogEntryHoldsIsRefusedWith413AndNothingApplied() {
+    TableClient t = newTable();
+    List<TableTransactionAction> large = new ArrayList<>();
+    byte[] value = new byte[60_000];
+    new java.util.Random(3).nextBytes(value);
+    for (int i = 0; i < 45; i++) { // ~3.6 MB of JSON (under Azure's 4 MiB), ~2.7 MB sealed
+      large.add(action(TableTransactionActionType.CREATE, new TableEntity("p", "big" + i).addProperty("B", value)));
+    }
+    TableServiceException refused = assertThrows(TableServiceException.class, () -> t.submitTransaction(large));
+    assertEquals(413, refused.getResponse().getStatusCode());
+    assertTrue(rowKeys(t).isEmpty(), "nothing applied");
+    TableTransactionResult fits = t.submitTransaction(large.subList(0, 20));
+    assertEquals(20, fits.getTransactionActionResponses().size());
+  }
+
   // ------------------------------------------------------------------ raw HTTP
 
   private static HttpResponse<String> postBatch(String contentType, String body) throws Exception {

@@ -49,6 +49,12 @@ import java.util.function.Function;
 final class BatchHandler {
   /** Operations of one changeset at most (Azure's limit). */
   static final int MAX_OPERATIONS = 100;
+  /**
+   * The largest command a node's Raft log entry holds (RaftSettings.MAX_ENTRY_BYTES in the node):
+   * a transaction whose sealed entities make a larger command is refused with 413 before anything
+   * is submitted. Azure accepts request bodies up to 4 MiB; ours are bounded by this too.
+   */
+  static final int MAX_COMMAND_BYTES = 2 * 1024 * 1024 + 512 * 1024 - 64 * 1024;
   /** Whole attempts of a batch whose merged entities keep changing underneath. */
   static final int ATTEMPTS = 5;
 
@@ -223,8 +229,14 @@ final class BatchHandler {
         built.forEach(f -> batch.addOperations(f.result()));
         return batch;
       });
-    }).compose(batch -> services.submit(r, MetadataCommand.newBuilder()
-            .setPartition(services.entityPartition(table, ops.get(0).partitionKey())).setEntityBatch(batch)))
+    }).compose(batch -> {
+          MetadataCommand command = MetadataCommand.newBuilder()
+              .setPartition(services.entityPartition(table, ops.get(0).partitionKey())).setEntityBatch(batch).build();
+          if (command.getSerializedSize() > MAX_COMMAND_BYTES) {
+            throw AzureError.REQUEST_BODY_TOO_LARGE.exception();
+          }
+          return services.submit(r, command.toBuilder());
+        })
         .compose((CommandResult result) -> {
           if (result.getStatus() == CommandStatus.OK) {
             return Future.succeededFuture(written);
