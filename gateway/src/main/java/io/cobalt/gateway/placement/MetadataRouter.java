@@ -4,6 +4,7 @@ import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.gateway.nodeclient.MetadataClient;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.CommandResult;
+import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.GetBlob;
 import io.cobalt.proto.node.v1.GetContainer;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -82,19 +84,36 @@ public final class MetadataRouter {
     return query(ctx, partition, q).map(r -> r.getBlobsCount() == 0 ? null : r.getBlobs(0));
   }
 
-  /** Submits a command built for {@code partition} through its voters, until one answers. */
+  /**
+   * Submits a command built for {@code partition} through its voters, until one answers.
+   *
+   * <p>A voter that failed retriably (timeout, lost connection, no leader in time) may still have
+   * put the command in the log, and another voter's node submits it again as a new command, so it
+   * can be applied twice. An OK answer is then fine, but a refusal (a condition not met, already
+   * exists, not found) may be the command refusing its own first application: reporting it would
+   * tell the client that a write which happened did not. So after a retriable failure only OK is an
+   * answer; a refusal becomes a retriable {@link BackendUnavailableException} (503), and the client
+   * learns the outcome on its retry. Found by the chaos suite's linearizability check under
+   * network partitions (an If-Match write answered 412 although it had been applied).
+   */
   public Future<CommandResult> submit(Context ctx, MetadataCommand command) {
     List<String> voters = placement.metadataNodesOf(command.getPartition());
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.submit(node, command)), ctx);
+    AtomicBoolean retried = new AtomicBoolean();
+    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, command),
+        () -> retried.set(true)).thenCompose(r -> retried.get() && r.getStatus() != CommandStatus.OK
+            ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + command.getPartition()
+                + ": " + r.getStatus() + " after an earlier attempt's outcome became unknown"))
+            : CompletableFuture.completedFuture(r));
+    return Future.fromCompletionStage(answer, ctx);
   }
 
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
     List<String> voters = placement.metadataNodesOf(partition);
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query)), ctx);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), () -> { }), ctx);
   }
 
   private static <T> CompletableFuture<T> firstAnswer(
-      List<String> nodes, int i, Function<String, CompletableFuture<T>> call) {
+      List<String> nodes, int i, Function<String, CompletableFuture<T>> call, Runnable onRetry) {
     CompletableFuture<T> attempt;
     try {
       attempt = call.apply(nodes.get(i));
@@ -110,9 +129,11 @@ public final class MetadataRouter {
       }
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
-      return cause instanceof BackendUnavailableException
-          ? firstAnswer(nodes, i + 1, call)
-          : CompletableFuture.<T>failedFuture(cause);
+      if (!(cause instanceof BackendUnavailableException)) {
+        return CompletableFuture.<T>failedFuture(cause);
+      }
+      onRetry.run();
+      return firstAnswer(nodes, i + 1, call, onRetry);
     }).thenCompose(f -> f);
   }
 

@@ -58,9 +58,11 @@ class MetadataRouterTest {
       return otherFailure != null ? CompletableFuture.failedFuture(otherFailure) : CompletableFuture.completedFuture(value);
     }
 
+    CommandStatus status = CommandStatus.OK;
+
     @Override
     public CompletableFuture<CommandResult> submit(String nodeId, MetadataCommand command) {
-      return answer(nodeId, CommandResult.newBuilder().setStatus(CommandStatus.OK).setAppliedIndex(7).build());
+      return answer(nodeId, CommandResult.newBuilder().setStatus(status).setAppliedIndex(7).build());
     }
 
     @Override
@@ -96,6 +98,23 @@ class MetadataRouterTest {
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(true, q.getTruncated());
     assertEquals(order, client.asked);
+  }
+
+  @Test
+  void aRefusalAfterAnAttemptWhoseOutcomeIsUnknownIsNotAnAnswer() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    List<String> order = placement.metadataNodesOf(5);
+    ScriptedClient client = new ScriptedClient(Set.of(order.get(0)), null);
+    client.status = CommandStatus.CONDITION_NOT_MET; // maybe the command refusing its own first application
+    Throwable f = failureOf(new MetadataRouter(placement, client).submit(ctx,
+        MetadataCommand.newBuilder().setPartition(5).build()));
+    assertInstanceOf(BackendUnavailableException.class, f);
+
+    ScriptedClient firstTry = new ScriptedClient(Set.of(), null); // no earlier attempt: a refusal is the answer
+    firstTry.status = CommandStatus.CONDITION_NOT_MET;
+    CommandResult r = new MetadataRouter(placement, firstTry).submit(ctx, MetadataCommand.newBuilder().setPartition(5).build())
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(CommandStatus.CONDITION_NOT_MET, r.getStatus());
   }
 
   @Test
