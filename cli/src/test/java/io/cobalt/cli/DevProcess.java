@@ -73,12 +73,13 @@ final class DevProcess {
       while ((line = out.readLine()) != null) {
         synchronized (output) {
           output.add(line);
-          if (next && connectionString == null) {
+          // The string follows its label; a log line of a background thread may come in between.
+          if (next && connectionString == null && line.trim().startsWith("DefaultEndpointsProtocol=")) {
             connectionString = line.trim();
             readyMillis = (System.nanoTime() - startNanos) / 1_000_000;
             output.notifyAll();
           }
-          next = line.startsWith("Connection string:");
+          next = next || line.startsWith("Connection string:");
         }
       }
     } catch (IOException ignored) {
