@@ -94,7 +94,7 @@ public final class CachingKeyClient implements KeyClient, KeyEventListener, Auto
     this.graceNanos = config.offlineGraceMillis() * 1_000_000L;
     this.entries = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<CacheKey, Entry> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<CacheKey, CachingKeyClient.Entry> eldest) {
         if (size() > config.maxEntries()) {
           eldest.getValue().dek.close();
           evictions.incrementAndGet();
