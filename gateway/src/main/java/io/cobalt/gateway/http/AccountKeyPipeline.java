@@ -198,7 +198,9 @@ public final class AccountKeyPipeline {
       error = AzureError.INTERNAL_ERROR.exception();
     }
     boolean bodyPending = !r.http().isEnded();
-    if (bodyPending && error.error() == AzureError.REQUEST_BODY_TOO_LARGE) {
+    // HTTP/2 has no Connection header (clients must refuse a response carrying one).
+    if (bodyPending && error.error() == AzureError.REQUEST_BODY_TOO_LARGE
+        && r.http().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
       resp.putHeader("Connection", "close");
     }
     service.errorWriter().accept(r, error);
