@@ -10,7 +10,6 @@ import java.nio.file.Paths;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,11 +22,6 @@ import org.junit.jupiter.api.Test;
  * all-or-nothing and none lost or unexpected.
  * Replay a run with {@code -Dcobalt.seed=<seed printed>}; the reports are target/chaos-report.{json,html}.
  */
-@Disabled("Issue 3: finds real non-linearizable histories under iptables partitions. The gateway resubmits a "
-    + "command through another voter after a timeout, and without request-id deduplication at the apply step the "
-    + "original can commit later too: a blind write applied again seconds after its client was answered (a lost "
-    + "update; CI run of 2026-11-29, seed 27848892981616, key register/r0). Re-enable once commands carry a request "
-    + "id the partition state machine deduplicates (docs/chaos.md, Runs).")
 class ChaosSmokeIT {
   private static final long SEED = Long.getLong("cobalt.seed", System.nanoTime());
   private static final long FAULT_PHASE_MILLIS = Long.getLong("cobalt.chaos.faultMillis", 130_000);

@@ -94,6 +94,33 @@ class TableEndpointTest {
   }
 
   @Test
+  void deletingATableRemovesItsEntitiesFromEveryPartition() {
+    String name = uniqueTable();
+    TableClient table = service.createTable(name);
+    String keep = uniqueTable();
+    TableClient other = service.createTable(keep);
+    for (int i = 0; i < 40; i++) { // 40 PartitionKeys: spread over the partitions
+      table.createEntity(new TableEntity("pk-" + i, "rk").addProperty("N", i));
+      other.createEntity(new TableEntity("pk-" + i, "rk").addProperty("N", i));
+    }
+    java.util.Set<com.google.protobuf.ByteString> before = new java.util.HashSet<>();
+    gateway.metadata.allEntities().forEach(e -> before.add(e.getTableId()));
+
+    service.deleteTable(name);
+
+    java.util.Map<com.google.protobuf.ByteString, Long> after = new java.util.HashMap<>();
+    gateway.metadata.allEntities().forEach(e -> after.merge(e.getTableId(), 1L, Long::sum));
+    assertEquals(before.size() - 1, after.size(), "exactly one table's entities are gone, from every partition");
+    assertTrue(after.containsValue(40L), "the other table keeps its 40 entities");
+    // A new table of the same name starts empty.
+    TableClient again = service.createTable(name);
+    assertEquals(0, again.listEntities().stream().count());
+    assertEquals(40, other.listEntities().stream().count());
+    service.deleteTable(name);
+    service.deleteTable(keep);
+  }
+
+  @Test
   void listsTablesAcrossPagesWithContinuation() {
     List<String> created = new ArrayList<>();
     for (int i = 0; i < 5; i++) {

@@ -15,11 +15,14 @@ import io.cobalt.proto.node.v1.ServicePropertiesGet;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.UUID;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -30,16 +33,24 @@ import java.util.function.IntFunction;
  * <p>Failover: the partition's voters are tried in rendezvous order; a retriable failure
  * ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED, ...) moves on to the next
  * voter, any other answer or failure is final. A command that failed with a deadline may still
- * have been committed, so trying it on another voter can apply it twice; the commands are
- * idempotent or report the second apply (ALREADY_EXISTS, NOT_FOUND), which ADR 0004 discusses.
+ * have been committed, so the copy sent to the next voter could be applied a second time: every
+ * command therefore carries a submit id, the same on every attempt, and the partition applies an
+ * id at most once, answering a later copy with the first one's result (ADR 0024).
  */
 public final class MetadataRouter {
   private final RendezvousPlacement placement;
   private final MetadataClient client;
+  private final Clock clock;
 
   public MetadataRouter(RendezvousPlacement placement, MetadataClient client) {
+    this(placement, client, Clock.systemUTC());
+  }
+
+  /** {@code clock} stamps each submit's first attempt (the partitions' deduplication window). */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, Clock clock) {
     this.placement = placement;
     this.client = client;
+    this.clock = clock;
   }
 
   public RendezvousPlacement placement() {
@@ -88,32 +99,39 @@ public final class MetadataRouter {
    * Submits a command built for {@code partition} through its voters, until one answers.
    *
    * <p>A voter that failed retriably (timeout, lost connection, no leader in time) may still have
-   * put the command in the log, and another voter's node submits it again as a new command, so it
-   * can be applied twice. An OK answer is then fine, but a refusal (a condition not met, already
-   * exists, not found) may be the command refusing its own first application: reporting it would
-   * tell the client that a write which happened did not. So after a retriable failure only OK is an
-   * answer; a refusal becomes a retriable {@link BackendUnavailableException} (503), and the client
-   * learns the outcome on its retry. Found by the chaos suite's linearizability check under
-   * network partitions (an If-Match write answered 412 although it had been applied).
+   * put the command in the log, and the next voter's node submits it again. Both copies carry the
+   * submit id set here once (unless the caller set one), so the partition applies the command once
+   * and answers the later copy with the first one's result: a refusal after a retry is the
+   * command's real outcome, never the command refusing its own first application (which the
+   * chaos suite's linearizability check caught before ADR 0024). A command the partition refuses
+   * as too old to deduplicate ({@code SUBMIT_EXPIRED}) fails retriably (503).
    */
   public Future<CommandResult> submit(Context ctx, MetadataCommand command) {
-    List<String> voters = placement.metadataNodesOf(command.getPartition());
-    AtomicBoolean retried = new AtomicBoolean();
-    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, command),
-        () -> retried.set(true)).thenCompose(r -> retried.get() && r.getStatus() != CommandStatus.OK
-            ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + command.getPartition()
-                + ": " + r.getStatus() + " after an earlier attempt's outcome became unknown"))
+    MetadataCommand once = command.getSubmitId().isEmpty()
+        ? command.toBuilder().setSubmitId(newSubmitId()).setSubmitEpochMillis(clock.millis()).build()
+        : command;
+    List<String> voters = placement.metadataNodesOf(once.getPartition());
+    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, once))
+        .thenCompose(r -> r.getStatus() == CommandStatus.SUBMIT_EXPIRED
+            ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + once.getPartition()
+                + ": the command reached the log after its deduplication window"))
             : CompletableFuture.completedFuture(r));
     return Future.fromCompletionStage(answer, ctx);
   }
 
+  private static ByteString newSubmitId() {
+    UUID u = UUID.randomUUID();
+    return ByteString.copyFrom(ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
+        .putLong(u.getLeastSignificantBits()).array());
+  }
+
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
     List<String> voters = placement.metadataNodesOf(partition);
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), () -> { }), ctx);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query)), ctx);
   }
 
   private static <T> CompletableFuture<T> firstAnswer(
-      List<String> nodes, int i, Function<String, CompletableFuture<T>> call, Runnable onRetry) {
+      List<String> nodes, int i, Function<String, CompletableFuture<T>> call) {
     CompletableFuture<T> attempt;
     try {
       attempt = call.apply(nodes.get(i));
@@ -132,8 +150,7 @@ public final class MetadataRouter {
       if (!(cause instanceof BackendUnavailableException)) {
         return CompletableFuture.<T>failedFuture(cause);
       }
-      onRetry.run();
-      return firstAnswer(nodes, i + 1, call, onRetry);
+      return firstAnswer(nodes, i + 1, call);
     }).thenCompose(f -> f);
   }
 

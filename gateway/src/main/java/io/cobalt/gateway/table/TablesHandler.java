@@ -15,6 +15,7 @@ import io.cobalt.proto.node.v1.DeleteTable;
 import io.cobalt.proto.node.v1.ListTables;
 import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
+import io.cobalt.proto.node.v1.PurgeTable;
 import io.cobalt.proto.node.v1.QueryResult;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.vertx.core.Future;
@@ -23,12 +24,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Create Table, Delete Table and Query Tables. A new table gets a fresh DEK from the kms-agent,
  * stored wrapped in its record; every entity key of the table derives from it.
  */
 final class TablesHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(TablesHandler.class);
   private static final int PAGE = QueryOptions.MAX_PAGE_SIZE;
   private static final String TABLE_NAME = "TableName";
 
@@ -99,9 +103,34 @@ final class TablesHandler {
             throw AzureError.RESOURCE_NOT_FOUND.exception();
           }
           requireOk(result.getStatus());
+          return result.getTable().getTableId();
+        })
+        .compose(tableId -> purgeEntities(r, tableId))
+        .map(v -> {
           r.end(204);
           return null;
         });
+  }
+
+  /**
+   * Removes a deleted table's entities from every partition (entities are placed by PartitionKey):
+   * one {@code PurgeTable} per partition, all at once. The table is already gone, so a partition
+   * that cannot be reached now does not fail the request: its entities stay unreachable (keyed by
+   * the random table id) and are counted in the log.
+   */
+  private Future<Void> purgeEntities(AzureRequest r, ByteString tableId) {
+    String account = r.path().account();
+    List<Future<?>> all = new ArrayList<>();
+    for (int p = 0; p < services.metadata().placement().partitions(); p++) {
+      all.add(services.submit(r, MetadataCommand.newBuilder().setPartition(p)
+          .setPurgeTable(PurgeTable.newBuilder().setAccount(account).setTableId(tableId))));
+    }
+    return Future.join(all).otherwise(e -> {
+      long failed = all.stream().filter(Future::failed).count();
+      LOG.warn("Delete Table: the entities of a deleted table stay in {} of {} partitions (unreachable): {}",
+          failed, all.size(), e.toString());
+      return null;
+    }).mapEmpty();
   }
 
   /**

@@ -2,6 +2,7 @@ package io.cobalt.gateway.placement;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.cobalt.gateway.nodeclient.MetadataClient;
@@ -12,6 +13,9 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -59,9 +63,13 @@ class MetadataRouterTest {
     }
 
     CommandStatus status = CommandStatus.OK;
+    final List<MetadataCommand> submitted = new ArrayList<>();
 
     @Override
     public CompletableFuture<CommandResult> submit(String nodeId, MetadataCommand command) {
+      synchronized (submitted) {
+        submitted.add(command);
+      }
       return answer(nodeId, CommandResult.newBuilder().setStatus(status).setAppliedIndex(7).build());
     }
 
@@ -101,20 +109,50 @@ class MetadataRouterTest {
   }
 
   @Test
-  void aRefusalAfterAnAttemptWhoseOutcomeIsUnknownIsNotAnAnswer() throws Exception {
+  void everyAttemptOfOneSubmitCarriesTheSameSubmitIdAndTheFirstAttemptsTime() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    List<String> order = placement.metadataNodesOf(5);
+    ScriptedClient client = new ScriptedClient(Set.of(order.get(0), order.get(1)), null);
+    Clock clock = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_123L), ZoneOffset.UTC);
+    MetadataRouter router = new MetadataRouter(placement, client, clock);
+    MetadataCommand command = MetadataCommand.newBuilder().setPartition(5).build();
+    router.submit(ctx, command).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    router.submit(ctx, command).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertEquals(6, client.submitted.size());
+    List<MetadataCommand> first = client.submitted.subList(0, 3);
+    List<MetadataCommand> second = client.submitted.subList(3, 6);
+    for (List<MetadataCommand> attempts : List.of(first, second)) {
+      assertEquals(16, attempts.get(0).getSubmitId().size());
+      for (MetadataCommand c : attempts) {
+        assertEquals(attempts.get(0).getSubmitId(), c.getSubmitId());
+        assertEquals(1_700_000_000_123L, c.getSubmitEpochMillis());
+      }
+    }
+    assertNotEquals(first.get(0).getSubmitId(), second.get(0).getSubmitId(), "each logical submit has its own id");
+  }
+
+  @Test
+  void aRefusalAfterARetryIsTheCommandsOutcome() throws Exception {
+    // The partition deduplicates by submit id (ADR 0024): the answer to the retry is the result of
+    // the command's only application, even a refusal.
     RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
     List<String> order = placement.metadataNodesOf(5);
     ScriptedClient client = new ScriptedClient(Set.of(order.get(0)), null);
-    client.status = CommandStatus.CONDITION_NOT_MET; // maybe the command refusing its own first application
+    client.status = CommandStatus.CONDITION_NOT_MET;
+    CommandResult r = new MetadataRouter(placement, client).submit(ctx, MetadataCommand.newBuilder().setPartition(5).build())
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(CommandStatus.CONDITION_NOT_MET, r.getStatus());
+  }
+
+  @Test
+  void aCommandTooOldToDeduplicateFailsRetriably() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    ScriptedClient client = new ScriptedClient(Set.of(), null);
+    client.status = CommandStatus.SUBMIT_EXPIRED;
     Throwable f = failureOf(new MetadataRouter(placement, client).submit(ctx,
         MetadataCommand.newBuilder().setPartition(5).build()));
     assertInstanceOf(BackendUnavailableException.class, f);
-
-    ScriptedClient firstTry = new ScriptedClient(Set.of(), null); // no earlier attempt: a refusal is the answer
-    firstTry.status = CommandStatus.CONDITION_NOT_MET;
-    CommandResult r = new MetadataRouter(placement, firstTry).submit(ctx, MetadataCommand.newBuilder().setPartition(5).build())
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertEquals(CommandStatus.CONDITION_NOT_MET, r.getStatus());
   }
 
   @Test

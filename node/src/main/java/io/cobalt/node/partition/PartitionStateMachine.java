@@ -52,6 +52,7 @@ import io.cobalt.proto.node.v1.LeaseBlob;
 import io.cobalt.proto.node.v1.LeaseContainer;
 import io.cobalt.proto.node.v1.SignedIdentifier;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -109,6 +110,16 @@ public final class PartitionStateMachine {
   /** Scans return at most this many entities per call (Azure's page size is 1,000). */
   public static final int MAX_SCAN_RESULTS = 1001;
 
+  /**
+   * How long a partition remembers an applied submit id (ADR 0024): longer than any gateway keeps
+   * retrying a command (its deadlines add up to well under a minute) plus the clock difference
+   * tolerated between gateways. A command older than this, relative to the newest submit the
+   * partition has seen, is refused ({@code SUBMIT_EXPIRED}) rather than risk a second apply.
+   */
+  public static final long SUBMIT_WINDOW_MILLIS = 5 * 60_000;
+  /** Remembered submits forgotten per applied command at most (bounds the cost of one apply). */
+  static final int FORGET_PER_APPLY = 32;
+
   private final MetadataStore store;
   private final int partitions;
   private final AtomicLongArray appliedIndexes;
@@ -148,6 +159,12 @@ public final class PartitionStateMachine {
    */
   public void validate(MetadataCommand command) {
     checkPartition(command.getPartition());
+    if (!command.getSubmitId().isEmpty()) {
+      checkId("submit_id", command.getSubmitId());
+      if (command.getSubmitEpochMillis() <= 0) {
+        throw new InvalidRequestException("submit_epoch_millis must be positive with a submit_id");
+      }
+    }
     switch (command.getCommandCase()) {
       case CREATE_CONTAINER -> {
         if (!command.getCreateContainer().hasContainer()) {
@@ -247,6 +264,10 @@ public final class PartitionStateMachine {
         command.getSetTableAcl().getIdentifiersList().forEach(
             i -> ids.add(new String[] {i.getId(), i.getStart(), i.getExpiry(), i.getPermission()}));
         checkAcl(ids);
+      }
+      case PURGE_TABLE -> {
+        checkAccount(command.getPurgeTable().getAccount());
+        checkId("table_id", command.getPurgeTable().getTableId());
       }
       case SET_QUEUE_ACL -> {
         checkAccount(command.getSetQueueAcl().getAccount());
@@ -371,7 +392,54 @@ public final class PartitionStateMachine {
       throw new IllegalStateException(
           "index " + index + " of partition " + partition + " is not after the applied index " + applied);
     }
-    Outcome outcome = switch (command.getCommandCase()) {
+    if (!command.getSubmitId().isEmpty()) {
+      return applyOnce(partition, index, command);
+    }
+    Outcome outcome = outcome(partition, index, command);
+    store.commit(partition, index, outcome.change());
+    appliedIndexes.set(partition, index);
+    return outcome.result().setAppliedIndex(index).build();
+  }
+
+  /**
+   * Applies a command that has a submit id at most once (ADR 0024): a copy of an applied command
+   * (the gateway tried another voter after a timeout, and both copies reached the log) gets the
+   * first copy's result and changes nothing. The ids live in the partition's state, so every
+   * replica decides alike, and they are forgotten after {@link #SUBMIT_WINDOW_MILLIS}, a few per
+   * apply, by the commands' own times (no clock is read here).
+   */
+  private CommandResult applyOnce(int partition, long index, MetadataCommand command) {
+    Optional<SubmitRecord> seen = store.submit(partition, command.getSubmitId());
+    if (seen.isPresent()) {
+      store.commit(partition, index, StateChange.NONE);
+      appliedIndexes.set(partition, index);
+      return seen.get().getResult();
+    }
+    long millis = command.getSubmitEpochMillis();
+    long newest = Math.max(store.newestSubmitMillis(partition), millis);
+    if (millis < newest - SUBMIT_WINDOW_MILLIS) {
+      store.commit(partition, index, StateChange.NONE);
+      appliedIndexes.set(partition, index);
+      return CommandResult.newBuilder().setStatus(CommandStatus.SUBMIT_EXPIRED).setAppliedIndex(index).build();
+    }
+    Outcome outcome = outcome(partition, index, command);
+    CommandResult result = outcome.result().setAppliedIndex(index).build();
+    List<StateChange> changes = new ArrayList<>();
+    if (outcome.change() instanceof StateChange.Batch b) {
+      changes.addAll(b.changes());
+    } else {
+      changes.add(outcome.change());
+    }
+    changes.add(new StateChange.RememberSubmit(SubmitRecord.newBuilder().setSubmitId(command.getSubmitId())
+        .setSubmitEpochMillis(millis).setResult(result).build()));
+    changes.addAll(store.submitsBefore(partition, newest - SUBMIT_WINDOW_MILLIS, FORGET_PER_APPLY));
+    store.commit(partition, index, new StateChange.Batch(changes));
+    appliedIndexes.set(partition, index);
+    return result;
+  }
+
+  private Outcome outcome(int partition, long index, MetadataCommand command) {
+    return switch (command.getCommandCase()) {
       case CREATE_CONTAINER -> createContainer(partition, command.getCreateContainer());
       case DELETE_CONTAINER -> deleteContainer(partition, command.getDeleteContainer());
       case PUT_BLOB -> putBlob(partition, command.getPutBlob());
@@ -386,6 +454,9 @@ public final class PartitionStateMachine {
       case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
       case ENTITY_BATCH -> entityBatch(partition, command.getEntityBatch());
       case SET_TABLE_ACL -> setTableAcl(partition, command.getSetTableAcl());
+      case PURGE_TABLE -> new Outcome(
+          new StateChange.RemoveEntities(command.getPurgeTable().getAccount(), command.getPurgeTable().getTableId()),
+          status(CommandStatus.OK));
       case SET_QUEUE_ACL -> setQueueAcl(partition, command.getSetQueueAcl());
       case CREATE_QUEUE -> queue(queues.createQueue(partition, command.getCreateQueue()));
       case DELETE_QUEUE -> queue(queues.deleteQueue(partition, command.getDeleteQueue()));
@@ -407,9 +478,6 @@ public final class PartitionStateMachine {
       }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
-    store.commit(partition, index, outcome.change());
-    appliedIndexes.set(partition, index);
-    return outcome.result().setAppliedIndex(index).build();
   }
 
   /**
@@ -899,9 +967,9 @@ public final class PartitionStateMachine {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    // As with containers: the entities stay (in other partitions) for a later garbage collector,
-    // unreachable, since they are keyed by the table's random table_id.
-    return new Outcome(new StateChange.RemoveTable(cmd.getAccount(), cmd.getName()),
+    // The table's entities in this partition go now; those in other partitions (entities are
+    // placed by PartitionKey) go with the PurgeTable commands the gateway sends them next.
+    return new Outcome(new StateChange.RemoveTable(cmd.getAccount(), cmd.getName(), previous.get().getTableId()),
         status(CommandStatus.OK).setTable(previous.get()));
   }
 

@@ -192,9 +192,8 @@ final class QueueCommands {
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
     }
-    // As with tables: the messages stay for a later garbage collector, unreachable (keyed by the
-    // queue's random queue_id).
-    return new Outcome(new StateChange.RemoveQueue(cmd.getAccount(), cmd.getName()),
+    // A queue's messages live in its partition: they go in the same atomic write.
+    return new Outcome(new StateChange.RemoveQueue(cmd.getAccount(), cmd.getName(), previous.get().getQueueId()),
         status(CommandStatus.OK).setQueue(previous.get()));
   }
 

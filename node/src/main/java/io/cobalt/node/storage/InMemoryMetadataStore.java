@@ -7,6 +7,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.ArrayList;
@@ -61,6 +62,17 @@ public final class InMemoryMetadataStore implements MetadataStore {
     /** Sequences compare unsigned, as the RocksDB key's big-endian bytes do. */
     final Map<ContainerScope, NavigableMap<Long, MessageRecord>> messages = new HashMap<>();
     final Map<String, ServicePropertiesRecord> serviceProperties = new TreeMap<>(UTF8_ORDER);
+    /** Remembered submits by id, and their time index (time, then id in unsigned byte order). */
+    final Map<ByteString, SubmitRecord> submits = new HashMap<>();
+    final NavigableMap<SubmitKey, Boolean> submitTimes = new TreeMap<>();
+  }
+
+  private record SubmitKey(long millis, ByteString id) implements Comparable<SubmitKey> {
+    @Override
+    public int compareTo(SubmitKey o) {
+      int c = Long.compare(millis, o.millis);
+      return c != 0 ? c : ByteString.unsignedLexicographicalComparator().compare(id, o.id);
+    }
   }
 
   private final Map<Integer, Partition> partitions = new HashMap<>();
@@ -242,6 +254,29 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<SubmitRecord> submit(int partition, ByteString submitId) {
+    return Optional.ofNullable(p(partition).submits.get(submitId));
+  }
+
+  @Override
+  public synchronized long newestSubmitMillis(int partition) {
+    NavigableMap<SubmitKey, Boolean> times = p(partition).submitTimes;
+    return times.isEmpty() ? 0 : times.lastKey().millis();
+  }
+
+  @Override
+  public synchronized List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit) {
+    List<StateChange.ForgetSubmit> out = new ArrayList<>();
+    for (SubmitKey k : p(partition).submitTimes.keySet()) {
+      if (out.size() >= limit || k.millis() >= beforeMillis) {
+        break;
+      }
+      out.add(new StateChange.ForgetSubmit(k.id(), k.millis()));
+    }
+    return out;
+  }
+
+  @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
     apply(p, change);
@@ -286,6 +321,9 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (m != null) {
         m.remove(t.name().toLowerCase(Locale.ROOT));
       }
+      p.entities.remove(new ContainerScope(t.account(), t.tableId()));
+    } else if (change instanceof StateChange.RemoveEntities e) {
+      p.entities.remove(new ContainerScope(e.account(), e.tableId()));
     } else if (change instanceof StateChange.PutEntity e) {
       EntityRecord r = e.entity();
       p.entities.computeIfAbsent(new ContainerScope(r.getAccount(), r.getTableId()), k -> new TreeMap<>(ENTITY_ORDER))
@@ -305,6 +343,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (m != null) {
         m.remove(q.name());
       }
+      p.messages.remove(new ContainerScope(q.account(), q.queueId()));
     } else if (change instanceof StateChange.ChangeMessages c) {
       for (MessageRecord r : c.removed()) {
         NavigableMap<Long, MessageRecord> m = p.messages.get(new ContainerScope(r.getAccount(), r.getQueueId()));
@@ -316,6 +355,13 @@ public final class InMemoryMetadataStore implements MetadataStore {
         p.messages.computeIfAbsent(new ContainerScope(r.getAccount(), r.getQueueId()),
             k -> new TreeMap<>(Long::compareUnsigned)).put(r.getSequence(), r);
       }
+    } else if (change instanceof StateChange.RememberSubmit rs) {
+      SubmitRecord r = rs.record();
+      p.submits.put(r.getSubmitId(), r);
+      p.submitTimes.put(new SubmitKey(r.getSubmitEpochMillis(), r.getSubmitId()), Boolean.TRUE);
+    } else if (change instanceof StateChange.ForgetSubmit f) {
+      p.submits.remove(f.submitId());
+      p.submitTimes.remove(new SubmitKey(f.submitEpochMillis(), f.submitId()));
     } else if (!(change instanceof StateChange.None)) {
       throw new IllegalArgumentException("unknown state change " + change.getClass());
     }
@@ -363,6 +409,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.messages.values().forEach(m -> m.values().forEach(
         r -> out.add(new StateChange.ChangeMessages(List.of(r), List.of()))));
     p.serviceProperties.values().forEach(sp -> out.add(new StateChange.PutServiceProperties(sp)));
+    p.submits.values().forEach(r -> out.add(new StateChange.RememberSubmit(r)));
     return out;
   }
 
@@ -373,7 +420,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
           || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
           || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
-          || r instanceof StateChange.PutServiceProperties
+          || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
           || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }

@@ -7,6 +7,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
@@ -82,6 +83,18 @@ public interface MetadataStore {
   /** A record holding wrapped DEKs and its position in the walk of {@link #dekRecords}. */
   record DekRecord(ByteString position, StateChange record) {}
 
+  /** The remembered submit with this id (ADR 0024), if it is still in the partition's window. */
+  Optional<SubmitRecord> submit(int partition, ByteString submitId);
+
+  /** The latest {@code submit_epoch_millis} among the partition's remembered submits; 0 if none. */
+  long newestSubmitMillis(int partition);
+
+  /**
+   * Remembered submits of {@code partition} whose time is before {@code beforeMillis}, oldest first
+   * (ties in submit id order), at most {@code limit}, as the changes that forget them.
+   */
+  List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit);
+
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
@@ -90,7 +103,7 @@ public interface MetadataStore {
 
   /**
    * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
-   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each), from one consistent view. For
+   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each, RememberSubmit), from one consistent view. For
    * partition images (snapshots); the caller must not commit to the partition meanwhile.
    */
   List<StateChange> records(int partition);

@@ -8,6 +8,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.io.DataInputStream;
@@ -43,6 +44,7 @@ import java.util.List;
  *   'Q': u32 length | QueueRecord
  *   'S': u32 length | ServicePropertiesRecord
  *   'M': u32 length | MessageRecord (its body stays sealed by the gateway)
+ *   'R': u32 length | SubmitRecord (a remembered submit id and its result, ADR 0024)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
  *
@@ -94,6 +96,9 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.ChangeMessages m && m.put().size() == 1 && m.removed().isEmpty()) {
         o.writeByte('M');
         bytes(o, m.put().get(0).toByteArray());
+      } else if (r instanceof StateChange.RememberSubmit rs) {
+        o.writeByte('R');
+        bytes(o, rs.record().toByteArray());
       } else if (r instanceof StateChange.StageBlock s) {
         o.writeByte('U');
         shortBytes(o, s.account().getBytes(StandardCharsets.UTF_8));
@@ -148,6 +153,7 @@ public final class PartitionImage {
               ServicePropertiesRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'M' -> records.add(new StateChange.ChangeMessages(
               List.of(MessageRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))), List.of()));
+          case 'R' -> records.add(new StateChange.RememberSubmit(SubmitRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'U' -> {
             String account = new String(shortBytes(i), StandardCharsets.UTF_8);
             ByteString containerId = ByteString.copyFrom(shortBytes(i));

@@ -7,6 +7,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.util.List;
@@ -36,8 +37,14 @@ public sealed interface StateChange {
   /** Creates a table (keyed by its lower-case name). */
   record PutTable(TableRecord table) implements StateChange {}
 
-  /** Removes a table; {@code name} in any case. Its entities stay, unreachable (keyed by table id). */
-  record RemoveTable(String account, String name) implements StateChange {}
+  /**
+   * Removes a table ({@code name} in any case) and its entities in this partition (one range
+   * delete); its entities in other partitions go with {@link RemoveEntities} there.
+   */
+  record RemoveTable(String account, String name, ByteString tableId) implements StateChange {}
+
+  /** Removes every entity of one (deleted) table in this partition, by one range delete. */
+  record RemoveEntities(String account, ByteString tableId) implements StateChange {}
 
   /** Inserts or replaces one entity. */
   record PutEntity(EntityRecord entity) implements StateChange {}
@@ -63,8 +70,8 @@ public sealed interface StateChange {
   /** Creates a queue or replaces its record (metadata). */
   record PutQueue(QueueRecord queue) implements StateChange {}
 
-  /** Removes a queue. Its messages stay, unreachable (keyed by queue id). */
-  record RemoveQueue(String account, String name) implements StateChange {}
+  /** Removes a queue and its messages (in the same partition; one range delete). */
+  record RemoveQueue(String account, String name, ByteString queueId) implements StateChange {}
 
   /**
    * Stores ({@code put}, inserted or replaced) and removes ({@code removed}, by account, queue id
@@ -91,6 +98,15 @@ public sealed interface StateChange {
 
   /** Creates or replaces an account's Blob service properties (one record per account). */
   record PutServiceProperties(ServicePropertiesRecord properties) implements StateChange {}
+
+  /**
+   * Remembers an applied command's submit id with the result it got, for the partition's
+   * deduplication window (ADR 0024). Also an image record.
+   */
+  record RememberSubmit(SubmitRecord record) implements StateChange {}
+
+  /** Forgets a remembered submit that left the deduplication window. */
+  record ForgetSubmit(ByteString submitId, long submitEpochMillis) implements StateChange {}
 
   StateChange NONE = new None();
 }

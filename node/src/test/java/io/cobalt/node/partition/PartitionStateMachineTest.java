@@ -366,6 +366,21 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.SubmitRecord> submit(int partition, ByteString submitId) {
+      return delegate.submit(partition, submitId);
+    }
+
+    @Override
+    public long newestSubmitMillis(int partition) {
+      return delegate.newestSubmitMillis(partition);
+    }
+
+    @Override
+    public List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit) {
+      return delegate.submitsBefore(partition, beforeMillis, limit);
+    }
+
+    @Override
     public long appliedIndex(int partition) {
       return delegate.appliedIndex(partition);
     }

@@ -23,6 +23,10 @@ final class MetaKeys {
   static final byte QUEUE = 'Q';
   static final byte MESSAGE = 'M';
   static final byte SERVICE_PROPERTIES = 'S';
+  /** A remembered submit, by submit id (ADR 0024). */
+  static final byte SUBMIT = 'R';
+  /** The time index of remembered submits: submit time, then submit id; empty values. */
+  static final byte SUBMIT_TIME = 'X';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -173,6 +177,39 @@ final class MetaKeys {
 
   static byte[] message(int partition, String account, ByteString queueId, long sequence) {
     return concat(messagesOf(partition, account, queueId), ByteBuffer.allocate(8).putLong(sequence).array());
+  }
+
+  /** {@code p | 'R' | submit id}: a remembered submit. */
+  static byte[] submit(int partition, ByteString submitId) {
+    ByteArrayOutputStream out = start(partition, SUBMIT);
+    out.writeBytes(submitId.toByteArray());
+    return out.toByteArray();
+  }
+
+  /** {@code p | 'X'}: every entry of the submit time index starts with this. */
+  static byte[] submitTimes(int partition) {
+    return start(partition, SUBMIT_TIME).toByteArray();
+  }
+
+  /** {@code p | 'X' | u64 submit millis | submit id}: key order is time order. */
+  static byte[] submitTime(int partition, long millis, ByteString submitId) {
+    ByteArrayOutputStream out = start(partition, SUBMIT_TIME);
+    out.writeBytes(ByteBuffer.allocate(8).putLong(millis).array());
+    out.writeBytes(submitId.toByteArray());
+    return out.toByteArray();
+  }
+
+  /** The submit time of a {@link #submitTime} key. */
+  static long submitMillisOf(byte[] key) {
+    if (key.length < 5 + 8) {
+      throw new StorageException("corrupt submit time key");
+    }
+    return ByteBuffer.wrap(key, 5, 8).getLong();
+  }
+
+  /** The submit id of a {@link #submitTime} key. */
+  static ByteString submitIdOf(byte[] key) {
+    return ByteString.copyFrom(key, 5 + 8, key.length - 5 - 8);
   }
 
   /** The smallest key greater than every key that starts with {@code prefix}. */

@@ -14,6 +14,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import java.nio.ByteBuffer;
@@ -264,6 +265,49 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<SubmitRecord> submit(int partition, ByteString submitId) {
+    byte[] v = storage.guarded("submit read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.submit(partition, submitId)));
+    return v == null ? Optional.empty() : Optional.of(parseSubmit(v));
+  }
+
+  @Override
+  public long newestSubmitMillis(int partition) {
+    byte[] prefix = MetaKeys.submitTimes(partition);
+    return storage.guarded("submit time read", db -> {
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        it.seekForPrev(MetaKeys.after(prefix));
+        long newest = 0;
+        if (it.isValid() && MetaKeys.startsWith(it.key(), prefix)) {
+          newest = MetaKeys.submitMillisOf(it.key());
+        }
+        it.status();
+        return newest;
+      }
+    });
+  }
+
+  @Override
+  public List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit) {
+    byte[] prefix = MetaKeys.submitTimes(partition);
+    return storage.guarded("submit time scan", db -> {
+      List<StateChange.ForgetSubmit> out = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(prefix); it.isValid() && out.size() < limit && MetaKeys.startsWith(it.key(), prefix);
+            it.next()) {
+          long millis = MetaKeys.submitMillisOf(it.key());
+          if (millis >= beforeMillis) {
+            break;
+          }
+          out.add(new StateChange.ForgetSubmit(MetaKeys.submitIdOf(it.key()), millis));
+        }
+        it.status();
+      }
+      return out;
+    });
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
@@ -297,7 +341,8 @@ public final class RocksMetadataStore implements MetadataStore {
                   new StateChange.ChangeMessages(List.of(parseMessage(it.value())), List.of()));
               case MetaKeys.SERVICE_PROPERTIES -> out.add(
                   new StateChange.PutServiceProperties(parseServiceProperties(it.value())));
-              case MetaKeys.APPLIED_INDEX -> { }
+              case MetaKeys.SUBMIT -> out.add(new StateChange.RememberSubmit(parseSubmit(it.value())));
+              case MetaKeys.SUBMIT_TIME, MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
                   + partition);
             }
@@ -322,7 +367,7 @@ public final class RocksMetadataStore implements MetadataStore {
           if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
               || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
               || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
-              || r instanceof StateChange.PutServiceProperties
+              || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
               || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
@@ -446,6 +491,9 @@ public final class RocksMetadataStore implements MetadataStore {
               t.table().toByteArray());
         } else if (change instanceof StateChange.RemoveTable t) {
           batch.delete(storage.metaCf(), MetaKeys.table(partition, t.account(), t.name()));
+          deletePrefix(batch, MetaKeys.entitiesOf(partition, t.account(), t.tableId()));
+        } else if (change instanceof StateChange.RemoveEntities e) {
+          deletePrefix(batch, MetaKeys.entitiesOf(partition, e.account(), e.tableId()));
         } else if (change instanceof StateChange.PutEntity e) {
           EntityRecord r = e.entity();
           batch.put(storage.metaCf(),
@@ -462,6 +510,7 @@ public final class RocksMetadataStore implements MetadataStore {
               sp.properties().toByteArray());
         } else if (change instanceof StateChange.RemoveQueue q) {
           batch.delete(storage.metaCf(), MetaKeys.queue(partition, q.account(), q.name()));
+          deletePrefix(batch, MetaKeys.messagesOf(partition, q.account(), q.queueId()));
         } else if (change instanceof StateChange.ChangeMessages c) {
           for (MessageRecord r : c.removed()) {
             batch.delete(storage.metaCf(),
@@ -471,11 +520,24 @@ public final class RocksMetadataStore implements MetadataStore {
             batch.put(storage.metaCf(),
                 MetaKeys.message(partition, r.getAccount(), r.getQueueId(), r.getSequence()), r.toByteArray());
           }
+        } else if (change instanceof StateChange.RememberSubmit rs) {
+          SubmitRecord r = rs.record();
+          batch.put(storage.metaCf(), MetaKeys.submit(partition, r.getSubmitId()), r.toByteArray());
+          batch.put(storage.metaCf(), MetaKeys.submitTime(partition, r.getSubmitEpochMillis(), r.getSubmitId()),
+              new byte[0]);
+        } else if (change instanceof StateChange.ForgetSubmit f) {
+          batch.delete(storage.metaCf(), MetaKeys.submit(partition, f.submitId()));
+          batch.delete(storage.metaCf(), MetaKeys.submitTime(partition, f.submitEpochMillis(), f.submitId()));
         } else if (!(change instanceof StateChange.None)) {
           throw new IllegalArgumentException("unknown state change " + change.getClass());
         }
       }
     }
+  }
+
+  /** One range tombstone for every key that starts with {@code prefix} (no read needed). */
+  private void deletePrefix(WriteBatch batch, byte[] prefix) throws org.rocksdb.RocksDBException {
+    batch.deleteRange(storage.metaCf(), prefix, MetaKeys.after(prefix));
   }
 
   /** One range tombstone for all of a blob's uncommitted blocks (no read needed). */
@@ -581,6 +643,14 @@ public final class RocksMetadataStore implements MetadataStore {
       return UncommittedBlock.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt uncommitted block record", e);
+    }
+  }
+
+  private static SubmitRecord parseSubmit(byte[] v) {
+    try {
+      return SubmitRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt submit record", e);
     }
   }
 
