@@ -177,19 +177,38 @@ class TableBatchTest {
   }
 
   @Test
-  void aTransactionLargerThanALogEntryHoldsIsRefusedWith413AndNothingApplied() {
+  void aTransactionLargerThanALogEntryIsStagedInPartsAndStillAllOrNothing() {
     TableClient t = newTable();
     List<TableTransactionAction> large = new ArrayList<>();
     byte[] value = new byte[60_000];
     new java.util.Random(3).nextBytes(value);
-    for (int i = 0; i < 45; i++) { // ~3.6 MB of JSON (under Azure's 4 MiB), ~2.7 MB sealed
+    for (int i = 0; i < 45; i++) { // ~3.6 MB of JSON (under Azure's 4 MiB), ~2.7 MB sealed: two log entries
       large.add(action(TableTransactionActionType.CREATE, new TableEntity("p", "big" + i).addProperty("B", value)));
     }
-    TableServiceException refused = assertThrows(TableServiceException.class, () -> t.submitTransaction(large));
-    assertEquals(413, refused.getResponse().getStatusCode());
-    assertTrue(rowKeys(t).isEmpty(), "nothing applied");
-    TableTransactionResult fits = t.submitTransaction(large.subList(0, 20));
-    assertEquals(20, fits.getTransactionActionResponses().size());
+    long partsBefore = stagedParts();
+    TableTransactionResult done = t.submitTransaction(large);
+    assertEquals(45, done.getTransactionActionResponses().size());
+    assertTrue(stagedParts() > partsBefore, "the transaction went ahead in parts (ADR 0025)");
+    assertEquals(45, rowKeys(t).size());
+    assertTrue(java.util.Arrays.equals(value, (byte[]) t.getEntity("p", "big44").getProperty("B")));
+
+    // All or nothing across the parts: the last operation is refused, so none of the 45 is applied.
+    List<TableTransactionAction> again = new ArrayList<>();
+    for (int i = 0; i < 44; i++) {
+      again.add(action(TableTransactionActionType.CREATE, new TableEntity("p", "more" + i).addProperty("B", value)));
+    }
+    again.add(action(TableTransactionActionType.CREATE, new TableEntity("p", "big0").addProperty("B", value)));
+    TableTransactionFailedException refused = assertThrows(TableTransactionFailedException.class,
+        () -> t.submitTransaction(again));
+    assertEquals("EntityAlreadyExists", refused.getValue().getErrorCode().toString());
+    assertEquals(44, refused.getFailedTransactionActionIndex());
+    assertEquals(45, rowKeys(t).size(), "nothing of the refused transaction applied");
+  }
+
+  private static long stagedParts() {
+    return gateway.metadata.commands().stream()
+        .filter(c -> c.getCommandCase() == io.cobalt.proto.node.v1.MetadataCommand.CommandCase.ENTITY_BATCH_PART)
+        .count();
   }
 
   // ------------------------------------------------------------------ raw HTTP

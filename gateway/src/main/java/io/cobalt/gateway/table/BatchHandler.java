@@ -1,5 +1,6 @@
 package io.cobalt.gateway.table;
 
+import com.google.protobuf.ByteString;
 import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
@@ -17,6 +18,7 @@ import io.cobalt.proto.node.v1.Condition;
 import io.cobalt.proto.node.v1.DeleteEntity;
 import io.cobalt.proto.node.v1.EntityBatch;
 import io.cobalt.proto.node.v1.EntityBatchOperation;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.GetEntity;
 import io.cobalt.proto.node.v1.MetadataCommand;
@@ -50,11 +52,16 @@ final class BatchHandler {
   /** Operations of one changeset at most (Azure's limit). */
   static final int MAX_OPERATIONS = 100;
   /**
-   * The largest command a node's Raft log entry holds (RaftSettings.MAX_ENTRY_BYTES in the node):
-   * a transaction whose sealed entities make a larger command is refused with 413 before anything
-   * is submitted. Azure accepts request bodies up to 4 MiB; ours are bounded by this too.
+   * The largest command a node's Raft log entry holds (RaftSettings.MAX_ENTRY_BYTES in the node). A
+   * transaction whose sealed entities make a larger command is sent in parts (ADR 0025): its first
+   * operations go ahead as EntityBatchPart commands of at most {@link #PART_BYTES}, the rest with
+   * the EntityBatch that applies them all, atomically.
    */
   static final int MAX_COMMAND_BYTES = 2 * 1024 * 1024 + 512 * 1024 - 64 * 1024;
+  /** Serialized operations of one staged part at most: room is left for the command's envelope. */
+  static final int PART_BYTES = MAX_COMMAND_BYTES - 64 * 1024;
+  /** Staged parts of one transaction at most (the node's PartitionStateMachine.MAX_BATCH_PARTS). */
+  static final int MAX_PARTS = 8;
   /** Whole attempts of a batch whose merged entities keep changing underneath. */
   static final int ATTEMPTS = 5;
 
@@ -230,16 +237,19 @@ final class BatchHandler {
         return batch;
       });
     }).compose(batch -> {
-          MetadataCommand command = MetadataCommand.newBuilder()
-              .setPartition(services.entityPartition(table, ops.get(0).partitionKey())).setEntityBatch(batch).build();
+          int partition = services.entityPartition(table, ops.get(0).partitionKey());
+          MetadataCommand command = MetadataCommand.newBuilder().setPartition(partition).setEntityBatch(batch).build();
           if (command.getSerializedSize() > MAX_COMMAND_BYTES) {
-            throw AzureError.REQUEST_BODY_TOO_LARGE.exception();
+            return submitInParts(r, partition, batch.build());
           }
           return services.submit(r, command.toBuilder());
         })
         .compose((CommandResult result) -> {
           if (result.getStatus() == CommandStatus.OK) {
             return Future.succeededFuture(written);
+          }
+          if (result.getStatus() == CommandStatus.BATCH_PARTS_MISSING) {
+            throw AzureError.SERVER_BUSY.exception();
           }
           int i = result.getEntityBatch().getFailedIndex();
           if (i >= ops.size()) {
@@ -257,6 +267,56 @@ final class BatchHandler {
             default -> throw new IllegalStateException("unexpected command status " + result.getStatus());
           });
         });
+  }
+
+  /**
+   * Sends a transaction too large for one log entry as staged parts, one after the other, then the
+   * EntityBatch that applies them with the remaining operations (ADR 0025). The parts change nothing
+   * until that command commits; parts of a transaction that never commits are dropped by the
+   * partition after its window. 413 if even {@link #MAX_PARTS} parts cannot hold it.
+   */
+  private Future<CommandResult> submitInParts(AzureRequest r, int partition, EntityBatch whole) {
+    List<List<EntityBatchOperation>> groups = new ArrayList<>();
+    List<EntityBatchOperation> current = new ArrayList<>();
+    long size = 0;
+    for (EntityBatchOperation op : whole.getOperationsList()) {
+      long opSize = op.getSerializedSize() + 8L;
+      if (!current.isEmpty() && size + opSize > PART_BYTES) {
+        groups.add(current);
+        current = new ArrayList<>();
+        size = 0;
+      }
+      current.add(op);
+      size += opSize;
+    }
+    groups.add(current);
+    int parts = groups.size() - 1;
+    if (parts > MAX_PARTS) {
+      throw AzureError.REQUEST_BODY_TOO_LARGE.exception();
+    }
+    byte[] id = new byte[16];
+    services.random().nextBytes(id);
+    ByteString batchId = ByteString.copyFrom(id);
+    long millis = services.now().toEpochMilli();
+    Future<CommandResult> chain = Future.succeededFuture(null);
+    for (int i = 0; i < parts; i++) {
+      EntityBatchPart part = EntityBatchPart.newBuilder().setBatchId(batchId).setIndex(i).setStagedEpochMillis(millis)
+          .addAllOperations(groups.get(i)).build();
+      chain = chain.compose(previous -> {
+        if (previous != null && previous.getStatus() != CommandStatus.OK) {
+          throw new IllegalStateException("a staged batch part was refused: " + previous.getStatus());
+        }
+        return services.submit(r, MetadataCommand.newBuilder().setPartition(partition).setEntityBatchPart(part));
+      });
+    }
+    EntityBatch last = EntityBatch.newBuilder().addAllOperations(groups.get(parts)).setStagedBatchId(batchId)
+        .setStagedParts(parts).setStagedEpochMillis(millis).build();
+    return chain.compose(previous -> {
+      if (previous != null && previous.getStatus() != CommandStatus.OK) {
+        throw new IllegalStateException("a staged batch part was refused: " + previous.getStatus());
+      }
+      return services.submit(r, MetadataCommand.newBuilder().setPartition(partition).setEntityBatch(last));
+    });
   }
 
   /** The command operation of {@code op}; records into {@code written} (at index {@code i}) what it stores. */

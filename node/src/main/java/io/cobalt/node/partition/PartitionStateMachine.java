@@ -34,6 +34,7 @@ import io.cobalt.proto.node.v1.DeleteEntity;
 import io.cobalt.proto.node.v1.DeleteTable;
 import io.cobalt.proto.node.v1.EntityBatch;
 import io.cobalt.proto.node.v1.EntityBatchOperation;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityBatchOutcome;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.QueueAclSet;
@@ -100,6 +101,8 @@ public final class PartitionStateMachine {
   public static final int MAX_SEALED_PROPERTIES_BYTES = 2 * 1024 * 1024 + 1024;
   /** Operations of one entity-group transaction: Azure's 100. */
   public static final int MAX_BATCH_OPERATIONS = 100;
+  /** Staged parts of one large entity-group transaction at most (ADR 0025). */
+  public static final int MAX_BATCH_PARTS = 8;
   /** Stored access policies of one container, table or queue: Azure's 5. */
   public static final int MAX_SIGNED_IDENTIFIERS = 5;
   /**
@@ -257,6 +260,7 @@ public final class PartitionStateMachine {
       case PUT_ENTITY -> validatePutEntity(command.getPutEntity());
       case DELETE_ENTITY -> validateDeleteEntity(command.getDeleteEntity());
       case ENTITY_BATCH -> validateEntityBatch(command.getEntityBatch());
+      case ENTITY_BATCH_PART -> validateEntityBatchPart(command.getEntityBatchPart());
       case SET_TABLE_ACL -> {
         checkAccount(command.getSetTableAcl().getAccount());
         checkTableName(command.getSetTableAcl().getName());
@@ -453,6 +457,7 @@ public final class PartitionStateMachine {
       case PUT_ENTITY -> putEntity(partition, command.getPutEntity());
       case DELETE_ENTITY -> deleteEntity(partition, command.getDeleteEntity());
       case ENTITY_BATCH -> entityBatch(partition, command.getEntityBatch());
+      case ENTITY_BATCH_PART -> entityBatchPart(partition, command.getEntityBatchPart());
       case SET_TABLE_ACL -> setTableAcl(partition, command.getSetTableAcl());
       case PURGE_TABLE -> new Outcome(
           new StateChange.RemoveEntities(command.getPurgeTable().getAccount(), command.getPurgeTable().getTableId()),
@@ -1033,16 +1038,42 @@ public final class PartitionStateMachine {
    * sealed properties in all.
    */
   private static void validateEntityBatch(EntityBatch batch) {
-    int n = batch.getOperationsCount();
-    if (n < 1 || n > MAX_BATCH_OPERATIONS) {
-      throw new InvalidRequestException("an entity batch holds 1.." + MAX_BATCH_OPERATIONS + " operations, got " + n);
+    if (batch.getStagedParts() == 0) {
+      validateEntityOperations(batch.getOperationsList(), 1);
+      return;
+    }
+    checkId("staged_batch_id", batch.getStagedBatchId());
+    if (batch.getStagedEpochMillis() <= 0 || batch.getStagedParts() > MAX_BATCH_PARTS) {
+      throw new InvalidRequestException("a staged entity batch has 1.." + MAX_BATCH_PARTS + " parts and a time");
+    }
+    validateEntityOperations(batch.getOperationsList(), 0);
+  }
+
+  /** One staged part of a large entity-group transaction (ADR 0025). */
+  private static void validateEntityBatchPart(EntityBatchPart part) {
+    checkId("batch_id", part.getBatchId());
+    if (part.getStagedEpochMillis() <= 0 || Integer.compareUnsigned(part.getIndex(), MAX_BATCH_PARTS) >= 0) {
+      throw new InvalidRequestException("an entity batch part has an index below " + MAX_BATCH_PARTS + " and a time");
+    }
+    validateEntityOperations(part.getOperationsList(), 1);
+  }
+
+  /**
+   * {@code min}..{@link #MAX_BATCH_OPERATIONS} operations, all of one account, table and
+   * PartitionKey, no RowKey twice, at most {@link #MAX_BATCH_SEALED_BYTES} of sealed properties.
+   */
+  private static void validateEntityOperations(List<EntityBatchOperation> ops, int min) {
+    int n = ops.size();
+    if (n < min || n > MAX_BATCH_OPERATIONS) {
+      throw new InvalidRequestException("an entity batch holds " + min + ".." + MAX_BATCH_OPERATIONS
+          + " operations, got " + n);
     }
     String account = null;
     ByteString tableId = null;
     String partitionKey = null;
     Set<String> rowKeys = new HashSet<>();
     long sealed = 0;
-    for (EntityBatchOperation op : batch.getOperationsList()) {
+    for (EntityBatchOperation op : ops) {
       String a;
       ByteString t;
       String pk;
@@ -1090,10 +1121,49 @@ public final class PartitionStateMachine {
    * write goes into one state change, committed in one atomic store write.
    */
   private Outcome entityBatch(int partition, EntityBatch batch) {
-    List<StateChange> changes = new ArrayList<>(batch.getOperationsCount());
+    if (batch.getStagedParts() == 0) {
+      return entityOperations(partition, batch.getOperationsList());
+    }
+    // A transaction staged in parts (ADR 0025): the parts' operations, in order, then the inline
+    // ones; the parts go in the same write whatever the outcome.
+    List<EntityBatchOperation> ops = new ArrayList<>();
+    List<StateChange> cleanup = new ArrayList<>();
+    boolean missing = false;
+    for (int i = 0; i < batch.getStagedParts(); i++) {
+      Optional<EntityBatchPart> part =
+          store.batchPart(partition, batch.getStagedEpochMillis(), batch.getStagedBatchId(), i);
+      if (part.isEmpty()) {
+        missing = true;
+        continue;
+      }
+      ops.addAll(part.get().getOperationsList());
+      cleanup.add(new StateChange.RemoveBatchPart(batch.getStagedEpochMillis(), batch.getStagedBatchId(), i));
+    }
+    if (missing) {
+      return new Outcome(new StateChange.Batch(cleanup), status(CommandStatus.BATCH_PARTS_MISSING));
+    }
+    ops.addAll(batch.getOperationsList());
+    validateEntityOperations(ops, 1);
+    Outcome o = entityOperations(partition, ops);
+    List<StateChange> changes = new ArrayList<>(cleanup);
+    changes.add(0, o.change());
+    return new Outcome(new StateChange.Batch(changes), o.result());
+  }
+
+  /** Stages a part of a large entity-group transaction, and drops parts left behind (ADR 0025). */
+  private Outcome entityBatchPart(int partition, EntityBatchPart part) {
+    List<StateChange> changes = new ArrayList<>();
+    changes.add(new StateChange.PutBatchPart(part));
+    changes.addAll(store.batchPartsBefore(partition, part.getStagedEpochMillis() - SUBMIT_WINDOW_MILLIS,
+        FORGET_PER_APPLY));
+    return new Outcome(new StateChange.Batch(changes), status(CommandStatus.OK));
+  }
+
+  private Outcome entityOperations(int partition, List<EntityBatchOperation> operations) {
+    List<StateChange> changes = new ArrayList<>(operations.size());
     EntityBatchOutcome.Builder outcome = EntityBatchOutcome.newBuilder();
-    for (int i = 0; i < batch.getOperationsCount(); i++) {
-      EntityBatchOperation op = batch.getOperations(i);
+    for (int i = 0; i < operations.size(); i++) {
+      EntityBatchOperation op = operations.get(i);
       Outcome one = op.hasPut() ? putEntity(partition, op.getPut()) : deleteEntity(partition, op.getDelete());
       if (one.result().getStatus() != CommandStatus.OK) {
         return new Outcome(StateChange.NONE, status(one.result().getStatus())

@@ -3,6 +3,7 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
@@ -65,6 +66,19 @@ public final class InMemoryMetadataStore implements MetadataStore {
     /** Remembered submits by id, and their time index (time, then id in unsigned byte order). */
     final Map<ByteString, SubmitRecord> submits = new HashMap<>();
     final NavigableMap<SubmitKey, Boolean> submitTimes = new TreeMap<>();
+    /** Staged batch parts in time, batch id, index order. */
+    final NavigableMap<PartKey, EntityBatchPart> batchParts = new TreeMap<>();
+  }
+
+  private record PartKey(long millis, ByteString batchId, int index) implements Comparable<PartKey> {
+    @Override
+    public int compareTo(PartKey o) {
+      int c = Long.compare(millis, o.millis);
+      if (c == 0) {
+        c = ByteString.unsignedLexicographicalComparator().compare(batchId, o.batchId);
+      }
+      return c != 0 ? c : Integer.compareUnsigned(index, o.index);
+    }
   }
 
   private record SubmitKey(long millis, ByteString id) implements Comparable<SubmitKey> {
@@ -277,6 +291,24 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<EntityBatchPart> batchPart(int partition, long stagedEpochMillis, ByteString batchId,
+      int index) {
+    return Optional.ofNullable(p(partition).batchParts.get(new PartKey(stagedEpochMillis, batchId, index)));
+  }
+
+  @Override
+  public synchronized List<StateChange.RemoveBatchPart> batchPartsBefore(int partition, long beforeMillis, int limit) {
+    List<StateChange.RemoveBatchPart> out = new ArrayList<>();
+    for (PartKey k : p(partition).batchParts.keySet()) {
+      if (out.size() >= limit || k.millis() >= beforeMillis) {
+        break;
+      }
+      out.add(new StateChange.RemoveBatchPart(k.millis(), k.batchId(), k.index()));
+    }
+    return out;
+  }
+
+  @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
     apply(p, change);
@@ -359,6 +391,11 @@ public final class InMemoryMetadataStore implements MetadataStore {
       SubmitRecord r = rs.record();
       p.submits.put(r.getSubmitId(), r);
       p.submitTimes.put(new SubmitKey(r.getSubmitEpochMillis(), r.getSubmitId()), Boolean.TRUE);
+    } else if (change instanceof StateChange.PutBatchPart bp) {
+      EntityBatchPart part = bp.part();
+      p.batchParts.put(new PartKey(part.getStagedEpochMillis(), part.getBatchId(), part.getIndex()), part);
+    } else if (change instanceof StateChange.RemoveBatchPart rb) {
+      p.batchParts.remove(new PartKey(rb.stagedEpochMillis(), rb.batchId(), rb.index()));
     } else if (change instanceof StateChange.ForgetSubmit f) {
       p.submits.remove(f.submitId());
       p.submitTimes.remove(new SubmitKey(f.submitEpochMillis(), f.submitId()));
@@ -410,6 +447,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
         r -> out.add(new StateChange.ChangeMessages(List.of(r), List.of()))));
     p.serviceProperties.values().forEach(sp -> out.add(new StateChange.PutServiceProperties(sp)));
     p.submits.values().forEach(r -> out.add(new StateChange.RememberSubmit(r)));
+    p.batchParts.values().forEach(b -> out.add(new StateChange.PutBatchPart(b)));
     return out;
   }
 
@@ -421,6 +459,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
           || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
           || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
           || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
+          || r instanceof StateChange.PutBatchPart
           || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }

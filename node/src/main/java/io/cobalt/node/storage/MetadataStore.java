@@ -3,6 +3,7 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
@@ -95,6 +96,12 @@ public interface MetadataStore {
    */
   List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit);
 
+  /** A staged part of a large entity-group transaction (ADR 0025). */
+  Optional<EntityBatchPart> batchPart(int partition, long stagedEpochMillis, ByteString batchId, int index);
+
+  /** Staged parts of {@code partition} older than {@code beforeMillis}, oldest first, at most {@code limit}. */
+  List<StateChange.RemoveBatchPart> batchPartsBefore(int partition, long beforeMillis, int limit);
+
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).
@@ -103,7 +110,7 @@ public interface MetadataStore {
 
   /**
    * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
-   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each, RememberSubmit), from one consistent view. For
+   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each, RememberSubmit, PutBatchPart), from one consistent view. For
    * partition images (snapshots); the caller must not commit to the partition meanwhile.
    */
   List<StateChange> records(int partition);

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
@@ -45,6 +46,7 @@ import java.util.List;
  *   'S': u32 length | ServicePropertiesRecord
  *   'M': u32 length | MessageRecord (its body stays sealed by the gateway)
  *   'R': u32 length | SubmitRecord (a remembered submit id and its result, ADR 0024)
+ *   'P': u32 length | EntityBatchPart (a staged part of a large transaction, ADR 0025)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
  *
@@ -96,6 +98,9 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.ChangeMessages m && m.put().size() == 1 && m.removed().isEmpty()) {
         o.writeByte('M');
         bytes(o, m.put().get(0).toByteArray());
+      } else if (r instanceof StateChange.PutBatchPart bp) {
+        o.writeByte('P');
+        bytes(o, bp.part().toByteArray());
       } else if (r instanceof StateChange.RememberSubmit rs) {
         o.writeByte('R');
         bytes(o, rs.record().toByteArray());
@@ -153,6 +158,7 @@ public final class PartitionImage {
               ServicePropertiesRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'M' -> records.add(new StateChange.ChangeMessages(
               List.of(MessageRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))), List.of()));
+          case 'P' -> records.add(new StateChange.PutBatchPart(EntityBatchPart.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'R' -> records.add(new StateChange.RememberSubmit(SubmitRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'U' -> {
             String account = new String(shortBytes(i), StandardCharsets.UTF_8);

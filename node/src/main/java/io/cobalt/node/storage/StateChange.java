@@ -3,6 +3,7 @@ package io.cobalt.node.storage;
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
@@ -107,6 +108,12 @@ public sealed interface StateChange {
 
   /** Forgets a remembered submit that left the deduplication window. */
   record ForgetSubmit(ByteString submitId, long submitEpochMillis) implements StateChange {}
+
+  /** Stores a staged part of a large entity-group transaction (ADR 0025). Also an image record. */
+  record PutBatchPart(EntityBatchPart part) implements StateChange {}
+
+  /** Removes a staged part (committed, refused or left behind). */
+  record RemoveBatchPart(long stagedEpochMillis, ByteString batchId, int index) implements StateChange {}
 
   StateChange NONE = new None();
 }

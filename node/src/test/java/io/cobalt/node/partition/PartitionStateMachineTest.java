@@ -371,6 +371,17 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.EntityBatchPart> batchPart(int partition, long millis, ByteString batchId,
+        int index) {
+      return delegate.batchPart(partition, millis, batchId, index);
+    }
+
+    @Override
+    public List<StateChange.RemoveBatchPart> batchPartsBefore(int partition, long beforeMillis, int limit) {
+      return delegate.batchPartsBefore(partition, beforeMillis, limit);
+    }
+
+    @Override
     public long newestSubmitMillis(int partition) {
       return delegate.newestSubmitMillis(partition);
     }

@@ -27,6 +27,8 @@ final class MetaKeys {
   static final byte SUBMIT = 'R';
   /** The time index of remembered submits: submit time, then submit id; empty values. */
   static final byte SUBMIT_TIME = 'X';
+  /** A staged part of a large entity-group transaction: time, batch id, part index (ADR 0025). */
+  static final byte BATCH_PART = 'P';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -183,6 +185,20 @@ final class MetaKeys {
   static byte[] submit(int partition, ByteString submitId) {
     ByteArrayOutputStream out = start(partition, SUBMIT);
     out.writeBytes(submitId.toByteArray());
+    return out.toByteArray();
+  }
+
+  /** {@code p | 'P'}: every staged batch part starts with this. */
+  static byte[] batchParts(int partition) {
+    return start(partition, BATCH_PART).toByteArray();
+  }
+
+  /** {@code p | 'P' | u64 staged millis | batch id | u32 index}: key order is time order. */
+  static byte[] batchPart(int partition, long millis, ByteString batchId, int index) {
+    ByteArrayOutputStream out = start(partition, BATCH_PART);
+    out.writeBytes(ByteBuffer.allocate(8).putLong(millis).array());
+    out.writeBytes(batchId.toByteArray());
+    out.writeBytes(ByteBuffer.allocate(4).putInt(index).array());
     return out.toByteArray();
   }
 

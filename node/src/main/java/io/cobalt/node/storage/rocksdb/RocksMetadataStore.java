@@ -10,6 +10,7 @@ import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.ChunkRef;
 import io.cobalt.proto.node.v1.ContainerRecord;
+import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
@@ -308,6 +309,33 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<EntityBatchPart> batchPart(int partition, long stagedEpochMillis, ByteString batchId, int index) {
+    byte[] v = storage.guarded("batch part read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.batchPart(partition, stagedEpochMillis, batchId, index)));
+    return v == null ? Optional.empty() : Optional.of(parseBatchPart(v));
+  }
+
+  @Override
+  public List<StateChange.RemoveBatchPart> batchPartsBefore(int partition, long beforeMillis, int limit) {
+    byte[] prefix = MetaKeys.batchParts(partition);
+    return storage.guarded("batch part scan", db -> {
+      List<StateChange.RemoveBatchPart> out = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(prefix); it.isValid() && out.size() < limit && MetaKeys.startsWith(it.key(), prefix);
+            it.next()) {
+          EntityBatchPart part = parseBatchPart(it.value());
+          if (part.getStagedEpochMillis() >= beforeMillis) {
+            break;
+          }
+          out.add(new StateChange.RemoveBatchPart(part.getStagedEpochMillis(), part.getBatchId(), part.getIndex()));
+        }
+        it.status();
+      }
+      return out;
+    });
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
@@ -341,6 +369,7 @@ public final class RocksMetadataStore implements MetadataStore {
                   new StateChange.ChangeMessages(List.of(parseMessage(it.value())), List.of()));
               case MetaKeys.SERVICE_PROPERTIES -> out.add(
                   new StateChange.PutServiceProperties(parseServiceProperties(it.value())));
+              case MetaKeys.BATCH_PART -> out.add(new StateChange.PutBatchPart(parseBatchPart(it.value())));
               case MetaKeys.SUBMIT -> out.add(new StateChange.RememberSubmit(parseSubmit(it.value())));
               case MetaKeys.SUBMIT_TIME, MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
@@ -368,6 +397,7 @@ public final class RocksMetadataStore implements MetadataStore {
               || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
               || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
               || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
+              || r instanceof StateChange.PutBatchPart
               || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
@@ -525,6 +555,12 @@ public final class RocksMetadataStore implements MetadataStore {
           batch.put(storage.metaCf(), MetaKeys.submit(partition, r.getSubmitId()), r.toByteArray());
           batch.put(storage.metaCf(), MetaKeys.submitTime(partition, r.getSubmitEpochMillis(), r.getSubmitId()),
               new byte[0]);
+        } else if (change instanceof StateChange.PutBatchPart bp) {
+          EntityBatchPart part = bp.part();
+          batch.put(storage.metaCf(), MetaKeys.batchPart(partition, part.getStagedEpochMillis(), part.getBatchId(),
+              part.getIndex()), part.toByteArray());
+        } else if (change instanceof StateChange.RemoveBatchPart rb) {
+          batch.delete(storage.metaCf(), MetaKeys.batchPart(partition, rb.stagedEpochMillis(), rb.batchId(), rb.index()));
         } else if (change instanceof StateChange.ForgetSubmit f) {
           batch.delete(storage.metaCf(), MetaKeys.submit(partition, f.submitId()));
           batch.delete(storage.metaCf(), MetaKeys.submitTime(partition, f.submitEpochMillis(), f.submitId()));
@@ -643,6 +679,14 @@ public final class RocksMetadataStore implements MetadataStore {
       return UncommittedBlock.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt uncommitted block record", e);
+    }
+  }
+
+  private static EntityBatchPart parseBatchPart(byte[] v) {
+    try {
+      return EntityBatchPart.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt batch part", e);
     }
   }
 
