@@ -53,6 +53,20 @@ import org.slf4j.LoggerFactory;
  * bounded, named crypto worker pool.
  */
 public final class GatewayServer implements AutoCloseable {
+  /**
+   * The Table endpoint's error body: OData JSON, but XML for the service-level operations on the
+   * account URL ({@code ?restype=service&comp=properties}) and CORS preflights, as Azure's Table
+   * service answers those (the SDK reads those errors as XML).
+   */
+  private static void endTableEndpointError(AzureRequest r, io.cobalt.gateway.http.AzureException e) {
+    boolean accountLevel = r.path().container() == null && r.queryParam("restype") != null;
+    if (accountLevel || r.method() == io.vertx.core.http.HttpMethod.OPTIONS) {
+      r.endError(e);
+    } else {
+      r.endTableError(e);
+    }
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
   /** Crypto worker threads: sealing and opening chunks is CPU-bound. */
   static final int CRYPTO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -183,7 +197,8 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Table", SharedKeyAuthenticator::authenticateTable,
                 r -> operations.route(r).handle(r), EntityCipher.EntityAuthenticationException.class,
-                AzureRequest::endTableError, TableQueueSasAuthenticator.Service.TABLE, operations::storedPolicy),
+                GatewayServer::endTableEndpointError, TableQueueSasAuthenticator.Service.TABLE, operations::storedPolicy,
+                operations.cors()),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);
@@ -199,7 +214,8 @@ public final class GatewayServer implements AutoCloseable {
             config.accounts(),
             new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,
                 r -> operations.route(r).handle(r), MessageCipher.MessageAuthenticationException.class,
-                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE, operations::storedPolicy),
+                AzureRequest::endError, TableQueueSasAuthenticator.Service.QUEUE, operations::storedPolicy,
+                operations.cors()),
             clock,
             random,
             MAX_CONCURRENT_REQUESTS);

@@ -277,4 +277,76 @@ class TableBatchTest {
     assertTrue(ok.body().contains("ETag: W/\"datetime'"), ok.body());
     assertEquals(List.of("r=1"), rowKeys(t));
   }
+
+  private static String retrieveBody(String request) {
+    return "--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" + request
+        + "\r\n--batch_1--\r\n";
+  }
+
+  @Test
+  void aBatchOfOneRetrieveAnswersTheEntityInAzuresRetrieveFormat() throws Exception {
+    TableClient t = newTable();
+    t.createEntity(new TableEntity("p", "r'1").addProperty("V", 7L).addProperty("S", "text"));
+    String etag = t.getEntity("p", "r'1").getETag();
+    String get = "GET http://h/" + GatewayFixture.ACCOUNT + "/" + t.getTableName()
+        + "(PartitionKey='p',RowKey='r''1')?$select=V HTTP/1.1\r\nAccept: application/json;odata=minimalmetadata\r\n"
+        + "DataServiceVersion: 3.0;\r\n";
+    HttpResponse<String> ok = postBatch("multipart/mixed; boundary=batch_1", retrieveBody(get));
+    assertEquals(202, ok.statusCode(), ok.body());
+    String boundary = ok.headers().firstValue("Content-Type").orElse("").replaceAll(".*boundary=", "");
+    assertTrue(boundary.startsWith("batchresponse_"), boundary);
+    assertTrue(ok.body().startsWith("--" + boundary + "\r\nContent-Type: application/http\r\n"), ok.body());
+    assertTrue(ok.body().endsWith("--" + boundary + "--\r\n"), ok.body());
+    assertTrue(!ok.body().contains("changesetresponse"), ok.body());     // no changeset around a retrieve
+    assertTrue(ok.body().contains("HTTP/1.1 200 OK\r\n"), ok.body());
+    assertTrue(ok.body().contains("ETag: " + etag + "\r\n"), ok.body());
+    assertTrue(ok.body().contains("\"V@odata.type\":\"Edm.Int64\",\"V\":\"7\""), ok.body());
+    assertTrue(!ok.body().contains("\"S\""), ok.body());                  // $select applied
+
+    HttpResponse<String> missing = postBatch("multipart/mixed; boundary=batch_1",
+        retrieveBody(get.replace("r''1", "nope")));
+    assertEquals(202, missing.statusCode(), missing.body());
+    assertTrue(missing.body().contains("HTTP/1.1 404 Not Found"), missing.body());
+    assertTrue(missing.body().contains("\"code\":\"ResourceNotFound\""), missing.body());
+    assertTrue(!missing.body().contains("\"value\":\"0:"), missing.body());
+
+    HttpResponse<String> noTable = postBatch("multipart/mixed; boundary=batch_1",
+        retrieveBody(get.replace(t.getTableName(), "nosuchtable1")));
+    assertEquals(202, noTable.statusCode(), noTable.body());
+    assertTrue(noTable.body().contains("\"code\":\"TableNotFound\""), noTable.body());
+  }
+
+  @Test
+  void aRetrieveMixedWithAChangesetOrAnotherRetrieveOrNotAGetIsInvalidInput() throws Exception {
+    TableClient t = newTable();
+    t.createEntity(new TableEntity("p", "r").addProperty("V", 1));
+    String get = "GET http://h/" + GatewayFixture.ACCOUNT + "/" + t.getTableName()
+        + "(PartitionKey='p',RowKey='r') HTTP/1.1\r\nAccept: application/json;odata=nometadata\r\n";
+    String insert = "POST http://h/" + GatewayFixture.ACCOUNT + "/" + t.getTableName() + " HTTP/1.1\r\n"
+        + "Content-Type: application/json\r\n\r\n{\"PartitionKey\":\"p\",\"RowKey\":\"s\"}";
+    String changeset = batchBody(t.getTableName(), insert);
+    String retrievePart = "--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        + get + "\r\n";
+    // A changeset and a retrieve in one batch.
+    assertError(postBatch("multipart/mixed; boundary=batch_1", retrievePart + changeset), 400, "InvalidInput");
+    // Two retrieves.
+    assertError(postBatch("multipart/mixed; boundary=batch_1", retrievePart + retrievePart + "--batch_1--\r\n"),
+        400, "InvalidInput");
+    // A change operation outside a changeset.
+    assertError(postBatch("multipart/mixed; boundary=batch_1", retrieveBody(insert)), 400, "InvalidInput");
+    // A retrieve that is a query, not one entity: the batch's one part fails with InvalidInput.
+    HttpResponse<String> query = postBatch("multipart/mixed; boundary=batch_1", retrieveBody(
+        "GET http://h/" + GatewayFixture.ACCOUNT + "/" + t.getTableName() + "() HTTP/1.1\r\n"));
+    assertEquals(202, query.statusCode(), query.body());
+    assertTrue(query.body().contains("HTTP/1.1 400 Bad Request"), query.body());
+    assertTrue(query.body().contains("\"code\":\"InvalidInput\""), query.body());
+    // A GET inside a changeset fails the changeset at its index, and nothing of it is applied.
+    HttpResponse<String> inChangeset = postBatch("multipart/mixed; boundary=batch_1",
+        batchBody(t.getTableName(), insert, get));
+    assertEquals(202, inChangeset.statusCode(), inChangeset.body());
+    assertTrue(inChangeset.body().contains("HTTP/1.1 400 Bad Request"), inChangeset.body());
+    assertTrue(inChangeset.body().contains("\"code\":\"InvalidInput\""), inChangeset.body());
+    assertTrue(inChangeset.body().contains("\"value\":\"1:"), inChangeset.body());
+    assertEquals(List.of("r=1"), rowKeys(t));
+  }
 }

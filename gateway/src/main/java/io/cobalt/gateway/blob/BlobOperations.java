@@ -47,7 +47,8 @@ public final class BlobOperations {
     this.blocks = new BlockListHandler(services);
     this.properties = new BlobPropertiesHandler(services);
     this.otherBlobTypes = new OtherBlobTypesHandler(services);
-    this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock());
+    this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock(),
+        io.cobalt.proto.node.v1.StorageServiceKind.STORAGE_SERVICE_BLOB);
     this.cors = new Cors(serviceProperties);
   }
 

@@ -9,7 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * CORS for the Blob service, from the account's CORS rules (Set Blob Service Properties).
+ * CORS for one service (Blob, Queue or Table), from the account's CORS rules of that service (Set
+ * Blob / Queue / Table Service Properties).
  *
  * <p>A preflight ({@code OPTIONS} with {@code Origin} and {@code Access-Control-Request-Method}, on
  * any URL of the account) needs no authorization: 200 with the Access-Control-Allow-* headers when
@@ -22,7 +23,7 @@ import java.util.List;
 public final class Cors {
   private final ServicePropertiesHandler properties;
 
-  Cors(ServicePropertiesHandler properties) {
+  public Cors(ServicePropertiesHandler properties) {
     this.properties = properties;
   }
 

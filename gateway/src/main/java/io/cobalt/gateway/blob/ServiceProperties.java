@@ -3,6 +3,7 @@ package io.cobalt.gateway.blob;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
 import io.cobalt.gateway.http.Xml;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,20 +17,29 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 
 /**
- * An account's Blob service properties (the {@code StorageServiceProperties} XML document of Set /
- * Get Blob Service Properties). CORS rules are parsed, checked against Azure's limits and enforced
- * ({@link CorsRule}); {@code Logging}, {@code HourMetrics}, {@code MinuteMetrics},
- * {@code DefaultServiceVersion}, {@code DeleteRetentionPolicy} and {@code StaticWebsite} are kept
- * as given (elements and text, normalized) and returned, but have no effect in Cobalt.
+ * An account's service properties for one service (the {@code StorageServiceProperties} XML
+ * document of Set / Get Blob, Queue or Table Service Properties). CORS rules are parsed, checked
+ * against Azure's limits and enforced ({@link CorsRule}); {@code Logging}, {@code HourMetrics},
+ * {@code MinuteMetrics} and (Blob only) {@code DefaultServiceVersion}, {@code DeleteRetentionPolicy}
+ * and {@code StaticWebsite} are kept as given (elements and text, normalized) and returned, but
+ * have no effect in Cobalt.
  *
- * @param elements top-level elements by name, each its normalized XML, in {@link #ORDER}
+ * @param service whose properties these are (which top-level elements it accepts)
+ * @param elements top-level elements by name, each its normalized XML, in {@link #order} of the service
  * @param cors the parsed rules of the {@code Cors} element (empty: CORS off)
  */
-public record ServiceProperties(Map<String, String> elements, List<CorsRule> cors) {
-  /** The top-level elements Cobalt accepts, in the order they are written. */
+public record ServiceProperties(StorageServiceKind service, Map<String, String> elements, List<CorsRule> cors) {
+  /** The top-level elements the Blob service accepts, in the order they are written. */
   static final List<String> ORDER = List.of(
       "Logging", "HourMetrics", "MinuteMetrics", "Cors", "DefaultServiceVersion", "DeleteRetentionPolicy",
       "StaticWebsite");
+  /** The top-level elements the Queue and Table services accept (Azure's schema for them), in order. */
+  static final List<String> QUEUE_TABLE_ORDER = List.of("Logging", "HourMetrics", "MinuteMetrics", "Cors");
+
+  /** The top-level elements {@code service} accepts, in the order they are written. */
+  static List<String> order(StorageServiceKind service) {
+    return service == StorageServiceKind.STORAGE_SERVICE_BLOB ? ORDER : QUEUE_TABLE_ORDER;
+  }
   /** Request body bound (Azure's body is small; the stored document is bounded by the node too). */
   static final int MAX_BODY_BYTES = 32 * 1024;
   static final int MAX_CORS_RULES = 5;
@@ -83,7 +93,10 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
     }
   }
 
-  public static final ServiceProperties NONE = new ServiceProperties(Map.of(), List.of());
+  /** Nothing set, for {@code service}. */
+  public static ServiceProperties none(StorageServiceKind service) {
+    return new ServiceProperties(service, Map.of(), List.of());
+  }
 
   /**
    * What Get returns for an element never set: Azure's defaults for a new account (everything
@@ -106,20 +119,20 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
    */
   public ServiceProperties merge(ServiceProperties update) {
     Map<String, String> merged = new LinkedHashMap<>();
-    for (String name : ORDER) {
+    for (String name : order(service)) {
       String v = update.elements.containsKey(name) ? update.elements.get(name) : elements.get(name);
       if (v != null) {
         merged.put(name, v);
       }
     }
     List<CorsRule> rules = update.elements.containsKey("Cors") ? update.cors : cors;
-    return new ServiceProperties(Map.copyOf(merged), rules);
+    return new ServiceProperties(service, Map.copyOf(merged), rules);
   }
 
   /** The stored document: the set elements only. */
   public String document() {
     StringBuilder xml = new StringBuilder(512).append(Xml.DECLARATION).append("<StorageServiceProperties>");
-    for (String name : ORDER) {
+    for (String name : order(service)) {
       if (elements.containsKey(name)) {
         xml.append(elements.get(name));
       }
@@ -130,7 +143,7 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
   /** The Get response: the set elements, Azure's defaults for the others. */
   public String response() {
     StringBuilder xml = new StringBuilder(1024).append(Xml.DECLARATION).append("<StorageServiceProperties>");
-    for (String name : ORDER) {
+    for (String name : order(service)) {
       String v = elements.getOrDefault(name, DEFAULTS.get(name));
       if (v != null) {
         xml.append(v);
@@ -147,7 +160,8 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
    *     than five CORS rules, a rule missing a part) or InvalidXmlNodeValue (a bad method, origin
    *     or header list, max age, or CORS settings longer than 2 KiB)
    */
-  public static ServiceProperties parse(byte[] body) {
+  public static ServiceProperties parse(StorageServiceKind service, byte[] body) {
+    List<String> order = order(service);
     XMLInputFactory f = XMLInputFactory.newFactory();
     f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
     f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
@@ -162,7 +176,7 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
         int[] count = {0};
         while (x.nextTag() == XMLStreamReader.START_ELEMENT) {
           String name = x.getLocalName();
-          if (!ORDER.contains(name) || elements.containsKey(name)) {
+          if (!order.contains(name) || elements.containsKey(name)) {
             throw AzureError.INVALID_XML_DOCUMENT.exception();
           }
           if (name.equals("Cors")) {
@@ -187,16 +201,16 @@ public record ServiceProperties(Map<String, String> elements, List<CorsRule> cor
       throw AzureError.INVALID_XML_DOCUMENT.exception();
     }
     Map<String, String> ordered = new LinkedHashMap<>();
-    for (String name : ORDER) {
+    for (String name : order) {
       if (elements.containsKey(name)) {
         ordered.put(name, elements.get(name));
       }
     }
-    return new ServiceProperties(ordered, List.copyOf(rules));
+    return new ServiceProperties(service, ordered, List.copyOf(rules));
   }
 
-  public static ServiceProperties parse(String document) {
-    return parse(document.getBytes(StandardCharsets.UTF_8));
+  public static ServiceProperties parse(StorageServiceKind service, String document) {
+    return parse(service, document.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Copies the element the reader is on (elements and trimmed text only) and ends on its end tag. */

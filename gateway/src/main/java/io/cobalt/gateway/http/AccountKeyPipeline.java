@@ -7,6 +7,7 @@ import io.cobalt.gateway.auth.TableQueueSasAuthenticator;
 import io.cobalt.gateway.auth.ResponseHeaderOverrides;
 import io.cobalt.gateway.auth.SharedKeyAuthenticator;
 import io.cobalt.gateway.authz.Grant;
+import io.cobalt.gateway.blob.Cors;
 import io.cobalt.gateway.encryption.KeyRefusedException;
 import io.cobalt.gateway.nodeclient.BackendUnavailableException;
 import io.vertx.core.Future;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline of the Table and Queue endpoints: every request goes through {@link #handle}:
- * admit → parse → authenticate (Shared Key or Shared Key Lite with the service's strings-to-sign,
+ * admit → parse → (CORS: an OPTIONS preflight is answered from the account's CORS rules of the
+ * service, unauthenticated; an allowed Origin gets the CORS headers on any response) → authenticate (Shared Key or Shared Key Lite with the service's strings-to-sign,
  * or a service or account SAS: {@link TableQueueSasAuthenticator}; anonymous access is refused) →
  * authorize (an account key may do everything in its account; a SAS what its {@link SasAccess}
  * allows, asked by the routing and the handlers) → route → the operation's handler (seal/open
@@ -49,6 +51,7 @@ public final class AccountKeyPipeline {
    * @param errorWriter writes the service's error body (Table JSON, Queue XML)
    * @param sas which service a SAS must be for
    * @param policies where a service SAS's stored access policy ({@code si}) is looked up
+   * @param cors the service's CORS rules: preflights and the headers of allowed origins
    */
   public record Service(
       String name,
@@ -57,7 +60,8 @@ public final class AccountKeyPipeline {
       Class<? extends RuntimeException> integrityFailure,
       BiConsumer<AzureRequest, AzureException> errorWriter,
       TableQueueSasAuthenticator.Service sas,
-      TableQueueSasAuthenticator.PolicyLookup policies) {}
+      TableQueueSasAuthenticator.PolicyLookup policies,
+      Cors cors) {}
 
   private final Map<String, AccountKeys> accounts = new HashMap<>();
   private final SharedKeyAuthenticator sharedKey;
@@ -104,10 +108,16 @@ public final class AccountKeyPipeline {
     final AzureRequest request = r;
     Future<Void> outcome;
     try {
-      outcome = authenticate(request).compose(principal -> {            // who: Shared Key (Lite) or a SAS
-        request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // a key: its account; a SAS: r.sas()
-        return service.dispatch().apply(request);                       // which operation → seal/open → place → dispatch
-      });
+      if (Cors.isPreflight(request)) {
+        outcome = service.cors().preflight(request);                      // CORS preflight: no authentication
+      } else {
+        outcome = service.cors().decorate(request)                        // CORS headers for an allowed Origin
+            .compose(v -> authenticate(request))                          // who: Shared Key (Lite) or a SAS
+            .compose(principal -> {
+              request.grant(new Grant(principal, true, ResponseHeaderOverrides.NONE)); // a key: its account; a SAS: r.sas()
+              return service.dispatch().apply(request);                   // which operation → seal/open → place → dispatch
+            });
+      }
     } catch (RuntimeException e) {
       outcome = Future.failedFuture(e);
     }

@@ -68,13 +68,14 @@ public final class MetadataRouter {
     return query(ctx, partition, q).map(r -> r.getContainersCount() == 0 ? null : r.getContainers(0));
   }
 
-  /** The account's stored Blob service properties, or null if they were never set. */
-  public Future<ServicePropertiesRecord> serviceProperties(Context ctx, String account) {
+  /** The account's stored properties of {@code service}, or null if they were never set. */
+  public Future<ServicePropertiesRecord> serviceProperties(Context ctx, String account,
+      io.cobalt.proto.node.v1.StorageServiceKind service) {
     int partition = placement.servicePropertiesPartition(account);
     MetadataQuery q =
         MetadataQuery.newBuilder()
             .setPartition(partition)
-            .setGetServiceProperties(ServicePropertiesGet.newBuilder().setAccount(account))
+            .setGetServiceProperties(ServicePropertiesGet.newBuilder().setAccount(account).setService(service))
             .build();
     return query(ctx, partition, q)
         .map(r -> r.getServicePropertiesCount() == 0 ? null : r.getServiceProperties(0));

@@ -48,7 +48,8 @@ public final class RendezvousPlacement {
   }
 
   /**
-   * Partition of an account's Blob service properties: hash(account + "/$blobservice"); no
+   * Partition of an account's service properties (Blob, Queue and Table, each its own record):
+   * hash(account + "/$blobservice"); no
    * container name has a '$' but $root, so no container shares the key.
    */
   public int servicePropertiesPartition(String account) {

@@ -2,8 +2,11 @@ package io.cobalt.gateway.queue;
 
 import io.cobalt.gateway.auth.SasAccess;
 import io.cobalt.gateway.auth.StoredAccessPolicy;
+import io.cobalt.gateway.blob.Cors;
+import io.cobalt.gateway.blob.ServicePropertiesHandler;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import io.vertx.core.Future;
 import java.time.Instant;
 
@@ -23,12 +26,22 @@ public final class QueueOperations {
   private final MessagesHandler messages;
   private final QueueAclHandler acl;
   private final QueueServices services;
+  private final ServicePropertiesHandler serviceProperties;
+  private final Cors cors;
 
   public QueueOperations(QueueServices services) {
     this.queues = new QueuesHandler(services);
     this.messages = new MessagesHandler(services);
     this.acl = new QueueAclHandler(services);
     this.services = services;
+    this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock(),
+        StorageServiceKind.STORAGE_SERVICE_QUEUE);
+    this.cors = new Cors(serviceProperties);
+  }
+
+  /** CORS preflights and response headers, from the accounts' Queue service properties. */
+  public Cors cors() {
+    return cors;
   }
 
   /** The stored access policy {@code id} of {@code queue} (Set Queue ACL), or null: a SAS's {@code si}. */
@@ -49,6 +62,9 @@ public final class QueueOperations {
     String comp = r.queryParam("comp");
     String queue = r.path().container();
     String rest = r.path().blob();
+    if (queue == null && r.queryParam("restype") != null) {
+      return serviceProperties::handleAccountLevel;   // Get / Set Queue Service Properties
+    }
     if (queue != null && rest == null && "acl".equals(comp)) {
       if (r.sas() != null) {
         throw AzureError.AUTHORIZATION_FAILURE.exception();   // ACLs are the account owner's

@@ -56,6 +56,10 @@ public final class QueueServices {
     return metadata;
   }
 
+  Clock clock() {
+    return clock;
+  }
+
   KeyClient keys() {
     return keys;
   }

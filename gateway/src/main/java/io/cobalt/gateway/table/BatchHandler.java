@@ -12,6 +12,7 @@ import io.cobalt.gateway.table.edm.Entity;
 import io.cobalt.gateway.table.json.EntityJsonCodec;
 import io.cobalt.gateway.table.json.ODataLinks;
 import io.cobalt.gateway.table.json.ODataMetadata;
+import io.cobalt.gateway.table.odata.QueryOptions;
 import io.cobalt.proto.node.v1.CommandResult;
 import io.cobalt.proto.node.v1.CommandStatus;
 import io.cobalt.proto.node.v1.Condition;
@@ -47,6 +48,12 @@ import java.util.function.Function;
  * reads. The answer is Azure's: 202 Accepted with a multipart/mixed batch response holding one
  * response per operation, or, when an operation fails, only that operation's error, its message
  * prefixed with the operation's index ({@code "1:The specified entity already exists."}).
+ *
+ * <p>A batch may instead hold one retrieve operation ({@code GET} of one entity, outside any
+ * changeset, optionally with {@code $select}): it is answered as Get Entity would be, inside a
+ * 202 batch response with one part and no changeset (the entity, or the error). A retrieve next to
+ * a changeset or another retrieve is 400 InvalidInput for the whole batch; a GET inside a changeset
+ * fails the batch at its index with 400 InvalidInput.
  */
 final class BatchHandler {
   /** Operations of one changeset at most (Azure's limit). */
@@ -93,12 +100,19 @@ final class BatchHandler {
     final int index;
     final String contentId;
     final AzureException error;
+    /** The batch's one retrieve failed (answered without a changeset or an index). */
+    final boolean retrieve;
 
     OperationFailed(int index, String contentId, AzureException error) {
+      this(index, contentId, error, false);
+    }
+
+    OperationFailed(int index, String contentId, AzureException error, boolean retrieve) {
       super(error.error().code(), null, false, false);
       this.index = index;
       this.contentId = contentId;
       this.error = error;
+      this.retrieve = retrieve;
     }
   }
 
@@ -110,6 +124,9 @@ final class BatchHandler {
     BatchRequest.boundary(contentType);                      // 400 before reading a body that is no batch
     return TableServices.readBody(r).compose(body -> {
       BatchRequest request = BatchRequest.parse(contentType, body);
+      if (request.retrieve() != null) {
+        return retrieve(r, request.retrieve());
+      }
       List<BatchRequest.SubRequest> subs = request.requests();
       if (subs.size() > MAX_OPERATIONS) {
         throw new OperationFailed(0, subs.get(0).contentId(), AzureError.INVALID_INPUT.exceptionWithMessage(TOO_MANY));
@@ -152,6 +169,65 @@ final class BatchHandler {
         return Future.succeededFuture();
       }
       return Future.failedFuture(t);
+    });
+  }
+
+  /**
+   * The retrieve-only batch: one entity (with the sub-request's Accept and {@code $select}), or
+   * the error Get Entity would answer, as the one part of a 202 batch response.
+   */
+  private Future<Void> retrieve(AzureRequest r, BatchRequest.SubRequest s) {
+    TableResource res;
+    List<String> select;
+    ODataMetadata level;
+    try {
+      ResourcePath path = ResourcePath.parse(s.path());
+      if (!path.account().equals(r.path().account())) {
+        throw AzureError.INVALID_INPUT.exceptionWithMessage("The retrieve operation names another account.");
+      }
+      res = TableResource.parse(path);
+      if (res.kind() != TableResource.Kind.ENTITY) {
+        throw AzureError.INVALID_INPUT.exceptionWithMessage("A retrieve operation in a batch must name one entity.");
+      }
+      Entity.checkKey(Entity.PARTITION_KEY, res.partitionKey());
+      Entity.checkKey(Entity.ROW_KEY, res.rowKey());
+      String raw = s.queryParam("$select");
+      select = raw == null ? null : QueryOptions.parseSelect(raw);
+      String format = s.queryParam("$format");
+      level = ODataMetadata.fromMediaType(format != null ? format : s.header("Accept"))
+          .orElse(ODataMetadata.MINIMAL_METADATA);
+    } catch (AzureException e) {
+      throw new OperationFailed(0, s.contentId(), e, true);
+    } catch (RuntimeException e) {
+      RuntimeException x = TableServices.inputError(e);
+      if (x instanceof AzureException ae) {
+        throw new OperationFailed(0, s.contentId(), ae, true);
+      }
+      throw x;
+    }
+    if (r.sas() != null) {
+      TableOperations.authorizeSas(r.sas(), res, "GET", null);   // 403 for the batch, as for a changeset's operations
+    }
+    return services.table(r, res.table()).compose(table -> {
+      if (table == null) {
+        throw new OperationFailed(0, s.contentId(), AzureError.TABLE_NOT_FOUND.exception(), true);
+      }
+      return read(r, table, res.partitionKey(), res.rowKey()).compose(record -> {
+        if (record == null) {
+          throw new OperationFailed(0, s.contentId(), AzureError.RESOURCE_NOT_FOUND.exception(), true);
+        }
+        return withDek(r, table, dek -> services.onCryptoPool(() -> services.open(dek, table, record)))
+            .map(entity -> {
+              String json = EntityJsonCodec.writeEntity(entity, record.getEtag(), level,
+                  new ODataLinks(TableServices.serviceUrl(r), r.path().account(), table.getName()), select);
+              StringBuilder part = new StringBuilder();
+              statusLine(part, 200, s.contentId());
+              part.append("Content-Type: ").append(level.contentType()).append("\r\n")
+                  .append("ETag: ").append(record.getEtag()).append("\r\n\r\n").append(json).append("\r\n");
+              endRetrieve(r, part.toString());
+              return (Void) null;
+            });
+      });
     });
   }
 
@@ -375,10 +451,14 @@ final class BatchHandler {
   }
 
   private Future<EntityRecord> read(AzureRequest r, TableRecord table, Op op) {
-    int p = services.entityPartition(table, op.partitionKey());
+    return read(r, table, op.partitionKey(), op.rowKey());
+  }
+
+  private Future<EntityRecord> read(AzureRequest r, TableRecord table, String partitionKey, String rowKey) {
+    int p = services.entityPartition(table, partitionKey);
     return services.metadata().query(r.context(), p, MetadataQuery.newBuilder().setPartition(p)
             .setGetEntity(GetEntity.newBuilder().setAccount(table.getAccount()).setTableId(table.getTableId())
-                .setPartitionKey(op.partitionKey()).setRowKey(op.rowKey())).build())
+                .setPartitionKey(partitionKey).setRowKey(rowKey)).build())
         .map(q -> q.getEntitiesCount() == 0 ? null : q.getEntities(0));
   }
 
@@ -426,14 +506,31 @@ final class BatchHandler {
 
   private void answerFailure(AzureRequest r, OperationFailed f) {
     AzureException e = f.error;
-    String message = f.index + ":" + e.azureMessage() + "\nRequestId:" + r.requestId() + "\nTime:"
-        + HttpDates.iso7(r.received());
+    String message = (f.retrieve ? "" : f.index + ":") + e.azureMessage() + "\nRequestId:" + r.requestId()
+        + "\nTime:" + HttpDates.iso7(r.received());
     StringBuilder part = new StringBuilder();
     statusLine(part, e.error().status(), f.contentId);
     part.append("Content-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n")
         .append("{\"odata.error\":{\"code\":").append(json(e.error().code()))
         .append(",\"message\":{\"lang\":\"en-US\",\"value\":").append(json(message)).append("}}}\r\n");
-    end(r, List.of(part.toString()));
+    if (f.retrieve) {
+      endRetrieve(r, part.toString());
+    } else {
+      end(r, List.of(part.toString()));
+    }
+  }
+
+  /** A retrieve batch's response: one application/http part straight in the batch, no changeset. */
+  private void endRetrieve(AzureRequest r, String part) {
+    String batch = "batchresponse_" + new UUID(services.random().nextLong(), services.random().nextLong());
+    String body = "--" + batch + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        + part + "--" + batch + "--\r\n";
+    Buffer bytes = Buffer.buffer(body);
+    r.response(202)
+        .putHeader("Content-Type", "multipart/mixed; boundary=" + batch)
+        .putHeader("Cache-Control", "no-cache")
+        .putHeader("Content-Length", Integer.toString(bytes.length()))
+        .end(bytes);
   }
 
   private static void statusLine(StringBuilder part, int status, String contentId) {
@@ -466,6 +563,7 @@ final class BatchHandler {
 
   private static String reason(int status) {
     return switch (status) {
+      case 200 -> "OK";
       case 201 -> "Created";
       case 204 -> "No Content";
       case 400 -> "Bad Request";

@@ -2,6 +2,7 @@ package io.cobalt.gateway.table;
 
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,13 +10,18 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The body of a Table {@code $batch} request, parsed: a multipart/mixed batch holding one
- * changeset (multipart/mixed) of {@code application/http} requests, each a request line
- * ({@code METHOD URL HTTP/1.1}, the URL absolute or a path), headers and an optional body. Lines end
- * with CRLF (a bare LF is accepted). Nothing here throws anything but an {@link AzureException}
- * (400 InvalidInput for every malformed shape).
+ * The body of a Table {@code $batch} request, parsed: a multipart/mixed batch holding either one
+ * changeset (multipart/mixed) of {@code application/http} requests, or (as Azure allows) one
+ * {@code application/http} retrieve request ({@code GET}) on its own, outside any changeset. Each
+ * request is a request line ({@code METHOD URL HTTP/1.1}, the URL absolute or a path), headers and
+ * an optional body. Lines end with CRLF (a bare LF is accepted). Nothing here throws anything but
+ * an {@link AzureException} (400 InvalidInput for every malformed shape, including a retrieve next
+ * to a changeset or another retrieve, and a retrieve that is not a GET).
+ *
+ * @param requests the changeset's requests (empty for a retrieve batch)
+ * @param retrieve the batch's one retrieve request, or null for a changeset batch
  */
-record BatchRequest(List<SubRequest> requests) {
+record BatchRequest(List<SubRequest> requests, SubRequest retrieve) {
   /** Parts read from one multipart body at most: the 100 operations Azure allows, and some slack to say so. */
   static final int MAX_PARTS = 1_000;
   /** Header lines of one part or sub-request at most. */
@@ -26,12 +32,29 @@ record BatchRequest(List<SubRequest> requests) {
    *
    * @param method upper-case verb (a POST with X-HTTP-Method tunnels that verb)
    * @param path the URL's path, still percent-encoded
+   * @param query the URL's query (after '?'), still percent-encoded, or null
    * @param headers names lower-case
    * @param contentId the part's Content-ID, or null
    */
-  record SubRequest(String method, String path, Map<String, String> headers, String body, String contentId) {
+  record SubRequest(String method, String path, String query, Map<String, String> headers, String body,
+      String contentId) {
     String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** A query parameter (percent-decoded; '+' is a space), or null. */
+    String queryParam(String name) {
+      if (query == null) {
+        return null;
+      }
+      for (String pair : query.split("&")) {
+        int eq = pair.indexOf('=');
+        String key = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+        if (key.equals(name)) {
+          return eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        }
+      }
+      return null;
     }
   }
 
@@ -42,6 +65,23 @@ record BatchRequest(List<SubRequest> requests) {
   static BatchRequest parse(String contentType, String body) {
     String boundary = boundary(contentType);
     List<Part> outer = parts(body, boundary);
+    int retrieves = 0;
+    for (Part p : outer) {
+      String type = p.headers().get("content-type");
+      if (type != null && type.trim().toLowerCase(Locale.ROOT).startsWith("application/http")) {
+        retrieves++;
+      }
+    }
+    if (retrieves > 0) {
+      if (outer.size() != 1) {
+        throw invalid("a batch holds one changeset or one retrieve operation, not both and not more");
+      }
+      SubRequest retrieve = subRequest(outer.get(0));
+      if (!retrieve.method().equals("GET")) {
+        throw invalid("an operation outside a changeset must be a retrieve (GET)");
+      }
+      return new BatchRequest(List.of(), retrieve);
+    }
     if (outer.size() != 1) {
       throw invalid("a batch holds exactly one changeset");
     }
@@ -54,7 +94,7 @@ record BatchRequest(List<SubRequest> requests) {
     if (requests.isEmpty()) {
       throw invalid("the changeset is empty");
     }
-    return new BatchRequest(requests);
+    return new BatchRequest(requests, null);
   }
 
   /** The boundary parameter of a multipart/mixed media type. */
@@ -181,7 +221,10 @@ record BatchRequest(List<SubRequest> requests) {
     if (method.equals("POST") && tunnelled != null) {
       method = tunnelled.trim().toUpperCase(Locale.ROOT);
     }
-    return new SubRequest(method, path(requestLine[1]), headers, body, p.headers().get("content-id"));
+    String url = requestLine[1];
+    int q = url.indexOf('?');
+    return new SubRequest(method, path(url), q < 0 ? null : url.substring(q + 1), headers, body,
+        p.headers().get("content-id"));
   }
 
   /** The path of an absolute URL or of a path, without its query. */

@@ -2,8 +2,11 @@ package io.cobalt.gateway.table;
 
 import io.cobalt.gateway.auth.SasAccess;
 import io.cobalt.gateway.auth.StoredAccessPolicy;
+import io.cobalt.gateway.blob.Cors;
+import io.cobalt.gateway.blob.ServicePropertiesHandler;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Locale;
@@ -25,6 +28,8 @@ public final class TableOperations {
   private final BatchHandler batch;
   private final TableAclHandler acl;
   private final TableServices services;
+  private final ServicePropertiesHandler serviceProperties;
+  private final Cors cors;
 
   public TableOperations(TableServices services) {
     this.tables = new TablesHandler(services);
@@ -33,6 +38,14 @@ public final class TableOperations {
     this.batch = new BatchHandler(services);
     this.acl = new TableAclHandler(services);
     this.services = services;
+    this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock(),
+        StorageServiceKind.STORAGE_SERVICE_TABLE);
+    this.cors = new Cors(serviceProperties);
+  }
+
+  /** CORS preflights and response headers, from the accounts' Table service properties. */
+  public Cors cors() {
+    return cors;
   }
 
   /** The stored access policy {@code id} of {@code table} (Set Table ACL), or null: a SAS's {@code si}. */
@@ -46,6 +59,9 @@ public final class TableOperations {
   }
 
   public Operation route(AzureRequest r) {
+    if (r.path().container() == null && r.queryParam("restype") != null) {
+      return serviceProperties::handleAccountLevel;   // Get / Set Table Service Properties
+    }
     TableResource res = TableResource.parse(r.path());
     String verb = r.method().name().toUpperCase(Locale.ROOT);
     String tunnelled = r.header("X-HTTP-Method");

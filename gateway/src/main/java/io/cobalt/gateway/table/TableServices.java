@@ -67,6 +67,10 @@ public final class TableServices {
     return metadata;
   }
 
+  Clock clock() {
+    return clock;
+  }
+
   KeyClient keys() {
     return keys;
   }

@@ -343,6 +343,7 @@ public final class PartitionStateMachine {
       case SET_SERVICE_PROPERTIES -> {
         ServicePropertiesRecord sp = command.getSetServiceProperties().getProperties();
         checkAccount(sp.getAccount());
+        checkService(sp.getAccount(), sp.getService());
         if (sp.getDocument().size() > MAX_SERVICE_PROPERTIES_BYTES) {
           throw new InvalidRequestException("service properties longer than " + MAX_SERVICE_PROPERTIES_BYTES + " bytes");
         }
@@ -351,7 +352,17 @@ public final class PartitionStateMachine {
     }
   }
 
-  /** An account's stored Blob service properties document (normalized XML) at most this long. */
+  /** A known service, and an account without 0x00 (which separates it from the kind in the key). */
+  private static void checkService(String account, io.cobalt.proto.node.v1.StorageServiceKind service) {
+    if (service == io.cobalt.proto.node.v1.StorageServiceKind.UNRECOGNIZED) {
+      throw new InvalidRequestException("unknown storage service kind");
+    }
+    if (account.indexOf('\u0000') >= 0) {
+      throw new InvalidRequestException("account has a NUL character");
+    }
+  }
+
+  /** An account's stored service properties document (normalized XML) at most this long. */
   public static final int MAX_SERVICE_PROPERTIES_BYTES = 64 * 1024;
 
   /** Azure's limit on a stored access policy id (container, table or queue ACL): 1..64 characters. */
@@ -533,7 +544,9 @@ public final class PartitionStateMachine {
       case GET_SERVICE_PROPERTIES -> {
         String account = query.getGetServiceProperties().getAccount();
         checkAccount(account);
-        store.serviceProperties(partition, account).ifPresent(result::addServiceProperties);
+        checkService(account, query.getGetServiceProperties().getService());
+        store.serviceProperties(partition, account, query.getGetServiceProperties().getService())
+            .ifPresent(result::addServiceProperties);
       }
       case GET_CONTAINER -> {
         GetContainer q = query.getGetContainer();

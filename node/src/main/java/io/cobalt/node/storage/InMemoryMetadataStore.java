@@ -8,6 +8,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
@@ -190,8 +191,9 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
-  public synchronized Optional<ServicePropertiesRecord> serviceProperties(int partition, String account) {
-    return Optional.ofNullable(p(partition).serviceProperties.get(account));
+  public synchronized Optional<ServicePropertiesRecord> serviceProperties(int partition, String account,
+      StorageServiceKind service) {
+    return Optional.ofNullable(p(partition).serviceProperties.get(servicePropertiesKey(account, service)));
   }
 
   @Override
@@ -369,7 +371,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
       p.queues.computeIfAbsent(q.queue().getAccount(), a -> new TreeMap<>(UTF8_ORDER))
           .put(q.queue().getName(), q.queue());
     } else if (change instanceof StateChange.PutServiceProperties sp) {
-      p.serviceProperties.put(sp.properties().getAccount(), sp.properties());
+      p.serviceProperties.put(
+          servicePropertiesKey(sp.properties().getAccount(), sp.properties().getService()), sp.properties());
     } else if (change instanceof StateChange.RemoveQueue q) {
       NavigableMap<String, QueueRecord> m = p.queues.get(q.account());
       if (m != null) {
@@ -492,6 +495,11 @@ public final class InMemoryMetadataStore implements MetadataStore {
     List<MessageRecord> all = new ArrayList<>();
     p(partition).messages.values().forEach(m -> all.addAll(m.values()));
     return all;
+  }
+
+  /** As RocksMetadataStore keys them: the account for Blob, then account, 0x00, kind for the others. */
+  private static String servicePropertiesKey(String account, StorageServiceKind service) {
+    return service == StorageServiceKind.STORAGE_SERVICE_BLOB ? account : account + '\u0000' + (char) service.getNumber();
   }
 
   private static void putBlob(Partition p, BlobRecord b) {

@@ -8,6 +8,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
@@ -60,8 +61,8 @@ public interface MetadataStore {
 
   Optional<QueueRecord> queue(int partition, String account, String name);
 
-  /** The account's Blob service properties, if they were ever set in this partition. */
-  Optional<ServicePropertiesRecord> serviceProperties(int partition, String account);
+  /** The account's properties of {@code service}, if they were ever set in this partition. */
+  Optional<ServicePropertiesRecord> serviceProperties(int partition, String account, StorageServiceKind service);
 
   /** Queues of {@code account} whose names start with {@code prefix} and are greater than {@code marker}. */
   Page<QueueRecord> queues(int partition, String account, String prefix, String marker, int limit);

@@ -455,8 +455,9 @@ class PartitionStateMachineTest {
     }
 
     @Override
-    public Optional<io.cobalt.proto.node.v1.ServicePropertiesRecord> serviceProperties(int partition, String account) {
-      return delegate.serviceProperties(partition, account);
+    public Optional<io.cobalt.proto.node.v1.ServicePropertiesRecord> serviceProperties(int partition, String account,
+        io.cobalt.proto.node.v1.StorageServiceKind service) {
+      return delegate.serviceProperties(partition, account, service);
     }
 
     @Override

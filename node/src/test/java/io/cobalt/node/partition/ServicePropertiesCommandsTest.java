@@ -13,6 +13,7 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.ServicePropertiesGet;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesSet;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -87,6 +88,44 @@ class ServicePropertiesCommandsTest {
       assertThrows(InvalidRequestException.class, () -> m.apply(1, set(record("", "<x/>", 1))));
       assertEquals(List.of(), get(m, "acct"));
       assertEquals(0, m.appliedIndex(1));
+    });
+  }
+
+  private static List<ServicePropertiesRecord> get(PartitionStateMachine m, String account, StorageServiceKind kind) {
+    return m.query(MetadataQuery.newBuilder().setPartition(1)
+        .setGetServiceProperties(ServicePropertiesGet.newBuilder().setAccount(account).setService(kind)).build())
+        .getServicePropertiesList();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "rocks"})
+  void eachServiceHasItsOwnRecordPerAccountAndAnImageCarriesThemAll(String store) throws Exception {
+    withMachine(store, "a", m -> {
+      ServicePropertiesRecord blob = record("acct", "<b/>", 1);
+      ServicePropertiesRecord queue = record("acct", "<q/>", 2).toBuilder()
+          .setService(StorageServiceKind.STORAGE_SERVICE_QUEUE).build();
+      ServicePropertiesRecord table = record("acct", "<t/>", 3).toBuilder()
+          .setService(StorageServiceKind.STORAGE_SERVICE_TABLE).build();
+      m.apply(1, set(blob));
+      m.apply(2, set(queue));
+      assertEquals(List.of(), get(m, "acct", StorageServiceKind.STORAGE_SERVICE_TABLE));
+      m.apply(3, set(table));
+      assertEquals(List.of(blob), get(m, "acct"));
+      assertEquals(List.of(queue), get(m, "acct", StorageServiceKind.STORAGE_SERVICE_QUEUE));
+      assertEquals(List.of(table), get(m, "acct", StorageServiceKind.STORAGE_SERVICE_TABLE));
+
+      ByteArrayOutputStream image = new ByteArrayOutputStream();
+      m.writeImage(1, 3, image);
+      withMachine(store, "b", copy -> {
+        copy.loadImage(1, new ByteArrayInputStream(image.toByteArray()));
+        assertEquals(List.of(blob), get(copy, "acct"));
+        assertEquals(List.of(queue), get(copy, "acct", StorageServiceKind.STORAGE_SERVICE_QUEUE));
+        assertEquals(List.of(table), get(copy, "acct", StorageServiceKind.STORAGE_SERVICE_TABLE));
+      });
+      assertThrows(InvalidRequestException.class, () -> m.apply(4, set(record("a\u0000b", "<x/>", 4))));
+      assertThrows(InvalidRequestException.class, () -> m.apply(4, set(record("acct", "<x/>", 4).toBuilder()
+          .setServiceValue(7).build())));
+      assertEquals(List.of(table), get(m, "acct", StorageServiceKind.STORAGE_SERVICE_TABLE));
     });
   }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.UncommittedBlock;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -154,10 +155,18 @@ final class MetaKeys {
     return out.toByteArray();
   }
 
-  /** {@code p | 'S' | account}: the account's Blob service properties. */
-  static byte[] serviceProperties(int partition, String account) {
+  /**
+   * {@code p | 'S' | account}: the account's Blob service properties (the key they had before the
+   * other services had any); {@code p | 'S' | account | 0x00 | kind}: another service's (an account
+   * name has no 0x00).
+   */
+  static byte[] serviceProperties(int partition, String account, StorageServiceKind service) {
     ByteArrayOutputStream out = start(partition, SERVICE_PROPERTIES);
     out.writeBytes(utf8(account));
+    if (service != StorageServiceKind.STORAGE_SERVICE_BLOB) {
+      out.write(SEPARATOR);
+      out.write(service.getNumber());
+    }
     return out.toByteArray();
   }
 

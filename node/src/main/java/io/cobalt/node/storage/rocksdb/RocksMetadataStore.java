@@ -15,6 +15,7 @@ import io.cobalt.proto.node.v1.EntityRecord;
 import io.cobalt.proto.node.v1.MessageRecord;
 import io.cobalt.proto.node.v1.QueueRecord;
 import io.cobalt.proto.node.v1.ServicePropertiesRecord;
+import io.cobalt.proto.node.v1.StorageServiceKind;
 import io.cobalt.proto.node.v1.SubmitRecord;
 import io.cobalt.proto.node.v1.TableRecord;
 import io.cobalt.proto.node.v1.UncommittedBlock;
@@ -156,9 +157,10 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
-  public Optional<ServicePropertiesRecord> serviceProperties(int partition, String account) {
+  public Optional<ServicePropertiesRecord> serviceProperties(int partition, String account,
+      StorageServiceKind service) {
     byte[] v = storage.guarded("service properties read",
-        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.serviceProperties(partition, account)));
+        db -> db.get(storage.metaCf(), storage.read(), MetaKeys.serviceProperties(partition, account, service)));
     return v == null ? Optional.empty() : Optional.of(parseServiceProperties(v));
   }
 
@@ -536,7 +538,8 @@ public final class RocksMetadataStore implements MetadataStore {
           batch.put(storage.metaCf(), MetaKeys.queue(partition, q.queue().getAccount(), q.queue().getName()),
               q.queue().toByteArray());
         } else if (change instanceof StateChange.PutServiceProperties sp) {
-          batch.put(storage.metaCf(), MetaKeys.serviceProperties(partition, sp.properties().getAccount()),
+          batch.put(storage.metaCf(), MetaKeys.serviceProperties(partition, sp.properties().getAccount(),
+              sp.properties().getService()),
               sp.properties().toByteArray());
         } else if (change instanceof StateChange.RemoveQueue q) {
           batch.delete(storage.metaCf(), MetaKeys.queue(partition, q.account(), q.name()));
