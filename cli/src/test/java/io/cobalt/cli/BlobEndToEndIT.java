@@ -186,6 +186,46 @@ class BlobEndToEndIT {
     assertFalse(c.getBlobClient("gone").exists(), "a re-created container starts empty");
   }
 
+  /** Snapshots through Raft (ADR 0022): the official SDK's snapshot calls against a real cluster. */
+  @Test
+  void snapshotsKeepTheirContentAndFollowAzureDeleteAndListRules() {
+    BlobContainerClient c = service.getBlobContainerClient("snapshots");
+    c.create();
+    Random random = new Random(SEED);
+    byte[] v1 = randomBytes(random, 3 * 1024 * 1024 + 17);
+    byte[] v2 = randomBytes(random, 1024);
+    BlobClient b = c.getBlobClient("report.bin");
+    b.upload(BinaryData.fromBytes(v1));
+    com.azure.storage.blob.specialized.BlobClientBase first = b.createSnapshot();
+    String id = first.getSnapshotId();
+    assertTrue(id.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{7}Z"), id);
+    b.upload(BinaryData.fromBytes(v2), true);
+    assertArrayEquals(v1, b.getSnapshotClient(id).downloadContent().toBytes(), "the snapshot keeps version 1");
+    assertArrayEquals(v2, b.downloadContent().toBytes());
+    String second = b.createSnapshotWithResponse(java.util.Map.of("label", "v2"), null, null, null)
+        .getValue().getSnapshotId();
+    assertEquals(java.util.Map.of("label", "v2"), b.getSnapshotClient(second).getProperties().getMetadata());
+
+    List<String> listed = new ArrayList<>();
+    c.listBlobs(new ListBlobsOptions().setDetails(
+        new com.azure.storage.blob.models.BlobListDetails().setRetrieveSnapshots(true)), null)
+        .forEach(i -> listed.add(i.getSnapshot() == null ? i.getName() : i.getName() + "@" + i.getSnapshot()));
+    assertEquals(List.of("report.bin@" + id, "report.bin@" + second, "report.bin"), listed);
+
+    BlobStorageException present = assertThrows(BlobStorageException.class, b::delete);
+    assertEquals(409, present.getStatusCode());
+    assertEquals(BlobErrorCode.SNAPSHOTS_PRESENT, present.getErrorCode());
+    b.getSnapshotClient(second).delete();
+    assertFalse(b.getSnapshotClient(second).exists());
+    b.deleteWithResponse(com.azure.storage.blob.models.DeleteSnapshotsOptionType.ONLY, null, null, null);
+    assertFalse(b.getSnapshotClient(id).exists());
+    assertTrue(b.exists(), "only: the blob stays");
+    String third = b.createSnapshot().getSnapshotId();
+    b.deleteWithResponse(com.azure.storage.blob.models.DeleteSnapshotsOptionType.INCLUDE, null, null, null);
+    assertFalse(b.exists());
+    assertFalse(b.getSnapshotClient(third).exists(), "include: the snapshots go with the blob");
+  }
+
   @Test
   void leasesAndStoredAccessPoliciesHoldThroughRaft() {
     BlobContainerClient c = service.getBlobContainerClient("leases-and-acls");

@@ -31,6 +31,7 @@ public final class BlobOperations {
   private final AccountInfoHandler accountInfo = new AccountInfoHandler();
   private final OtherBlobTypesHandler otherBlobTypes;
   private final LeaseHandler leases;
+  private final SnapshotHandler snapshots;
   private final ContainerAclHandler acls;
   private final ServicePropertiesHandler serviceProperties;
   private final Cors cors;
@@ -39,6 +40,7 @@ public final class BlobOperations {
   public BlobOperations(BlobServices services, ContainerAccess access) {
     this.containers = new ContainerHandler(services, access);
     this.leases = new LeaseHandler(services);
+    this.snapshots = new SnapshotHandler(services);
     this.acls = new ContainerAclHandler(services, access);
     this.putBlob = new PutBlobHandler(services);
     this.getBlob = new GetBlobHandler(services);
@@ -130,8 +132,20 @@ public final class BlobOperations {
       }
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
     }
+    if (r.queryParam("snapshot") != null) {
+      // A snapshot is read-only (ADR 0022): reads and Delete Blob may name one, no write may.
+      if (m == HttpMethod.PUT) {
+        SnapshotHandler.refuseOnSnapshot(r);
+      }
+      if ("blocklist".equals(comp)) {
+        throw AzureError.NOT_IMPLEMENTED.exception(); // Get Block List of a snapshot: not yet
+      }
+    }
     if (comp != null) {
       switch (comp) {
+        case "snapshot" -> {
+          return new Route(BlobAction.WRITE_BLOB, only(m, HttpMethod.PUT, snapshots::snapshot));
+        }
         case "block" -> {
           return new Route(BlobAction.WRITE_BLOB, only(m, HttpMethod.PUT, blocks::putBlock));
         }
@@ -163,9 +177,9 @@ public final class BlobOperations {
         case "lease" -> {
           return new Route(BlobAction.LEASE_BLOB, only(m, HttpMethod.PUT, leases::leaseBlob));
         }
-        case "snapshot", "tags", "copy", "incrementalcopy", "tier",
+        case "tags", "copy", "incrementalcopy", "tier",
             "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
-            // Snapshots, tags, copy...: later issues.
+            // Tags, copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
         default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
       }

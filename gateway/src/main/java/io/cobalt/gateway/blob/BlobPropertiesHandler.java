@@ -83,8 +83,9 @@ final class BlobPropertiesHandler {
   Future<Void> getMetadata(AzureRequest r) {
     ResourceNames.requireBlobName(r.path().blob());
     Condition condition = ConditionalHeaders.of(r);
+    String snapshot = SnapshotHandler.snapshotParam(r);
     return services.requireContainer(r)
-        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()))
+        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
         .compose(blob -> {
           if (blob == null) {
             throw AzureError.BLOB_NOT_FOUND.exception();

@@ -47,9 +47,10 @@ final class GetBlobHandler {
     ResourceNames.requireBlobName(r.path().blob());
     io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
     RangeDigest digest = r.method() == HttpMethod.HEAD ? RangeDigest.NONE : rangeDigest(r);
+    String snapshot = SnapshotHandler.snapshotParam(r);
     return services
         .requireContainer(r)
-        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()))
+        .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
         .compose(
             blob -> {
               if (blob == null) {

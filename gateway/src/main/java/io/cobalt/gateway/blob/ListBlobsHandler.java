@@ -1,5 +1,6 @@
 package io.cobalt.gateway.blob;
 
+import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.HttpDates;
 import io.cobalt.gateway.http.Xml;
@@ -14,12 +15,16 @@ import java.util.Set;
 
 /**
  * List Blobs, flat or hierarchical ({@code delimiter}, see {@link BlobHierarchy}): prefix, marker,
- * maxresults, include=metadata; fans out to every partition. With metadata, a page with blobs is refused
+ * maxresults, include=metadata and include=snapshots (each blob's snapshots, oldest first, listed
+ * before it with a {@code <Snapshot>} element, flat listings only; a page never splits a blob from
+ * its snapshots, so it may hold more than maxresults entries when it ends on a blob with many:
+ * ADR 0022); fans out
+ * to every partition. With metadata, a page with blobs is refused
  * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
  * deleted); without, keys do not matter.
  */
 final class ListBlobsHandler {
-  /** Accepted include values; only metadata changes the answer (the others have nothing to show yet). */
+  /** Accepted include values; metadata and snapshots change the answer (the others have nothing to show yet). */
   private static final Set<String> INCLUDES =
       Set.of("metadata", "snapshots", "uncommittedblobs", "copy", "deleted", "tags", "versions",
           "deletedwithversions", "immutabilitypolicy", "legalhold", "permissions");
@@ -36,7 +41,13 @@ final class ListBlobsHandler {
     String marker = PagedListing.boundedParam(r, "marker", ResourceNames.MAX_BLOB_NAME_CHARS);
     String delimiter = PagedListing.boundedParam(r, "delimiter", ResourceNames.MAX_BLOB_NAME_CHARS);
     int max = PagedListing.maxResults(r);
-    boolean withMetadata = PagedListing.includesMetadata(r, INCLUDES);
+    Set<String> include = PagedListing.includes(r, INCLUDES);
+    boolean withMetadata = include.contains("metadata");
+    boolean withSnapshots = include.contains("snapshots");
+    if (withSnapshots && !delimiter.isEmpty()) {
+      // Azure lists snapshots in flat listings only (the SDKs refuse the combination themselves).
+      throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "include");
+    }
     return services
         .requireContainer(r)
         .compose(container -> {
@@ -49,8 +60,12 @@ final class ListBlobsHandler {
                       .setContainerId(container.getContainerId())
                       .setPrefix(prefix)
                       .setMarker(after)
-                      .setMaxResults(limit))
+                      .setMaxResults(limit)
+                      .setIncludeSnapshots(withSnapshots))
                   .build());
+          if (delimiter.isEmpty() && withSnapshots) {
+            return source.list(marker, max).map(results -> mergeWithSnapshots(results, max));
+          }
           if (delimiter.isEmpty()) {
             return source.list(marker, max).map(results -> {
               PagedListing<BlobRecord> page =
@@ -75,6 +90,35 @@ final class ListBlobsHandler {
           r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata));
           return null;
         });
+  }
+
+  /**
+   * One flat page from every partition's answer, where each blob comes with its snapshots before
+   * it (the nodes never split them): the records in name order (a stable sort keeps each blob's
+   * snapshots, oldest first, before it), cut at the first blob that would start after
+   * {@code max} records. Every record up to the cut is at or before the last name of any
+   * partition that had more (that partition answered at least {@code max} records).
+   */
+  static BlobHierarchy.Page mergeWithSnapshots(List<io.cobalt.proto.node.v1.QueryResult> results, int max) {
+    List<BlobRecord> all = new ArrayList<>();
+    boolean truncated = false;
+    for (io.cobalt.proto.node.v1.QueryResult q : results) {
+      all.addAll(q.getBlobsList());
+      truncated |= q.getTruncated();
+    }
+    all.sort((a, b) -> PagedListing.CODE_POINT_ORDER.compare(a.getName(), b.getName()));
+    List<BlobHierarchy.Entry> entries = new ArrayList<>();
+    int i = 0;
+    for (; i < all.size(); i++) {
+      boolean startsBlob = entries.isEmpty() || entries.get(entries.size() - 1).blob().getSnapshot().isEmpty();
+      if (entries.size() >= max && startsBlob) {
+        break;
+      }
+      entries.add(new BlobHierarchy.Entry(all.get(i), null));
+    }
+    boolean more = truncated || i < all.size();
+    String next = more && !entries.isEmpty() ? entries.get(entries.size() - 1).name() : null;
+    return new BlobHierarchy.Page(entries, next);
   }
 
   private static String xml(
@@ -109,6 +153,9 @@ final class ListBlobsHandler {
       BlobRecord b = e.blob();
       xml.append("<Blob>");
       Xml.element(xml, "Name", b.getName());
+      if (!b.getSnapshot().isEmpty()) {
+        Xml.element(xml, "Snapshot", b.getSnapshot());
+      }
       xml.append("<Properties>");
       Xml.element(xml, "Creation-Time", HttpDates.rfc1123(b.getCreatedEpochMillis()));
       Xml.element(xml, "Last-Modified", HttpDates.rfc1123(b.getLastModifiedEpochMillis()));

@@ -73,10 +73,15 @@ record PagedListing<T>(List<T> items, String nextMarker) {
 
   /** {@code include}: comma-separated; true if it names {@code metadata}; unknown values → 400. */
   static boolean includesMetadata(AzureRequest r, java.util.Set<String> known) {
-    boolean metadata = false;
+    return includes(r, known).contains("metadata");
+  }
+
+  /** {@code include}: comma-separated, case-insensitive; the values named; unknown values → 400. */
+  static java.util.Set<String> includes(AzureRequest r, java.util.Set<String> known) {
+    java.util.Set<String> named = new java.util.HashSet<>();
     List<String> values = r.query().get("include");
     if (values == null) {
-      return false;
+      return named;
     }
     for (String v : values) {
       for (String part : v.split(",")) {
@@ -87,10 +92,10 @@ record PagedListing<T>(List<T> items, String nextMarker) {
         if (!known.contains(p)) {
           throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "include");
         }
-        metadata |= p.equals("metadata");
+        named.add(p);
       }
     }
-    return metadata;
+    return named;
   }
 
   /** A query value bounded in length (prefix, marker), or "" when absent. */

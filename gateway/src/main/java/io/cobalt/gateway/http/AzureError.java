@@ -56,6 +56,11 @@ public enum AzureError {
    */
   BLOB_TYPE_NOT_SUPPORTED("BlobTypeNotSupported", 400, "The blob type is not supported."),
   BLOB_NOT_FOUND("BlobNotFound", 404, "The specified blob does not exist."),
+  /** Delete Blob without x-ms-delete-snapshots on a blob that has snapshots (ADR 0022). */
+  SNAPSHOTS_PRESENT(
+      "SnapshotsPresent", 409, "This operation is not permitted because the blob has snapshots."),
+  SNAPSHOT_COUNT_EXCEEDED(
+      "SnapshotCountExceeded", 409, "The snapshot count against this blob has been exceeded."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
   // ---- Leases and container ACLs (ADR 0015)
   LEASE_ID_MISSING(

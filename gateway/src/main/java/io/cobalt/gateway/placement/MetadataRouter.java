@@ -83,16 +83,23 @@ public final class MetadataRouter {
 
   /** The blob's record, or null if it does not exist. */
   public Future<BlobRecord> blob(Context ctx, ContainerRecord container, String name) {
+    return blob(ctx, container, name, null);
+  }
+
+  /**
+   * The record of the blob's snapshot {@code snapshot} (ADR 0022), or of the blob itself when
+   * {@code snapshot} is null; null if it does not exist. Snapshots live in their blob's partition.
+   */
+  public Future<BlobRecord> blob(Context ctx, ContainerRecord container, String name, String snapshot) {
     int partition = placement.blobPartition(container.getAccount(), container.getName(), name);
-    MetadataQuery q =
-        MetadataQuery.newBuilder()
-            .setPartition(partition)
-            .setGetBlob(
-                GetBlob.newBuilder()
-                    .setAccount(container.getAccount())
-                    .setContainerId(container.getContainerId())
-                    .setName(name))
-            .build();
+    GetBlob.Builder get = GetBlob.newBuilder()
+        .setAccount(container.getAccount())
+        .setContainerId(container.getContainerId())
+        .setName(name);
+    if (snapshot != null) {
+      get.setSnapshot(snapshot);
+    }
+    MetadataQuery q = MetadataQuery.newBuilder().setPartition(partition).setGetBlob(get).build();
     return query(ctx, partition, q).map(r -> r.getBlobsCount() == 0 ? null : r.getBlobs(0));
   }
 

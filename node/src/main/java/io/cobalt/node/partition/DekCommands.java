@@ -57,6 +57,7 @@ final class DekCommands {
         throw new InvalidRequestException("dek swap needs account, name and record_id");
       }
       boolean scoped = s.getKind() == DekHolderKind.DEK_HOLDER_BLOB
+          || s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT
           || s.getKind() == DekHolderKind.DEK_HOLDER_UNCOMMITTED_BLOCK;
       if (scoped && s.getContainerId().size() != PartitionStateMachine.ID_BYTES) {
         throw new InvalidRequestException("dek swap container_id must be " + PartitionStateMachine.ID_BYTES + " bytes");
@@ -66,7 +67,12 @@ final class DekCommands {
         throw new InvalidRequestException("dek swap block_id must be 1.." + PartitionStateMachine.MAX_BLOCK_ID_BYTES
             + " bytes");
       }
-      if (s.getKind() != DekHolderKind.DEK_HOLDER_BLOB && s.getIndex() != 0) {
+      if (s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT
+          && !SnapshotCommands.isSnapshotTime(s.getRecordId().toStringUtf8())) {
+        throw new InvalidRequestException("dek swap record_id of a snapshot must be its snapshot time");
+      }
+      boolean manyDeks = s.getKind() == DekHolderKind.DEK_HOLDER_BLOB || s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT;
+      if (!manyDeks && s.getIndex() != 0) {
         throw new InvalidRequestException("dek swap index must be 0 for a record with one DEK");
       }
       if (!s.hasExpected() || !s.hasReplacement()) {
@@ -83,11 +89,15 @@ final class DekCommands {
     }
   }
 
-  /** The record a swap names (kinds are separate namespaces; table names compare in lower case). */
+  /**
+   * The record a swap names (kinds are separate namespaces; table names compare in lower case; a
+   * snapshot is named by its time, which is its record id).
+   */
   private record Identity(DekHolderKind kind, String account, ByteString containerId, String name, ByteString blockId) {
     static Identity of(DekSwap s) {
       String name = s.getKind() == DekHolderKind.DEK_HOLDER_TABLE ? s.getName().toLowerCase(Locale.ROOT) : s.getName();
-      return new Identity(s.getKind(), s.getAccount(), s.getContainerId(), name, s.getBlockId());
+      ByteString sub = s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT ? s.getRecordId() : s.getBlockId();
+      return new Identity(s.getKind(), s.getAccount(), s.getContainerId(), name, sub);
     }
   }
 
@@ -103,6 +113,8 @@ final class DekCommands {
             partition, s.getAccount(), s.getContainerId(), s.getName(), s.getBlockId()).orElse(null);
         case DEK_HOLDER_TABLE -> store.table(partition, s.getAccount(), s.getName()).orElse(null);
         case DEK_HOLDER_QUEUE -> store.queue(partition, s.getAccount(), s.getName()).orElse(null);
+        case DEK_HOLDER_SNAPSHOT -> store.snapshot(partition, s.getAccount(), s.getContainerId(), s.getName(),
+            s.getRecordId().toStringUtf8()).orElse(null);
         default -> throw new InvalidRequestException("dek swap kind is required");
       };
       Object changed = swapped(current, s);
@@ -120,6 +132,13 @@ final class DekCommands {
 
   /** {@code current} with the swap made, or null if it is not the same incarnation holding exactly the expected key. */
   private static Object swapped(Object current, DekSwap s) {
+    if (current instanceof BlobRecord b && !b.getSnapshot().isEmpty()) {
+      // A snapshot never changes, so its time identifies the incarnation (ADR 0022).
+      return s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT
+          && ByteString.copyFromUtf8(b.getSnapshot()).equals(s.getRecordId()) && s.getIndex() < b.getDeksCount()
+          && b.getDeks(s.getIndex()).equals(s.getExpected())
+          ? b.toBuilder().setDeks(s.getIndex(), s.getReplacement()).build() : null;
+    }
     if (current instanceof BlobRecord b) {
       return b.getVersionId().equals(s.getRecordId()) && s.getIndex() < b.getDeksCount()
           && b.getDeks(s.getIndex()).equals(s.getExpected())
@@ -141,6 +160,9 @@ final class DekCommands {
   }
 
   private static StateChange change(Identity id, Object record) {
+    if (record instanceof BlobRecord b && !b.getSnapshot().isEmpty()) {
+      return new StateChange.PutSnapshot(b);
+    }
     if (record instanceof BlobRecord b) {
       return new StateChange.UpdateBlob(b);  // keeps the blob's uncommitted blocks
     }
@@ -184,6 +206,10 @@ final class DekCommands {
       BlobRecord x = b.blob();
       h.setKind(DekHolderKind.DEK_HOLDER_BLOB).setAccount(x.getAccount()).setContainerId(x.getContainerId())
           .setName(x.getName()).setRecordId(x.getVersionId()).addAllDeks(x.getDeksList());
+    } else if (r.record() instanceof StateChange.PutSnapshot sn) {
+      BlobRecord x = sn.snapshot();
+      h.setKind(DekHolderKind.DEK_HOLDER_SNAPSHOT).setAccount(x.getAccount()).setContainerId(x.getContainerId())
+          .setName(x.getName()).setRecordId(ByteString.copyFromUtf8(x.getSnapshot())).addAllDeks(x.getDeksList());
     } else if (r.record() instanceof StateChange.StageBlock s) {
       h.setKind(DekHolderKind.DEK_HOLDER_UNCOMMITTED_BLOCK).setAccount(s.account()).setContainerId(s.containerId())
           .setName(s.name()).setBlockId(s.block().getBlockId()).setRecordId(s.block().getStream().getStreamId())

@@ -128,6 +128,7 @@ public final class PartitionStateMachine {
   private final AtomicLongArray appliedIndexes;
   private final QueueCommands queues;
   private final DekCommands deks;
+  private final SnapshotCommands snapshots;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -139,6 +140,7 @@ public final class PartitionStateMachine {
     this.appliedIndexes = new AtomicLongArray(partitions);
     this.queues = new QueueCommands(store);
     this.deks = new DekCommands(store);
+    this.snapshots = new SnapshotCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -201,6 +203,7 @@ public final class PartitionStateMachine {
         checkAccount(d.getAccount());
         checkId("container_id", d.getContainerId());
         checkName("blob name", d.getName());
+        SnapshotCommands.validate(d);
       }
       case STAGE_BLOCK -> {
         StageBlock sb = command.getStageBlock();
@@ -348,6 +351,13 @@ public final class PartitionStateMachine {
           throw new InvalidRequestException("service properties longer than " + MAX_SERVICE_PROPERTIES_BYTES + " bytes");
         }
       }
+      case SNAPSHOT_BLOB -> {
+        io.cobalt.proto.node.v1.SnapshotBlob sb = command.getSnapshotBlob();
+        checkAccount(sb.getAccount());
+        checkId("container_id", sb.getContainerId());
+        checkName("blob name", sb.getName());
+        SnapshotCommands.validate(sb);
+      }
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     }
   }
@@ -488,6 +498,10 @@ public final class PartitionStateMachine {
       case SET_SERVICE_PROPERTIES -> new Outcome(
           new StateChange.PutServiceProperties(command.getSetServiceProperties().getProperties()),
           CommandResult.newBuilder().setStatus(CommandStatus.OK));
+      case SNAPSHOT_BLOB -> {
+        SnapshotCommands.Outcome o = snapshots.snapshot(partition, command.getSnapshotBlob());
+        yield new Outcome(o.change(), o.result());
+      }
       case DEK_SWAPS -> {
         DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
         yield new Outcome(o.change(), o.result());
@@ -568,7 +582,13 @@ public final class PartitionStateMachine {
         checkAccount(q.getAccount());
         checkId("container_id", q.getContainerId());
         checkName("blob name", q.getName());
-        store.blob(partition, q.getAccount(), q.getContainerId(), q.getName()).ifPresent(result::addBlobs);
+        if (q.getSnapshot().isEmpty()) {
+          store.blob(partition, q.getAccount(), q.getContainerId(), q.getName()).ifPresent(result::addBlobs);
+        } else {
+          SnapshotCommands.checkSnapshotTime(q.getSnapshot());
+          store.snapshot(partition, q.getAccount(), q.getContainerId(), q.getName(), q.getSnapshot())
+              .ifPresent(result::addBlobs);
+        }
       }
       case LIST_BLOBS -> {
         ListBlobs q = query.getListBlobs();
@@ -576,6 +596,10 @@ public final class PartitionStateMachine {
         checkId("container_id", q.getContainerId());
         checkBounded("prefix", q.getPrefix());
         checkBounded("marker", q.getMarker());
+        if (q.getIncludeSnapshots()) {
+          snapshots.listWithSnapshots(partition, q, pageSize(q.getMaxResults()), result);
+          break;
+        }
         Page<BlobRecord> page = store.blobs(
             partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), pageSize(q.getMaxResults()));
         // A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC.
@@ -759,6 +783,10 @@ public final class PartitionStateMachine {
   }
 
   private Outcome deleteBlob(int partition, DeleteBlob cmd) {
+    if (!cmd.getSnapshot().isEmpty()) {
+      SnapshotCommands.Outcome o = snapshots.deleteSnapshot(partition, cmd);
+      return new Outcome(o.change(), o.result());
+    }
     Optional<BlobRecord> previous = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
     if (previous.isEmpty()) {
       return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
@@ -767,8 +795,11 @@ public final class PartitionStateMachine {
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
     }
-    return new Outcome(new StateChange.RemoveBlob(cmd.getAccount(), cmd.getContainerId(), cmd.getName()),
-        status(CommandStatus.OK).setBlob(previous.get()));
+    StateChange change = snapshots.deleteBase(partition, cmd);
+    if (change == null) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.SNAPSHOTS_PRESENT));
+    }
+    return new Outcome(change, status(CommandStatus.OK).setBlob(previous.get()));
   }
 
   private Outcome stageBlock(int partition, StageBlock cmd) {

@@ -58,6 +58,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     final Map<String, NavigableMap<String, ContainerRecord>> containers = new HashMap<>();
     final Map<ContainerScope, NavigableMap<String, BlobRecord>> blobs = new HashMap<>();
     final Map<BlobKey, NavigableMap<ByteString, UncommittedBlock>> uncommitted = new HashMap<>();
+    /** Snapshot times are ASCII of one fixed width: String order is byte order is time order. */
+    final Map<BlobKey, NavigableMap<String, BlobRecord>> snapshots = new HashMap<>();
     final Map<String, NavigableMap<String, TableRecord>> tables = new HashMap<>();
     final Map<ContainerScope, NavigableMap<EntityKey, EntityRecord>> entities = new HashMap<>();
     final Map<String, NavigableMap<String, QueueRecord>> queues = new HashMap<>();
@@ -141,6 +143,23 @@ public final class InMemoryMetadataStore implements MetadataStore {
     NavigableMap<ByteString, UncommittedBlock> m =
         p(partition).uncommitted.get(new BlobKey(account, containerId, name));
     return Optional.ofNullable(m == null ? null : m.get(blockId));
+  }
+
+  @Override
+  public synchronized Optional<BlobRecord> snapshot(
+      int partition, String account, ByteString containerId, String name, String snapshot) {
+    NavigableMap<String, BlobRecord> m = p(partition).snapshots.get(new BlobKey(account, containerId, name));
+    return Optional.ofNullable(m == null ? null : m.get(snapshot));
+  }
+
+  @Override
+  public synchronized List<BlobRecord> snapshots(
+      int partition, String account, ByteString containerId, String name, int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive");
+    }
+    NavigableMap<String, BlobRecord> m = p(partition).snapshots.get(new BlobKey(account, containerId, name));
+    return m == null ? List.of() : m.values().stream().limit(limit).toList();
   }
 
   @Override
@@ -230,7 +249,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
   /**
    * Walk order: by a position that encodes (type, account, scope id, name, block id) injectively,
    * compared as unsigned bytes; types in the RocksDB store's order (uncommitted blocks, blobs,
-   * queues, tables). Not the RocksDB store's positions (those are its keys), but the
+   * blob snapshots, queues, tables). Not the RocksDB store's positions (those are its keys), but the
    * same contract: a total order on record identities, stable while a record exists.
    */
   @Override
@@ -243,9 +262,12 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.blobs.values().forEach(m -> m.values().forEach(b -> all.put(
         position(1, b.getAccount(), b.getContainerId(), b.getName(), ByteString.EMPTY), new StateChange.PutBlob(b))));
     p.queues.values().forEach(m -> m.values().forEach(q -> all.put(
-        position(2, q.getAccount(), ByteString.EMPTY, q.getName(), ByteString.EMPTY), new StateChange.PutQueue(q))));
+        position(3, q.getAccount(), ByteString.EMPTY, q.getName(), ByteString.EMPTY), new StateChange.PutQueue(q))));
+    p.snapshots.forEach((k, m) -> m.values().forEach(sn -> all.put(
+        position(2, k.account(), k.containerId(), k.name(), ByteString.copyFromUtf8(sn.getSnapshot())),
+        new StateChange.PutSnapshot(sn))));
     p.tables.values().forEach(m -> m.values().forEach(t -> all.put(
-        position(3, t.getAccount(), ByteString.EMPTY, t.getName().toLowerCase(Locale.ROOT), ByteString.EMPTY),
+        position(4, t.getAccount(), ByteString.EMPTY, t.getName().toLowerCase(Locale.ROOT), ByteString.EMPTY),
         new StateChange.PutTable(t))));
     p.uncommitted.forEach((k, m) -> m.values().forEach(u -> all.put(
         position(0, k.account(), k.containerId(), k.name(), u.getBlockId()),
@@ -342,6 +364,21 @@ public final class InMemoryMetadataStore implements MetadataStore {
         m.remove(b.name());
       }
       p.uncommitted.remove(new BlobKey(b.account(), b.containerId(), b.name()));
+    } else if (change instanceof StateChange.PutSnapshot sn) {
+      BlobRecord r = sn.snapshot();
+      p.snapshots.computeIfAbsent(new BlobKey(r.getAccount(), r.getContainerId(), r.getName()), k -> new TreeMap<>())
+          .put(r.getSnapshot(), r);
+    } else if (change instanceof StateChange.RemoveSnapshot sn) {
+      BlobKey k = new BlobKey(sn.account(), sn.containerId(), sn.name());
+      NavigableMap<String, BlobRecord> m = p.snapshots.get(k);
+      if (m != null) {
+        m.remove(sn.snapshot());
+        if (m.isEmpty()) {
+          p.snapshots.remove(k);
+        }
+      }
+    } else if (change instanceof StateChange.RemoveSnapshots sn) {
+      p.snapshots.remove(new BlobKey(sn.account(), sn.containerId(), sn.name()));
     } else if (change instanceof StateChange.StageBlock s) {
       p.uncommitted
           .computeIfAbsent(new BlobKey(s.account(), s.containerId(), s.name()),
@@ -426,6 +463,9 @@ public final class InMemoryMetadataStore implements MetadataStore {
       if (r instanceof StateChange.PutBlob b) {
         b.blob().getStreamsList().forEach(st -> refs.addAll(st.getChunksList()));
         read++;
+      } else if (r instanceof StateChange.PutSnapshot sn) {
+        sn.snapshot().getStreamsList().forEach(st -> refs.addAll(st.getChunksList()));
+        read++;
       } else if (r instanceof StateChange.StageBlock u) {
         refs.addAll(u.block().getStream().getChunksList());
         read++;
@@ -441,6 +481,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     List<StateChange> out = new ArrayList<>();
     p.containers.values().forEach(m -> m.values().forEach(c -> out.add(new StateChange.PutContainer(c))));
     p.blobs.values().forEach(m -> m.values().forEach(b -> out.add(new StateChange.PutBlob(b))));
+    p.snapshots.values().forEach(m -> m.values().forEach(sn -> out.add(new StateChange.PutSnapshot(sn))));
     p.uncommitted.forEach((k, m) -> m.values().forEach(
         u -> out.add(new StateChange.StageBlock(k.account(), k.containerId(), k.name(), u))));
     p.tables.values().forEach(m -> m.values().forEach(t -> out.add(new StateChange.PutTable(t))));
@@ -459,7 +500,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     partitions.put(partition, new Partition());
     for (StateChange r : records) {
       if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
-          || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
+          || r instanceof StateChange.PutSnapshot || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
           || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
           || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
           || r instanceof StateChange.PutBatchPart

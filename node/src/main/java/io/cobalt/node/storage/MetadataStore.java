@@ -44,6 +44,12 @@ public interface MetadataStore {
   Optional<UncommittedBlock> uncommittedBlock(int partition, String account, ByteString containerId, String name,
       ByteString blockId);
 
+  /** One snapshot of a blob (ADR 0022), by its snapshot time as stored. */
+  Optional<BlobRecord> snapshot(int partition, String account, ByteString containerId, String name, String snapshot);
+
+  /** The blob's snapshots, oldest first (snapshot times in byte order), at most {@code limit}. */
+  List<BlobRecord> snapshots(int partition, String account, ByteString containerId, String name, int limit);
+
   /** The table whose lower-case name is {@code name.toLowerCase(Locale.ROOT)}. */
   Optional<TableRecord> table(int partition, String account, String name);
 
@@ -73,8 +79,9 @@ public interface MetadataStore {
   Optional<MessageRecord> message(int partition, String account, ByteString queueId, long sequence);
 
   /**
-   * The records of {@code partition} that hold wrapped DEKs — blobs, uncommitted blocks, tables and
-   * queues, as {@code PutBlob}, {@code StageBlock}, {@code PutTable} and {@code PutQueue} — in a
+   * The records of {@code partition} that hold wrapped DEKs — blobs, blob snapshots, uncommitted
+   * blocks, tables and queues, as {@code PutBlob}, {@code PutSnapshot}, {@code StageBlock},
+   * {@code PutTable} and {@code PutQueue} — in a
    * walk order fixed by the store, strictly after {@code after} (empty: from the start), at most
    * {@code limit}. Each comes with its position, to pass as {@code after} for the next page. The
    * position depends only on the record's identity, so the same state gives the same positions on
@@ -111,7 +118,7 @@ public interface MetadataStore {
 
   /**
    * Every record of {@code partition} as the changes that rebuild it from empty (PutContainer,
-   * PutBlob, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each, RememberSubmit, PutBatchPart), from one consistent view. For
+   * PutBlob, PutSnapshot, StageBlock: blobs before their uncommitted blocks; PutTable, PutEntity, PutQueue, ChangeMessages with one put each, RememberSubmit, PutBatchPart), from one consistent view. For
    * partition images (snapshots); the caller must not commit to the partition meanwhile.
    */
   List<StateChange> records(int partition);
@@ -123,7 +130,8 @@ public interface MetadataStore {
   void replacePartition(int partition, long index, List<StateChange> records);
 
   /**
-   * The chunk references of up to {@code maxRecords} records (committed blobs, then staged blocks)
+   * The chunk references of up to {@code maxRecords} records (committed blobs, then blob snapshots,
+   * then staged blocks)
    * of {@code partition}, starting after {@code cursor} (empty: from the start), from one
    * consistent view. For healing (ADR 0010): the page's {@link ChunkRefPage#next} resumes the walk.
    */

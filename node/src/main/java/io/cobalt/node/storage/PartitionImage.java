@@ -31,13 +31,14 @@ import java.util.List;
  * The whole state of one partition as a file: what a Raft snapshot holds and what a lagging or new
  * replica installs. Store-independent: the image is the list of records that rebuild the state
  * from empty ({@link StateChange.PutContainer}, {@link StateChange.PutBlob},
- * {@link StateChange.StageBlock}, {@link StateChange.PutTable}, {@link StateChange.PutEntity}, {@link StateChange.PutQueue}, {@link StateChange.ChangeMessages} with one put), so any {@link MetadataStore} writes and reads it.
+ * {@link StateChange.PutSnapshot}, {@link StateChange.StageBlock}, {@link StateChange.PutTable}, {@link StateChange.PutEntity}, {@link StateChange.PutQueue}, {@link StateChange.ChangeMessages} with one put), so any {@link MetadataStore} writes and reads it.
  *
  * <pre>
  * "CBPI" | u8 version (1) | u32 partition | u64 applied index
  * then records, each: u8 kind | fields
  *   'C': u32 length | ContainerRecord
  *   'B': u32 length | BlobRecord
+ *   'N': u32 length | BlobRecord of a blob snapshot (its snapshot field set; ADR 0022)
  *   'U': u16 length | account (UTF-8) | u16 length | container id | u32 length | blob name (UTF-8)
  *        | u32 length | UncommittedBlock
  *   'T': u32 length | TableRecord
@@ -83,6 +84,9 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.PutBlob b) {
         o.writeByte('B');
         bytes(o, b.blob().toByteArray());
+      } else if (r instanceof StateChange.PutSnapshot sn) {
+        o.writeByte('N');
+        bytes(o, sn.snapshot().toByteArray());
       } else if (r instanceof StateChange.PutTable t) {
         o.writeByte('T');
         bytes(o, t.table().toByteArray());
@@ -151,6 +155,13 @@ public final class PartitionImage {
         switch (kind) {
           case 'C' -> records.add(new StateChange.PutContainer(ContainerRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'B' -> records.add(new StateChange.PutBlob(BlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'N' -> {
+            BlobRecord snapshot = BlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES));
+            if (snapshot.getSnapshot().isEmpty()) {
+              throw new IOException("partition image holds a snapshot record without its snapshot time");
+            }
+            records.add(new StateChange.PutSnapshot(snapshot));
+          }
           case 'T' -> records.add(new StateChange.PutTable(TableRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'Y' -> records.add(new StateChange.PutEntity(EntityRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'Q' -> records.add(new StateChange.PutQueue(QueueRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));

@@ -114,6 +114,23 @@ public sealed interface StateChange {
 
   /** Removes a staged part (committed, refused or left behind). */
   record RemoveBatchPart(long stagedEpochMillis, ByteString batchId, int index) implements StateChange {}
+   * Stores a blob snapshot (ADR 0022): an immutable copy of a blob record whose
+   * {@code snapshot} field is set, keyed by (account, container id, name, snapshot).
+   */
+  record PutSnapshot(BlobRecord snapshot) implements StateChange {
+    public PutSnapshot {
+      if (snapshot.getSnapshot().isEmpty()) {
+        throw new IllegalArgumentException("a snapshot record needs its snapshot time");
+      }
+    }
+  }
+
+  /** Removes one snapshot of a blob. */
+  record RemoveSnapshot(String account, ByteString containerId, String name, String snapshot)
+      implements StateChange {}
+
+  /** Removes every snapshot of a blob (Delete Blob with x-ms-delete-snapshots). */
+  record RemoveSnapshots(String account, ByteString containerId, String name) implements StateChange {}
 
   StateChange NONE = new None();
 }

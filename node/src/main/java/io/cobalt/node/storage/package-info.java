@@ -21,6 +21,9 @@
  *             {@code BlobRecord}
  *         <li>{@code p | 'U' | account | 0x00 | container_id | u32 name length | blob name | block id}
  *             → {@code UncommittedBlock}
+ *         <li>{@code p | 'N' | account | 0x00 | container_id | u32 name length | blob name |
+ *             snapshot time} → {@code BlobRecord} of a blob snapshot (its {@code snapshot} set;
+ *             the time is ASCII of one fixed width, so key order is oldest first; ADR 0022)
  *         <li>{@code p | 'T' | account | 0x00 | lower-case table name} → {@code TableRecord}
  *             (original case inside; names are case-insensitive)
  *         <li>{@code p | 'Y' | account | 0x00 | table_id (16 bytes) | PartitionKey | 0x00 | RowKey}

@@ -432,6 +432,17 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<BlobRecord> snapshot(
+        int partition, String account, ByteString containerId, String name, String snapshot) {
+      return delegate.snapshot(partition, account, containerId, name, snapshot);
+    }
+
+    @Override
+    public List<BlobRecord> snapshots(int partition, String account, ByteString containerId, String name, int limit) {
+      return delegate.snapshots(partition, account, containerId, name, limit);
+    }
+
+    @Override
     public Optional<io.cobalt.proto.node.v1.TableRecord> table(int partition, String account, String name) {
       return delegate.table(partition, account, name);
     }

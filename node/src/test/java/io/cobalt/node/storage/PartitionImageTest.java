@@ -45,6 +45,13 @@ class PartitionImageTest {
     for (String name : List.of("a", "b/c", "\uD83D\uDE00", "z")) {
       store.commit(3, index++, new StateChange.PutBlob(Records.blob("acct", c.getContainerId(), name, index)));
     }
+    // Blob snapshots (ADR 0022): image record kind 'N'.
+    for (String time : List.of("2026-01-02T03:04:05.0000001Z", "2026-01-02T03:04:05.1234567Z")) {
+      store.commit(3, index++, new StateChange.PutSnapshot(
+          Records.blob("acct", c.getContainerId(), "b/c", 3).toBuilder().setSnapshot(time).build()));
+    }
+    store.commit(3, index++, new StateChange.PutSnapshot(Records.blob("acct", c.getContainerId(), "\uD83D\uDE00", 4)
+        .toBuilder().setSnapshot("2026-01-02T03:04:06.0000000Z").putMetadata("snap", "yes").build()));
     for (String blockId : List.of("b1", "b2")) {
       store.commit(3, index++, new StateChange.StageBlock("acct", c.getContainerId(), "b/c", block(blockId)));
     }
@@ -87,7 +94,7 @@ class PartitionImageTest {
       fill(rocks);
       byte[] fromRocks = image(rocks, 3, 42);
       assertEquals(records(memory, 3), records(rocks, 3), "both stores list the same records");
-      assertEquals(17, rocks.records(3).size());
+      assertEquals(20, rocks.records(3).size());
 
       // Into a fresh store of the other kind, over stale content of the same partition.
       try (RocksStorage other = RocksStorage.open(dir.resolve("rocks2"), RocksStorageConfig.defaults())) {
@@ -108,6 +115,12 @@ class PartitionImageTest {
         assertEquals(7, target.appliedIndex(4));
         assertEquals(List.of("b1", "b2"), target.uncommittedBlocks(3, "acct", Records.id(7), "b/c", 10).stream()
             .map(b -> b.getBlockId().toStringUtf8()).toList());
+        assertEquals(List.of("2026-01-02T03:04:05.0000001Z", "2026-01-02T03:04:05.1234567Z"),
+            target.snapshots(3, "acct", Records.id(7), "b/c", 10).stream().map(b -> b.getSnapshot()).toList(),
+            "snapshots come back, oldest first");
+        assertEquals("yes", target.snapshot(3, "acct", Records.id(7), "\uD83D\uDE00", "2026-01-02T03:04:06.0000000Z")
+            .orElseThrow().getMetadataOrThrow("snap"));
+        assertTrue(target.blob(3, "acct", Records.id(7), "b/c").isPresent(), "a snapshot is not the blob");
       }
       InMemoryMetadataStore back = new InMemoryMetadataStore();
       PartitionImage.Contents c = PartitionImage.read(new ByteArrayInputStream(fromRocks), 3);
@@ -136,7 +149,7 @@ class PartitionImageTest {
     byte[] good = image(memory, 3, 42);
     Random random = new Random(SEED);
     String seed = " (seed " + SEED + ")";
-    assertEquals(17, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
+    assertEquals(20, PartitionImage.read(new ByteArrayInputStream(good), 3).records().size());
     assertThrows(IOException.class, () -> PartitionImage.read(new ByteArrayInputStream(good), 4),
         "an image of another partition");
     for (int trial = 0; trial < 300; trial++) {

@@ -30,6 +30,7 @@ final class MetaKeys {
   static final byte SUBMIT_TIME = 'X';
   /** A staged part of a large entity-group transaction: time, batch id, part index (ADR 0025). */
   static final byte BATCH_PART = 'P';
+  static final byte SNAPSHOT = 'N';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -111,6 +112,26 @@ final class MetaKeys {
 
   static byte[] uncommitted(int partition, String account, ByteString containerId, String name, ByteString blockId) {
     return concat(uncommittedOf(partition, account, containerId, name), blockId.toByteArray());
+  }
+
+  /**
+   * {@code p | 'N' | account | 0x00 | containerId(16) | u32 name length | name}: every snapshot of
+   * one blob starts with this, then its snapshot time (ASCII, one fixed width: key order is time
+   * order). The length keeps one blob's range from covering another's (ADR 0022).
+   */
+  static byte[] snapshotsOf(int partition, String account, ByteString containerId, String name) {
+    ByteArrayOutputStream out = start(partition, SNAPSHOT);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(containerId.toByteArray());
+    byte[] n = utf8(name);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(n.length).array());
+    out.writeBytes(n);
+    return out.toByteArray();
+  }
+
+  static byte[] snapshot(int partition, String account, ByteString containerId, String name, String snapshot) {
+    return concat(snapshotsOf(partition, account, containerId, name), utf8(snapshot));
   }
 
   /** {@code p | 'T' | account | 0x00}: every table of one account starts with this (then the lower-case name). */

@@ -99,6 +99,20 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<BlobRecord> snapshot(
+      int partition, String account, ByteString containerId, String name, String snapshot) {
+    byte[] v = storage.guarded("snapshot read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.snapshot(partition, account, containerId, name, snapshot)));
+    return v == null ? Optional.empty() : Optional.of(parseBlob(v));
+  }
+
+  @Override
+  public List<BlobRecord> snapshots(int partition, String account, ByteString containerId, String name, int limit) {
+    return scan(MetaKeys.snapshotsOf(partition, account, containerId, name), "", "", limit,
+        RocksMetadataStore::parseBlob).items();
+  }
+
+  @Override
   public Optional<TableRecord> table(int partition, String account, String name) {
     byte[] v = storage.guarded("table read",
         db -> db.get(storage.metaCf(), storage.read(), MetaKeys.table(partition, account, name)));
@@ -207,9 +221,11 @@ public final class RocksMetadataStore implements MetadataStore {
   /**
    * Record types that hold wrapped DEKs, in walk order: uncommitted blocks before blobs, so that a
    * block committed into a blob while the walk runs is seen either as a block or in the blob
-   * (ADR 0013); then queues and tables.
+   * (ADR 0013); then blob snapshots (after blobs: a snapshot taken of a blob the walk already
+   * passed is still ahead of it, ADR 0022), queues and tables.
    */
-  private static final byte[] DEK_WALK = {MetaKeys.UNCOMMITTED, MetaKeys.BLOB, MetaKeys.QUEUE, MetaKeys.TABLE};
+  private static final byte[] DEK_WALK =
+      {MetaKeys.UNCOMMITTED, MetaKeys.BLOB, MetaKeys.SNAPSHOT, MetaKeys.QUEUE, MetaKeys.TABLE};
 
   @Override
   public Page<DekRecord> dekRecords(int partition, ByteString after, int limit) {
@@ -245,6 +261,7 @@ public final class RocksMetadataStore implements MetadataStore {
             ByteString position = ByteString.copyFrom(key, prefix.length, key.length - prefix.length);
             StateChange record = switch (DEK_WALK[t]) {
               case MetaKeys.BLOB -> new StateChange.PutBlob(parseBlob(it.value()));
+              case MetaKeys.SNAPSHOT -> new StateChange.PutSnapshot(parseBlob(it.value()));
               case MetaKeys.QUEUE -> new StateChange.PutQueue(parseQueue(it.value()));
               case MetaKeys.TABLE -> new StateChange.PutTable(parseTable(it.value()));
               default -> MetaKeys.parseUncommitted(key, parseBlock(it.value()));
@@ -363,6 +380,7 @@ public final class RocksMetadataStore implements MetadataStore {
             switch (key[prefix.length]) {
               case MetaKeys.CONTAINER -> out.add(new StateChange.PutContainer(parseContainer(it.value())));
               case MetaKeys.BLOB -> out.add(new StateChange.PutBlob(parseBlob(it.value())));
+              case MetaKeys.SNAPSHOT -> out.add(new StateChange.PutSnapshot(parseBlob(it.value())));
               case MetaKeys.UNCOMMITTED -> out.add(MetaKeys.parseUncommitted(key, parseBlock(it.value())));
               case MetaKeys.TABLE -> out.add(new StateChange.PutTable(parseTable(it.value())));
               case MetaKeys.ENTITY -> out.add(new StateChange.PutEntity(parseEntity(it.value())));
@@ -396,7 +414,7 @@ public final class RocksMetadataStore implements MetadataStore {
         batch.deleteRange(storage.metaCf(), prefix, MetaKeys.after(prefix));
         for (StateChange r : records) {
           if (!(r instanceof StateChange.PutContainer || r instanceof StateChange.PutBlob
-              || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
+              || r instanceof StateChange.PutSnapshot || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
               || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
               || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
               || r instanceof StateChange.PutBatchPart
@@ -414,8 +432,9 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   /**
-   * Walks the {@code 'B'} (blob) and then the {@code 'U'} (staged block) records of the partition;
-   * the cursor is the last key read. Records of other types between them are skipped by one seek.
+   * Walks the {@code 'B'} (blob), {@code 'N'} (blob snapshot) and then the {@code 'U'} (staged
+   * block) records of the partition; the cursor is the last key read. Records of other types
+   * between them are skipped by one seek each.
    */
   @Override
   public ChunkRefPage chunkRefs(int partition, byte[] cursor, int maxRecords) {
@@ -424,6 +443,7 @@ public final class RocksMetadataStore implements MetadataStore {
     }
     byte[] prefix = MetaKeys.partition(partition);
     byte[] blobs = MetaKeys.concat(prefix, new byte[] {MetaKeys.BLOB});
+    byte[] snapshots = MetaKeys.concat(prefix, new byte[] {MetaKeys.SNAPSHOT});
     byte[] staged = MetaKeys.concat(prefix, new byte[] {MetaKeys.UNCOMMITTED});
     if (cursor.length > 0 && !MetaKeys.startsWith(cursor, prefix)) {
       throw new IllegalArgumentException("cursor is not a key of partition " + partition);
@@ -441,12 +461,12 @@ public final class RocksMetadataStore implements MetadataStore {
           while (it.isValid() && MetaKeys.startsWith(it.key(), prefix)) {
             byte[] key = it.key();
             byte type = key[prefix.length];
-            if (type == MetaKeys.BLOB || type == MetaKeys.UNCOMMITTED) {
+            if (type == MetaKeys.BLOB || type == MetaKeys.SNAPSHOT || type == MetaKeys.UNCOMMITTED) {
               if (read == maxRecords) {
                 more = true;
                 break;
               }
-              if (type == MetaKeys.BLOB) {
+              if (type == MetaKeys.BLOB || type == MetaKeys.SNAPSHOT) {
                 parseBlob(it.value()).getStreamsList().forEach(st -> refs.addAll(st.getChunksList()));
               } else {
                 refs.addAll(parseBlock(it.value()).getStream().getChunksList());
@@ -454,8 +474,10 @@ public final class RocksMetadataStore implements MetadataStore {
               read++;
               last = key;
               it.next();
+            } else if (Byte.compareUnsigned(type, MetaKeys.SNAPSHOT) < 0) {
+              it.seek(snapshots); // containers, applied index, messages: not manifests
             } else if (Byte.compareUnsigned(type, MetaKeys.UNCOMMITTED) < 0) {
-              it.seek(staged); // containers, applied index, messages, queues, tables: not manifests
+              it.seek(staged); // queues, service properties, tables: not manifests
             } else {
               break; // entities, or the end of the partition
             }
@@ -514,6 +536,17 @@ public final class RocksMetadataStore implements MetadataStore {
               b.blob().toByteArray());
         } else if (change instanceof StateChange.RemoveBlob b) {
           batch.delete(storage.metaCf(), MetaKeys.blob(partition, b.account(), b.containerId(), b.name()));
+        } else if (change instanceof StateChange.PutSnapshot sn) {
+          BlobRecord r = sn.snapshot();
+          batch.put(storage.metaCf(),
+              MetaKeys.snapshot(partition, r.getAccount(), r.getContainerId(), r.getName(), r.getSnapshot()),
+              r.toByteArray());
+        } else if (change instanceof StateChange.RemoveSnapshot sn) {
+          batch.delete(storage.metaCf(),
+              MetaKeys.snapshot(partition, sn.account(), sn.containerId(), sn.name(), sn.snapshot()));
+        } else if (change instanceof StateChange.RemoveSnapshots sn) {
+          byte[] from = MetaKeys.snapshotsOf(partition, sn.account(), sn.containerId(), sn.name());
+          batch.deleteRange(storage.metaCf(), from, MetaKeys.after(from));
         } else if (change instanceof StateChange.StageBlock s) {
           batch.put(storage.metaCf(),
               MetaKeys.uncommitted(partition, s.account(), s.containerId(), s.name(), s.block().getBlockId()),
