@@ -7,6 +7,8 @@ import io.cobalt.node.storage.PartitionImage;
 import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.proto.kms.v1.WrappedKey;
+import io.cobalt.proto.node.v1.AppendBlobSeal;
+import io.cobalt.proto.node.v1.AppendBlock;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.CommitBlockList;
 import io.cobalt.proto.node.v1.Condition;
@@ -114,6 +116,7 @@ public final class PartitionStateMachine {
   private final AtomicLongArray appliedIndexes;
   private final QueueCommands queues;
   private final DekCommands deks;
+  private final AppendCommands appends;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -125,6 +128,7 @@ public final class PartitionStateMachine {
     this.appliedIndexes = new AtomicLongArray(partitions);
     this.queues = new QueueCommands(store);
     this.deks = new DekCommands(store);
+    this.appends = new AppendCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -175,6 +179,9 @@ public final class PartitionStateMachine {
         checkAccount(b.getAccount());
         checkId("container_id", b.getContainerId());
         checkName("blob name", b.getName());
+        if (AppendCommands.APPEND_BLOB.equals(b.getBlobType()) && (b.getStreamsCount() > 0 || b.getSealed())) {
+          throw new InvalidRequestException("a new append blob is empty and not sealed");
+        }
       }
       case DELETE_BLOB -> {
         DeleteBlob d = command.getDeleteBlob();
@@ -315,6 +322,20 @@ public final class PartitionStateMachine {
         }
         DekCommands.validate(command.getDekSwaps());
       }
+      case APPEND_BLOCK -> {
+        AppendBlock a = command.getAppendBlock();
+        checkAccount(a.getAccount());
+        checkId("container_id", a.getContainerId());
+        checkName("blob name", a.getName());
+        AppendCommands.validate(a);
+      }
+      case SEAL_APPEND_BLOB -> {
+        AppendBlobSeal s = command.getSealAppendBlob();
+        checkAccount(s.getAccount());
+        checkId("container_id", s.getContainerId());
+        checkName("blob name", s.getName());
+        AppendCommands.validate(s);
+      }
       case SET_SERVICE_PROPERTIES -> {
         ServicePropertiesRecord sp = command.getSetServiceProperties().getProperties();
         checkAccount(sp.getAccount());
@@ -405,6 +426,8 @@ public final class PartitionStateMachine {
         DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
         yield new Outcome(o.change(), o.result());
       }
+      case APPEND_BLOCK -> append(appends.append(partition, command.getAppendBlock()));
+      case SEAL_APPEND_BLOB -> append(appends.seal(partition, command.getSealAppendBlob()));
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
     store.commit(partition, index, outcome.change());
@@ -636,6 +659,10 @@ public final class PartitionStateMachine {
     return new Outcome(o.change(), o.result());
   }
 
+  private static Outcome append(AppendCommands.Outcome o) {
+    return new Outcome(o.change(), o.result());
+  }
+
   private Outcome createContainer(int partition, CreateContainer cmd) {
     ContainerRecord c = cmd.getContainer();
     if (store.container(partition, c.getAccount(), c.getName()).isPresent()) {
@@ -689,6 +716,9 @@ public final class PartitionStateMachine {
     UncommittedBlock block = cmd.getBlock();
     int idLength = block.getBlockId().size();
     Optional<BlobRecord> blob = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (blob.isPresent() && AppendCommands.APPEND_BLOB.equals(blob.get().getBlobType())) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOB_TYPE));
+    }
     if (blob.isPresent()) {
       for (StreamRef st : blob.get().getStreamsList()) {
         if (!st.getBlockId().isEmpty() && st.getBlockId().size() != idLength) {
@@ -724,6 +754,9 @@ public final class PartitionStateMachine {
     CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
+    }
+    if (previous.isPresent() && AppendCommands.APPEND_BLOB.equals(previous.get().getBlobType())) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOB_TYPE));
     }
     Map<ByteString, StreamRef> committed = new HashMap<>();
     if (previous.isPresent()) {
