@@ -79,6 +79,13 @@ final class AppendCommands {
       return refused(CommandStatus.NOT_FOUND);
     }
     BlobRecord b = previous.get();
+    for (StreamRef st : b.getStreamsList()) {
+      if (st.getStreamId().equals(cmd.getStream().getStreamId())) {
+        // This block is already appended (the same command applied twice: a resubmission after a
+        // lost answer): appending it again would duplicate the data, refusing it would lie.
+        return new Outcome(StateChange.NONE, status(CommandStatus.OK).setBlob(properties(b)));
+      }
+    }
     CommandStatus refused = writeCondition(cmd.getCondition(), b);
     if (refused != null) {
       return refused(refused);
@@ -110,9 +117,7 @@ final class AppendCommands {
         .setEtag(cmd.getEtag())
         .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
         .build();
-    // The answer carries the new properties only: the gateway knows the manifest it signed.
-    BlobRecord answer = updated.toBuilder().clearStreams().clearDeks().clearManifestMac().build();
-    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(answer));
+    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(properties(updated)));
   }
 
   /** Append Blob Seal: idempotent; the append position condition applies as for Append Block. */
@@ -137,8 +142,15 @@ final class AppendCommands {
         .setEtag(cmd.getEtag())
         .setLastModifiedEpochMillis(cmd.getLastModifiedEpochMillis())
         .build();
-    BlobRecord answer = updated.toBuilder().clearStreams().clearDeks().clearManifestMac().build();
-    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(answer));
+    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(properties(updated)));
+  }
+
+  /**
+   * The blob's properties for the answer, without the manifest (up to 50,000 streams) or the
+   * wrapped keys: the gateway knows the manifest it signed.
+   */
+  private static BlobRecord properties(BlobRecord b) {
+    return b.toBuilder().clearStreams().clearDeks().clearManifestMac().build();
   }
 
   /** ETag and date conditions first, then the lease, as for every other blob write. */

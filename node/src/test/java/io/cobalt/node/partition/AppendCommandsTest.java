@@ -182,6 +182,21 @@ class AppendCommandsTest {
     assertEquals(CommandStatus.INVALID_BLOB_TYPE, append(append(20, 21, 5)).getStatus());
   }
 
+  /** Regression for the double apply ChaosSmokeIT found (issue 3): an append applied twice lands once. */
+  @ParameterizedTest
+  @MethodSource("stores")
+  void anAppendAppliedTwiceLandsOnce(String kind) throws Exception {
+    open(kind);
+    apply(MetadataCommand.newBuilder().setPutBlob(PutBlob.newBuilder().setBlob(appendBlob(1))));
+    AppendBlock.Builder once = append(1, 2, 10).setAppendPosition(0);
+    assertEquals(CommandStatus.OK, append(once).getStatus());
+    BlobRecord after = stored();
+    CommandResult again = append(once);
+    assertEquals(CommandStatus.OK, again.getStatus(), "the block is there: the append succeeded");
+    assertEquals(10, again.getBlob().getContentLength());
+    assertEquals(after, stored());
+  }
+
   @ParameterizedTest
   @MethodSource("stores")
   void refusesTheFiftyThousandAndFirstBlock(String kind) throws Exception {
