@@ -245,6 +245,58 @@ class AppendBlobEndpointTest {
     assertEquals(writers * perWriter, seen.size());
   }
 
+  record BadInput(String what, String method, String path, Map<String, String> headers, String body, int status,
+      String code) {}
+
+  /** Malformed append requests get Azure's 4xx and change nothing (issue 5, point 7). */
+  @Test
+  void badAppendInputGetsAzureCodesAndChangesNothing() throws Exception {
+    AppendBlobClient blob = box.getBlobClient("bad.log").getAppendBlobClient();
+    blob.create();
+    append(blob, random(9, 14));
+    String etag = blob.getProperties().getETag();
+    String p = "/appends/bad.log";
+    assertRefused(400, BlobErrorCode.INVALID_HEADER_VALUE.toString(), () -> append(blob, new byte[0]));
+    List<BadInput> table = List.of(
+        new BadInput("Put Blob of an append blob with a body", "PUT", p, Map.of("x-ms-blob-type", "AppendBlob"),
+            "abc", 400, "InvalidHeaderValue"),
+        // Java's HTTP client sends no Content-Length for an empty PUT body.
+        new BadInput("Append Block without Content-Length", "PUT", p + "?comp=appendblock", Map.of(), "", 411,
+            "MissingContentLengthHeader"),
+        new BadInput("appendpos not a number", "PUT", p + "?comp=appendblock",
+            Map.of("x-ms-blob-condition-appendpos", "end"), "abc", 400, "InvalidHeaderValue"),
+        new BadInput("negative maxsize", "PUT", p + "?comp=appendblock",
+            Map.of("x-ms-blob-condition-maxsize", "-1"), "abc", 400, "InvalidHeaderValue"),
+        new BadInput("Append Block From URL", "PUT", p + "?comp=appendblock",
+            Map.of("x-ms-copy-source", "https://example.invalid/x"), "", 501, "NotImplemented"),
+        new BadInput("Append Block with GET", "GET", p + "?comp=appendblock", Map.of(), null, 405,
+            "UnsupportedHttpVerb"),
+        new BadInput("Append Block in a missing container", "PUT", "/nobox/x?comp=appendblock", Map.of(), "abc", 404,
+            "ContainerNotFound"),
+        new BadInput("Seal of a missing blob", "PUT", "/appends/nothing.log?comp=seal", Map.of(), "", 404,
+            "BlobNotFound"));
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String sas = gateway.keyClient().generateAccountSas(new com.azure.storage.common.sas.AccountSasSignatureValues(
+        java.time.OffsetDateTime.now().plusHours(1),
+        com.azure.storage.common.sas.AccountSasPermission.parse("rwdlacup"),
+        com.azure.storage.common.sas.AccountSasService.parse("b"),
+        com.azure.storage.common.sas.AccountSasResourceType.parse("sco")));
+    for (BadInput c : table) {
+      String url = gateway.httpEndpoint() + c.path() + (c.path().contains("?") ? "&" : "?") + sas;
+      java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+          .method(c.method(), c.body() == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+              : java.net.http.HttpRequest.BodyPublishers.ofString(c.body()))
+          .header("x-ms-version", "2025-11-05");
+      c.headers().forEach(req::header);
+      java.net.http.HttpResponse<String> resp = http.send(req.build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(c.status(), resp.statusCode(), c.what() + ": " + resp.body());
+      assertEquals(c.code(), resp.headers().firstValue("x-ms-error-code").orElse(""), c.what());
+    }
+    assertEquals(etag, blob.getProperties().getETag(), "no bad request changed the blob");
+    assertArrayEquals(random(9, 14), blob.downloadContent().toBytes());
+  }
+
   /** A block that names itself in its first 4 bytes. */
   private static byte[] block(int n, int size) {
     byte[] b = random(size, 1000 + n);
