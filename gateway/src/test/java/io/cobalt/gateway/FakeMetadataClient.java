@@ -37,6 +37,9 @@ final class FakeMetadataClient implements MetadataClient {
   /** Runs once just before the next CommitBlockList is applied (to stage a race). */
   volatile java.util.function.Consumer<MetadataCommand> beforeCommit;
 
+  /** Runs once just before the next AppendBlock is applied (to stage a race with another append). */
+  volatile java.util.function.Consumer<MetadataCommand> beforeAppend;
+
   /** Applies {@code c} as a node would, outside any request (e.g. the rewrap job's DekSwaps). */
   synchronized CommandResult applyDirect(MetadataCommand c) {
     long index = nextIndex.merge(c.getPartition(), 1L, Long::sum);
@@ -78,7 +81,8 @@ final class FakeMetadataClient implements MetadataClient {
     owner(nodeId, c.getPartition());
     if (c.hasPutBlob()) {
       BlobRecord b = c.getPutBlob().getBlob();
-      if (b.getManifestMac().isEmpty() || b.getDeksCount() == 0 || b.getStreamsCount() == 0) {
+      boolean emptyAppendBlob = b.getBlobType().equals("AppendBlob") && b.getStreamsCount() == 0;
+      if (b.getManifestMac().isEmpty() || b.getDeksCount() == 0 || (b.getStreamsCount() == 0 && !emptyAppendBlob)) {
         throw new AssertionError("blob record without manifest");
       }
     }
@@ -86,6 +90,16 @@ final class FakeMetadataClient implements MetadataClient {
       BlobRecord b = c.getCommitBlockList().getBlob();
       if (b.getManifestMac().isEmpty() || b.getDeksCount() == 0) {
         throw new AssertionError("block list without manifest MAC or key");
+      }
+    }
+    if (c.hasAppendBlock()) {
+      if (c.getAppendBlock().getStream().getChunksCount() == 0 || c.getAppendBlock().getManifestMac().isEmpty()) {
+        throw new AssertionError("append without chunks or manifest MAC");
+      }
+      java.util.function.Consumer<MetadataCommand> appendHook = beforeAppend;
+      if (appendHook != null) {
+        beforeAppend = null;
+        appendHook.accept(c);
       }
     }
     java.util.function.Consumer<MetadataCommand> hook = beforeCommit;

@@ -14,6 +14,10 @@ public enum BlobAction {
   LIST_BLOBS('c', "l", "l"),
   /** Put Blob: {@code c} creates a new blob only, overwriting needs {@code w} (checked by the handler). */
   WRITE_BLOB('o', "cw", "cw"),
+  /** Append Block: add ({@code a}) or write; create alone does not allow adding to a blob. */
+  APPEND_BLOCK('o', "aw", "aw"),
+  /** Append Blob Seal: write only. */
+  SEAL_BLOB('o', "w", "w"),
   READ_BLOB('o', "r", "r"),
   DELETE_BLOB('o', "d", "d"),
   /** Set Blob Properties / Set Blob Metadata: write only (create does not allow changing a blob). */

@@ -97,10 +97,20 @@ public final class BlobHeaders {
     setIfPresent(h, "Content-Disposition", b.getContentDisposition());
     setIfPresent(h, "Cache-Control", b.getCacheControl());
     h.set("Accept-Ranges", "bytes");
-    h.set("x-ms-blob-type", "BlockBlob");
+    h.set("x-ms-blob-type", blobType(b));
+    if (AppendBlobHandler.isAppendBlob(b)) {
+      // Azure's committed block count of an append blob: one stream per appended block (ADR 0017).
+      h.set("x-ms-blob-committed-block-count", Integer.toString(b.getStreamsCount()));
+      h.set("x-ms-blob-sealed", Boolean.toString(b.getSealed()));
+    }
     h.set("x-ms-server-encrypted", "true");
     LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
     putMetadata(h, b.getMetadataMap());
+  }
+
+  /** The blob's type as Azure names it: AppendBlob, or BlockBlob (also for records older than the field). */
+  static String blobType(BlobRecord b) {
+    return AppendBlobHandler.isAppendBlob(b) ? AppendBlobHandler.APPEND_BLOB : "BlockBlob";
   }
 
   /** A service SAS's signed response headers (rscc, rscd, rsce, rscl, rsct) replace the stored ones. */

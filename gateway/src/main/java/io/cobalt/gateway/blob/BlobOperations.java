@@ -30,6 +30,7 @@ public final class BlobOperations {
   private final BlobPropertiesHandler properties;
   private final AccountInfoHandler accountInfo = new AccountInfoHandler();
   private final OtherBlobTypesHandler otherBlobTypes;
+  private final AppendBlobHandler appendBlobs;
   private final LeaseHandler leases;
   private final SnapshotHandler snapshots;
   private final ContainerAclHandler acls;
@@ -49,6 +50,7 @@ public final class BlobOperations {
     this.blocks = new BlockListHandler(services);
     this.properties = new BlobPropertiesHandler(services);
     this.otherBlobTypes = new OtherBlobTypesHandler(services);
+    this.appendBlobs = new AppendBlobHandler(services);
     this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock(),
         io.cobalt.proto.node.v1.StorageServiceKind.STORAGE_SERVICE_BLOB);
     this.cors = new Cors(serviceProperties);
@@ -167,8 +169,14 @@ public final class BlobOperations {
           }
           throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
         }
-        case "appendblock", "seal", "page" -> {
-          // Append Block, Seal, Put Page: only block blobs exist (404 / 409 InvalidBlobType).
+        case "appendblock" -> {
+          return new Route(BlobAction.APPEND_BLOCK, only(m, HttpMethod.PUT, appendBlobs::appendBlock));
+        }
+        case "seal" -> {
+          return new Route(BlobAction.SEAL_BLOB, only(m, HttpMethod.PUT, appendBlobs::seal));
+        }
+        case "page" -> {
+          // Put Page: page blobs cannot exist (404 / 409 InvalidBlobType).
           return new Route(BlobAction.WRITE_BLOB, only(m, HttpMethod.PUT, otherBlobTypes::refuse));
         }
         case "pagelist" -> {

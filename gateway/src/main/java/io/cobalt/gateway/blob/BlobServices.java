@@ -117,6 +117,7 @@ public record BlobServices(
       case INVALID_BLOCK_LIST -> throw AzureError.INVALID_BLOCK_LIST.exception();
       case INVALID_BLOCK_ID -> throw AzureError.INVALID_BLOB_OR_BLOCK.exception();
       case BLOCK_COUNT_EXCEEDS_LIMIT -> throw AzureError.BLOCK_COUNT_EXCEEDS_LIMIT.exception();
+      case INVALID_BLOB_TYPE -> throw AzureError.INVALID_BLOB_TYPE.exception(); // a block operation on an append blob
       default -> throw new IllegalStateException("metadata command answered " + status);
     }
   }

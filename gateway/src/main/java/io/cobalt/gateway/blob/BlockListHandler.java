@@ -65,6 +65,9 @@ final class BlockListHandler {
     String leaseId = leaseHeader == null ? null : ConditionalHeaders.leaseId(leaseHeader, "x-ms-lease-id");
     return services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()).map(blob -> {
+          if (blob != null && AppendBlobHandler.isAppendBlob(blob)) {
+            throw AzureError.INVALID_BLOB_TYPE.exception(); // checked again at the apply step
+          }
           LeaseHandler.requireWriteLease(leaseId, blob, r.received().toEpochMilli());
           return container;
         }))
@@ -165,6 +168,9 @@ final class BlockListHandler {
     }
     return services.metadata().query(r.context(), partition, query).compose(state -> {
       BlobRecord current = state.getBlobsCount() == 0 ? null : state.getBlobs(0);
+      if (current != null && AppendBlobHandler.isAppendBlob(current)) {
+        throw AzureError.INVALID_BLOB_TYPE.exception(); // checked again at the apply step
+      }
       BlobRecord unsigned = assemble(r, container, current, state, entries, metadata, contentMd5);
       Future<BlobRecord> signed = unsigned.getDeksCount() > 0
           ? Future.fromCompletionStage(
@@ -290,6 +296,9 @@ final class BlockListHandler {
       BlobRecord blob = state.getBlobsCount() == 0 ? null : state.getBlobs(0);
       if (blob == null && state.getUncommittedBlocksCount() == 0) {
         throw AzureError.BLOB_NOT_FOUND.exception();
+      }
+      if (blob != null && AppendBlobHandler.isAppendBlob(blob)) {
+        throw AzureError.INVALID_BLOB_TYPE.exception();
       }
       if (blob != null && ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
           == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {

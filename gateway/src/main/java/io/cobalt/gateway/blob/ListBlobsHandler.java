@@ -170,9 +170,12 @@ final class ListBlobsHandler {
           b.getContentMd5().isEmpty() ? "" : Base64.getEncoder().encodeToString(b.getContentMd5().toByteArray()));
       Xml.element(xml, "Content-Disposition", b.getContentDisposition());
       Xml.element(xml, "Cache-Control", b.getCacheControl());
-      Xml.element(xml, "BlobType", "BlockBlob");
+      Xml.element(xml, "BlobType", BlobHeaders.blobType(b));
       LeaseHandler.appendXml(xml, b.hasLease(), b.getLease(), r.received().toEpochMilli());
       Xml.element(xml, "ServerEncrypted", "true");
+      if (AppendBlobHandler.isAppendBlob(b)) {
+        Xml.element(xml, "Sealed", Boolean.toString(b.getSealed()));
+      }
       xml.append("</Properties>");
       if (withMetadata) {
         ContainerHandler.appendMetadata(xml, b.getMetadataMap());

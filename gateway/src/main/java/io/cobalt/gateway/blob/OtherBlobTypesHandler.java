@@ -5,11 +5,11 @@ import io.cobalt.gateway.http.AzureRequest;
 import io.vertx.core.Future;
 
 /**
- * Operations of the blob types Cobalt does not store: Append Block and Seal (append blobs, not
- * implemented yet) and Put Page / Get Page Ranges (page blobs, rejected: docs/adr/0007). Creating
- * such a blob is refused by Put Blob (400 BlobTypeNotSupported), so every blob that exists is a
- * block blob and these operations get exactly what Azure answers an operation of another blob
- * type: 404 BlobNotFound when the blob does not exist, 409 InvalidBlobType when it does.
+ * Operations of the blob type Cobalt does not store: Put Page / Get Page Ranges (page blobs,
+ * rejected: docs/adr/0007). Creating a page blob is refused by Put Blob (400 BlobTypeNotSupported),
+ * so every blob that exists is a block or append blob and these operations get exactly what Azure
+ * answers an operation of another blob type: 404 BlobNotFound when the blob does not exist, 409
+ * InvalidBlobType when it does.
  */
 final class OtherBlobTypesHandler {
   private final BlobServices services;
@@ -29,21 +29,19 @@ final class OtherBlobTypesHandler {
   }
 
   /**
-   * Put Blob's {@code x-ms-blob-type}: BlockBlob, or 400 BlobTypeNotSupported for PageBlob and
-   * AppendBlob (what Azure answers an account that does not support a blob type), 400
+   * Put Blob's {@code x-ms-blob-type}: BlockBlob or AppendBlob (returned), 400 BlobTypeNotSupported
+   * for PageBlob (what Azure answers an account that does not support a blob type), 400
    * MissingRequiredHeader when absent, 400 InvalidHeaderValue for anything else.
    */
-  static void requireBlockBlob(AzureRequest r) {
+  static String requireStoredBlobType(AzureRequest r) {
     String blobType = r.header("x-ms-blob-type");
     if (blobType == null) {
       throw AzureError.MISSING_REQUIRED_HEADER.exception("HeaderName", "x-ms-blob-type");
     }
-    switch (blobType) {
-      case "BlockBlob" -> { }
+    return switch (blobType) {
+      case "BlockBlob", "AppendBlob" -> blobType;
       case "PageBlob" -> throw AzureError.BLOB_TYPE_NOT_SUPPORTED.exceptionWithMessage("Page blobs are not supported.");
-      case "AppendBlob" ->
-          throw AzureError.BLOB_TYPE_NOT_SUPPORTED.exceptionWithMessage("Append blobs are not supported yet.");
       default -> throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-blob-type");
-    }
+    };
   }
 }

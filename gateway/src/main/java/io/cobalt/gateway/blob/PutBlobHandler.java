@@ -16,7 +16,7 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * Put Blob (block blob, single shot). The body is streamed into one encrypted stream under a fresh
+ * Put Blob: an append blob (empty, ADR 0017) or a block blob in a single shot. The body is streamed into one encrypted stream under a fresh
  * DEK ({@link StreamWriter}); when every chunk reached its write quorum, the manifest (with the
  * wrapped DEK and the manifest MAC) is committed to the blob's partition with the request's
  * conditions, which the partition leader evaluates at its apply step.
@@ -31,8 +31,12 @@ final class PutBlobHandler {
   Future<Void> put(AzureRequest r) {
     String blobName = r.path().blob();
     ResourceNames.requireBlobName(blobName);
-    OtherBlobTypesHandler.requireBlockBlob(r);
+    String blobType = OtherBlobTypesHandler.requireStoredBlobType(r);
     long declared = declaredLength(r, services.maxPutBlobBytes());
+    if (blobType.equals(AppendBlobHandler.APPEND_BLOB) && declared > 0) {
+      // Azure: an append blob is created empty; its data comes with Append Block.
+      throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "Content-Length");
+    }
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     Condition condition = services.writeCondition(r);
@@ -43,7 +47,9 @@ final class PutBlobHandler {
             container ->
                 Future.fromCompletionStage(
                         services.keys().generate(r.path().account(), r.requestId()), r.context())
-                    .compose(key -> upload(r, container, key, declared, expected, metadata, condition)
+                    .compose(key -> (blobType.equals(AppendBlobHandler.APPEND_BLOB)
+                            ? createAppendBlob(r, container, key, metadata, condition)
+                            : upload(r, container, key, declared, expected, metadata, condition))
                         .eventually(() -> {
                           key.close();
                           return Future.succeededFuture();
@@ -158,6 +164,66 @@ final class PutBlobHandler {
             return null;
           });
         });
+  }
+
+  /**
+   * Put Blob of an append blob: an empty version (no stream) under a fresh DEK, which every Append
+   * Block will seal its stream under (ADR 0017). The body must be empty (checked before).
+   */
+  private Future<Void> createAppendBlob(
+      AzureRequest r, ContainerRecord container, GeneratedKey key, Map<String, String> metadata, Condition condition) {
+    byte[] contentMd5 = BlobHeaders.blobContentMd5(r);
+    long now = services.clock().millis();
+    BlobRecord unsigned =
+        BlobHeaders.contentProperties(BlobRecord.newBuilder(), r)
+            .setAccount(container.getAccount())
+            .setContainer(container.getName())
+            .setContainerId(container.getContainerId())
+            .setName(r.path().blob())
+            .setObjectId(ByteString.copyFrom(services.cipher().newId()))
+            .setVersionId(ByteString.copyFrom(services.cipher().newId()))
+            .setContentLength(0)
+            .setContentMd5(contentMd5 == null ? ByteString.EMPTY : ByteString.copyFrom(contentMd5))
+            .setEtag(services.newEtag())
+            .setCreatedEpochMillis(now)
+            .setLastModifiedEpochMillis(now)
+            .putAllMetadata(metadata)
+            .addDeks(key.wrapped())
+            .setBlobType(AppendBlobHandler.APPEND_BLOB)
+            .build();
+    BlobRecord record = unsigned.toBuilder()
+        .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
+        .build();
+    // Drain the (empty) body before answering.
+    return readEmptyBody(r).compose(v -> services.metadata().submit(r.context(), MetadataCommand.newBuilder()
+        .setPartition(services.blobPartition(container, r.path().blob()))
+        .setRequestId(r.requestId())
+        .setPutBlob(PutBlob.newBuilder().setBlob(record).setCondition(condition))
+        .build())).map(result -> {
+          services.requireWritten(r, result.getStatus());
+          r.response(201)
+              .putHeader("ETag", record.getEtag())
+              .putHeader("Last-Modified", HttpDates.rfc1123(now))
+              .putHeader("x-ms-request-server-encrypted", "true")
+              .putHeader("Content-Length", "0")
+              .end();
+          return null;
+        });
+  }
+
+  /** Completes when the request body ended; 400 InvalidHeaderValue (Content-Length) if it carried any byte. */
+  private static Future<Void> readEmptyBody(AzureRequest r) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    var req = r.http();
+    req.handler(chunk -> {
+      if (chunk.length() > 0) {
+        done.tryFail(AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "Content-Length"));
+      }
+    });
+    req.endHandler(v -> done.tryComplete());
+    req.exceptionHandler(done::tryFail);
+    req.resume();
+    return done.future();
   }
 
   static String orEmpty(String v, String dflt) {

@@ -180,6 +180,15 @@ public enum AzureError {
   BLOCK_COUNT_EXCEEDS_LIMIT(
       "BlockCountExceedsLimit", 409, "The uncommitted block count cannot exceed the maximum limit of 100,000 blocks."),
   INVALID_XML_DOCUMENT("InvalidXmlDocument", 400, "XML specified is not syntactically valid."),
+  // Append blobs (ADR 0017).
+  APPEND_POSITION_CONDITION_NOT_MET(
+      "AppendPositionConditionNotMet", 412, "The append position condition specified was not met."),
+  MAX_BLOB_SIZE_CONDITION_NOT_MET(
+      "MaxBlobSizeConditionNotMet", 412, "The max blob size condition specified was not met."),
+  BLOB_IS_SEALED("BlobIsSealed", 409, "The blob is sealed and its contents cannot be modified."),
+  /** A request without Content-Length where Azure requires one (Append Block). */
+  MISSING_CONTENT_LENGTH_HEADER(
+      "MissingContentLengthHeader", 411, "Content-Length header value must be specified."),
   CORS_PREFLIGHT_FAILURE(
       "CorsPreflightFailure", 403, "CORS not enabled or no matching rule found for this request.");
 

@@ -7,6 +7,8 @@ import io.cobalt.node.storage.PartitionImage;
 import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.proto.kms.v1.WrappedKey;
+import io.cobalt.proto.node.v1.AppendBlobSeal;
+import io.cobalt.proto.node.v1.AppendBlock;
 import io.cobalt.proto.node.v1.BlobRecord;
 import io.cobalt.proto.node.v1.CommitBlockList;
 import io.cobalt.proto.node.v1.Condition;
@@ -129,6 +131,7 @@ public final class PartitionStateMachine {
   private final QueueCommands queues;
   private final DekCommands deks;
   private final SnapshotCommands snapshots;
+  private final AppendCommands appends;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
@@ -141,6 +144,7 @@ public final class PartitionStateMachine {
     this.queues = new QueueCommands(store);
     this.deks = new DekCommands(store);
     this.snapshots = new SnapshotCommands(store);
+    this.appends = new AppendCommands(store);
     for (int p = 0; p < partitions; p++) {
       appliedIndexes.set(p, store.appliedIndex(p));
     }
@@ -197,6 +201,9 @@ public final class PartitionStateMachine {
         checkAccount(b.getAccount());
         checkId("container_id", b.getContainerId());
         checkName("blob name", b.getName());
+        if (AppendCommands.APPEND_BLOB.equals(b.getBlobType()) && (b.getStreamsCount() > 0 || b.getSealed())) {
+          throw new InvalidRequestException("a new append blob is empty and not sealed");
+        }
       }
       case DELETE_BLOB -> {
         DeleteBlob d = command.getDeleteBlob();
@@ -342,6 +349,20 @@ public final class PartitionStateMachine {
           checkName("record name", s.getName());
         }
         DekCommands.validate(command.getDekSwaps());
+      }
+      case APPEND_BLOCK -> {
+        AppendBlock a = command.getAppendBlock();
+        checkAccount(a.getAccount());
+        checkId("container_id", a.getContainerId());
+        checkName("blob name", a.getName());
+        AppendCommands.validate(a);
+      }
+      case SEAL_APPEND_BLOB -> {
+        AppendBlobSeal s = command.getSealAppendBlob();
+        checkAccount(s.getAccount());
+        checkId("container_id", s.getContainerId());
+        checkName("blob name", s.getName());
+        AppendCommands.validate(s);
       }
       case SET_SERVICE_PROPERTIES -> {
         ServicePropertiesRecord sp = command.getSetServiceProperties().getProperties();
@@ -506,6 +527,8 @@ public final class PartitionStateMachine {
         DekCommands.Outcome o = deks.swap(partition, command.getDekSwaps());
         yield new Outcome(o.change(), o.result());
       }
+      case APPEND_BLOCK -> append(appends.append(partition, command.getAppendBlock()));
+      case SEAL_APPEND_BLOB -> append(appends.seal(partition, command.getSealAppendBlob()));
       case COMMAND_NOT_SET -> throw new InvalidRequestException("the command is empty (no operation set)");
     };
   }
@@ -746,6 +769,10 @@ public final class PartitionStateMachine {
     return new Outcome(o.change(), o.result());
   }
 
+  private static Outcome append(AppendCommands.Outcome o) {
+    return new Outcome(o.change(), o.result());
+  }
+
   private Outcome createContainer(int partition, CreateContainer cmd) {
     ContainerRecord c = cmd.getContainer();
     if (store.container(partition, c.getAccount(), c.getName()).isPresent()) {
@@ -806,6 +833,9 @@ public final class PartitionStateMachine {
     UncommittedBlock block = cmd.getBlock();
     int idLength = block.getBlockId().size();
     Optional<BlobRecord> blob = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (blob.isPresent() && AppendCommands.APPEND_BLOB.equals(blob.get().getBlobType())) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOB_TYPE));
+    }
     if (blob.isPresent()) {
       for (StreamRef st : blob.get().getStreamsList()) {
         if (!st.getBlockId().isEmpty() && st.getBlockId().size() != idLength) {
@@ -841,6 +871,9 @@ public final class PartitionStateMachine {
     CommandStatus refused = blobCondition(cmd.getCondition(), previous);
     if (refused != null) {
       return new Outcome(StateChange.NONE, status(refused));
+    }
+    if (previous.isPresent() && AppendCommands.APPEND_BLOB.equals(previous.get().getBlobType())) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOB_TYPE));
     }
     Map<ByteString, StreamRef> committed = new HashMap<>();
     if (previous.isPresent()) {
