@@ -463,8 +463,6 @@ class BlobEndpointTest {
     blob.upload(BinaryData.fromBytes(new byte[1]), true);
     BlobStorageException e = assertThrows(BlobStorageException.class, () -> blob.createSnapshot());
     assertEquals(501, e.getStatusCode());
-    BlobStorageException tags = assertThrows(BlobStorageException.class, () -> blob.setTags(Map.of("a", "b")));
-    assertEquals(501, tags.getStatusCode());
     BlobStorageException name = assertThrows(BlobStorageException.class,
         () -> client.getBlobContainerClient("Bad_Name").create());
     assertEquals(BlobErrorCode.INVALID_RESOURCE_NAME, name.getErrorCode());

@@ -101,6 +101,7 @@ public final class BlobHeaders {
     h.set("x-ms-server-encrypted", "true");
     LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
     putMetadata(h, b.getMetadataMap());
+    IndexTags.putTagCount(h, b);
   }
 
   /** A service SAS's signed response headers (rscc, rscd, rsce, rscl, rsct) replace the stored ones. */

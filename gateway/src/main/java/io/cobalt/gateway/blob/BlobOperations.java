@@ -34,6 +34,7 @@ public final class BlobOperations {
   private final ContainerAclHandler acls;
   private final ServicePropertiesHandler serviceProperties;
   private final Cors cors;
+  private final TagsHandler tags;
 
   /** @param access the container ACL cache that authentication and authorization also use */
   public BlobOperations(BlobServices services, ContainerAccess access) {
@@ -49,6 +50,7 @@ public final class BlobOperations {
     this.otherBlobTypes = new OtherBlobTypesHandler(services);
     this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock());
     this.cors = new Cors(serviceProperties);
+    this.tags = new TagsHandler(services, new IndexTags(services));
   }
 
   /** CORS preflights and response headers, from the accounts' Blob service properties. */
@@ -77,6 +79,9 @@ public final class BlobOperations {
           return new Route(BlobAction.WRITE_SERVICE_PROPERTIES, serviceProperties::set);
         }
         return new Route(BlobAction.READ_SERVICE_PROPERTIES, only(m, HttpMethod.GET, serviceProperties::get));
+      }
+      if ("blobs".equals(comp) && restype == null) {
+        return new Route(BlobAction.FIND_BLOBS_IN_ACCOUNT, only(m, HttpMethod.GET, tags::findInAccount));
       }
       if ("service".equals(restype) || "account".equals(restype) || comp != null) {
         throw AzureError.NOT_IMPLEMENTED.exception();
@@ -123,8 +128,10 @@ public final class BlobOperations {
         }
         throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
       }
-      if (comp.equals("batch")
-          || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
+      if (comp.equals("blobs")) {
+        return new Route(BlobAction.FIND_BLOBS_IN_CONTAINER, only(m, HttpMethod.GET, tags::findInContainer));
+      }
+      if (comp.equals("batch") || comp.equals("undelete") || comp.equals("rename")) {
         throw AzureError.NOT_IMPLEMENTED.exception();
       }
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
@@ -162,9 +169,15 @@ public final class BlobOperations {
         case "lease" -> {
           return new Route(BlobAction.LEASE_BLOB, only(m, HttpMethod.PUT, leases::leaseBlob));
         }
-        case "snapshot", "tags", "copy", "incrementalcopy", "tier",
+        case "tags" -> {
+          if (m == HttpMethod.PUT) {
+            return new Route(BlobAction.WRITE_BLOB_TAGS, tags::set);
+          }
+          return new Route(BlobAction.READ_BLOB_TAGS, only(m, HttpMethod.GET, tags::get));
+        }
+        case "snapshot", "copy", "incrementalcopy", "tier",
             "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
-            // Snapshots, tags, copy...: later issues.
+            // Snapshots, copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
         default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
       }

@@ -27,11 +27,12 @@ final class DeleteBlobHandler {
         throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-delete-snapshots");
       }
     }
-    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
+    io.cobalt.proto.node.v1.Condition requested = ConditionalHeaders.of(r);
+    TagExpression ifTags = IndexTags.ifTags(r);
+    IndexTags tags = new IndexTags(services);
     return services
         .requireContainer(r)
-        .compose(
-            container -> {
+        .compose(container -> tags.forWrite(r, container, ifTags, requested).map(condition -> {
               MetadataCommand command =
                   MetadataCommand.newBuilder()
                       .setPartition(
@@ -47,8 +48,9 @@ final class DeleteBlobHandler {
                               .setName(r.path().blob())
                               .setCondition(condition))
                       .build();
-              return services.metadata().submit(r.context(), command);
-            })
+              return command;
+            }))
+        .compose(command -> services.metadata().submit(r.context(), command))
         .map(
             result -> {
               if (result.getStatus() == CommandStatus.NOT_FOUND) {

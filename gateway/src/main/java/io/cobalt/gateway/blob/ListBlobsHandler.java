@@ -9,25 +9,30 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * List Blobs, flat or hierarchical ({@code delimiter}, see {@link BlobHierarchy}): prefix, marker,
- * maxresults, include=metadata; fans out to every partition. With metadata, a page with blobs is refused
+ * maxresults, include=metadata and include=tags (each tagged blob's tags unsealed at the gateway,
+ * ADR 0018); fans out to every partition. With metadata, a page with blobs is refused
  * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
  * deleted); without, keys do not matter.
  */
 final class ListBlobsHandler {
-  /** Accepted include values; only metadata changes the answer (the others have nothing to show yet). */
+  /** Accepted include values; metadata and tags change the answer (the others have nothing to show yet). */
   private static final Set<String> INCLUDES =
       Set.of("metadata", "snapshots", "uncommittedblobs", "copy", "deleted", "tags", "versions",
           "deletedwithversions", "immutabilitypolicy", "legalhold", "permissions");
 
   private final BlobServices services;
+  private final IndexTags tags;
 
   ListBlobsHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   Future<Void> list(AzureRequest r) {
@@ -37,6 +42,7 @@ final class ListBlobsHandler {
     String delimiter = PagedListing.boundedParam(r, "delimiter", ResourceNames.MAX_BLOB_NAME_CHARS);
     int max = PagedListing.maxResults(r);
     boolean withMetadata = PagedListing.includesMetadata(r, INCLUDES);
+    boolean withTags = PagedListing.includes(r, "tags");
     return services
         .requireContainer(r)
         .compose(container -> {
@@ -65,21 +71,35 @@ final class ListBlobsHandler {
           return BlobHierarchy.page(source, prefix, delimiter, marker, max);
         })
         .compose(page -> {
-          if (!withMetadata) {
+          if (!withMetadata && !withTags) {
             return Future.succeededFuture(page);
           }
           boolean anyBlobs = page.entries().stream().anyMatch(e -> e.blob() != null);
           return services.requireAccountKeyUsable(r, r.path().account(), anyBlobs).map(v -> page);
         })
-        .map(page -> {
-          r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata));
-          return null;
+        .compose(page -> {
+          List<BlobRecord> tagged = new ArrayList<>();
+          if (withTags) {
+            for (BlobHierarchy.Entry e : page.entries()) {
+              if (e.blob() != null && e.blob().getTagCount() > 0) {
+                tagged.add(e.blob());
+              }
+            }
+          }
+          return tags.openAll(r, tagged).map(opened -> {
+            Map<String, BlobTags> byName = new HashMap<>();
+            for (int i = 0; i < tagged.size(); i++) {
+              byName.put(tagged.get(i).getName(), opened.get(i));
+            }
+            r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata, withTags ? byName : null));
+            return (Void) null;
+          });
         });
   }
 
   private static String xml(
       AzureRequest r, BlobHierarchy.Page page, String prefix, String marker, int max, String delimiter,
-      boolean withMetadata) {
+      boolean withMetadata, Map<String, BlobTags> tags) {
     StringBuilder xml = new StringBuilder(1024).append(Xml.DECLARATION);
     xml.append("<EnumerationResults ServiceEndpoint=\"")
         .append(Xml.escape(ContainerHandler.serviceEndpoint(r)))
@@ -126,9 +146,18 @@ final class ListBlobsHandler {
       Xml.element(xml, "BlobType", "BlockBlob");
       LeaseHandler.appendXml(xml, b.hasLease(), b.getLease(), r.received().toEpochMilli());
       Xml.element(xml, "ServerEncrypted", "true");
+      if (b.getTagCount() > 0) {
+        Xml.element(xml, "TagCount", Integer.toString(b.getTagCount()));
+      }
       xml.append("</Properties>");
       if (withMetadata) {
         ContainerHandler.appendMetadata(xml, b.getMetadataMap());
+      }
+      BlobTags blobTags = tags == null ? null : tags.get(b.getName());
+      if (blobTags != null && !blobTags.isEmpty()) {
+        xml.append("<Tags>");
+        blobTags.appendTagSet(xml);
+        xml.append("</Tags>");
       }
       xml.append("</Blob>");
     }

@@ -175,6 +175,10 @@ public enum AzureError {
   BLOCK_COUNT_EXCEEDS_LIMIT(
       "BlockCountExceedsLimit", 409, "The uncommitted block count cannot exceed the maximum limit of 100,000 blocks."),
   INVALID_XML_DOCUMENT("InvalidXmlDocument", 400, "XML specified is not syntactically valid."),
+  /** Blob index tags (ADR 0018): a key or value breaks Azure's length or character rules, or a key repeats. */
+  INVALID_TAG("InvalidTag", 400, "The tags specified are invalid. It contains characters that are not permitted."),
+  /** Blob index tags: more than 10. */
+  TAGS_TOO_LARGE("TagsTooLarge", 400, "The tags specified exceed the maximum permissible limit."),
   CORS_PREFLIGHT_FAILURE(
       "CorsPreflightFailure", 403, "CORS not enabled or no matching rule found for this request.");
 
