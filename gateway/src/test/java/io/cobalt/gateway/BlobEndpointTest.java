@@ -461,9 +461,9 @@ class BlobEndpointTest {
     BlobContainerClient c = newContainer("unsupported");
     BlobClient blob = c.getBlobClient("b");
     blob.upload(BinaryData.fromBytes(new byte[1]), true);
-    // (Snapshots are supported since ADR 0022: SnapshotEndpointTest.)
-    BlobStorageException tags = assertThrows(BlobStorageException.class, () -> blob.setTags(Map.of("a", "b")));
-    assertEquals(501, tags.getStatusCode());
+    // (Snapshots, tags and copies are supported: ADRs 0022, 0018, 0019.)
+    BlobStorageException undelete = assertThrows(BlobStorageException.class, () -> blob.undelete());
+    assertEquals(501, undelete.getStatusCode());
     BlobStorageException name = assertThrows(BlobStorageException.class,
         () -> client.getBlobContainerClient("Bad_Name").create());
     assertEquals(BlobErrorCode.INVALID_RESOURCE_NAME, name.getErrorCode());

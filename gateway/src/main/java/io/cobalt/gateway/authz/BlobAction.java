@@ -30,6 +30,13 @@ public enum BlobAction {
   LEASE_CONTAINER('c', "w", null),
   /** Lease Blob (acquire, renew, change, release, break): write. */
   LEASE_BLOB('o', "w", "w"),
+  /** Get Blob Tags / Set Blob Tags (ADR 0018): the tag permission {@code t}. */
+  READ_BLOB_TAGS('o', "t", "t"),
+  WRITE_BLOB_TAGS('o', "t", "t"),
+  /** Find Blobs by Tags across the account: account keys and account SAS with {@code f}, srt s. */
+  FIND_BLOBS_IN_ACCOUNT('s', "f", null),
+  /** Find Blobs by Tags in a container: {@code f}. */
+  FIND_BLOBS_IN_CONTAINER('c', "f", "f"),
   /** Get / Set Blob Service Properties: account keys and account SAS with srt s only. */
   READ_SERVICE_PROPERTIES('s', "r", null),
   WRITE_SERVICE_PROPERTIES('s', "w", null),

@@ -106,6 +106,7 @@ public final class BlobHeaders {
     h.set("x-ms-server-encrypted", "true");
     LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
     putMetadata(h, b.getMetadataMap());
+    IndexTags.putTagCount(h, b);
   }
 
   /** The blob's type as Azure names it: AppendBlob, or BlockBlob (also for records older than the field). */

@@ -36,6 +36,7 @@ public final class BlobOperations {
   private final ContainerAclHandler acls;
   private final ServicePropertiesHandler serviceProperties;
   private final Cors cors;
+  private final TagsHandler tags;
 
   /** @param access the container ACL cache that authentication and authorization also use */
   public BlobOperations(BlobServices services, ContainerAccess access) {
@@ -54,6 +55,7 @@ public final class BlobOperations {
     this.serviceProperties = new ServicePropertiesHandler(services.metadata(), services.clock(),
         io.cobalt.proto.node.v1.StorageServiceKind.STORAGE_SERVICE_BLOB);
     this.cors = new Cors(serviceProperties);
+    this.tags = new TagsHandler(services, new IndexTags(services));
   }
 
   /** CORS preflights and response headers, from the accounts' Blob service properties. */
@@ -82,6 +84,9 @@ public final class BlobOperations {
           return new Route(BlobAction.WRITE_SERVICE_PROPERTIES, serviceProperties::set);
         }
         return new Route(BlobAction.READ_SERVICE_PROPERTIES, only(m, HttpMethod.GET, serviceProperties::get));
+      }
+      if ("blobs".equals(comp) && restype == null) {
+        return new Route(BlobAction.FIND_BLOBS_IN_ACCOUNT, only(m, HttpMethod.GET, tags::findInAccount));
       }
       if ("service".equals(restype) || "account".equals(restype) || comp != null) {
         throw AzureError.NOT_IMPLEMENTED.exception();
@@ -128,8 +133,10 @@ public final class BlobOperations {
         }
         throw AzureError.UNSUPPORTED_HTTP_VERB.exception();
       }
-      if (comp.equals("batch")
-          || comp.equals("blobs") || comp.equals("undelete") || comp.equals("rename")) {
+      if (comp.equals("blobs")) {
+        return new Route(BlobAction.FIND_BLOBS_IN_CONTAINER, only(m, HttpMethod.GET, tags::findInContainer));
+      }
+      if (comp.equals("batch") || comp.equals("undelete") || comp.equals("rename")) {
         throw AzureError.NOT_IMPLEMENTED.exception();
       }
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
@@ -185,9 +192,15 @@ public final class BlobOperations {
         case "lease" -> {
           return new Route(BlobAction.LEASE_BLOB, only(m, HttpMethod.PUT, leases::leaseBlob));
         }
-        case "tags", "copy", "incrementalcopy", "tier",
+        case "tags" -> {
+          if (m == HttpMethod.PUT) {
+            return new Route(BlobAction.WRITE_BLOB_TAGS, tags::set);
+          }
+          return new Route(BlobAction.READ_BLOB_TAGS, only(m, HttpMethod.GET, tags::get));
+        }
+        case "copy", "incrementalcopy", "tier",
             "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
-            // Tags, copy...: later issues.
+            // Copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
         default -> throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "comp");
       }

@@ -20,9 +20,11 @@ import java.util.Map;
  */
 final class BlobPropertiesHandler {
   private final BlobServices services;
+  private final IndexTags tags;
 
   BlobPropertiesHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   /** PUT ?comp=properties: every content header is replaced (an absent one is cleared, as in Azure). */
@@ -47,12 +49,13 @@ final class BlobPropertiesHandler {
 
   private Future<Void> set(AzureRequest r, SetBlobProperties.Builder cmd) {
     ResourceNames.requireBlobName(r.path().blob());
-    Condition condition = ConditionalHeaders.of(r);
+    Condition requested = ConditionalHeaders.of(r);
+    TagExpression ifTags = IndexTags.ifTags(r);
     return services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob())
             .compose(blob -> blob == null ? Future.<Void>succeededFuture() : services.requireKeyUsable(r, blob))
             .map(v -> container))
-        .compose(container -> {
+        .compose(container -> tags.forWrite(r, container, ifTags, requested).compose(condition -> {
       long now = services.clock().millis();
       MetadataCommand command = MetadataCommand.newBuilder()
           .setPartition(services.blobPartition(container, r.path().blob()))
@@ -66,7 +69,7 @@ final class BlobPropertiesHandler {
               .setLastModifiedEpochMillis(now))
           .build();
       return services.metadata().submit(r.context(), command);
-    }).map(result -> {
+    })).map(result -> {
       services.requireWritten(r, result.getStatus());
       BlobRecord b = result.getBlob();
       r.response(200)
@@ -84,6 +87,7 @@ final class BlobPropertiesHandler {
     ResourceNames.requireBlobName(r.path().blob());
     Condition condition = ConditionalHeaders.of(r);
     String snapshot = SnapshotHandler.snapshotParam(r);
+    TagExpression ifTags = IndexTags.ifTags(r);
     return services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
         .compose(blob -> {
@@ -91,7 +95,7 @@ final class BlobPropertiesHandler {
             throw AzureError.BLOB_NOT_FOUND.exception();
           }
           LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
-          return services.requireKeyUsable(r, blob).map(v -> blob);
+          return services.requireKeyUsable(r, blob).compose(v -> tags.requireRead(r, ifTags, blob)).map(v -> blob);
         })
         .map(blob -> {
           if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())

@@ -112,7 +112,8 @@ public record BlobServices(
       case ALREADY_EXISTS -> throw r.grant().mayOverwriteBlobs()
           ? AzureError.BLOB_ALREADY_EXISTS.exception()
           : AzureError.AUTHORIZATION_PERMISSION_MISMATCH.exception();
-      case CONDITION_NOT_MET -> throw AzureError.CONDITION_NOT_MET.exception();
+      // x-ms-if-tags: the tags evaluated changed before the write applied (ADR 0018).
+      case CONDITION_NOT_MET, TAGS_CHANGED -> throw AzureError.CONDITION_NOT_MET.exception();
       case NOT_FOUND -> throw AzureError.BLOB_NOT_FOUND.exception();
       case INVALID_BLOCK_LIST -> throw AzureError.INVALID_BLOCK_LIST.exception();
       case INVALID_BLOCK_ID -> throw AzureError.INVALID_BLOB_OR_BLOCK.exception();

@@ -50,9 +50,11 @@ final class BlockListHandler {
   static final int MAX_BLOCK_ID_BYTES = 64;
 
   private final BlobServices services;
+  private final IndexTags tags;
 
   BlockListHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   /** PUT ?comp=block&blockid=... → 201. */
@@ -126,13 +128,16 @@ final class BlockListHandler {
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     byte[] contentMd5 = BlobHeaders.blobContentMd5(r);
     StreamWriter.Expected bodyDigests = StreamWriter.Expected.of(r); // of the block list itself
-    Condition condition = services.writeCondition(r);
+    Condition requested = services.writeCondition(r);
+    BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
+    TagExpression ifTags = IndexTags.ifTags(r);
     return services.requireContainer(r)
         .compose(container -> PutBlobHandler.mayWrite(services, r, container))
         .compose(container -> readBody(r).compose(body -> {
           bodyDigests.check(body.getBytes());
           List<Entry> entries = parse(body);
-          return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, RESOLVE_ATTEMPTS);
+          return tags.forWrite(r, container, ifTags, requested).compose(condition ->
+              resolveAndCommit(r, container, entries, metadata, contentMd5, condition, blobTags, RESOLVE_ATTEMPTS));
         }));
   }
 
@@ -145,7 +150,7 @@ final class BlockListHandler {
 
   private Future<Void> resolveAndCommit(
       AzureRequest r, ContainerRecord container, List<Entry> entries, Map<String, String> metadata,
-      byte[] contentMd5, Condition condition, int attempts) {
+      byte[] contentMd5, Condition condition, BlobTags blobTags, int attempts) {
     Set<ByteString> wanted = new LinkedHashSet<>();
     for (Entry e : entries) {
       if (e.kind() != ListKind.COMMITTED) {
@@ -175,10 +180,10 @@ final class BlockListHandler {
       Future<BlobRecord> signed = unsigned.getDeksCount() > 0
           ? Future.fromCompletionStage(
                   services.keys().unwrap(r.path().account(), unsigned.getDeks(0), r.requestId()), r.context())
-              .map(dek -> sign(unsigned, dek))
+              .compose(dek -> sealAndSign(unsigned, dek, blobTags))
           // An empty block list (an empty blob) has no block key: a fresh one MACs the manifest.
           : Future.fromCompletionStage(services.keys().generate(r.path().account(), r.requestId()), r.context())
-              .map(g -> sign(unsigned.toBuilder().addDeks(g.wrapped()).build(), g.dek()));
+              .compose(g -> sealAndSign(unsigned.toBuilder().addDeks(g.wrapped()).build(), g.dek(), blobTags));
       return signed.compose(record -> {
         MetadataCommand command = MetadataCommand.newBuilder()
             .setPartition(partition)
@@ -187,7 +192,7 @@ final class BlockListHandler {
             .build();
         return services.metadata().submit(r.context(), command).compose(result -> {
           if (result.getStatus() == CommandStatus.INVALID_BLOCK_LIST && attempts > 1) {
-            return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, attempts - 1);
+            return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, blobTags, attempts - 1);
           }
           services.requireWritten(r, result.getStatus());
           r.response(201)
@@ -200,6 +205,14 @@ final class BlockListHandler {
         });
       });
     });
+  }
+
+  /** The record with its tags sealed and its manifest MAC, both under {@code dek} (= deks[0]); closes the key. */
+  private Future<BlobRecord> sealAndSign(BlobRecord unsigned, DataKey dek, BlobTags blobTags) {
+    return tags.seal(dek, unsigned.getAccount(), unsigned.getContainerId(), unsigned.getName(),
+            unsigned.getVersionId(), blobTags)
+        .map(sealed -> sign(sealed.into(unsigned.toBuilder()).build(), dek))
+        .onFailure(e -> dek.close());
   }
 
   /** The record with its manifest MAC under {@code dek} (= deks[0]); closes the key. */

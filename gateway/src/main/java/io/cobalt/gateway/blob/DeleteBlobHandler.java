@@ -39,11 +39,12 @@ final class DeleteBlobHandler {
       };
     }
     DeleteSnapshots deleteSnapshots = option;
-    io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
+    io.cobalt.proto.node.v1.Condition requested = ConditionalHeaders.of(r);
+    TagExpression ifTags = IndexTags.ifTags(r);
+    IndexTags tags = new IndexTags(services);
     return services
         .requireContainer(r)
-        .compose(
-            container -> {
+        .compose(container -> tags.forWrite(r, container, ifTags, requested).map(condition -> {
               DeleteBlob.Builder delete = DeleteBlob.newBuilder()
                   .setAccount(container.getAccount())
                   .setContainerId(container.getContainerId())
@@ -64,8 +65,9 @@ final class DeleteBlobHandler {
                       .setRequestId(r.requestId())
                       .setDeleteBlob(delete)
                       .build();
-              return services.metadata().submit(r.context(), command);
-            })
+              return command;
+            }))
+        .compose(command -> services.metadata().submit(r.context(), command))
         .map(
             result -> {
               if (result.getStatus() == CommandStatus.NOT_FOUND) {

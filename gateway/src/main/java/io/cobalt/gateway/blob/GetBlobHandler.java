@@ -32,9 +32,11 @@ final class GetBlobHandler {
   private static final Logger LOG = LoggerFactory.getLogger(GetBlobHandler.class);
 
   private final BlobServices services;
+  private final IndexTags tags;
 
   GetBlobHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   /** Azure computes a range's digest for ranges of at most 4 MiB. */
@@ -48,14 +50,18 @@ final class GetBlobHandler {
     io.cobalt.proto.node.v1.Condition condition = ConditionalHeaders.of(r);
     RangeDigest digest = r.method() == HttpMethod.HEAD ? RangeDigest.NONE : rangeDigest(r);
     String snapshot = SnapshotHandler.snapshotParam(r);
+    TagExpression ifTags = IndexTags.ifTags(r);
     return services
         .requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
+        .compose(blob -> {
+          if (blob == null) {
+            throw AzureError.BLOB_NOT_FOUND.exception();
+          }
+          return tags.requireRead(r, ifTags, blob).map(v -> blob);
+        })
         .compose(
             blob -> {
-              if (blob == null) {
-                throw AzureError.BLOB_NOT_FOUND.exception();
-              }
               LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
               if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
                   == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {

@@ -34,9 +34,13 @@ final class LeaseHandler {
 
   Future<Void> leaseBlob(AzureRequest r) {
     ResourceNames.requireBlobName(r.path().blob());
-    Condition condition = ConditionalHeaders.of(r).toBuilder().clearLeaseId().build();
-    LeaseRequest request = request(r, condition);
-    return services.requireContainer(r).compose(container -> {
+    Condition requested = ConditionalHeaders.of(r).toBuilder().clearLeaseId().build();
+    LeaseRequest checked = request(r, requested);
+    TagExpression ifTags = IndexTags.ifTags(r);
+    IndexTags tags = new IndexTags(services);
+    return services.requireContainer(r).compose(container -> tags.forWrite(r, container, ifTags, requested)
+        .compose(condition -> {
+      LeaseRequest request = checked.toBuilder().setCondition(condition).build();
       MetadataCommand command = MetadataCommand.newBuilder()
           .setPartition(services.blobPartition(container, r.path().blob()))
           .setRequestId(r.requestId())
@@ -47,11 +51,11 @@ final class LeaseHandler {
               .setRequest(request))
           .build();
       return services.metadata().submit(r.context(), command);
-    }).map(result -> {
+    })).map(result -> {
       if (result.getStatus() == CommandStatus.NOT_FOUND) {
         throw AzureError.BLOB_NOT_FOUND.exception();
       }
-      respond(r, request, result, result.getBlob().getEtag(), result.getBlob().getLastModifiedEpochMillis(),
+      respond(r, checked, result, result.getBlob().getEtag(), result.getBlob().getLastModifiedEpochMillis(),
           result.getBlob().getLease());
       return null;
     });
@@ -81,7 +85,7 @@ final class LeaseHandler {
   private static void respond(
       AzureRequest r, LeaseRequest request, CommandResult result, String etag, long lastModified, LeaseState lease) {
     CommandStatus status = result.getStatus();
-    if (status == CommandStatus.CONDITION_NOT_MET) {
+    if (status == CommandStatus.CONDITION_NOT_MET || status == CommandStatus.TAGS_CHANGED) {
       throw AzureError.CONDITION_NOT_MET.exception();
     }
     if (status != CommandStatus.OK) {

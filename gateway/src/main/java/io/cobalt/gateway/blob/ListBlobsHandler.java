@@ -10,29 +10,33 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * List Blobs, flat or hierarchical ({@code delimiter}, see {@link BlobHierarchy}): prefix, marker,
- * maxresults, include=metadata and include=snapshots (each blob's snapshots, oldest first, listed
+ * maxresults, include=metadata, include=snapshots (each blob's snapshots, oldest first, listed
  * before it with a {@code <Snapshot>} element, flat listings only; a page never splits a blob from
  * its snapshots, so it may hold more than maxresults entries when it ends on a blob with many:
- * ADR 0022); fans out
+ * ADR 0022) and include=tags (each tagged blob's tags unsealed at the gateway, ADR 0018); fans out
  * to every partition. With metadata, a page with blobs is refused
  * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
  * deleted); without, keys do not matter.
  */
 final class ListBlobsHandler {
-  /** Accepted include values; metadata and snapshots change the answer (the others have nothing to show yet). */
+  /** Accepted include values; metadata, snapshots and tags change the answer (the others have nothing to show yet). */
   private static final Set<String> INCLUDES =
       Set.of("metadata", "snapshots", "uncommittedblobs", "copy", "deleted", "tags", "versions",
           "deletedwithversions", "immutabilitypolicy", "legalhold", "permissions");
 
   private final BlobServices services;
+  private final IndexTags tags;
 
   ListBlobsHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   Future<Void> list(AzureRequest r) {
@@ -48,6 +52,7 @@ final class ListBlobsHandler {
       // Azure lists snapshots in flat listings only (the SDKs refuse the combination themselves).
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "include");
     }
+    boolean withTags = include.contains("tags");
     return services
         .requireContainer(r)
         .compose(container -> {
@@ -80,15 +85,29 @@ final class ListBlobsHandler {
           return BlobHierarchy.page(source, prefix, delimiter, marker, max);
         })
         .compose(page -> {
-          if (!withMetadata) {
+          if (!withMetadata && !withTags) {
             return Future.succeededFuture(page);
           }
           boolean anyBlobs = page.entries().stream().anyMatch(e -> e.blob() != null);
           return services.requireAccountKeyUsable(r, r.path().account(), anyBlobs).map(v -> page);
         })
-        .map(page -> {
-          r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata));
-          return null;
+        .compose(page -> {
+          List<BlobRecord> tagged = new ArrayList<>();
+          if (withTags) {
+            for (BlobHierarchy.Entry e : page.entries()) {
+              if (e.blob() != null && e.blob().getTagCount() > 0) {
+                tagged.add(e.blob());
+              }
+            }
+          }
+          return tags.openAll(r, tagged).map(opened -> {
+            Map<String, BlobTags> byName = new HashMap<>();
+            for (int i = 0; i < tagged.size(); i++) {
+              byName.put(tagged.get(i).getName(), opened.get(i));
+            }
+            r.endXml(200, xml(r, page, prefix, marker, max, delimiter, withMetadata, withTags ? byName : null));
+            return (Void) null;
+          });
         });
   }
 
@@ -123,7 +142,7 @@ final class ListBlobsHandler {
 
   private static String xml(
       AzureRequest r, BlobHierarchy.Page page, String prefix, String marker, int max, String delimiter,
-      boolean withMetadata) {
+      boolean withMetadata, Map<String, BlobTags> tags) {
     StringBuilder xml = new StringBuilder(1024).append(Xml.DECLARATION);
     xml.append("<EnumerationResults ServiceEndpoint=\"")
         .append(Xml.escape(ContainerHandler.serviceEndpoint(r)))
@@ -176,9 +195,18 @@ final class ListBlobsHandler {
       if (AppendBlobHandler.isAppendBlob(b)) {
         Xml.element(xml, "Sealed", Boolean.toString(b.getSealed()));
       }
+      if (b.getTagCount() > 0) {
+        Xml.element(xml, "TagCount", Integer.toString(b.getTagCount()));
+      }
       xml.append("</Properties>");
       if (withMetadata) {
         ContainerHandler.appendMetadata(xml, b.getMetadataMap());
+      }
+      BlobTags blobTags = tags == null ? null : tags.get(b.getName());
+      if (blobTags != null && !blobTags.isEmpty()) {
+        xml.append("<Tags>");
+        blobTags.appendTagSet(xml);
+        xml.append("</Tags>");
       }
       xml.append("</Blob>");
     }

@@ -98,6 +98,22 @@ record PagedListing<T>(List<T> items, String nextMarker) {
     return named;
   }
 
+  /** Whether {@code include} names {@code value} (call {@link #includesMetadata} first: it validates). */
+  static boolean includes(AzureRequest r, String value) {
+    List<String> values = r.query().get("include");
+    if (values == null) {
+      return false;
+    }
+    for (String v : values) {
+      for (String part : v.split(",")) {
+        if (part.trim().equalsIgnoreCase(value)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** A query value bounded in length (prefix, marker), or "" when absent. */
   static String boundedParam(AzureRequest r, String name, int maxChars) {
     String v = r.queryParam(name);

@@ -23,9 +23,11 @@ import java.util.Map;
  */
 final class PutBlobHandler {
   private final BlobServices services;
+  private final IndexTags tags;
 
   PutBlobHandler(BlobServices services) {
     this.services = services;
+    this.tags = new IndexTags(services);
   }
 
   Future<Void> put(AzureRequest r) {
@@ -40,6 +42,8 @@ final class PutBlobHandler {
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     Condition condition = services.writeCondition(r);
+    BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
+    TagExpression ifTags = IndexTags.ifTags(r);
     return services
         .requireContainer(r)
         .compose(container -> mayWrite(services, r, container))
@@ -49,7 +53,7 @@ final class PutBlobHandler {
                         services.keys().generate(r.path().account(), r.requestId()), r.context())
                     .compose(key -> (blobType.equals(AppendBlobHandler.APPEND_BLOB)
                             ? createAppendBlob(r, container, key, metadata, condition)
-                            : upload(r, container, key, declared, expected, metadata, condition))
+                            : upload(r, container, key, declared, expected, metadata, condition, blobTags, ifTags))
                         .eventually(() -> {
                           key.close();
                           return Future.succeededFuture();
@@ -116,54 +120,57 @@ final class PutBlobHandler {
   /** Seals the body under a fresh DEK, then commits the version with its manifest MAC. */
   private Future<Void> upload(
       AzureRequest r, ContainerRecord container, GeneratedKey key, long declared, StreamWriter.Expected expected,
-      Map<String, String> metadata, Condition condition) {
+      Map<String, String> metadata, Condition requested, BlobTags blobTags, TagExpression ifTags) {
     byte[] objectId = services.cipher().newId();
+    ByteString versionId = ByteString.copyFrom(services.cipher().newId());
     return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expected)
         .run()
-        .compose(written -> {
-          long now = services.clock().millis();
-          BlobRecord unsigned =
-              BlobHeaders.contentProperties(BlobRecord.newBuilder(), r)
-                  .setAccount(container.getAccount())
-                  .setContainer(container.getName())
-                  .setContainerId(container.getContainerId())
-                  .setName(r.path().blob())
-                  .setObjectId(ByteString.copyFrom(objectId))
-                  .setVersionId(ByteString.copyFrom(services.cipher().newId()))
-                  .setContentLength(written.stream().getPlaintextLength())
-                  .setContentMd5(ByteString.copyFrom(written.md5()))
-                  .setEtag(services.newEtag())
-                  .setCreatedEpochMillis(now)
-                  .setLastModifiedEpochMillis(now)
-                  .putAllMetadata(metadata)
-                  .addDeks(key.wrapped())
-                  .addStreams(written.stream())
-                  .setBlobType("BlockBlob")
+        .compose(written -> tags
+            .seal(key.dek(), container.getAccount(), container.getContainerId(), r.path().blob(), versionId, blobTags)
+            .compose(sealed -> tags.forWrite(r, container, ifTags, requested).compose(condition -> {
+              long now = services.clock().millis();
+              BlobRecord unsigned =
+                  BlobHeaders.contentProperties(BlobRecord.newBuilder(), r)
+                      .setAccount(container.getAccount())
+                      .setContainer(container.getName())
+                      .setContainerId(container.getContainerId())
+                      .setName(r.path().blob())
+                      .setObjectId(ByteString.copyFrom(objectId))
+                      .setVersionId(versionId)
+                      .setContentLength(written.stream().getPlaintextLength())
+                      .setContentMd5(ByteString.copyFrom(written.md5()))
+                      .setEtag(services.newEtag())
+                      .setCreatedEpochMillis(now)
+                      .setLastModifiedEpochMillis(now)
+                      .putAllMetadata(metadata)
+                      .addDeks(key.wrapped())
+                      .addStreams(written.stream())
+                      .setBlobType("BlockBlob")
+                      .build();
+              BlobRecord record = sealed.into(unsigned.toBuilder())
+                  .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
                   .build();
-          BlobRecord record = unsigned.toBuilder()
-              .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
-              .build();
-          MetadataCommand command =
-              MetadataCommand.newBuilder()
-                  .setPartition(services.blobPartition(container, r.path().blob()))
-                  .setRequestId(r.requestId())
-                  .setPutBlob(PutBlob.newBuilder().setBlob(record).setCondition(condition))
-                  .build();
-          return services.metadata().submit(r.context(), command).map(result -> {
-            services.requireWritten(r, result.getStatus());
-            var resp = r.response(201)
-                .putHeader("ETag", record.getEtag())
-                .putHeader("Last-Modified", HttpDates.rfc1123(now))
-                .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
-                .putHeader("x-ms-request-server-encrypted", "true")
-                .putHeader("Content-Length", "0");
-            if (written.crc64() != null) {
-              resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
-            }
-            resp.end();
-            return null;
-          });
-        });
+              MetadataCommand command =
+                  MetadataCommand.newBuilder()
+                      .setPartition(services.blobPartition(container, r.path().blob()))
+                      .setRequestId(r.requestId())
+                      .setPutBlob(PutBlob.newBuilder().setBlob(record).setCondition(condition))
+                      .build();
+              return services.metadata().submit(r.context(), command).map(result -> {
+                services.requireWritten(r, result.getStatus());
+                var resp = r.response(201)
+                    .putHeader("ETag", record.getEtag())
+                    .putHeader("Last-Modified", HttpDates.rfc1123(now))
+                    .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
+                    .putHeader("x-ms-request-server-encrypted", "true")
+                    .putHeader("Content-Length", "0");
+                if (written.crc64() != null) {
+                  resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
+                }
+                resp.end();
+                return (Void) null;
+              });
+            })));
   }
 
   /**

@@ -189,6 +189,10 @@ public enum AzureError {
   /** A request without Content-Length where Azure requires one (Append Block). */
   MISSING_CONTENT_LENGTH_HEADER(
       "MissingContentLengthHeader", 411, "Content-Length header value must be specified."),
+  /** Blob index tags (ADR 0018): a key or value breaks Azure's length or character rules, or a key repeats. */
+  INVALID_TAG("InvalidTag", 400, "The tags specified are invalid. It contains characters that are not permitted."),
+  /** Blob index tags: more than 10. */
+  TAGS_TOO_LARGE("TagsTooLarge", 400, "The tags specified exceed the maximum permissible limit."),
   CORS_PREFLIGHT_FAILURE(
       "CorsPreflightFailure", 403, "CORS not enabled or no matching rule found for this request.");
 

@@ -18,9 +18,24 @@ final class Conditions {
   static CommandStatus check(Condition c, Optional<BlobRecord> current) {
     if (current.isEmpty()) {
       // Nothing to compare with: If-Match needs a record; the others hold vacuously.
-      return c.hasIfMatch() ? CommandStatus.CONDITION_NOT_MET : null;
+      if (c.hasIfMatch()) {
+        return CommandStatus.CONDITION_NOT_MET;
+      }
+      return c.hasIfTags() && !c.getIfTags().getVersionId().isEmpty() ? CommandStatus.TAGS_CHANGED : null;
     }
-    return check(c, current.get().getEtag(), current.get().getLastModifiedEpochMillis());
+    CommandStatus refused = check(c, current.get().getEtag(), current.get().getLastModifiedEpochMillis());
+    if (refused != null) {
+      return refused;
+    }
+    return c.hasIfTags() && !tagsUnchanged(c.getIfTags(), current.get()) ? CommandStatus.TAGS_CHANGED : null;
+  }
+
+  /**
+   * Whether the blob's tag state is still the one the gateway evaluated x-ms-if-tags against (ADR
+   * 0018): the same version (a new version has other tags under another key) and the same tags id.
+   */
+  static boolean tagsUnchanged(io.cobalt.proto.node.v1.TagsSnapshot seen, BlobRecord current) {
+    return seen.getVersionId().equals(current.getVersionId()) && seen.getTagsId().equals(current.getTagsId());
   }
 
   /** For an existing record with {@code etag} and {@code lastModifiedMillis}; null when the write may go ahead. */

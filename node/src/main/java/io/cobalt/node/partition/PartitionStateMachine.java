@@ -204,6 +204,7 @@ public final class PartitionStateMachine {
         if (AppendCommands.APPEND_BLOB.equals(b.getBlobType()) && (b.getStreamsCount() > 0 || b.getSealed())) {
           throw new InvalidRequestException("a new append blob is empty and not sealed");
         }
+        checkTags(b.getSealedTags(), b.getTagsId(), b.getTagCount());
       }
       case DELETE_BLOB -> {
         DeleteBlob d = command.getDeleteBlob();
@@ -231,6 +232,7 @@ public final class PartitionStateMachine {
         checkAccount(b.getAccount());
         checkId("container_id", b.getContainerId());
         checkName("blob name", b.getName());
+        checkTags(b.getSealedTags(), b.getTagsId(), b.getTagCount());
         if (b.getStreamsCount() > MAX_COMMITTED_BLOCKS) {
           throw new InvalidRequestException("more than " + MAX_COMMITTED_BLOCKS + " blocks");
         }
@@ -246,6 +248,14 @@ public final class PartitionStateMachine {
         checkAccount(sp.getAccount());
         checkId("container_id", sp.getContainerId());
         checkName("blob name", sp.getName());
+      }
+      case SET_BLOB_TAGS -> {
+        io.cobalt.proto.node.v1.SetBlobTags st = command.getSetBlobTags();
+        checkAccount(st.getAccount());
+        checkId("container_id", st.getContainerId());
+        checkName("blob name", st.getName());
+        checkId("version_id", st.getVersionId());
+        checkTags(st.getSealedTags(), st.getTagsId(), st.getTagCount());
       }
       case SET_CONTAINER_METADATA -> {
         checkAccount(command.getSetContainerMetadata().getAccount());
@@ -393,6 +403,31 @@ public final class PartitionStateMachine {
     }
   }
 
+  /** Azure's limit: at most 10 tags per blob (ADR 0018). */
+  public static final int MAX_TAGS = 10;
+  /**
+   * Sealed tags at most this long: 10 tags of 128-character keys and 256-character values (ASCII
+   * only, by Azure's character rules), length prefixes, and the seal's overhead, rounded up.
+   */
+  public static final int MAX_SEALED_TAGS_BYTES = 4 * 1024;
+
+  /** Tags are all three (sealed bytes, a 16-byte id, 1..10 as count) or none of them. */
+  private static void checkTags(ByteString sealed, ByteString tagsId, int count) {
+    if (Integer.compareUnsigned(count, MAX_TAGS) > 0) {
+      throw new InvalidRequestException("more than " + MAX_TAGS + " tags");
+    }
+    if (sealed.size() > MAX_SEALED_TAGS_BYTES) {
+      throw new InvalidRequestException("sealed tags longer than " + MAX_SEALED_TAGS_BYTES + " bytes");
+    }
+    if (sealed.isEmpty()) {
+      if (count != 0 || !tagsId.isEmpty()) {
+        throw new InvalidRequestException("a tag count or tags id without sealed tags");
+      }
+    } else {
+      checkId("tags_id", tagsId);
+    }
+  }
+
   /** An account's stored service properties document (normalized XML) at most this long. */
   public static final int MAX_SERVICE_PROPERTIES_BYTES = 64 * 1024;
 
@@ -493,6 +528,7 @@ public final class PartitionStateMachine {
       case STAGE_BLOCK -> stageBlock(partition, command.getStageBlock());
       case COMMIT_BLOCK_LIST -> commitBlockList(partition, command.getCommitBlockList());
       case SET_BLOB_PROPERTIES -> setBlobProperties(partition, command.getSetBlobProperties());
+      case SET_BLOB_TAGS -> setBlobTags(partition, command.getSetBlobTags());
       case SET_CONTAINER_METADATA -> setContainerMetadata(partition, command.getSetContainerMetadata());
       case CREATE_TABLE -> createTable(partition, command.getCreateTable());
       case DELETE_TABLE -> deleteTable(partition, command.getDeleteTable());
@@ -625,9 +661,15 @@ public final class PartitionStateMachine {
         }
         Page<BlobRecord> page = store.blobs(
             partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), pageSize(q.getMaxResults()));
-        // A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC.
+        // A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC;
+        // a tagged blob keeps deks[0], the key its sealed tags open with (include=tags, Find Blobs
+        // by Tags: ADR 0018).
         for (BlobRecord b : page.items()) {
-          result.addBlobs(b.toBuilder().clearStreams().clearDeks().clearManifestMac().build());
+          BlobRecord.Builder listed = b.toBuilder().clearStreams().clearDeks().clearManifestMac();
+          if (!b.getSealedTags().isEmpty() && b.getDeksCount() > 0) {
+            listed.addDeks(b.getDeks(0));
+          }
+          result.addBlobs(listed.build());
         }
         result.setTruncated(page.truncated());
       }
@@ -929,6 +971,32 @@ public final class PartitionStateMachine {
       b.clearMetadata().putAllMetadata(cmd.getMetadataMap());
     }
     BlobRecord updated = b.build();
+    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(updated));
+  }
+
+  /**
+   * Set Blob Tags (ADR 0018): the blob's current version must be the one the tags were sealed for
+   * (else TAGS_CHANGED: it was overwritten since the gateway read it, and the gateway seals again);
+   * the lease and x-ms-if-tags conditions as for any blob write. The ETag and last-modified time
+   * stay as they are, as in Azure.
+   */
+  private Outcome setBlobTags(int partition, io.cobalt.proto.node.v1.SetBlobTags cmd) {
+    Optional<BlobRecord> previous = store.blob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    if (previous.isEmpty()) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.NOT_FOUND));
+    }
+    CommandStatus refused = blobCondition(cmd.getCondition(), previous);
+    if (refused != null) {
+      return new Outcome(StateChange.NONE, status(refused));
+    }
+    if (!previous.get().getVersionId().equals(cmd.getVersionId())) {
+      return new Outcome(StateChange.NONE, status(CommandStatus.TAGS_CHANGED));
+    }
+    BlobRecord updated = previous.get().toBuilder()
+        .setSealedTags(cmd.getSealedTags())
+        .setTagsId(cmd.getTagsId())
+        .setTagCount(cmd.getTagCount())
+        .build();
     return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(updated));
   }
 
