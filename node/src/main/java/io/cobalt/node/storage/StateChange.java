@@ -114,6 +114,8 @@ public sealed interface StateChange {
 
   /** Removes a staged part (committed, refused or left behind). */
   record RemoveBatchPart(long stagedEpochMillis, ByteString batchId, int index) implements StateChange {}
+
+  /**
    * Stores a blob snapshot (ADR 0022): an immutable copy of a blob record whose
    * {@code snapshot} field is set, keyed by (account, container id, name, snapshot).
    */
