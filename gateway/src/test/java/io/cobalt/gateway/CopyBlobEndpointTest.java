@@ -325,4 +325,29 @@ class CopyBlobEndpointTest {
     dst.setHttpHeaders(new BlobHttpHeaders().setContentType("text/plain"));
     assertNull(dst.getProperties().getCopyId());
   }
+
+  @Test
+  void aPublicSourceNeedsNoSasAndASasSignedCopyCannotUseTheAccountKeyForItsSource() {
+    BlobContainerClient open = client.getBlobContainerClient("public-sources");
+    open.createWithResponse(null, com.azure.storage.blob.models.PublicAccessType.BLOB, null, Context.NONE);
+    byte[] data = random(3000, 12);
+    BlobClient src = open.getBlobClient("open.bin");
+    src.upload(BinaryData.fromBytes(data), true);
+    BlobClient dst = box.getBlobClient("from-public.bin");
+    dst.copyFromUrl(src.getBlobUrl());
+    assertArrayEquals(data, dst.downloadContent().toBytes());
+
+    // A destination reached with a SAS: the source (private, same account, no SAS of its own) is
+    // read anonymously, so it is not found, as in Azure.
+    BlobClient privateSource = source("private-for-sas.bin", random(10, 13), null);
+    String destSas = box.generateSas(new BlobServiceSasSignatureValues(OffsetDateTime.now().plusHours(1),
+        com.azure.storage.blob.sas.BlobContainerSasPermission.parse("rcw")));
+    BlobClient viaSas = gateway.sasClient(destSas).getBlobContainerClient("copies").getBlobClient("sas-dest.bin");
+    BlobStorageException e = assertThrows(BlobStorageException.class,
+        () -> viaSas.beginCopy(privateSource.getBlobUrl(), Duration.ofMillis(50)).waitForCompletion());
+    assertEquals(404, e.getStatusCode());
+    assertEquals(BlobErrorCode.CANNOT_VERIFY_COPY_SOURCE, e.getErrorCode());
+    viaSas.beginCopy(withSas(privateSource), Duration.ofMillis(50)).waitForCompletion();
+    assertArrayEquals(privateSource.downloadContent().toBytes(), box.getBlobClient("sas-dest.bin").downloadContent().toBytes());
+  }
 }
