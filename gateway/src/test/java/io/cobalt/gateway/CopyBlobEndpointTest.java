@@ -350,4 +350,47 @@ class CopyBlobEndpointTest {
     viaSas.beginCopy(withSas(privateSource), Duration.ofMillis(50)).waitForCompletion();
     assertArrayEquals(privateSource.downloadContent().toBytes(), box.getBlobClient("sas-dest.bin").downloadContent().toBytes());
   }
+
+  /**
+   * Bounded memory: with the copy's chunk writes held, the source is read no further than the
+   * writer's in-flight limit (2 chunks) plus the one being read: never the whole blob.
+   */
+  @Test
+  void aCopyReadsItsSourceNoFasterThanItsChunksAreWritten() throws Exception {
+    int chunkCount = 8;
+    byte[] data = random(chunkCount * 4 * 1024 * 1024, 14);
+    BlobClient src = source("paced-source.bin", data, null);
+    String url = withSas(src);
+    BlobClient dst = box.getBlobClient("paced-copy.bin");
+    java.util.concurrent.CompletableFuture<Void> gate = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+    java.util.concurrent.Future<String> copy;
+    int reads = -1;
+    try {
+      gateway.chunks.gets.set(0);
+      gateway.chunks.putGate = gate;
+      copy = caller.submit(() -> dst.copyFromUrl(url));
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      long stableSince = System.nanoTime();
+      while (System.nanoTime() < deadline) {
+        int now = gateway.chunks.gets.get();
+        if (now != reads) {
+          reads = now;
+          stableSince = System.nanoTime();
+        } else if (now > 0 && System.nanoTime() - stableSince > Duration.ofSeconds(1).toNanos()) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      assertFalse(copy.isDone(), "the copy cannot finish while its writes are held");
+    } finally {
+      gateway.chunks.putGate = null;
+      gate.complete(null);
+    }
+    assertTrue(reads >= 1 && reads <= 3, "source chunks read while writes were held: " + reads + " of " + chunkCount);
+    String copyId = copy.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    caller.shutdownNow();
+    assertEquals(copyId, dst.getProperties().getCopyId());
+    assertArrayEquals(data, dst.downloadContent().toBytes());
+  }
 }
