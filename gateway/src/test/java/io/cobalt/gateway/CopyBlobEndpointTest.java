@@ -393,4 +393,55 @@ class CopyBlobEndpointTest {
     assertEquals(copyId, dst.getProperties().getCopyId());
     assertArrayEquals(data, dst.downloadContent().toBytes());
   }
+
+  /**
+   * A source in another account of this service: readable with that account's SAS (the copy is
+   * sealed under a DEK of the destination's account), not with the destination's Shared Key.
+   */
+  @Test
+  void aSourceInAnotherAccountNeedsItsOwnSasAndIsReencryptedForTheDestinationAccount() throws Exception {
+    String other = "otheraccount";
+    byte[] otherKey = new byte[64];
+    new SecureRandom().nextBytes(otherKey);
+    try (GatewayFixture two = new GatewayFixture(c -> {
+      List<AccountKeys> accounts = new java.util.ArrayList<>(c.accounts());
+      accounts.add(new AccountKeys(other, otherKey, otherKey));
+      return new GatewayConfig(c.bindHost(), c.blobPort(), accounts, c.nodes(), c.kmsHost(), c.kmsPort(), c.tls(),
+          c.partitions(), c.replicationFactor(), c.writeQuorum(), c.maxPutBlobBytes(), c.https(), c.tablePort(),
+          c.queuePort(), c.keyCache());
+    })) {
+      String otherEndpoint = two.httpEndpoint().replace("/" + GatewayFixture.ACCOUNT, "/" + other);
+      BlobServiceClient otherClient = new com.azure.storage.blob.BlobServiceClientBuilder()
+          .connectionString("DefaultEndpointsProtocol=http;AccountName=" + other + ";AccountKey="
+              + java.util.Base64.getEncoder().encodeToString(otherKey) + ";BlobEndpoint=" + otherEndpoint + ";")
+          .retryOptions(GatewayFixture.NO_RETRY)
+          .buildClient();
+      BlobContainerClient theirs = otherClient.getBlobContainerClient("theirs");
+      theirs.create();
+      byte[] data = random(100_000, 15);
+      BlobClient src = theirs.getBlobClient("src.bin");
+      src.upload(BinaryData.fromBytes(data));
+      BlobContainerClient mine = two.keyClient().getBlobContainerClient("mine");
+      mine.create();
+      BlobClient dst = mine.getBlobClient("dst.bin");
+
+      BlobStorageException noSas = assertThrows(BlobStorageException.class,
+          () -> dst.beginCopy(src.getBlobUrl(), Duration.ofMillis(50)).waitForCompletion());
+      assertEquals(404, noSas.getStatusCode(), "another account's private blob is not readable with this key");
+      assertEquals(BlobErrorCode.CANNOT_VERIFY_COPY_SOURCE, noSas.getErrorCode());
+
+      dst.beginCopy(withSas(src), Duration.ofMillis(50)).waitForCompletion();
+      assertArrayEquals(data, dst.downloadContent().toBytes());
+      BlobRecord copied = null;
+      for (MetadataCommand c : two.metadata.commands()) {
+        if (c.hasPutBlob() && c.getPutBlob().getBlob().getName().equals("dst.bin")) {
+          copied = c.getPutBlob().getBlob();
+        }
+      }
+      assertNotNull(copied);
+      assertEquals(GatewayFixture.ACCOUNT, copied.getAccount());
+      assertEquals("account/" + GatewayFixture.ACCOUNT, copied.getDeks(0).getKeyId(),
+          "the copy's DEK is wrapped under the destination account's key");
+    }
+  }
 }
