@@ -3,8 +3,10 @@ package io.cobalt.gateway;
 import io.cobalt.crypto.chunk.CipherWarmup;
 import io.cobalt.gateway.auth.RequestAuthenticator;
 import io.cobalt.gateway.authz.Authorizer;
+import io.cobalt.gateway.authz.BlobAction;
 import io.cobalt.gateway.blob.BlobOperations;
 import io.cobalt.gateway.blob.ContainerAccess;
+import io.cobalt.gateway.blob.CopySourceAccess;
 import io.cobalt.gateway.blob.BlobServices;
 import io.cobalt.gateway.encryption.BlobCipher;
 import io.cobalt.gateway.encryption.CachingKeyClient;
@@ -167,11 +169,18 @@ public final class GatewayServer implements AutoCloseable {
               MAX_IN_FLIGHT_CHUNKS_PER_REQUEST);
       // Container ACLs: stored access policies (SAS si) and public access, cached briefly (ADR 0015).
       ContainerAccess containerAccess = new ContainerAccess(services.metadata(), clock);
+      RequestAuthenticator authenticator = new RequestAuthenticator(config.accounts(), clock, containerAccess);
+      Authorizer authorizer = new Authorizer(containerAccess);
+      // A copy's source is authenticated and authorized as its own read would be (ADR 0019).
+      CopySourceAccess copySources = (destination, source, sharedKey) ->
+          authenticator.authenticateCopySource(source, destination.grant().principal(), sharedKey)
+              .compose(principal -> authorizer.authorize(principal, BlobAction.READ_BLOB, source))
+              .mapEmpty();
       RequestPipeline pipeline =
           new RequestPipeline(
-              new RequestAuthenticator(config.accounts(), clock, containerAccess),
-              new Authorizer(containerAccess),
-              new BlobOperations(services, containerAccess),
+              authenticator,
+              authorizer,
+              new BlobOperations(services, containerAccess, copySources),
               clock,
               random,
               MAX_CONCURRENT_REQUESTS);

@@ -24,6 +24,11 @@ final class FakeChunkClient implements ChunkClient {
   /** Repair requests received: "askedNode -> target1,target2" (ADR 0010). */
   final java.util.List<String> repairRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** While set, puts wait (without holding a thread) until it completes: writes held in flight. */
+  volatile CompletableFuture<Void> putGate;
+  /** Reads asked for so far. */
+  final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+
   FakeChunkClient(Executor executor) {
     this.executor = executor;
   }
@@ -31,8 +36,9 @@ final class FakeChunkClient implements ChunkClient {
   @Override
   public CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data) {
     byte[] copy = data.clone();
-    return CompletableFuture.supplyAsync(
-        () -> {
+    CompletableFuture<Void> gate = putGate;
+    return (gate == null ? CompletableFuture.<Void>completedFuture(null) : gate).thenApplyAsync(
+        v -> {
           if (down.contains(nodeId)) {
             throw new BackendUnavailableException(nodeId + " is down");
           }
@@ -47,6 +53,7 @@ final class FakeChunkClient implements ChunkClient {
 
   @Override
   public CompletableFuture<byte[]> get(String nodeId, byte[] chunkId) {
+    gets.incrementAndGet();
     return CompletableFuture.supplyAsync(
         () -> {
           if (down.contains(nodeId)) {

@@ -25,6 +25,7 @@ final class GatewayFixture implements AutoCloseable {
   final GatewayServer server;
   final FakeMetadataClient metadata;
   final FakeKeyClient keys;
+  final FakeChunkClient chunks;
 
   GatewayFixture(UnaryOperator<GatewayConfig> configure) throws Exception {
     this(configure, Clock.systemUTC());
@@ -63,12 +64,13 @@ final class GatewayFixture implements AutoCloseable {
     GatewayServer started;
     metadata = shared != null ? shared : new FakeMetadataClient(backendThreads);
     keys = new FakeKeyClient(new SecureRandom(), backendThreads);
+    chunks = new FakeChunkClient(backendThreads);
     try {
       started =
           GatewayServer.start(
               config,
               new Backends(
-                  new FakeChunkClient(backendThreads),
+                  chunks,
                   metadata,
                   keys),
               clock,

@@ -46,4 +46,31 @@ public final class RequestAuthenticator {
     }
     return Future.succeededFuture(new Principal.Anonymous(keys.account()));
   }
+
+  /**
+   * Who reads the source of a copy ({@link AzureRequest#copySource}): the source URL's SAS if it
+   * carries one; else, when {@code sharedKeyReadsSameAccount} (Copy Blob) and the destination request
+   * was signed with the key of the source's own account, that account's key (as Azure authorizes a
+   * same-account source with the request's Shared Key); else anonymous (public containers only).
+   *
+   * @throws io.cobalt.gateway.http.AzureException as {@link #authenticate} (an account this service
+   *     does not have: 400 InvalidOperation)
+   */
+  public Future<Principal> authenticateCopySource(
+      AzureRequest source, Principal destination, boolean sharedKeyReadsSameAccount) {
+    AccountKeys keys = accounts.get(source.path().account());
+    if (keys == null) {
+      throw AzureError.INVALID_STORAGE_ACCOUNT.exception();
+    }
+    SasToken token = SasToken.of(source);
+    if (token != null) {
+      return sas.authenticate(source, keys, token);
+    }
+    if (sharedKeyReadsSameAccount
+        && destination instanceof Principal.AccountKey
+        && destination.account().equals(keys.account())) {
+      return Future.succeededFuture(new Principal.AccountKey(keys.account()));
+    }
+    return Future.succeededFuture(new Principal.Anonymous(keys.account()));
+  }
 }

@@ -105,6 +105,7 @@ public final class BlobHeaders {
     }
     h.set("x-ms-server-encrypted", "true");
     LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
+    putCopyProperties(h, b);
     putMetadata(h, b.getMetadataMap());
     IndexTags.putTagCount(h, b);
   }
@@ -112,6 +113,18 @@ public final class BlobHeaders {
   /** The blob's type as Azure names it: AppendBlob, or BlockBlob (also for records older than the field). */
   static String blobType(BlobRecord b) {
     return AppendBlobHandler.isAppendBlob(b) ? AppendBlobHandler.APPEND_BLOB : "BlockBlob";
+  }
+
+  /** The x-ms-copy-* properties of a version written by a copy (ADR 0019); none otherwise. */
+  static void putCopyProperties(MultiMap h, BlobRecord b) {
+    if (b.getCopyId().isEmpty()) {
+      return;
+    }
+    h.set("x-ms-copy-id", b.getCopyId());
+    h.set("x-ms-copy-source", b.getCopySource());
+    h.set("x-ms-copy-status", b.getCopyStatus());
+    h.set("x-ms-copy-progress", b.getCopyBytes() + "/" + b.getCopyBytes());
+    h.set("x-ms-copy-completion-time", HttpDates.rfc1123(b.getCopyCompletionEpochMillis()));
   }
 
   /** A service SAS's signed response headers (rscc, rscd, rsce, rscl, rsct) replace the stored ones. */

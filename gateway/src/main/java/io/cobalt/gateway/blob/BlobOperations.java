@@ -37,9 +37,14 @@ public final class BlobOperations {
   private final ServicePropertiesHandler serviceProperties;
   private final Cors cors;
   private final TagsHandler tags;
+  private final CopyBlobHandler copies;
 
-  /** @param access the container ACL cache that authentication and authorization also use */
-  public BlobOperations(BlobServices services, ContainerAccess access) {
+  /**
+   * @param access the container ACL cache that authentication and authorization also use
+   * @param copySources authorizes the source of a copy as its own read would be
+   */
+  public BlobOperations(BlobServices services, ContainerAccess access, CopySourceAccess copySources) {
+    this.copies = new CopyBlobHandler(services, copySources);
     this.containers = new ContainerHandler(services, access);
     this.leases = new LeaseHandler(services);
     this.snapshots = new SnapshotHandler(services);
@@ -198,7 +203,11 @@ public final class BlobOperations {
           }
           return new Route(BlobAction.READ_BLOB_TAGS, only(m, HttpMethod.GET, tags::get));
         }
-        case "copy", "incrementalcopy", "tier",
+        case "copy" -> {
+          // Abort Copy Blob: copies complete synchronously, none is ever pending (409).
+          return new Route(BlobAction.WRITE_BLOB_PROPERTIES, only(m, HttpMethod.PUT, copies::abort));
+        }
+        case "incrementalcopy", "tier",
             "undelete", "expiry", "immutabilityPolicies", "legalhold", "query" ->
             // Copy...: later issues.
             throw AzureError.NOT_IMPLEMENTED.exception();
@@ -207,7 +216,15 @@ public final class BlobOperations {
     }
     if (m == HttpMethod.PUT) {
       if (r.header("x-ms-copy-source") != null) {
-        throw AzureError.NOT_IMPLEMENTED.exception(); // Copy Blob
+        // Within this service and synchronous (ADR 0019): Put Blob From URL names a blob type,
+        // Copy Blob From URL asks for a synchronous copy, Copy Blob does neither.
+        if (r.header("x-ms-blob-type") != null) {
+          return new Route(BlobAction.WRITE_BLOB, copies::putFromUrl);
+        }
+        if ("true".equalsIgnoreCase(r.header("x-ms-requires-sync"))) {
+          return new Route(BlobAction.WRITE_BLOB, copies::copyFromUrl);
+        }
+        return new Route(BlobAction.WRITE_BLOB, copies::copyBlob);
       }
       return new Route(BlobAction.WRITE_BLOB, putBlob::put);
     }

@@ -45,6 +45,37 @@ final class ConditionalHeaders {
     return c.build();
   }
 
+  /**
+   * A copy's conditions on its source ({@code x-ms-source-if-match}, {@code -if-none-match},
+   * {@code -if-modified-since}, {@code -if-unmodified-since}, {@code x-ms-source-lease-id}), to be
+   * evaluated with {@link #read} against the source record read.
+   */
+  static Condition ofSource(AzureRequest r) {
+    Condition.Builder c = Condition.newBuilder();
+    String ifMatch = r.header("x-ms-source-if-match");
+    if (ifMatch != null) {
+      c.setIfMatch(ifMatch.trim());
+    }
+    String ifNoneMatch = r.header("x-ms-source-if-none-match");
+    if (ifNoneMatch != null) {
+      c.setIfNoneMatch(ifNoneMatch.trim());
+    }
+    String since = r.header("x-ms-source-if-modified-since");
+    if (since != null) {
+      c.setIfModifiedSinceMillis(date("x-ms-source-if-modified-since", since));
+    }
+    String unmodified = r.header("x-ms-source-if-unmodified-since");
+    if (unmodified != null) {
+      c.setIfUnmodifiedSinceMillis(date("x-ms-source-if-unmodified-since", unmodified));
+    }
+    String leaseId = r.header("x-ms-source-lease-id");
+    if (leaseId != null) {
+      c.setLeaseId(leaseId(leaseId, "x-ms-source-lease-id"));
+    }
+    c.setNowEpochMillis(r.received().toEpochMilli());
+    return c.build();
+  }
+
   private static final java.util.regex.Pattern GUID =
       java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 

@@ -181,10 +181,10 @@ final class GetBlobHandler {
   }
 
   /** One chunk's contribution to the response. */
-  private record Piece(StreamRef stream, int chunkIndex, ChunkRef chunk, long offsetInChunk, int length) {}
+  record Piece(StreamRef stream, int chunkIndex, ChunkRef chunk, long offsetInChunk, int length) {}
 
   /** The chunks (and the slice of each) that cover {@code [offset, offset+length)}. */
-  private static List<Piece> plan(BlobRecord blob, long offset, long length) {
+  static List<Piece> plan(BlobRecord blob, long offset, long length) {
     List<Piece> out = new ArrayList<>();
     long end = offset + length;
     long pos = 0;

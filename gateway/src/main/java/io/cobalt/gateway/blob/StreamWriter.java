@@ -12,7 +12,7 @@ import io.cobalt.proto.node.v1.StreamRef;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.ReadStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -64,7 +64,7 @@ final class StreamWriter {
 
   private final BlobServices services;
   private final AzureRequest r;
-  private final HttpServerRequest req;
+  private final ReadStream<Buffer> req;
   private final DataKey key;
   private final long declared;
   private final long maxBytes;
@@ -101,9 +101,26 @@ final class StreamWriter {
       long declared,
       long maxBytes,
       Expected expected) {
+    this(services, r, r.http(), key, objectId, declared, maxBytes, expected);
+  }
+
+  /**
+   * As above, reading {@code body} instead of the request's body (a copy's source, read and
+   * decrypted chunk by chunk: {@link SourceBlobStream}); {@code r} gives the account the chunks are
+   * sealed for and the context.
+   */
+  StreamWriter(
+      BlobServices services,
+      AzureRequest r,
+      ReadStream<Buffer> body,
+      DataKey key,
+      byte[] objectId,
+      long declared,
+      long maxBytes,
+      Expected expected) {
     this.services = services;
     this.r = r;
-    this.req = r.http();
+    this.req = body;
     this.key = key;
     this.declared = declared;
     this.maxBytes = maxBytes;

@@ -173,6 +173,18 @@ public enum AzureError {
       "The key vault access token cannot be acquired with this resource's identity."),
   CONDITION_NOT_MET(
       "ConditionNotMet", 412, "The condition specified using HTTP conditional header(s) is not met."),
+  // Copy Blob, Copy Blob From URL, Put Blob From URL (ADR 0019): a source that cannot be read is
+  // CannotVerifyCopySource with the status the source read got.
+  CANNOT_VERIFY_COPY_SOURCE("CannotVerifyCopySource", 404, "The specified resource does not exist."),
+  CANNOT_VERIFY_COPY_SOURCE_FORBIDDEN(
+      "CannotVerifyCopySource", 403, "This request is not authorized to perform this operation."),
+  CANNOT_VERIFY_COPY_SOURCE_UNAUTHORIZED(
+      "CannotVerifyCopySource", 401,
+      "Server failed to authenticate the request. Please refer to the information in the www-authenticate header."),
+  CANNOT_VERIFY_COPY_SOURCE_INVALID("CannotVerifyCopySource", 400, "Could not verify the copy source."),
+  SOURCE_CONDITION_NOT_MET(
+      "SourceConditionNotMet", 412, "The source condition specified using HTTP conditional header(s) is not met."),
+  NO_PENDING_COPY_OPERATION("NoPendingCopyOperation", 409, "There is currently no pending copy operation."),
   BLOB_ALREADY_EXISTS("BlobAlreadyExists", 409, "The specified blob already exists."),
   INVALID_BLOB_OR_BLOCK("InvalidBlobOrBlock", 400, "The specified blob or block content is invalid."),
   INVALID_BLOCK_LIST("InvalidBlockList", 400, "The specified block list is invalid."),

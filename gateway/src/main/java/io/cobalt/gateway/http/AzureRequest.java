@@ -45,6 +45,29 @@ public final class AzureRequest {
     this.query = parseQuery(request.params());
   }
 
+  private AzureRequest(AzureRequest of, ResourcePath path, Map<String, List<String>> query) {
+    this.request = of.request;
+    this.context = of.context;
+    this.requestId = of.requestId;
+    this.received = of.received;
+    this.version = of.version;
+    this.path = path;
+    Map<String, List<String>> lower = new TreeMap<>();
+    query.forEach((k, v) -> lower.computeIfAbsent(k.toLowerCase(java.util.Locale.ROOT), x -> new ArrayList<>()).addAll(v));
+    lower.replaceAll((k, v) -> Collections.unmodifiableList(v));
+    this.query = Collections.unmodifiableMap(lower);
+  }
+
+  /**
+   * The source of a copy (Copy Blob, Put Blob From URL) as a request of its own, for authenticating
+   * and authorizing its SAS: the path and query of the source URL, this request's time, context,
+   * client address and protocol. Its headers are this request's: authenticate it only by its query
+   * (a SAS) or by this request's principal, never by {@code Authorization}. No grant, no response.
+   */
+  public AzureRequest copySource(ResourcePath sourcePath, Map<String, List<String>> sourceQuery) {
+    return new AzureRequest(this, sourcePath, sourceQuery);
+  }
+
   private static Map<String, List<String>> parseQuery(MultiMap params) {
     Map<String, List<String>> out = new TreeMap<>();
     for (Map.Entry<String, String> e : params) {

@@ -966,6 +966,8 @@ public final class PartitionStateMachine {
           .setContentLanguage(cmd.getContentLanguage())
           .setContentDisposition(cmd.getContentDisposition())
           .setCacheControl(cmd.getCacheControl());
+      // Set Blob Properties ends the record of a concluded copy, as in Azure (ADR 0019).
+      b.clearCopyId().clearCopySource().clearCopyStatus().clearCopyCompletionEpochMillis().clearCopyBytes();
     }
     if (cmd.getSetMetadata()) {
       b.clearMetadata().putAllMetadata(cmd.getMetadataMap());
