@@ -126,6 +126,13 @@ final class ListBlobsHandler {
       Xml.element(xml, "BlobType", "BlockBlob");
       LeaseHandler.appendXml(xml, b.hasLease(), b.getLease(), r.received().toEpochMilli());
       Xml.element(xml, "ServerEncrypted", "true");
+      if (!b.getEncryptionKeySha256().isEmpty()) {
+        Xml.element(xml, "CustomerProvidedKeySha256",
+            java.util.Base64.getEncoder().encodeToString(b.getEncryptionKeySha256().toByteArray()));
+      }
+      if (!b.getEncryptionScope().isEmpty()) {
+        Xml.element(xml, "EncryptionScope", b.getEncryptionScope());
+      }
       xml.append("</Properties>");
       if (withMetadata) {
         ContainerHandler.appendMetadata(xml, b.getMetadataMap());

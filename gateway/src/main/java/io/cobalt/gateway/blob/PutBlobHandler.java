@@ -2,6 +2,7 @@ package io.cobalt.gateway.blob;
 
 import com.google.protobuf.ByteString;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.encryption.GeneratedKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
@@ -36,18 +37,17 @@ final class PutBlobHandler {
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
     Condition condition = services.writeCondition(r);
-    return services
+    CustomerKey cpk = BlobEncryption.customerKey(r, true);
+    return BlobEncryption.closing(cpk, services
         .requireContainer(r)
         .compose(container -> mayWrite(services, r, container))
-        .compose(
-            container ->
-                Future.fromCompletionStage(
-                        services.keys().generate(r.path().account(), r.requestId()), r.context())
-                    .compose(key -> upload(r, container, key, declared, expected, metadata, condition)
-                        .eventually(() -> {
-                          key.close();
-                          return Future.succeededFuture();
-                        })));
+        .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
+            BlobEncryption.generate(services, r, container.getContainerId().toByteArray(), blobName, cpk, scope.keyId())
+                .compose(key -> upload(r, container, key, cpk, scope.name(), declared, expected, metadata, condition)
+                    .eventually(() -> {
+                      key.close();
+                      return Future.succeededFuture();
+                    })))));
   }
 
   /**
@@ -109,7 +109,8 @@ final class PutBlobHandler {
 
   /** Seals the body under a fresh DEK, then commits the version with its manifest MAC. */
   private Future<Void> upload(
-      AzureRequest r, ContainerRecord container, GeneratedKey key, long declared, StreamWriter.Expected expected,
+      AzureRequest r, ContainerRecord container, GeneratedKey key, CustomerKey cpk, String scope, long declared,
+      StreamWriter.Expected expected,
       Map<String, String> metadata, Condition condition) {
     byte[] objectId = services.cipher().newId();
     return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expected)
@@ -133,6 +134,8 @@ final class PutBlobHandler {
                   .addDeks(key.wrapped())
                   .addStreams(written.stream())
                   .setBlobType("BlockBlob")
+                  .setEncryptionKeySha256(cpk == null ? ByteString.EMPTY : ByteString.copyFrom(cpk.sha256()))
+                  .setEncryptionScope(scope)
                   .build();
           BlobRecord record = unsigned.toBuilder()
               .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
@@ -151,6 +154,7 @@ final class PutBlobHandler {
                 .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
                 .putHeader("x-ms-request-server-encrypted", "true")
                 .putHeader("Content-Length", "0");
+            BlobEncryption.putWriteHeaders(resp, cpk, scope);
             if (written.crc64() != null) {
               resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
             }
