@@ -244,6 +244,37 @@ class CustomerKeyEndpointTest {
     assertEquals("hello", get.body());
   }
 
+  @Test
+  void theKeyNeverAppearsInTheLogsEvenAtTraceLevel() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured =
+        new ch.qos.logback.core.read.ListAppender<>();
+    captured.start();
+    ch.qos.logback.classic.Level before = root.getLevel();
+    root.addAppender(captured);
+    root.setLevel(ch.qos.logback.classic.Level.TRACE);
+    byte[] raw = data(32);
+    CustomerProvidedKey key = new CustomerProvidedKey(raw);
+    try {
+      BlobContainerClient c = service.createBlobContainer("cpk-logs");
+      BlobClient withKey = c.getBlobClient("b").getCustomerProvidedKeyClient(key);
+      withKey.upload(BinaryData.fromString("logged?"));
+      withKey.downloadContent();
+      refused(() -> c.getBlobClient("b").downloadContent());
+      refused(() -> c.getBlobClient("b").getCustomerProvidedKeyClient(newKey()).downloadContent());
+    } finally {
+      root.setLevel(before);
+      root.detachAppender(captured);
+    }
+    String hex = java.util.HexFormat.of().formatHex(raw);
+    for (ch.qos.logback.classic.spi.ILoggingEvent e : captured.list) {
+      String line = e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage());
+      assertFalse(line.contains(key.getKey()), "key in a log line: " + e.getLoggerName());
+      assertFalse(line.toLowerCase(java.util.Locale.ROOT).contains(hex), "key (hex) in a log line: " + e.getLoggerName());
+    }
+  }
+
   private static HttpRequest put(String uri, String key, String sha, String alg) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri))
         .header("x-ms-version", "2025-11-05")
