@@ -64,19 +64,35 @@ final class FakeKeyClient implements KeyClient {
     this.executor = executor;
   }
 
+  /** Encryption scope keys ({@code account/<account>/scope/<name>}) that exist (ADR 0023). */
+  private final java.util.Set<String> scopeKeys = ConcurrentHashMap.newKeySet();
+
+  /** Creates the key of scope {@code name} of {@code account}, as {@code cobalt admin scopes create} does. */
+  void createScope(String account, String name) {
+    scopeKeys.add("account/" + account + "/scope/" + name);
+  }
+
   @Override
   public CompletableFuture<GeneratedKey> generate(String account, String requestId) {
+    return generate(account, "", requestId);
+  }
+
+  @Override
+  public CompletableFuture<GeneratedKey> generate(String account, String requestedKeyId, String requestId) {
     return CompletableFuture.supplyAsync(
         () -> {
           maybeRefuse();
+          String keyId = requestedKeyId == null || requestedKeyId.isEmpty() ? "account/" + account : requestedKeyId;
+          if (!keyId.equals("account/" + account) && !ownScopeKey(account, keyId)) {
+            throw KeyRefusedException.fromAgent("NOT_FOUND", "UNKNOWN_KEY", "no key " + keyId);
+          }
           byte[] dek = new byte[32];
           random.nextBytes(dek);
           try {
-            String keyId = "account/" + account;
             byte[] nonce = new byte[12];
             random.nextBytes(nonce);
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, nonce));
+            c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kekOf(account, keyId), "AES"), new GCMParameterSpec(128, nonce));
             c.updateAAD(aad(account, keyId, 1));
             byte[] ct = c.doFinal(dek);
             byte[] blob = new byte[12 + ct.length];
@@ -101,12 +117,17 @@ final class FakeKeyClient implements KeyClient {
         () -> {
           maybeRefuse();
           byte[] blob = wrapped.getCiphertext().toByteArray();
-          if (!wrapped.getKeyId().equals("account/" + account) || blob.length != 12 + 32 + 16) {
+          if (wrapped.getKeyId().equals("cpk") || !wrapped.getCpkKeySha256().isEmpty()) {
+            throw new IllegalStateException("a customer-wrapped DEK reached the kms-agent");
+          }
+          if (!(wrapped.getKeyId().equals("account/" + account) || ownScopeKey(account, wrapped.getKeyId()))
+              || blob.length != 12 + 32 + 16) {
             throw KeyRefusedException.fromAgent("FAILED_PRECONDITION", "WRONG_KEY", "wrapped key is not for this account");
           }
           try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, blob, 0, 12));
+            c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kekOf(account, wrapped.getKeyId()), "AES"),
+                new GCMParameterSpec(128, blob, 0, 12));
             c.updateAAD(aad(account, wrapped.getKeyId(), wrapped.getKeyVersion()));
             byte[] dek = c.doFinal(blob, 12, blob.length - 12);
             unwrapped.incrementAndGet();
@@ -132,6 +153,9 @@ final class FakeKeyClient implements KeyClient {
     return CompletableFuture.supplyAsync(() -> {
       String kind = refusal;
       described.incrementAndGet();
+      if (keyId.contains("/scope/") && !scopeKeys.contains(keyId)) {
+        throw KeyRefusedException.fromAgent("NOT_FOUND", "UNKNOWN_KEY", "no key " + keyId);
+      }
       if (kind == null || !keyId.startsWith("account/")) {
         return new KeyStatus(keyId, Map.of(1, "ENABLED"), 1, false);
       }
@@ -157,7 +181,7 @@ final class FakeKeyClient implements KeyClient {
       byte[] nonce = new byte[12];
       random.nextBytes(nonce);
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek(account), "AES"), new GCMParameterSpec(128, nonce));
+      c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kekOf(account, wrapped.getKeyId()), "AES"), new GCMParameterSpec(128, nonce));
       c.updateAAD(aad(account, wrapped.getKeyId(), wrapped.getKeyVersion()));
       byte[] plain = dek.copyBytes();
       byte[] ct;
@@ -173,6 +197,15 @@ final class FakeKeyClient implements KeyClient {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private boolean ownScopeKey(String account, String keyId) {
+    return keyId.startsWith("account/" + account + "/scope/") && scopeKeys.contains(keyId);
+  }
+
+  /** The account's KEK, or a scope's own KEK. */
+  private byte[] kekOf(String account, String keyId) {
+    return keyId.contains("/scope/") ? kek(keyId) : kek(account);
   }
 
   private byte[] kek(String account) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "admin", mixinStandardHelpOptions = true,
     description = "Operator tools: audit log verification, key lifecycle and cluster status.",
-    subcommands = {AuditCommand.class, KeysCommand.class, ClusterCommand.class})
+    subcommands = {AuditCommand.class, KeysCommand.class, ScopesCommand.class, ClusterCommand.class})
 public final class AdminCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -104,6 +104,7 @@ public final class BlobHeaders {
       h.set("x-ms-blob-sealed", Boolean.toString(b.getSealed()));
     }
     h.set("x-ms-server-encrypted", "true");
+    putEncryption(h, b);
     LeaseHandler.putHeaders(h, b.hasLease(), b.getLease(), now);
     putCopyProperties(h, b);
     putMetadata(h, b.getMetadataMap());
@@ -125,6 +126,19 @@ public final class BlobHeaders {
     h.set("x-ms-copy-status", b.getCopyStatus());
     h.set("x-ms-copy-progress", b.getCopyBytes() + "/" + b.getCopyBytes());
     h.set("x-ms-copy-completion-time", HttpDates.rfc1123(b.getCopyCompletionEpochMillis()));
+  }
+
+  /**
+   * {@code x-ms-encryption-key-sha256} (a blob written with a customer key) and
+   * {@code x-ms-encryption-scope} (a blob written under a scope) as Azure returns them (ADR 0023).
+   */
+  static void putEncryption(MultiMap h, BlobRecord b) {
+    if (!b.getEncryptionKeySha256().isEmpty()) {
+      h.set("x-ms-encryption-key-sha256", Base64.getEncoder().encodeToString(b.getEncryptionKeySha256().toByteArray()));
+    }
+    if (!b.getEncryptionScope().isEmpty()) {
+      h.set("x-ms-encryption-scope", b.getEncryptionScope());
+    }
   }
 
   /** A service SAS's signed response headers (rscc, rscd, rsce, rscl, rsct) replace the stored ones. */

@@ -1,6 +1,7 @@
 package io.cobalt.gateway.blob;
 
 import com.google.protobuf.ByteString;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.HttpDates;
@@ -38,22 +39,42 @@ final class BlobPropertiesHandler {
         .setContentDisposition(PutBlobHandler.orEmpty(r.header("x-ms-blob-content-disposition"), ""))
         .setCacheControl(PutBlobHandler.orEmpty(r.header("x-ms-blob-cache-control"), ""))
         .setContentMd5(md5 == null ? ByteString.EMPTY : ByteString.copyFrom(md5));
-    return set(r, cmd);
+    return set(r, cmd, false);
   }
 
   /** PUT ?comp=metadata: replaces all user metadata. */
   Future<Void> setMetadata(AzureRequest r) {
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
-    return set(r, SetBlobProperties.newBuilder().setSetMetadata(true).putAllMetadata(metadata));
+    return set(r, SetBlobProperties.newBuilder().setSetMetadata(true).putAllMetadata(metadata), true);
   }
 
-  private Future<Void> set(AzureRequest r, SetBlobProperties.Builder cmd) {
+  /**
+   * {@code keyRequired}: Set Blob Metadata needs a blob's customer key as Azure does (ADR 0023); Set
+   * Blob Properties checks a key only if one is given. A scope named on the request must be the
+   * blob's (409 BlobCustomerSpecifiedEncryptionMismatch). Checked against the state read, not at
+   * the apply step: neither changes encrypted data.
+   */
+  private Future<Void> set(AzureRequest r, SetBlobProperties.Builder cmd, boolean keyRequired) {
     ResourceNames.requireBlobName(r.path().blob());
     Condition requested = ConditionalHeaders.of(r);
     TagExpression ifTags = IndexTags.ifTags(r);
-    return services.requireContainer(r)
+    CustomerKey cpk = BlobEncryption.customerKey(r, false);
+    String scopeHeader = r.header(BlobScopes.HEADER);
+    String scope = BlobScopes.parse(scopeHeader, BlobScopes.HEADER);
+    return BlobEncryption.closing(cpk, services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob())
-            .compose(blob -> blob == null ? Future.<Void>succeededFuture() : services.requireKeyUsable(r, blob))
+            .compose(blob -> {
+              if (blob == null) {
+                return Future.<Void>succeededFuture();
+              }
+              if (keyRequired || cpk != null) {
+                BlobEncryption.requireMatching(blob, cpk);
+              }
+              if (scopeHeader != null && !scope.equals(blob.getEncryptionScope())) {
+                throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
+              }
+              return services.requireKeyUsable(r, blob);
+            })
             .map(v -> container))
         .compose(container -> tags.forWrite(r, container, ifTags, requested).compose(condition -> {
       long now = services.clock().millis();
@@ -72,14 +93,15 @@ final class BlobPropertiesHandler {
     })).map(result -> {
       services.requireWritten(r, result.getStatus());
       BlobRecord b = result.getBlob();
-      r.response(200)
+      var resp = r.response(200)
           .putHeader("ETag", b.getEtag())
           .putHeader("Last-Modified", HttpDates.rfc1123(b.getLastModifiedEpochMillis()))
           .putHeader("x-ms-request-server-encrypted", "true")
-          .putHeader("Content-Length", "0")
-          .end();
+          .putHeader("Content-Length", "0");
+      BlobHeaders.putEncryption(resp.headers(), b);
+      resp.end();
       return null;
-    });
+    }));
   }
 
   /** GET/HEAD ?comp=metadata → 200 with ETag, Last-Modified and x-ms-meta-*. */
@@ -88,13 +110,15 @@ final class BlobPropertiesHandler {
     Condition condition = ConditionalHeaders.of(r);
     String snapshot = SnapshotHandler.snapshotParam(r);
     TagExpression ifTags = IndexTags.ifTags(r);
-    return services.requireContainer(r)
+    CustomerKey cpk = BlobEncryption.customerKey(r, false);
+    return BlobEncryption.closing(cpk, services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
         .compose(blob -> {
           if (blob == null) {
             throw AzureError.BLOB_NOT_FOUND.exception();
           }
           LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
+          BlobEncryption.requireMatching(blob, cpk);
           return services.requireKeyUsable(r, blob).compose(v -> tags.requireRead(r, ifTags, blob)).map(v -> blob);
         })
         .map(blob -> {
@@ -108,8 +132,9 @@ final class BlobPropertiesHandler {
           h.set("Last-Modified", HttpDates.rfc1123(blob.getLastModifiedEpochMillis()));
           h.set("Content-Length", "0");
           BlobHeaders.putMetadata(h, blob.getMetadataMap());
+          BlobHeaders.putEncryption(h, blob);
           r.http().response().end();
           return null;
-        });
+        }));
   }
 }

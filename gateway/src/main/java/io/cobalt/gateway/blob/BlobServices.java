@@ -1,6 +1,7 @@
 package io.cobalt.gateway.blob;
 
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKeyWrap;
 import io.cobalt.gateway.encryption.KeyClient;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
@@ -52,7 +53,8 @@ public record BlobServices(
    * by the agent's key events), never unwraps.
    */
   Future<Void> requireKeyUsable(AzureRequest r, BlobRecord blob) {
-    if (blob.getDeksCount() == 0) {
+    if (blob.getDeksCount() == 0 || CustomerKeyWrap.isCustomerWrapped(blob.getDeks(0))) {
+      // A customer key is checked against the blob's digest (BlobEncryption.requireMatching).
       return Future.succeededFuture();
     }
     return Future.fromCompletionStage(keys.requireUsable(blob.getAccount(), blob.getDeks(0), r.requestId()), r.context());

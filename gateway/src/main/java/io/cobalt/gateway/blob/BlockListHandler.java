@@ -3,6 +3,8 @@ package io.cobalt.gateway.blob;
 import com.google.protobuf.ByteString;
 import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKey;
+import io.cobalt.gateway.encryption.CustomerKeyWrap;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.http.HttpDates;
@@ -65,7 +67,8 @@ final class BlockListHandler {
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     String leaseHeader = r.header("x-ms-lease-id");
     String leaseId = leaseHeader == null ? null : ConditionalHeaders.leaseId(leaseHeader, "x-ms-lease-id");
-    return services.requireContainer(r)
+    CustomerKey cpk = BlobEncryption.customerKey(r, true);
+    return BlobEncryption.closing(cpk, services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()).map(blob -> {
           if (blob != null && AppendBlobHandler.isAppendBlob(blob)) {
             throw AzureError.INVALID_BLOB_TYPE.exception(); // checked again at the apply step
@@ -73,8 +76,8 @@ final class BlockListHandler {
           LeaseHandler.requireWriteLease(leaseId, blob, r.received().toEpochMilli());
           return container;
         }))
-        .compose(container ->
-        Future.fromCompletionStage(services.keys().generate(r.path().account(), r.requestId()), r.context())
+        .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
+        BlobEncryption.generate(services, r, container.getContainerId().toByteArray(), r.path().blob(), cpk, scope.keyId())
             .compose(key -> {
               byte[] objectId = services.cipher().newId();
               return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxBlockBytes(), expected)
@@ -87,6 +90,7 @@ final class BlockListHandler {
                             .setBlockId(blockId))
                         .setDek(key.wrapped())
                         .setStagedEpochMillis(services.clock().millis())
+                        .setEncryptionScope(scope.name())
                         .build();
                     MetadataCommand command = MetadataCommand.newBuilder()
                         .setPartition(services.blobPartition(container, r.path().blob()))
@@ -103,6 +107,7 @@ final class BlockListHandler {
                           .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
                           .putHeader("x-ms-request-server-encrypted", "true")
                           .putHeader("Content-Length", "0");
+                      BlobEncryption.putWriteHeaders(resp, cpk, scope.name());
                       if (written.crc64() != null) {
                         resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
                       }
@@ -114,7 +119,7 @@ final class BlockListHandler {
                     key.close();
                     return Future.succeededFuture();
                   });
-            }));
+            }))));
   }
 
   /** Which list a block list entry names. */
@@ -131,15 +136,21 @@ final class BlockListHandler {
     Condition requested = services.writeCondition(r);
     BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
     TagExpression ifTags = IndexTags.ifTags(r);
-    return services.requireContainer(r)
+    CustomerKey cpk = BlobEncryption.customerKey(r, true);
+    return BlobEncryption.closing(cpk, services.requireContainer(r)
         .compose(container -> PutBlobHandler.mayWrite(services, r, container))
-        .compose(container -> readBody(r).compose(body -> {
-          bodyDigests.check(body.getBytes());
-          List<Entry> entries = parse(body);
-          return tags.forWrite(r, container, ifTags, requested).compose(condition ->
-              resolveAndCommit(r, container, entries, metadata, contentMd5, condition, blobTags, RESOLVE_ATTEMPTS));
-        }));
+        .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
+            readBody(r).compose(body -> {
+              bodyDigests.check(body.getBytes());
+              List<Entry> entries = parse(body);
+              Encryption enc = new Encryption(cpk, scope);
+              return tags.forWrite(r, container, ifTags, requested).compose(condition -> resolveAndCommit(
+                  r, container, entries, metadata, contentMd5, condition, enc, blobTags, RESOLVE_ATTEMPTS));
+            }))));
   }
+
+  /** The customer key and scope of a Put Block List, which every chosen block must have been staged under. */
+  private record Encryption(CustomerKey cpk, BlobScopes.Scope scope) {}
 
   /**
    * How often a block list is resolved against a fresh read when the node finds that a block it
@@ -150,7 +161,7 @@ final class BlockListHandler {
 
   private Future<Void> resolveAndCommit(
       AzureRequest r, ContainerRecord container, List<Entry> entries, Map<String, String> metadata,
-      byte[] contentMd5, Condition condition, BlobTags blobTags, int attempts) {
+      byte[] contentMd5, Condition condition, Encryption enc, BlobTags blobTags, int attempts) {
     Set<ByteString> wanted = new LinkedHashSet<>();
     for (Entry e : entries) {
       if (e.kind() != ListKind.COMMITTED) {
@@ -176,13 +187,13 @@ final class BlockListHandler {
       if (current != null && AppendBlobHandler.isAppendBlob(current)) {
         throw AzureError.INVALID_BLOB_TYPE.exception(); // checked again at the apply step
       }
-      BlobRecord unsigned = assemble(r, container, current, state, entries, metadata, contentMd5);
+      BlobRecord unsigned = assemble(r, container, current, state, entries, metadata, contentMd5, enc);
+      byte[] containerId = container.getContainerId().toByteArray();
       Future<BlobRecord> signed = unsigned.getDeksCount() > 0
-          ? Future.fromCompletionStage(
-                  services.keys().unwrap(r.path().account(), unsigned.getDeks(0), r.requestId()), r.context())
+          ? BlobEncryption.unwrap(services, r, containerId, r.path().blob(), unsigned.getDeks(0), enc.cpk())
               .compose(dek -> sealAndSign(unsigned, dek, blobTags))
           // An empty block list (an empty blob) has no block key: a fresh one MACs the manifest.
-          : Future.fromCompletionStage(services.keys().generate(r.path().account(), r.requestId()), r.context())
+          : BlobEncryption.generate(services, r, containerId, r.path().blob(), enc.cpk(), enc.scope().keyId())
               .compose(g -> sealAndSign(unsigned.toBuilder().addDeks(g.wrapped()).build(), g.dek(), blobTags));
       return signed.compose(record -> {
         MetadataCommand command = MetadataCommand.newBuilder()
@@ -192,15 +203,16 @@ final class BlockListHandler {
             .build();
         return services.metadata().submit(r.context(), command).compose(result -> {
           if (result.getStatus() == CommandStatus.INVALID_BLOCK_LIST && attempts > 1) {
-            return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, blobTags, attempts - 1);
+            return resolveAndCommit(r, container, entries, metadata, contentMd5, condition, enc, blobTags, attempts - 1);
           }
           services.requireWritten(r, result.getStatus());
-          r.response(201)
+          var resp = r.response(201)
               .putHeader("ETag", record.getEtag())
               .putHeader("Last-Modified", HttpDates.rfc1123(record.getLastModifiedEpochMillis()))
               .putHeader("x-ms-request-server-encrypted", "true")
-              .putHeader("Content-Length", "0")
-              .end();
+              .putHeader("Content-Length", "0");
+          BlobEncryption.putWriteHeaders(resp, enc.cpk(), enc.scope().name());
+          resp.end();
           return Future.<Void>succeededFuture();
         });
       });
@@ -227,7 +239,7 @@ final class BlockListHandler {
   /** The new version (without MAC) from the entries resolved against the state read. */
   private BlobRecord assemble(
       AzureRequest r, ContainerRecord container, BlobRecord current, QueryResult state, List<Entry> entries,
-      Map<String, String> metadata, byte[] contentMd5) {
+      Map<String, String> metadata, byte[] contentMd5, Encryption enc) {
     Map<ByteString, UncommittedBlock> staged = new HashMap<>();
     for (UncommittedBlock u : state.getUncommittedBlocksList()) {
       staged.put(u.getBlockId(), u);
@@ -258,6 +270,7 @@ final class BlockListHandler {
       } else {
         throw AzureError.INVALID_BLOCK_LIST.exception();
       }
+      requireSameEncryption(r.path().account(), dek, enc);
       int index = dekIndex.computeIfAbsent(dek, k -> {
         deks.add(k);
         return deks.size() - 1;
@@ -280,7 +293,33 @@ final class BlockListHandler {
         .putAllMetadata(metadata)
         .addAllDeks(deks)
         .setBlobType("BlockBlob")
+        .setEncryptionKeySha256(enc.cpk() == null ? ByteString.EMPTY : ByteString.copyFrom(enc.cpk().sha256()))
+        .setEncryptionScope(enc.scope().name())
         .build();
+  }
+
+  /**
+   * A block goes into a version only under the encryption the commit names (ADR 0023): with a
+   * customer key, blocks staged under that key (409 BlobCustomerSpecifiedEncryptionMismatch
+   * otherwise); without one, no block staged under a key (409 BlobUsesCustomerSpecifiedEncryption);
+   * and blocks of the commit's scope (409 BlobCustomerSpecifiedEncryptionMismatch otherwise).
+   */
+  private static void requireSameEncryption(String account, WrappedKey dek, Encryption enc) {
+    boolean customer = CustomerKeyWrap.isCustomerWrapped(dek);
+    if (enc.cpk() != null) {
+      if (!customer || !enc.cpk().matches(dek.getCpkKeySha256().toByteArray())) {
+        throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
+      }
+      return;
+    }
+    if (customer) {
+      throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
+    }
+    String want = enc.scope().keyId();
+    boolean scoped = dek.getKeyId().startsWith("account/" + account + "/scope/");
+    if (want.isEmpty() ? scoped : !dek.getKeyId().equals(want)) {
+      throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
+    }
   }
 
   /** GET ?comp=blocklist&blocklisttype=committed|uncommitted|all → BlockList XML. */

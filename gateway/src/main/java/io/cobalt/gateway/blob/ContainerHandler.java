@@ -36,6 +36,8 @@ final class ContainerHandler {
     ResourceNames.requireContainerName(name);
     String publicAccess = ContainerAclHandler.publicAccess(r);
     Map<String, String> metadata = BlobHeaders.userMetadata(r.http());
+    String defaultScope = BlobScopes.parse(r.header(DEFAULT_SCOPE), DEFAULT_SCOPE);
+    boolean denyOverride = denyOverride(r);
     long now = services.clock().millis();
     ContainerRecord record =
         ContainerRecord.newBuilder()
@@ -47,6 +49,8 @@ final class ContainerHandler {
             .setEtag(services.newEtag())
             .putAllMetadata(metadata)
             .setPublicAccess(publicAccess)
+            .setDefaultEncryptionScope(defaultScope)
+            .setDenyEncryptionScopeOverride(denyOverride)
             .build();
     MetadataCommand command =
         MetadataCommand.newBuilder()
@@ -54,9 +58,9 @@ final class ContainerHandler {
             .setRequestId(r.requestId())
             .setCreateContainer(CreateContainer.newBuilder().setContainer(record))
             .build();
-    return services
-        .metadata()
-        .submit(r.context(), command)
+    // Azure requires a default scope to exist when the container is created.
+    return BlobScopes.requireExists(services, r, account, defaultScope, DEFAULT_SCOPE)
+        .compose(keyId -> services.metadata().submit(r.context(), command))
         .map(
             result -> {
               access.invalidate(account, name);
@@ -72,6 +76,25 @@ final class ContainerHandler {
                   .end();
               return null;
             });
+  }
+
+  static final String DEFAULT_SCOPE = "x-ms-default-encryption-scope";
+  static final String DENY_OVERRIDE = "x-ms-deny-encryption-scope-override";
+
+  /** {@code x-ms-deny-encryption-scope-override}: true or false (400 InvalidHeaderValue otherwise). */
+  private static boolean denyOverride(AzureRequest r) {
+    String v = r.header(DENY_OVERRIDE);
+    if (v == null || v.trim().equalsIgnoreCase("false")) {
+      return false;
+    }
+    if (v.trim().equalsIgnoreCase("true")) {
+      return true;
+    }
+    throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", DENY_OVERRIDE);
+  }
+
+  static String scopeName(ContainerRecord c) {
+    return c.getDefaultEncryptionScope().isEmpty() ? BlobScopes.ACCOUNT_KEY_SCOPE : c.getDefaultEncryptionScope();
   }
 
   /** DELETE ?restype=container → 202; 404 ContainerNotFound; 412 for If-(Un)Modified-Since. */
@@ -122,8 +145,8 @@ final class ContainerHandler {
               }
               h.set("x-ms-has-immutability-policy", "false");
               h.set("x-ms-has-legal-hold", "false");
-              h.set("x-ms-default-encryption-scope", "$account-encryption-key");
-              h.set("x-ms-deny-encryption-scope-override", "false");
+              h.set(DEFAULT_SCOPE, scopeName(c));
+              h.set(DENY_OVERRIDE, Boolean.toString(c.getDenyEncryptionScopeOverride()));
               h.set("Content-Length", "0");
               BlobHeaders.putMetadata(h, c.getMetadataMap());
               r.http().response().end();
@@ -220,8 +243,8 @@ final class ContainerHandler {
                 if (!c.getPublicAccess().isEmpty()) {
                   Xml.element(xml, "PublicAccess", c.getPublicAccess());
                 }
-                Xml.element(xml, "DefaultEncryptionScope", "$account-encryption-key");
-                Xml.element(xml, "DenyEncryptionScopeOverride", "false");
+                Xml.element(xml, "DefaultEncryptionScope", scopeName(c));
+                Xml.element(xml, "DenyEncryptionScopeOverride", Boolean.toString(c.getDenyEncryptionScopeOverride()));
                 Xml.element(xml, "HasImmutabilityPolicy", "false");
                 Xml.element(xml, "HasLegalHold", "false");
                 xml.append("</Properties>");

@@ -111,7 +111,10 @@ final class CopyBlobHandler {
   private Future<Void> copy(AzureRequest r, Mode mode) {
     ResourceNames.requireBlobName(r.path().blob());
     if (mode == Mode.PUT_FROM_URL) {
-      OtherBlobTypesHandler.requireBlockBlob(r);
+      // Put Blob From URL makes block blobs only.
+      if (!"BlockBlob".equals(OtherBlobTypesHandler.requireStoredBlobType(r))) {
+        throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", "x-ms-blob-type");
+      }
     }
     requireNoBody(r);
     Source source = parseSource(r);
@@ -192,6 +195,11 @@ final class CopyBlobHandler {
           }
           if (blob.getDeksCount() == 0) {
             throw new ChunkIntegrityException("blob record has no data key");
+          }
+          if (!blob.getEncryptionKeySha256().isEmpty()) {
+            // Its DEK is wrapped under the customer's key, which a copy request does not carry
+            // (x-ms-source-encryption-key is not supported): Azure's answer to a read without it.
+            throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
           }
           return blob;
         });

@@ -2,6 +2,7 @@ package io.cobalt.gateway.blob;
 
 import io.cobalt.crypto.chunk.ChunkIdentity;
 import io.cobalt.crypto.key.DataKey;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.nodeclient.ChunkIntegrityException;
@@ -51,7 +52,8 @@ final class GetBlobHandler {
     RangeDigest digest = r.method() == HttpMethod.HEAD ? RangeDigest.NONE : rangeDigest(r);
     String snapshot = SnapshotHandler.snapshotParam(r);
     TagExpression ifTags = IndexTags.ifTags(r);
-    return services
+    CustomerKey cpk = BlobEncryption.customerKey(r, false);
+    return BlobEncryption.closing(cpk, services
         .requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob(), snapshot))
         .compose(blob -> {
@@ -63,6 +65,7 @@ final class GetBlobHandler {
         .compose(
             blob -> {
               LeaseHandler.requireReadLease(condition, blob.hasLease(), blob.getLease(), false);
+              BlobEncryption.requireMatching(blob, cpk);
               if (ConditionalHeaders.read(condition, blob.getEtag(), blob.getLastModifiedEpochMillis())
                   == ConditionalHeaders.ReadOutcome.NOT_MODIFIED) {
                 ConditionalHeaders.endNotModified(r, blob.getEtag(), blob.getLastModifiedEpochMillis());
@@ -90,13 +93,12 @@ final class GetBlobHandler {
               if (blob.getDeksCount() == 0) {
                 throw new ChunkIntegrityException("blob record has no data key");
               }
-              return Future.fromCompletionStage(
-                      services.keys().unwrap(r.path().account(), blob.getDeks(0), r.requestId()), r.context())
-                  .compose(dek -> serve(r, blob, range, digest, dek).eventually(() -> {
+              return BlobEncryption.unwrap(services, r, blob, 0, cpk)
+                  .compose(dek -> serve(r, blob, range, digest, dek, cpk).eventually(() -> {
                     dek.close();
                     return Future.succeededFuture();
                   }));
-            });
+            }));
   }
 
   /**
@@ -131,7 +133,8 @@ final class GetBlobHandler {
     return AzureError.INVALID_HEADER_VALUE.exception(java.util.Map.of("HeaderName", header, "HeaderValue", "true"));
   }
 
-  private Future<Void> serve(AzureRequest r, BlobRecord blob, ByteRange range, RangeDigest digest, DataKey dek) {
+  private Future<Void> serve(
+      AzureRequest r, BlobRecord blob, ByteRange range, RangeDigest digest, DataKey dek, CustomerKey cpk) {
     return services
         .cipher()
         .verifyManifest(dek, blob)
@@ -165,7 +168,7 @@ final class GetBlobHandler {
               }
               if (digest != RangeDigest.NONE) {
                 // At most 4 MiB: read the range whole, digest it on the crypto pool, then send it.
-                return new Stream(r, resp, blob, dek, pieces).collect()
+                return new Stream(r, resp, blob, dek, cpk, pieces).collect()
                     .compose(bytes -> services.cipher().compute(() -> digest == RangeDigest.MD5
                             ? java.security.MessageDigest.getInstance("MD5").digest(bytes)
                             : StorageCrc64.toBytes(StorageCrc64.compute(bytes)))
@@ -176,7 +179,7 @@ final class GetBlobHandler {
                           return (Void) null;
                         }));
               }
-              return new Stream(r, resp, blob, dek, pieces).run();
+              return new Stream(r, resp, blob, dek, cpk, pieces).run();
             });
   }
 
@@ -213,6 +216,7 @@ final class GetBlobHandler {
     private final AzureRequest r;
     private final HttpServerResponse resp;
     private final BlobRecord blob;
+    private final CustomerKey cpk;
     /** Unwrapped DEKs by index into the record's deks (deks[0] given), unwrapped when first needed. */
     private final Map<Integer, Future<DataKey>> keys = new HashMap<>();
     private final List<Piece> pieces;
@@ -220,8 +224,9 @@ final class GetBlobHandler {
     private Future<byte[]> ahead;
     private int next;
 
-    Stream(AzureRequest r, HttpServerResponse resp, BlobRecord blob, DataKey dek, List<Piece> pieces) {
+    Stream(AzureRequest r, HttpServerResponse resp, BlobRecord blob, DataKey dek, CustomerKey cpk, List<Piece> pieces) {
       this.r = r;
+      this.cpk = cpk;
       this.resp = resp;
       this.blob = blob;
       this.keys.put(0, Future.succeededFuture(dek));
@@ -233,8 +238,7 @@ final class GetBlobHandler {
       if (i < 0 || i >= blob.getDeksCount()) {
         return Future.failedFuture(new ChunkIntegrityException("stream refers to a missing data key"));
       }
-      return keys.computeIfAbsent(i, x -> Future.fromCompletionStage(
-          services.keys().unwrap(blob.getAccount(), blob.getDeks(x), r.requestId()), r.context()));
+      return keys.computeIfAbsent(i, x -> BlobEncryption.unwrap(services, r, blob, x, cpk));
     }
 
     private void closeKeys() {

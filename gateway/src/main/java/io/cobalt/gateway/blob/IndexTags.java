@@ -59,6 +59,10 @@ final class IndexTags {
     if (blob.getDeksCount() == 0) {
       return Future.failedFuture(new ChunkIntegrityException("tagged blob record has no data key"));
     }
+    if (!blob.getEncryptionKeySha256().isEmpty()) {
+      // Sealed under a DEK that only the customer's key unwraps (ADR 0023): not supported yet.
+      return Future.failedFuture(AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception());
+    }
     return Future.fromCompletionStage(services.keys().unwrap(blob.getAccount(), blob.getDeks(0), r.requestId()),
             r.context())
         .compose(dek -> services.cipher().compute(() -> {

@@ -198,6 +198,13 @@ final class ListBlobsHandler {
       if (b.getTagCount() > 0) {
         Xml.element(xml, "TagCount", Integer.toString(b.getTagCount()));
       }
+      if (!b.getEncryptionKeySha256().isEmpty()) {
+        Xml.element(xml, "CustomerProvidedKeySha256",
+            java.util.Base64.getEncoder().encodeToString(b.getEncryptionKeySha256().toByteArray()));
+      }
+      if (!b.getEncryptionScope().isEmpty()) {
+        Xml.element(xml, "EncryptionScope", b.getEncryptionScope());
+      }
       xml.append("</Properties>");
       if (withMetadata) {
         ContainerHandler.appendMetadata(xml, b.getMetadataMap());

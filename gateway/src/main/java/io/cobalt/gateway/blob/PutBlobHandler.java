@@ -2,6 +2,7 @@ package io.cobalt.gateway.blob;
 
 import com.google.protobuf.ByteString;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.encryption.GeneratedKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
@@ -44,20 +45,28 @@ final class PutBlobHandler {
     Condition condition = services.writeCondition(r);
     BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
     TagExpression ifTags = IndexTags.ifTags(r);
-    return services
+    if (blobType.equals(AppendBlobHandler.APPEND_BLOB) && r.header("x-ms-encryption-key") != null) {
+      // Customer-provided keys are not supported on append blobs yet (ADR 0017, 0023).
+      throw AzureError.NOT_IMPLEMENTED.exception();
+    }
+    if (!blobTags.isEmpty() && r.header("x-ms-encryption-key") != null) {
+      // Tags are sealed under the blob's DEK, which only the customer's key unwraps: not supported yet.
+      throw AzureError.NOT_IMPLEMENTED.exception();
+    }
+    CustomerKey cpk = BlobEncryption.customerKey(r, true);
+    return BlobEncryption.closing(cpk, services
         .requireContainer(r)
         .compose(container -> mayWrite(services, r, container))
-        .compose(
-            container ->
-                Future.fromCompletionStage(
-                        services.keys().generate(r.path().account(), r.requestId()), r.context())
-                    .compose(key -> (blobType.equals(AppendBlobHandler.APPEND_BLOB)
-                            ? createAppendBlob(r, container, key, metadata, condition)
-                            : upload(r, container, key, declared, expected, metadata, condition, blobTags, ifTags))
-                        .eventually(() -> {
-                          key.close();
-                          return Future.succeededFuture();
-                        })));
+        .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
+            BlobEncryption.generate(services, r, container.getContainerId().toByteArray(), blobName, cpk, scope.keyId())
+                .compose(key -> (blobType.equals(AppendBlobHandler.APPEND_BLOB)
+                        ? createAppendBlob(r, container, key, metadata, condition)
+                        : upload(r, container, key, cpk, scope.name(), declared, expected, metadata, condition,
+                            blobTags, ifTags))
+                    .eventually(() -> {
+                      key.close();
+                      return Future.succeededFuture();
+                    })))));
   }
 
   /**
@@ -119,8 +128,9 @@ final class PutBlobHandler {
 
   /** Seals the body under a fresh DEK, then commits the version with its manifest MAC. */
   private Future<Void> upload(
-      AzureRequest r, ContainerRecord container, GeneratedKey key, long declared, StreamWriter.Expected expected,
-      Map<String, String> metadata, Condition requested, BlobTags blobTags, TagExpression ifTags) {
+      AzureRequest r, ContainerRecord container, GeneratedKey key, CustomerKey cpk, String scope, long declared,
+      StreamWriter.Expected expected, Map<String, String> metadata, Condition requested, BlobTags blobTags,
+      TagExpression ifTags) {
     byte[] objectId = services.cipher().newId();
     ByteString versionId = ByteString.copyFrom(services.cipher().newId());
     return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expected)
@@ -146,6 +156,8 @@ final class PutBlobHandler {
                       .addDeks(key.wrapped())
                       .addStreams(written.stream())
                       .setBlobType("BlockBlob")
+                      .setEncryptionKeySha256(cpk == null ? ByteString.EMPTY : ByteString.copyFrom(cpk.sha256()))
+                      .setEncryptionScope(scope)
                       .build();
               BlobRecord record = sealed.into(unsigned.toBuilder())
                   .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
@@ -164,6 +176,7 @@ final class PutBlobHandler {
                     .putHeader("Content-MD5", Base64.getEncoder().encodeToString(written.md5()))
                     .putHeader("x-ms-request-server-encrypted", "true")
                     .putHeader("Content-Length", "0");
+                BlobEncryption.putWriteHeaders(resp, cpk, scope);
                 if (written.crc64() != null) {
                   resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
                 }

@@ -69,6 +69,10 @@ final class TagsHandler {
       if (blob == null) {
         throw AzureError.BLOB_NOT_FOUND.exception();
       }
+      if (!blob.getEncryptionKeySha256().isEmpty()) {
+        // Its DEK unwraps only with the customer's key (ADR 0023): tags on such blobs are not supported yet.
+        throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
+      }
       Future<Condition> condition = tags.forWrite(r, container, ifTags, lease);
       return condition.compose(c -> Future.fromCompletionStage(
               services.keys().unwrap(blob.getAccount(), blob.getDeks(0), r.requestId()), r.context())

@@ -151,6 +151,15 @@ public final class CachingKeyClient implements KeyClient, KeyEventListener, Auto
   }
 
   @Override
+  public CompletableFuture<GeneratedKey> generate(String account, String keyId, String requestId) {
+    long startEpoch = epoch();
+    return agent.generate(account, keyId, requestId).thenApply(g -> {
+      store(new CacheKey(account, g.wrapped()), g.dek(), startEpoch);
+      return g;
+    });
+  }
+
+  @Override
   public CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId) {
     CacheKey key = new CacheKey(account, wrapped);
     long startEpoch;

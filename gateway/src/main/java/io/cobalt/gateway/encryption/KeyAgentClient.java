@@ -69,6 +69,17 @@ public final class KeyAgentClient implements KeyClient, KeyEventSource, AutoClos
   }
 
   @Override
+  public CompletableFuture<GeneratedKey> generate(String account, String keyId, String requestId) {
+    GenerateDataKeyRequest request = GenerateDataKeyRequest.newBuilder()
+        .setAccount(account).setKeyId(keyId == null ? "" : keyId).setRequestId(requestId).build();
+    return refusals(
+        GrpcCalls.<GenerateDataKeyResponse, GeneratedKey>unary(
+            "GenerateDataKey",
+            obs -> stub().generateDataKey(request, obs),
+            r -> new GeneratedKey(toKey(r.getPlaintextKey().toByteArray()), r.getWrapped())));
+  }
+
+  @Override
   public CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId) {
     UnwrapRequest request =
         UnwrapRequest.newBuilder().setAccount(account).setWrapped(wrapped).setRequestId(requestId).build();

@@ -11,6 +11,18 @@ import java.util.concurrent.CompletableFuture;
 public interface KeyClient {
   CompletableFuture<GeneratedKey> generate(String account, String requestId);
 
+  /**
+   * A fresh data key of {@code account} wrapped under {@code keyId} ("" or null: the account's own
+   * key; an encryption scope's key is {@code account/<account>/scope/<scope>}, ADR 0023). The key
+   * must exist (only the account's own key is created on first use).
+   */
+  default CompletableFuture<GeneratedKey> generate(String account, String keyId, String requestId) {
+    if (keyId == null || keyId.isEmpty()) {
+      return generate(account, requestId);
+    }
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("this key client has only account keys"));
+  }
+
   /** Fails with {@link KeyRefusedException} if the agent refuses the wrapped key. */
   CompletableFuture<DataKey> unwrap(String account, WrappedKey wrapped, String requestId);
 
@@ -28,7 +40,8 @@ public interface KeyClient {
    */
   default CompletableFuture<Void> requireUsable(String account, WrappedKey wrapped, String requestId) {
     String keyId = wrapped.getKeyId();
-    if (keyId.startsWith("account/") && !keyId.equals("account/" + account)) {
+    if (keyId.startsWith("account/") && !keyId.equals("account/" + account)
+        && !keyId.startsWith("account/" + account + "/scope/")) {
       return CompletableFuture.failedFuture(new KeyRefusedException(KeyRefusedException.Reason.NOT_AUTHENTIC,
           "WRONG_KEY", "wrapped key names key " + keyId + ", not the key of account " + account));
     }

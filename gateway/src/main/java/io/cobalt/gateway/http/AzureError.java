@@ -62,6 +62,19 @@ public enum AzureError {
   SNAPSHOT_COUNT_EXCEEDED(
       "SnapshotCountExceeded", 409, "The snapshot count against this blob has been exceeded."),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404, "The specified resource does not exist."),
+  // ---- Customer-provided keys and encryption scopes (ADR 0023)
+  /** A read or write of a blob written with a customer key, without the key. */
+  BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION("BlobUsesCustomerSpecifiedEncryption", 409,
+      "The blob is encrypted with customer specified encryption, but it was not provided in the request."),
+  /** Another customer key (or scope) than the one the blob or its blocks were written with. */
+  BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH("BlobCustomerSpecifiedEncryptionMismatch", 409,
+      "The given customer specified encryption does not match the encryption used to encrypt the blob."),
+  /** A customer key on a read of a blob that was not written with one. */
+  BLOB_DOES_NOT_USE_CUSTOMER_SPECIFIED_ENCRYPTION("BlobDoesNotUseCustomerSpecifiedEncryption", 409,
+      "The blob is not encrypted with customer specified encryption."),
+  /** A customer key sent over plain HTTP (Azure requires HTTPS for CPK). */
+  CUSTOMER_KEY_REQUIRES_HTTPS("InvalidInput", 400,
+      "Customer provided encryption keys can only be used over HTTPS."),
   // ---- Leases and container ACLs (ADR 0015)
   LEASE_ID_MISSING(
       "LeaseIdMissing", 412, "There is currently a lease on the resource and no lease ID was specified in the request."),

@@ -107,7 +107,7 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
     CallerContext ctx = context(req.getRequestId());
     try {
       String keyId = req.getKeyId();
-      String account = keyId.startsWith(AccountKeyId.PREFIX) ? keyId.substring(AccountKeyId.PREFIX.length()) : null;
+      String account = io.cobalt.kms.keys.KeyId.isValid(keyId) ? new io.cobalt.kms.keys.KeyId(keyId).account() : null;
       policy.authorize(ctx, KeyOperation.GET_KEY, keyId, null, account);
       out.onNext(KeyDetailsCodec.encode(lifecycle.describe(ctx, keyId)));
       out.onCompleted();

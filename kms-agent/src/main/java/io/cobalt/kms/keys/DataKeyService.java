@@ -71,7 +71,8 @@ public final class DataKeyService {
       String accountKey = AccountKeyId.forAccount(account).value();
       boolean accountOwn = keyId == null || keyId.isEmpty();
       usedKey = accountOwn ? accountKey : KeyId.parse(keyId).value();
-      if (!accountOwn && usedKey.startsWith(AccountKeyId.PREFIX) && !usedKey.equals(accountKey)) {
+      if (!accountOwn && usedKey.startsWith(AccountKeyId.PREFIX) && !usedKey.equals(accountKey)
+          && !usedKey.startsWith(accountKey + KeyId.SCOPE_INFIX)) {
         throw new KeyOperationException(Kind.WRONG_KEY, "key " + usedKey + " is not the key of account " + account);
       }
       if (usedKey.equals(accountKey)) {
@@ -178,7 +179,8 @@ public final class DataKeyService {
     String keyId = KeyId.parse(wrapped.keyId()).value();
     keyIdOut[0] = keyId;
     int version = wrapped.keyVersion();
-    if (keyId.startsWith(AccountKeyId.PREFIX) && !keyId.equals(expected)) {
+    if (keyId.startsWith(AccountKeyId.PREFIX) && !keyId.equals(expected)
+        && !keyId.startsWith(expected + KeyId.SCOPE_INFIX)) {
       throw new KeyOperationException(Kind.WRONG_KEY,
           "wrapped key names key " + keyId + ", not " + expected + " of account " + account);
     }

@@ -68,6 +68,36 @@ class DataKeyServiceTest {
   }
 
   @Test
+  void encryptionScopeKeysMustExistAndServeOnlyTheirAccount() throws Exception {
+    String scope = KeyId.ofScope("account1", "scope-one");
+    assertEquals("account1", new KeyId(scope).account());
+    assertTrue(new KeyId(scope).isScope());
+    // Not created on first use (Azure requires a scope to exist).
+    KeyOperationException unknown =
+        assertThrows(KeyOperationException.class, () -> service.generateDataKey(CALLER, "account1", scope));
+    assertEquals(Kind.UNKNOWN_KEY, unknown.kind());
+    keystore.createIfAbsent(scope);
+    try (GeneratedDataKey g = service.generateDataKey(CALLER, "account1", scope);
+        DataKey back = service.unwrap(CALLER, "account1", g.wrapped())) {
+      assertEquals(scope, g.wrapped().keyId());
+      assertArrayEquals(g.plaintext().copyBytes(), back.copyBytes());
+      // Another account may neither generate under it nor unwrap with it.
+      assertEquals(Kind.WRONG_KEY, assertThrows(KeyOperationException.class,
+          () -> service.generateDataKey(CALLER, "account2", scope)).kind());
+      assertEquals(Kind.WRONG_KEY, assertThrows(KeyOperationException.class,
+          () -> service.unwrap(CALLER, "account2", g.wrapped())).kind());
+      // Relabelled as the account's own key, it does not authenticate.
+      service.generateDataKey(CALLER, "account1").close();
+      WrappedDataKey relabelled = new WrappedDataKey("account/account1", g.wrapped().keyVersion(), g.wrapped().ciphertext());
+      assertEquals(Kind.NOT_AUTHENTIC, assertThrows(KeyOperationException.class,
+          () -> service.unwrap(CALLER, "account1", relabelled)).kind());
+    }
+    assertFalse(KeyId.isValid("account/account1/scope/x"), "scope names are 3-63 characters");
+    assertFalse(KeyId.isValid("account/account1/scope/a_b"));
+    assertFalse(KeyId.isValid("account/Account1/scope/abc"));
+  }
+
+  @Test
   void generatesADifferentKeyEachTime() throws Exception {
     try (GeneratedDataKey a = service.generateDataKey(CALLER, "account1");
         GeneratedDataKey b = service.generateDataKey(CALLER, "account1")) {
