@@ -27,19 +27,32 @@ import java.util.function.IntFunction;
  * Sends metadata commands and queries to a voter of the key's partition, and fans listings out to
  * every partition. Results come back on the caller's Vert.x context.
  *
- * <p>Failover: the partition's voters are tried in rendezvous order; a retriable failure
- * ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED, ...) moves on to the next
- * voter, any other answer or failure is final. A command that failed with a deadline may still
+ * <p>Failover: the partition's voters (from the placement map, {@link PlacementView}) are tried in
+ * order; a retriable failure ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED,
+ * ...) moves on to the next voter (and the placement view is refreshed: the voter may have been
+ * replaced), any other answer or failure is final. A command that failed with a deadline may still
  * have been committed, so trying it on another voter can apply it twice; the commands are
  * idempotent or report the second apply (ALREADY_EXISTS, NOT_FOUND), which ADR 0004 discusses.
  */
 public final class MetadataRouter {
   private final RendezvousPlacement placement;
   private final MetadataClient client;
+  private final PlacementView view;
 
-  public MetadataRouter(RendezvousPlacement placement, MetadataClient client) {
+  /** A router whose voters come from rendezvous placement until {@code view} learns the cluster's map. */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, PlacementView view) {
     this.placement = placement;
     this.client = client;
+    this.view = view;
+  }
+
+  /** A router with a view of its own (refreshed only when a call fails retriably). */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client) {
+    this(placement, client, new PlacementView(placement, client, placement.nodeIds()));
+  }
+
+  public PlacementView view() {
+    return view;
   }
 
   public RendezvousPlacement placement() {
@@ -97,10 +110,13 @@ public final class MetadataRouter {
    * network partitions (an If-Match write answered 412 although it had been applied).
    */
   public Future<CommandResult> submit(Context ctx, MetadataCommand command) {
-    List<String> voters = placement.metadataNodesOf(command.getPartition());
+    List<String> voters = view.metadataNodesOf(command.getPartition());
     AtomicBoolean retried = new AtomicBoolean();
     CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, command),
-        () -> retried.set(true)).thenCompose(r -> retried.get() && r.getStatus() != CommandStatus.OK
+        () -> {
+          retried.set(true);
+          view.refresh();
+        }).thenCompose(r -> retried.get() && r.getStatus() != CommandStatus.OK
             ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + command.getPartition()
                 + ": " + r.getStatus() + " after an earlier attempt's outcome became unknown"))
             : CompletableFuture.completedFuture(r));
@@ -108,8 +124,8 @@ public final class MetadataRouter {
   }
 
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
-    List<String> voters = placement.metadataNodesOf(partition);
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), () -> { }), ctx);
+    List<String> voters = view.metadataNodesOf(partition);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), view::refresh), ctx);
   }
 
   private static <T> CompletableFuture<T> firstAnswer(
