@@ -38,10 +38,10 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutionException;
@@ -74,7 +74,7 @@ class PlacementClusterTest {
   private final NodeServer[] nodes = new NodeServer[NODES];
   private final int[] grpcPorts = new int[NODES];
   private final int[] hazelcastPorts = new int[NODES];
-  private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  private final Map<Integer, ManagedChannel> channels = new ConcurrentHashMap<>();
 
   @BeforeAll
   static void certificates() {
@@ -110,6 +110,33 @@ class PlacementClusterTest {
             PARTITIONS, NODE_TLS.get(i), self.raftPort(), peers, membership).withPlacement(placement),
         RocksStorageConfig.defaults(), RpcServerConfig.defaults(self.nodeId(), "127.0.0.1", grpcPorts[i]),
         RaftSettings.defaults().withFrequentSnapshots(20));
+  }
+
+  /**
+   * Starts the nodes {@code which} in parallel: one after another, four node start-ups take most of
+   * a minute on a loaded 2-CPU machine.
+   */
+  private void startInParallel(int... which) throws Exception {
+    ExecutorService starters = Executors.newFixedThreadPool(which.length);
+    try {
+      List<Future<NodeServer>> started = new ArrayList<>();
+      for (int i : which) {
+        started.add(starters.submit(() -> startNode(i)));
+      }
+      Exception failed = null;
+      for (int k = 0; k < which.length; k++) {
+        try {
+          nodes[which[k]] = started.get(k).get(120, TimeUnit.SECONDS); // kept for stop() even if another failed
+        } catch (ExecutionException | TimeoutException e) {
+          failed = failed == null ? e : failed;
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+    } finally {
+      starters.shutdown();
+    }
   }
 
   private static int freePort() throws IOException {
@@ -159,29 +186,7 @@ class PlacementClusterTest {
       grpcPorts[i] = freePort();
       hazelcastPorts[i] = freePort();
     }
-    // In parallel: the start-up of four nodes one after another takes most of a minute on a loaded
-    // 2-CPU machine.
-    ExecutorService starters = Executors.newFixedThreadPool(NODES);
-    try {
-      List<Future<NodeServer>> started = new ArrayList<>();
-      for (int i = 0; i < NODES; i++) {
-        int node = i;
-        started.add(starters.submit(() -> startNode(node)));
-      }
-      Exception failed = null;
-      for (int i = 0; i < NODES; i++) {
-        try {
-          nodes[i] = started.get(i).get(120, TimeUnit.SECONDS); // kept for stop() even if another failed
-        } catch (ExecutionException | TimeoutException e) {
-          failed = failed == null ? e : failed;
-        }
-      }
-      if (failed != null) {
-        throw failed;
-      }
-    } finally {
-      starters.shutdown();
-    }
+    startInParallel(0, 1, 2, 3);
     for (NodeServer n : nodes) {
       await(() -> n.membership().orElseThrow().members().size() == NODES, 60, n.nodeId() + " sees every member");
       assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)), n.nodeId() + ": every partition has a leader");
@@ -205,9 +210,20 @@ class PlacementClusterTest {
     }
 
     // Acknowledged writes in every partition, through every node (a non-voter forwards too).
+    // (8 at a time: enough entries for every partition to take a snapshot, so a new voter installs one)
     int written = 160;
-    for (int n = 0; n < written; n++) {
-      assertEquals(CommandStatus.OK, submit(n % NODES, create(n % PARTITIONS, containerNo(n))).getStatus());
+    ExecutorService writers = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<CommandResult>> acks = new ArrayList<>();
+      for (int n = 0; n < written; n++) {
+        int k = n;
+        acks.add(writers.submit(() -> submit(k % NODES, create(k % PARTITIONS, containerNo(k)))));
+      }
+      for (Future<CommandResult> ack : acks) {
+        assertEquals(CommandStatus.OK, ack.get(60, TimeUnit.SECONDS).getStatus());
+      }
+    } finally {
+      writers.shutdownNow();
     }
 
     // A node goes away for longer than the grace period.
@@ -292,5 +308,34 @@ class PlacementClusterTest {
         .getNodeStatus(GetNodeStatusRequest.getDefaultInstance());
     assertEquals(after.getVersion(), status.getPlacementVersion());
     assertEquals(after, status.getPlacement());
+
+    // A restart of the whole (remaining) cluster keeps the map (meta group log and snapshot) and
+    // the new voter sets (the groups' stored configurations); the data is still all there.
+    for (int i = 0; i < victim; i++) {
+      nodes[i].close();
+      nodes[i] = null;
+    }
+    startInParallel(0, 1, 2);
+    for (int i = 0; i < victim; i++) {
+      NodeServer n = nodes[i];
+      await(() -> n.placement().equals(after), 60, n.nodeId() + " knows map version " + after.getVersion()
+          + " after the restart");
+    }
+    for (int p = 0; p < PARTITIONS; p++) {
+      assertEquals(CommandStatus.OK, submit(2, create(p, containerNo(3000 + p))).getStatus());
+      all.add(3000 + p);
+      for (String id : after.getPartitions(p).getNodeIdsList()) {
+        int part = p;
+        NodeServer voter = nodes[Integer.parseInt(id.substring("node-".length()))];
+        assertEquals(new TreeSet<>(after.getPartitions(p).getNodeIdsList()), new TreeSet<>(voter.raftVotersOf(part)),
+            "partition " + p + " on " + id + " after the restart");
+      }
+    }
+    for (int n : all) {
+      ContainerRecord c = containerNo(n);
+      QueryResult r = MetadataServiceGrpc.newBlockingStub(channel(2)).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .query(getContainer(n % PARTITIONS, ACCOUNT, c.getName()));
+      assertEquals(1, r.getContainersCount(), c.getName() + " is readable after the restart");
+    }
   }
 }
