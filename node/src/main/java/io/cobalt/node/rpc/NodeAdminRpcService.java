@@ -57,7 +57,9 @@ final class NodeAdminRpcService extends NodeAdminGrpc.NodeAdminImplBase {
         .setRepairBacklog(source.repairBacklog().getAsInt())
         .setHeal(source.heal().get());
     PlacementMap placement = source.placement().get();
-    out.setPlacementVersion(placement.getVersion()).setPlacement(placement);
+    if (placement.getVersion() > 0) { // a standalone node has none
+      out.setPlacementVersion(placement.getVersion()).setPlacement(placement);
+    }
     for (GroupStatus g : source.groups().get()) {
       out.addPartitions(PartitionGroupStatus.newBuilder()
           .setPartition(g.partition())
