@@ -28,6 +28,7 @@ import io.cobalt.gateway.nodeclient.GrpcMetadataClient;
 import io.cobalt.gateway.nodeclient.NodeChannels;
 import io.cobalt.gateway.nodeclient.ReplicatedChunkStore;
 import io.cobalt.gateway.placement.MetadataRouter;
+import io.cobalt.gateway.placement.PlacementView;
 import io.cobalt.gateway.placement.RendezvousPlacement;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -75,6 +76,8 @@ public final class GatewayServer implements AutoCloseable {
   /** Requests handled at once; beyond, 503 ServerBusy. Bounds memory (≤ ~20 MiB per upload). */
   static final int MAX_CONCURRENT_REQUESTS = 64;
   static final int MAX_IN_FLIGHT_CHUNKS_PER_REQUEST = 2;
+  /** How often the gateway asks the nodes for the placement map (also after a failed call to a voter). */
+  static final long PLACEMENT_REFRESH_MILLIS = 10_000;
   /**
    * Request headers in total. Azure allows 8 KiB of user metadata, which must reach the handler to
    * be answered 400 MetadataTooLarge (not cut off by the HTTP layer); 64 KiB leaves room for that,
@@ -157,9 +160,13 @@ public final class GatewayServer implements AutoCloseable {
       List<String> nodeIds = config.nodes().stream().map(NodeEndpoint::nodeId).toList();
       RendezvousPlacement placement =
           new RendezvousPlacement(nodeIds, config.partitions(), config.replicationFactor());
+      // Partition voters come from the nodes' placement map (ADR 0021), rendezvous until it arrives.
+      PlacementView placementView = new PlacementView(placement, backends.metadata(), nodeIds);
+      placementView.refresh();
+      vertx.setPeriodic(PLACEMENT_REFRESH_MILLIS, id -> placementView.refresh());
       BlobServices services =
           new BlobServices(
-              new MetadataRouter(placement, backends.metadata()),
+              new MetadataRouter(placement, backends.metadata(), placementView),
               new ReplicatedChunkStore(placement, backends.chunks(), config.writeQuorum()),
               backends.keys(),
               new BlobCipher(cryptoPool, random),
@@ -199,7 +206,7 @@ public final class GatewayServer implements AutoCloseable {
         LOG.info("Blob endpoint listening on https://{}:{}", config.bindHost(), https.actualPort());
       }
       if (config.tablePort() >= 0) {
-        MetadataRouter router = new MetadataRouter(placement, backends.metadata());
+        MetadataRouter router = new MetadataRouter(placement, backends.metadata(), placementView);
         TableOperations operations = new TableOperations(new TableServices(
             router, backends.keys(), new EntityCipher(random), cryptoPool, clock, random));
         AccountKeyPipeline tables = new AccountKeyPipeline(
@@ -217,8 +224,8 @@ public final class GatewayServer implements AutoCloseable {
       }
       if (config.queuePort() >= 0) {
         QueueOperations operations = new QueueOperations(new QueueServices(
-            new MetadataRouter(placement, backends.metadata()), backends.keys(), new MessageCipher(random),
-            cryptoPool, clock, random));
+            new MetadataRouter(placement, backends.metadata(), placementView), backends.keys(),
+            new MessageCipher(random), cryptoPool, clock, random));
         AccountKeyPipeline queues = new AccountKeyPipeline(
             config.accounts(),
             new AccountKeyPipeline.Service("Queue", SharedKeyAuthenticator::authenticate,

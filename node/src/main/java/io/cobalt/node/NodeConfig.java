@@ -1,6 +1,7 @@
 package io.cobalt.node;
 
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.node.consensus.PlacementConfig;
 import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
@@ -28,11 +29,15 @@ import java.util.Set;
  *     {@link MembershipConfig#enabled() enabled}: the node joins none
  * @param healing chunk healing (repair queue, anti-entropy, scrubber, GC; ADR 0010); off unless
  *     it knows the nodes' gRPC endpoints, and always off on a standalone node
+ * @param placement upkeep of the placement map (ADR 0021): refresh interval, and the grace period
+ *     after which an absent node's voters are replaced (needs membership)
  */
 public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
-    int raftPort, List<ClusterPeer> peers, MembershipConfig membership, HealingConfig healing) {
+    int raftPort, List<ClusterPeer> peers, MembershipConfig membership, HealingConfig healing,
+    PlacementConfig placement) {
   public NodeConfig {
     Objects.requireNonNull(dataDir, "dataDir");
+    placement = placement == null ? PlacementConfig.defaults() : placement;
     healing = healing == null ? HealingConfig.off() : healing;
     Objects.requireNonNull(tls, "tls");
     if (nodeId == null || !nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
@@ -79,6 +84,12 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
     }
   }
 
+  /** A node with the default placement upkeep. */
+  public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
+      int raftPort, List<ClusterPeer> peers, MembershipConfig membership, HealingConfig healing) {
+    this(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, healing, null);
+  }
+
   /** A node without chunk healing. */
   public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls,
       int raftPort, List<ClusterPeer> peers, MembershipConfig membership) {
@@ -108,16 +119,22 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
 
   /** The same node, joining the membership {@code newMembership} (null: none). */
   public NodeConfig withMembership(MembershipConfig newMembership) {
-    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, newMembership, healing);
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, newMembership, healing, placement);
   }
 
   /** The same node on another client port (a restarted node keeps its address). */
   public NodeConfig withPort(int newPort) {
-    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers, membership, healing);
+    return new NodeConfig(nodeId, dataDir, bindHost, newPort, partitions, tls, raftPort, peers, membership, healing, placement);
   }
 
   /** The same node with chunk healing {@code newHealing}. */
   public NodeConfig withHealing(HealingConfig newHealing) {
-    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, newHealing);
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, newHealing, placement);
+  }
+
+  /** The same node with placement upkeep {@code newPlacement}. */
+  public NodeConfig withPlacement(PlacementConfig newPlacement) {
+    return new NodeConfig(nodeId, dataDir, bindHost, port, partitions, tls, raftPort, peers, membership, healing,
+        newPlacement);
   }
 }

@@ -6,6 +6,8 @@ import io.cobalt.node.consensus.RaftPartitionServer;
 import io.cobalt.node.consensus.RaftSettings;
 import io.cobalt.node.healing.HealingService;
 import io.cobalt.node.membership.ClusterMember;
+import io.cobalt.proto.node.v1.PlacementMap;
+import java.util.stream.Collectors;
 import io.cobalt.node.membership.Membership;
 import io.cobalt.node.membership.MembershipConfig;
 import io.cobalt.node.membership.hazelcast.HazelcastMembership;
@@ -124,6 +126,13 @@ public final class NodeServer implements AutoCloseable {
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
           : null;
+      if (raft != null && membership != null) {
+        // Liveness for the placement controller: the membership's current view (a hint; only the
+        // meta group's commits decide placement, ADR 0021).
+        Membership members = membership;
+        raft.startPlacementController(() -> members.members().stream().map(ClusterMember::nodeId)
+            .collect(Collectors.toSet()), clock);
+      }
       return new NodeServer(config, storage, stateMachine, raft, rpc, membership, healing);
     } catch (IOException | RuntimeException e) {
       if (rpc != null) {
@@ -156,7 +165,8 @@ public final class NodeServer implements AutoCloseable {
   /** What {@code NodeAdmin.GetNodeStatus} reports: the Raft groups' in-memory state. */
   private static NodeStatusSource statusSource(RaftPartitionServer raft, Instant startedAt) {
     return raft == null ? NodeStatusSource.standalone(Clock.systemUTC(), startedAt)
-        : new NodeStatusSource(Clock.systemUTC(), startedAt, raft::groupStatus, raft::votersOf);
+        : new NodeStatusSource(Clock.systemUTC(), startedAt, raft::groupStatus, raft::votersOf)
+            .withPlacement(raft::placement);
   }
 
   /** Where a node with this data directory keeps its RocksDB. */
@@ -201,6 +211,16 @@ public final class NodeServer implements AutoCloseable {
   /** The leader of {@code partition}'s group as this node sees it (a standalone node: itself). */
   public Optional<String> metadataLeaderOf(int partition) {
     return raft == null ? Optional.of(config.nodeId()) : raft.leaderOf(partition);
+  }
+
+  /** The placement map this node knows (ADR 0021); the empty map (version 0) on a standalone node. */
+  public PlacementMap placement() {
+    return raft == null ? PlacementMap.getDefaultInstance() : raft.placement();
+  }
+
+  /** The voters of {@code partition}'s Raft group in its configuration as this node's replica knows it. */
+  public List<String> raftVotersOf(int partition) {
+    return raft == null ? List.of() : raft.votersOf(partition);
   }
 
   /** The Raft state of each partition group on this node (a standalone node has none). */

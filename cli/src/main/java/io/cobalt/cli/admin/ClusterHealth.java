@@ -28,8 +28,17 @@ import java.util.TreeSet;
  * @param members every node asked, in the order asked
  * @param partitions every partition, in order
  * @param repairBacklog the sum of the reachable members' repair backlogs
+ * @param placementVersion the highest placement map version a reachable member knows (ADR 0021);
+ *     0 if none reports one
+ * @param placementBehind reachable members that know an older map version (they catch up within
+ *     their refresh interval)
  */
-record ClusterHealth(List<Member> members, List<Partition> partitions, long repairBacklog) {
+record ClusterHealth(List<Member> members, List<Partition> partitions, long repairBacklog, long placementVersion,
+    List<String> placementBehind) {
+
+  ClusterHealth(List<Member> members, List<Partition> partitions, long repairBacklog) {
+    this(members, partitions, repairBacklog, 0, List.of());
+  }
 
   /**
    * One node's answer.
@@ -156,7 +165,12 @@ record ClusterHealth(List<Member> members, List<Partition> partitions, long repa
         members.add(new Member(id, r.endpoint(), false, r.error(), -1, voterOf, leaderOf, -1, null));
       }
     }
-    return new ClusterHealth(List.copyOf(members), List.copyOf(partitions), backlog);
+    long placementVersion = reports.stream().filter(r -> r.status() != null)
+        .mapToLong(r -> r.status().getPlacementVersion()).max().orElse(0);
+    List<String> behind = reports.stream()
+        .filter(r -> r.status() != null && r.status().getPlacementVersion() < placementVersion)
+        .map(MemberReport::id).toList();
+    return new ClusterHealth(List.copyOf(members), List.copyOf(partitions), backlog, placementVersion, behind);
   }
 
   private static Partition assessPartition(int p, Map<String, Map<Integer, PartitionGroupStatus>> byNode,

@@ -54,6 +54,10 @@ final class ClusterStatusReport {
         reachable, h.members().size(), h.partitions().size(), h.underReplicatedCount(), h.leaderlessCount(),
         h.repairBacklog(), underReplicatedChunks < 0 ? "unknown (no anti-entropy pass yet, or healing off)"
             : Long.toString(underReplicatedChunks));
+    if (h.placementVersion() > 0) {
+      out.printf(Locale.ROOT, "placement map version %d%s%n", h.placementVersion(), h.placementBehind().isEmpty() ? ""
+          : " (older version on " + String.join(", ", h.placementBehind()) + ")");
+    }
     out.println(h.healthy() ? "HEALTHY" : "DEGRADED (exit " + exitCode + ")");
   }
 
@@ -85,6 +89,8 @@ final class ClusterStatusReport {
     StringBuilder j = new StringBuilder();
     j.append("{\"healthy\":").append(h.healthy()).append(",\"exitCode\":").append(exitCode);
     j.append(",\"repairBacklog\":").append(h.repairBacklog());
+    j.append(",\"placementVersion\":").append(h.placementVersion());
+    j.append(",\"placementBehind\":").append(array(h.placementBehind()));
     long underReplicatedChunks = h.underReplicatedChunks();
     j.append(",\"underReplicatedChunks\":").append(underReplicatedChunks < 0 ? "null" : Long.toString(underReplicatedChunks));
     j.append(",\"members\":[");

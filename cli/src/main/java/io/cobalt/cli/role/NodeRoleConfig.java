@@ -3,6 +3,7 @@ package io.cobalt.cli.role;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
 import io.cobalt.node.NodeConfig;
+import io.cobalt.node.consensus.PlacementConfig;
 import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.membership.MembershipConfig;
 import java.nio.file.Path;
@@ -46,18 +47,22 @@ import java.util.Set;
  *   <li>{@code heal.gc.delay.millis} — an unreferenced chunk is deleted only this long after its last
  *       write; uploads must commit within it (default 21600000 = 6 h)
  *   <li>{@code heal.gc.interval.millis} — pause between chunk GC passes (default 1800000)
+ *   <li>{@code placement.replace-after} [COBALT_PLACEMENT_REPLACE_AFTER] — seconds a node may be absent
+ *       from the membership before its partition voters are replaced on other nodes (default 600;
+ *       0: never; needs membership; ADR 0021)
  * </ul>
  */
 record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort, Path dataDir, int partitions,
     Path tlsDir, String tlsName, List<ClusterPeer> peers, long leaderWaitMillis, MembershipConfig membership,
-    HealingConfig healing, Path file) {
+    HealingConfig healing, Path file, PlacementConfig placement) {
 
   static final Set<String> KEYS = Set.of("node.id", "bind.host", "grpc.port", "raft.port", "data.dir", "partitions",
       "tls.dir", "tls.name", "peers", "leader.wait.millis", "membership.enabled", "membership.join",
       "membership.port", "membership.members", "membership.service.dns", "membership.public.host",
       "membership.cluster.name", "membership.zone", "chunk.nodes", "replication.factor",
       "heal.anti.entropy.interval.millis", "heal.repairs.per.second", "heal.repair.queue.max.items",
-      "heal.scrub.bytes.per.second", "heal.scrub.pause.millis", "heal.gc.delay.millis", "heal.gc.interval.millis");
+      "heal.scrub.bytes.per.second", "heal.scrub.pause.millis", "heal.gc.delay.millis", "heal.gc.interval.millis",
+      "placement.replace-after");
 
   static NodeRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -87,9 +92,11 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     }
     MembershipConfig membership = membership(s, host);
     HealingConfig healing = healing(s, peers);
+    long replaceAfterSeconds = s.number("placement.replace-after",
+        PlacementConfig.DEFAULT_REPLACE_AFTER_MILLIS / 1000, 0, 30 * 86_400L);
     s.validate();
     return new NodeRoleConfig(id, host, grpcPort, raftPort, dataDir, partitions, tlsDir, tlsName, peers, leaderWait,
-        membership, healing, s.file());
+        membership, healing, s.file(), PlacementConfig.defaults().withReplaceAfterMillis(replaceAfterSeconds * 1000));
   }
 
   /** The chunk healing settings (ADR 0010); off when {@code chunk.nodes} is empty. */
@@ -189,7 +196,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     TlsMaterial tls = RoleTls.load(file, tlsDir, tlsName);
     try {
       NodeConfig c = new NodeConfig(nodeId, dataDir, bindHost, grpcPort, partitions, tls, raftPort, peers)
-          .withHealing(healing);
+          .withHealing(healing).withPlacement(placement);
       return membership == null ? c : c.withMembership(membership);
     } catch (IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
@@ -209,6 +216,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     m.put("tls.name", tlsName + " (private key " + tlsDir.resolve(tlsName + ".key") + ": not shown)");
     m.put("peers", String.join(",", peers.stream().map(p -> p.nodeId() + "@" + p.raftAddress()).toList()));
     m.put("leader.wait.millis", Long.toString(leaderWaitMillis));
+    m.put("placement.replace-after", Long.toString(placement.replaceAfterMillis() / 1000));
     if (!healing.enabled()) {
       m.put("chunk.nodes", "(none: chunk healing off)");
     } else {

@@ -171,4 +171,24 @@ class ClusterHealthTest {
     assertEquals("1m01s", ClusterStatusReport.duration(61_000));
     assertEquals("2h00m", ClusterStatusReport.duration(7_200_000));
   }
+
+  @Test
+  void thePlacementMapVersionIsTheHighestReportedAndMembersBehindAreNamed() {
+    List<MemberReport> r = new ArrayList<>();
+    long[] versions = {3, 2, 3};
+    for (int i = 0; i < ALL.size(); i++) {
+      String n = ALL.get(i);
+      MemberReport m = node(n, group(0, n, "node-1", 50));
+      r.add(MemberReport.answered(n, m.endpoint(), m.status().toBuilder().setPlacementVersion(versions[i]).build()));
+    }
+    ClusterHealth h = ClusterHealth.assess(r, 1, 3, MAX_LAG);
+    assertEquals(3, h.placementVersion());
+    assertEquals(List.of("node-2"), h.placementBehind());
+    StringWriter table = new StringWriter();
+    ClusterStatusReport.printTable(h, 0, new PrintWriter(table, true));
+    assertTrue(table.toString().contains("placement map version 3 (older version on node-2)"), table.toString());
+    StringWriter json = new StringWriter();
+    ClusterStatusReport.printJson(h, 0, new PrintWriter(json, true));
+    assertTrue(json.toString().contains("\"placementVersion\":3,\"placementBehind\":[\"node-2\"]"), json.toString());
+  }
 }

@@ -81,6 +81,11 @@ class RoleCommandsTest {
     assertEquals(5000, overridden.leaderWaitMillis());
     assertEquals(fromFile.grpcPort(), overridden.grpcPort());
     assertEquals("COBALT_KMS_PORT", RoleConfigSource.envName("kms.port"));
+    // The grace period before an absent node's voters are replaced: seconds, 10 minutes by default.
+    assertEquals(600_000, fromFile.placement().replaceAfterMillis());
+    assertEquals(45_000, NodeRoleConfig.load(dir.resolve("node-1.properties"),
+        Map.of("COBALT_PLACEMENT_REPLACE_AFTER", "45")).placement().replaceAfterMillis());
+    assertEquals("COBALT_PLACEMENT_REPLACE_AFTER", RoleConfigSource.envName("placement.replace-after"));
   }
 
   @Test

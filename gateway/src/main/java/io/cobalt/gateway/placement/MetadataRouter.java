@@ -30,9 +30,10 @@ import java.util.function.IntFunction;
  * Sends metadata commands and queries to a voter of the key's partition, and fans listings out to
  * every partition. Results come back on the caller's Vert.x context.
  *
- * <p>Failover: the partition's voters are tried in rendezvous order; a retriable failure
- * ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED, ...) moves on to the next
- * voter, any other answer or failure is final. A command that failed with a deadline may still
+ * <p>Failover: the partition's voters (from the placement map, {@link PlacementView}) are tried in
+ * order; a retriable failure ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED,
+ * ...) moves on to the next voter (and the placement view is refreshed: the voter may have been
+ * replaced), any other answer or failure is final. A command that failed with a deadline may still
  * have been committed, so the copy sent to the next voter could be applied a second time: every
  * command therefore carries a submit id, the same on every attempt, and the partition applies an
  * id at most once, answering a later copy with the first one's result (ADR 0024).
@@ -41,16 +42,33 @@ public final class MetadataRouter {
   private final RendezvousPlacement placement;
   private final MetadataClient client;
   private final Clock clock;
+  private final PlacementView view;
 
-  public MetadataRouter(RendezvousPlacement placement, MetadataClient client) {
-    this(placement, client, Clock.systemUTC());
+  /** A router whose voters come from rendezvous placement until {@code view} learns the cluster's map. */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, PlacementView view) {
+    this(placement, client, view, Clock.systemUTC());
   }
 
   /** {@code clock} stamps each submit's first attempt (the partitions' deduplication window). */
-  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, Clock clock) {
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, PlacementView view, Clock clock) {
     this.placement = placement;
     this.client = client;
+    this.view = view;
     this.clock = clock;
+  }
+
+  /** A router with a view of its own (refreshed only when a call fails retriably). */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client) {
+    this(placement, client, new PlacementView(placement, client, placement.nodeIds()));
+  }
+
+  /** As {@link #MetadataRouter(RendezvousPlacement, MetadataClient)}, with a clock for submit times. */
+  public MetadataRouter(RendezvousPlacement placement, MetadataClient client, Clock clock) {
+    this(placement, client, new PlacementView(placement, client, placement.nodeIds()), clock);
+  }
+
+  public PlacementView view() {
+    return view;
   }
 
   public RendezvousPlacement placement() {
@@ -118,8 +136,8 @@ public final class MetadataRouter {
     MetadataCommand once = command.getSubmitId().isEmpty()
         ? command.toBuilder().setSubmitId(newSubmitId()).setSubmitEpochMillis(clock.millis()).build()
         : command;
-    List<String> voters = placement.metadataNodesOf(once.getPartition());
-    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, once))
+    List<String> voters = view.metadataNodesOf(once.getPartition());
+    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, once), view::refresh)
         .thenCompose(r -> r.getStatus() == CommandStatus.SUBMIT_EXPIRED
             ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + once.getPartition()
                 + ": the command reached the log after its deduplication window"))
@@ -134,12 +152,12 @@ public final class MetadataRouter {
   }
 
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
-    List<String> voters = placement.metadataNodesOf(partition);
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query)), ctx);
+    List<String> voters = view.metadataNodesOf(partition);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), view::refresh), ctx);
   }
 
   private static <T> CompletableFuture<T> firstAnswer(
-      List<String> nodes, int i, Function<String, CompletableFuture<T>> call) {
+      List<String> nodes, int i, Function<String, CompletableFuture<T>> call, Runnable onRetry) {
     CompletableFuture<T> attempt;
     try {
       attempt = call.apply(nodes.get(i));
@@ -158,7 +176,8 @@ public final class MetadataRouter {
       if (!(cause instanceof BackendUnavailableException)) {
         return CompletableFuture.<T>failedFuture(cause);
       }
-      return firstAnswer(nodes, i + 1, call);
+      onRetry.run();
+      return firstAnswer(nodes, i + 1, call, onRetry);
     }).thenCompose(f -> f);
   }
 

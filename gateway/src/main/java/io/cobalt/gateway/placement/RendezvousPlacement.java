@@ -38,6 +38,11 @@ public final class RendezvousPlacement {
     this.replicationFactor = replicationFactor;
   }
 
+  /** The configured node ids. */
+  public List<String> nodeIds() {
+    return nodeIds;
+  }
+
   public int partitions() {
     return partitions;
   }

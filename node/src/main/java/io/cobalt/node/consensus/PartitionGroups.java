@@ -1,6 +1,8 @@
 package io.cobalt.node.consensus;
 
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.proto.node.v1.PartitionVoters;
+import io.cobalt.proto.node.v1.PlacementMap;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -8,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -19,42 +22,136 @@ import org.apache.ratis.protocol.RaftPeerId;
 
 /**
  * The Raft group of each partition: its id (a name-based UUID of the partition number, the same on
- * every node) and its voters, the first {@code votersPerPartition} peers in rendezvous (HRW) order
- * for the key {@code "partition/" + p}. The hash is the gateway's
+ * every node) and its voters as the placement map says (ADR 0021). The initial map (version 1)
+ * places each partition on the first {@code votersPerPartition} peers in rendezvous (HRW) order for
+ * the key {@code "partition/" + p}. The hash is the gateway's
  * ({@code io.cobalt.gateway.placement.RendezvousPlacement}): SHA-256 of
  * {@code nodeId | 0x00 | key}, first 8 bytes as a signed long, highest first, ties by node id; so
- * the gateway tries a partition's voters in the same order. With 3 nodes every node is a voter of
- * every partition. The choice is static: a versioned placement map in a meta group (DESIGN §6.2)
- * replaces it when membership changes arrive.
+ * the gateway tries a partition's voters in the same order. Later versions come from the meta
+ * group ({@link #update}).
+ *
+ * <p>The meta group ({@link #META_GROUP_ID}) has the first 3 peers in rendezvous order of
+ * {@code "meta"} as voters.
  */
 final class PartitionGroups {
-  private final List<RaftGroup> groups;
+  static final RaftGroupId META_GROUP_ID =
+      RaftGroupId.valueOf(UUID.nameUUIDFromBytes("cobalt/meta".getBytes(StandardCharsets.UTF_8)));
+  static final int META_VOTERS = 3;
+
+  private final Map<String, ClusterPeer> peers = new LinkedHashMap<>();
+  private final List<RaftGroupId> ids;
   private final Map<RaftGroupId, Integer> partitionOf = new HashMap<>();
+  private final PlacementMap initial;
+  private final RaftGroup meta;
+  private volatile PlacementMap map;
 
   PartitionGroups(List<ClusterPeer> peers, int partitions, int votersPerPartition) {
-    List<RaftGroup> all = new ArrayList<>(partitions);
+    peers.forEach(p -> this.peers.put(p.nodeId(), p));
+    List<RaftGroupId> all = new ArrayList<>(partitions);
     for (int p = 0; p < partitions; p++) {
-      List<RaftPeer> voters = new ArrayList<>();
-      for (ClusterPeer peer : rank(peers, p).subList(0, Math.min(votersPerPartition, peers.size()))) {
-        voters.add(RaftPeer.newBuilder().setId(peer.nodeId()).setAddress(peer.raftAddress()).build());
-      }
       RaftGroupId id = groupId(p);
-      all.add(RaftGroup.valueOf(id, voters));
+      all.add(id);
       partitionOf.put(id, p);
     }
-    this.groups = List.copyOf(all);
+    this.ids = List.copyOf(all);
+    this.initial = initialMap(peers, partitions, votersPerPartition);
+    this.map = initial;
+    List<RaftPeer> metaPeers = new ArrayList<>();
+    for (ClusterPeer peer : rank(peers, "meta").subList(0, Math.min(META_VOTERS, peers.size()))) {
+      metaPeers.add(raftPeer(peer));
+    }
+    this.meta = RaftGroup.valueOf(META_GROUP_ID, metaPeers);
+  }
+
+  /** The initial placement map (version 1): rendezvous order over {@code peers}. */
+  static PlacementMap initialMap(List<ClusterPeer> peers, int partitions, int votersPerPartition) {
+    PlacementMap.Builder b = PlacementMap.newBuilder().setVersion(1);
+    for (int p = 0; p < partitions; p++) {
+      PartitionVoters.Builder v = PartitionVoters.newBuilder();
+      for (ClusterPeer peer : rank(peers, p).subList(0, Math.min(votersPerPartition, peers.size()))) {
+        v.addNodeIds(peer.nodeId());
+      }
+      b.addPartitions(v);
+    }
+    return b.build();
   }
 
   static RaftGroupId groupId(int partition) {
     return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("cobalt/partition/" + partition).getBytes(StandardCharsets.UTF_8)));
   }
 
-  int partitions() {
-    return groups.size();
+  PlacementMap initialMap() {
+    return initial;
   }
 
+  /** The placement map this node knows (at least the initial one). */
+  PlacementMap map() {
+    return map;
+  }
+
+  /**
+   * Takes {@code newer} if its version is higher than the known one; returns the partitions whose
+   * voters changed (empty if none or if the map was not newer).
+   */
+  synchronized List<Integer> update(PlacementMap newer) {
+    PlacementMap old = map;
+    if (newer.getVersion() <= old.getVersion() || newer.getPartitionsCount() != old.getPartitionsCount()) {
+      return List.of();
+    }
+    map = newer;
+    List<Integer> changed = new ArrayList<>();
+    for (int p = 0; p < old.getPartitionsCount(); p++) {
+      if (!old.getPartitions(p).getNodeIdsList().equals(newer.getPartitions(p).getNodeIdsList())) {
+        changed.add(p);
+      }
+    }
+    return changed;
+  }
+
+  RaftGroup meta() {
+    return meta;
+  }
+
+  boolean isMetaVoter(RaftPeerId peer) {
+    return meta.getPeer(peer) != null;
+  }
+
+  int partitions() {
+    return ids.size();
+  }
+
+  RaftGroupId id(int partition) {
+    return ids.get(partition);
+  }
+
+  /** The partition's group with its voters in the current map. */
   RaftGroup group(int partition) {
-    return groups.get(partition);
+    return RaftGroup.valueOf(ids.get(partition), raftPeers(map.getPartitions(partition).getNodeIdsList()));
+  }
+
+  List<RaftPeer> raftPeers(List<String> nodeIds) {
+    List<RaftPeer> voters = new ArrayList<>();
+    for (String id : nodeIds) {
+      ClusterPeer peer = peers.get(id);
+      if (peer == null) {
+        throw new IllegalStateException("the placement map names node " + id + ", which is not a configured peer");
+      }
+      voters.add(raftPeer(peer));
+    }
+    return voters;
+  }
+
+  RaftPeer raftPeer(String nodeId) {
+    return raftPeers(List.of(nodeId)).get(0);
+  }
+
+  private static RaftPeer raftPeer(ClusterPeer peer) {
+    return RaftPeer.newBuilder().setId(peer.nodeId()).setAddress(peer.raftAddress()).build();
+  }
+
+  /** The configured peers, in configuration order. */
+  List<ClusterPeer> peers() {
+    return List.copyOf(peers.values());
   }
 
   OptionalInt partitionOf(RaftGroupId id) {
@@ -63,12 +160,16 @@ final class PartitionGroups {
   }
 
   boolean isVoter(int partition, RaftPeerId peer) {
-    return group(partition).getPeer(peer) != null;
+    return map.getPartitions(partition).getNodeIdsList().contains(peer.toString());
   }
 
-  /** All peers in rendezvous order for {@code partition}. */
   static List<ClusterPeer> rank(List<ClusterPeer> peers, int partition) {
-    byte[] key = ("partition/" + partition).getBytes(StandardCharsets.UTF_8);
+    return rank(peers, "partition/" + partition);
+  }
+
+  /** All peers in rendezvous order for {@code key}. */
+  static List<ClusterPeer> rank(List<ClusterPeer> peers, String rendezvousKey) {
+    byte[] key = rendezvousKey.getBytes(StandardCharsets.UTF_8);
     record Weighted(ClusterPeer peer, long weight) {}
     List<Weighted> weighted = new ArrayList<>(peers.size());
     for (ClusterPeer peer : peers) {

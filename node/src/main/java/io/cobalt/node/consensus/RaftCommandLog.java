@@ -236,7 +236,7 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
     RaftClient fresh = newClient.apply(partition);
     RaftClient dropped = fresh;
     if (clients.compareAndSet(partition, failed, fresh)) {
-      log.info("partition {}: replaced a Raft client whose request window closed", partition);
+      log.info("partition {}: replaced its Raft client", partition);
       dropped = failed;
     }
     try {
@@ -244,6 +244,11 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.debug("closing a replaced Raft client: {}", e.toString());
     }
+  }
+
+  /** Replaces the partition's client by one for its group as it is now (its voters changed). */
+  void renew(int partition) {
+    replace(partition, clients.get(partition));
   }
 
   private static Message message(byte[] bytes) {

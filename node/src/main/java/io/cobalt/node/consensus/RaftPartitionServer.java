@@ -20,6 +20,18 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import io.cobalt.proto.node.v1.PlacementMap;
+import io.cobalt.proto.node.v1.PlacementUpdate;
+import io.cobalt.proto.node.v1.PlacementUpdateResult;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.TrustManager;
 import org.apache.ratis.client.RaftClient;
@@ -72,15 +84,31 @@ public final class RaftPartitionServer implements AutoCloseable {
   private final PartitionGroups groups;
   private final RaftCommandLog commandLog;
   private final LeaderWatch leaderWatch;
+  private final RaftClient metaClient;
+  private final PlacementConfig placementConfig;
+  private final ScheduledExecutorService placementThread;
+  private volatile PlacementController controller;
+  private final java.util.function.Function<RaftGroup, RaftClient> adminClients;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RaftPartitionServer(String nodeId, RaftServer server, PartitionGroups groups, RaftCommandLog commandLog,
-      LeaderWatch leaderWatch) {
+      LeaderWatch leaderWatch, RaftClient metaClient, PlacementConfig placementConfig,
+      java.util.function.Function<RaftGroup, RaftClient> adminClients) {
+    this.adminClients = adminClients;
     this.leaderWatch = leaderWatch;
+    this.metaClient = metaClient;
+    this.placementConfig = placementConfig;
+    this.placementThread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "node-" + nodeId + "-placement");
+      t.setDaemon(true);
+      return t;
+    });
     this.nodeId = nodeId;
     this.server = server;
     this.groups = groups;
     this.commandLog = commandLog;
+    placementThread.scheduleWithFixedDelay(this::placementTick, placementConfig.refreshMillis(),
+        placementConfig.refreshMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -99,12 +127,26 @@ public final class RaftPartitionServer implements AutoCloseable {
     PartitionGroups groups = new PartitionGroups(config.peers(), config.partitions(), settings.votersPerPartition());
     RaftProperties properties = properties(config, settings, dir);
     Parameters parameters = tlsParameters(config.tls());
+    // A newer placement map (committed here or read from the meta group) changes the voters a
+    // partition's client talks to: the client is renewed.
+    AtomicReference<RaftCommandLog> logRef = new AtomicReference<>();
+    Consumer<PlacementMap> onMap = map -> {
+      for (int p : groups.update(map)) {
+        RaftCommandLog l = logRef.get();
+        if (l != null) {
+          l.renew(p);
+        }
+      }
+    };
 
     RaftServer server = RaftServer.newBuilder()
         .setServerId(self)
         .setProperties(properties)
         .setParameters(parameters)
         .setStateMachineRegistry(groupId -> {
+          if (groupId.equals(PartitionGroups.META_GROUP_ID)) {
+            return new MetaStateMachine(groups.initialMap(), onMap);
+          }
           OptionalInt p = groups.partitionOf(groupId);
           if (p.isEmpty()) {
             throw new IllegalArgumentException("group " + groupId + " is not a partition of this cluster");
@@ -133,9 +175,31 @@ public final class RaftPartitionServer implements AutoCloseable {
             .build();
       }, settings.commandTimeoutMillis(), settings.clientRetrySleepMillis(),
           leaderWatch::leaderlessMillis, settings.failFastAfterLeaderlessMillis());
-      log.info("node {}: Raft server on {}:{} with {} partition groups", config.nodeId(), config.bindHost(),
-          config.raftPort(), countGroups(server));
-      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog, leaderWatch);
+      logRef.set(commandLog);
+      RaftClient metaClient = RaftClient.newBuilder()
+          .setProperties(properties)
+          .setParameters(parameters)
+          .setRaftGroup(groups.meta())
+          .setLeaderId(groups.isMetaVoter(self) ? self : groups.meta().getPeers().iterator().next().getId())
+          .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
+              TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
+          .build();
+      log.info("node {}: Raft server on {}:{} with {} groups (meta voter: {})", config.nodeId(), config.bindHost(),
+          config.raftPort(), countGroups(server), groups.isMetaVoter(self));
+      // Clients for the placement controller's configuration changes: a configuration change with
+      // a catch-up takes longer than a command, so they get the catch-up timeout per attempt.
+      RaftProperties adminProperties = properties(config, settings, dir);
+      RaftClientConfigKeys.Rpc.setRequestTimeout(adminProperties,
+          millis(config.placement().catchUpTimeoutMillis()));
+      java.util.function.Function<RaftGroup, RaftClient> adminClients = g -> RaftClient.newBuilder()
+          .setProperties(adminProperties)
+          .setParameters(parameters)
+          .setRaftGroup(g)
+          .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
+              TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
+          .build();
+      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog, leaderWatch, metaClient,
+          config.placement(), adminClients);
     } catch (IOException | RuntimeException e) {
       leaderWatch.close();
       try {
@@ -159,6 +223,10 @@ public final class RaftPartitionServer implements AutoCloseable {
         adds.add(server.groupManagementAsync(
             GroupManagementRequest.newAdd(clientId, self, callId.incrementAndGet(), g)));
       }
+    }
+    if (groups.isMetaVoter(self) && !present.contains(PartitionGroups.META_GROUP_ID)) {
+      adds.add(server.groupManagementAsync(
+          GroupManagementRequest.newAdd(clientId, self, callId.incrementAndGet(), groups.meta())));
     }
     for (CompletableFuture<RaftClientReply> add : adds) {
       RaftClientReply reply = add.join();
@@ -262,7 +330,7 @@ public final class RaftPartitionServer implements AutoCloseable {
   /** The leader of {@code partition}'s group as this node sees it, if this node is a voter and knows one. */
   public Optional<String> leaderOf(int partition) {
     try {
-      RaftServer.Division d = server.getDivision(groups.group(partition).getGroupId());
+      RaftServer.Division d = server.getDivision(groups.id(partition));
       RaftPeerId leader = d.getInfo().getLeaderId();
       return Optional.ofNullable(leader).map(RaftPeerId::toString);
     } catch (IOException e) {
@@ -276,7 +344,7 @@ public final class RaftPartitionServer implements AutoCloseable {
       return true;
     }
     try {
-      return server.getDivision(groups.group(partition).getGroupId()).getInfo().getLeaderId() != null;
+      return server.getDivision(groups.id(partition)).getInfo().getLeaderId() != null;
     } catch (IOException e) {
       return true; // not running (yet): the call itself will tell
     }
@@ -288,7 +356,7 @@ public final class RaftPartitionServer implements AutoCloseable {
    */
   public List<String> votersOf(int partition) {
     try {
-      RaftServer.Division d = server.getDivision(groups.group(partition).getGroupId());
+      RaftServer.Division d = server.getDivision(groups.id(partition));
       return d.getRaftConf().getCurrentPeers().stream().map(peer -> peer.getId().toString()).sorted().toList();
     } catch (IOException e) {
       return List.of();
@@ -304,7 +372,7 @@ public final class RaftPartitionServer implements AutoCloseable {
       }
       RaftServer.Division d;
       try {
-        d = server.getDivision(groups.group(p).getGroupId());
+        d = server.getDivision(groups.id(p));
       } catch (IOException e) {
         out.add(new GroupStatus(p, "UNKNOWN", "", 0, -1, -1, Map.of(), -1, -1));
         continue;
@@ -329,10 +397,91 @@ public final class RaftPartitionServer implements AutoCloseable {
   /** Whether this node currently leads {@code partition}'s group. */
   public boolean isLeader(int partition) {
     try {
-      return server.getDivision(groups.group(partition).getGroupId()).getInfo().isLeaderReady();
+      return server.getDivision(groups.id(partition)).getInfo().isLeaderReady();
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /**
+   * The placement map this node knows: the meta group's, as last applied here (a meta voter) or
+   * read from the meta group (every {@code placement.refreshMillis}); at least the initial one.
+   * From memory, never blocks.
+   */
+  public PlacementMap placement() {
+    return groups.map();
+  }
+
+  /**
+   * Starts replacing the voters of nodes that have been absent from {@code liveNodes} for longer
+   * than the grace period (ADR 0021); the controller acts only while this node leads the meta
+   * group. {@code liveNodes} must answer from memory (the membership's current view).
+   */
+  public void startPlacementController(Supplier<Set<String>> liveNodes, Clock clock) {
+    if (!placementConfig.replaces()) {
+      return;
+    }
+    controller = new PlacementController(nodeId, server, groups, adminClients, liveNodes, clock, placementConfig,
+        this::proposePlacement);
+  }
+
+  /** Whether this node leads the meta group. */
+  public boolean leadsMetaGroup() {
+    try {
+      return server.getDivision(PartitionGroups.META_GROUP_ID).getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** One round on the placement thread: follow the meta group's map, then let the controller act. */
+  private void placementTick() {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      RaftClientReply reply = metaClient.io().sendReadOnly(Message.EMPTY);
+      if (reply.isSuccess()) {
+        byte[] r = reply.getMessage().getContent().toByteArray();
+        if (Reply.tag(r) == Reply.OK) {
+          followMap(PlacementMap.parseFrom(Reply.payload(r)));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("node {}: reading the placement map failed: {}", nodeId, e.toString());
+    }
+    PlacementController c = controller;
+    if (c != null && !closed.get() && leadsMetaGroup()) {
+      try {
+        c.runOnce();
+      } catch (RuntimeException e) {
+        log.warn("node {}: placement controller round failed: {}", nodeId, e.toString());
+      }
+    }
+  }
+
+  private void followMap(PlacementMap map) {
+    for (int p : groups.update(map)) {
+      commandLog.renew(p);
+    }
+  }
+
+  /**
+   * Commits {@code update} to the meta group (compare-and-set on the version); blocking, on the
+   * placement thread. Returns the result, the map standing afterwards.
+   */
+  PlacementUpdateResult proposePlacement(PlacementUpdate update) throws IOException {
+    RaftClientReply reply = metaClient.io().send(Message.valueOf(ByteString.copyFrom(update.toByteArray())));
+    if (!reply.isSuccess()) {
+      throw new IOException("meta group refused the update: " + reply.getException());
+    }
+    byte[] r = reply.getMessage().getContent().toByteArray();
+    if (Reply.tag(r) != Reply.OK) {
+      throw new IOException("meta group: invalid update: " + new String(Reply.payload(r), StandardCharsets.UTF_8));
+    }
+    PlacementUpdateResult result = PlacementUpdateResult.parseFrom(Reply.payload(r));
+    followMap(result.getCurrent());
+    return result;
   }
 
   /** Closes the clients, then the server (every division). Idempotent. */
@@ -340,6 +489,17 @@ public final class RaftPartitionServer implements AutoCloseable {
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    placementThread.shutdownNow();
+    try {
+      placementThread.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      metaClient.close();
+    } catch (IOException | RuntimeException e) {
+      log.debug("closing the meta client: {}", e.toString());
     }
     commandLog.close();
     leaderWatch.close();

@@ -1,5 +1,6 @@
 package io.cobalt.node.rpc;
 
+import io.cobalt.proto.node.v1.PlacementMap;
 import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.proto.node.v1.GetNodeStatusRequest;
 import io.cobalt.proto.node.v1.NodeAdminGrpc;
@@ -55,6 +56,10 @@ final class NodeAdminRpcService extends NodeAdminGrpc.NodeAdminImplBase {
         .setUptimeMillis(Math.max(0, Duration.between(source.startedAt(), source.clock().instant()).toMillis()))
         .setRepairBacklog(source.repairBacklog().getAsInt())
         .setHeal(source.heal().get());
+    PlacementMap placement = source.placement().get();
+    if (placement.getVersion() > 0) { // a standalone node has none
+      out.setPlacementVersion(placement.getVersion()).setPlacement(placement);
+    }
     for (GroupStatus g : source.groups().get()) {
       out.addPartitions(PartitionGroupStatus.newBuilder()
           .setPartition(g.partition())

@@ -72,6 +72,7 @@ public final class NodeRpcServer implements AutoCloseable {
         .intercept(new InFlightCallLimit(config.maxInFlightCalls()))
         .addService(new ChunkRpcService(chunks, repairs, statuses))
         .addService(new MetadataRpcService(commandLog, statuses))
+        .addService(new PlacementRpcService(status.placement(), statuses))
         .addService(new NodeAdminRpcService(config.nodeId(), () -> config.bindHost() + ":" + boundPort.get(), status,
             statuses))
         .build();

@@ -1,5 +1,6 @@
 package io.cobalt.node.rpc;
 
+import io.cobalt.proto.node.v1.PlacementMap;
 import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.proto.node.v1.HealStatus;
 import java.time.Clock;
@@ -19,9 +20,18 @@ import java.util.function.Supplier;
  * @param voters a partition's current voters as this node knows them
  * @param heal the node's chunk-healing figures (ADR 0010)
  * @param repairBacklog items in the node's repair queue
+ * @param placement the placement map this node knows (ADR 0021); version 0 (the empty map): none
+ *     (a standalone node)
  */
 public record NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
-    IntFunction<List<String>> voters, Supplier<HealStatus> heal, IntSupplier repairBacklog) {
+    IntFunction<List<String>> voters, Supplier<HealStatus> heal, IntSupplier repairBacklog,
+    Supplier<PlacementMap> placement) {
+
+  /** A source without a placement map. */
+  public NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
+      IntFunction<List<String>> voters, Supplier<HealStatus> heal, IntSupplier repairBacklog) {
+    this(clock, startedAt, groups, voters, heal, repairBacklog, PlacementMap::getDefaultInstance);
+  }
 
   /** A node without healing: its figures are empty and its repair backlog is 0. */
   public NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<GroupStatus>> groups,
@@ -31,7 +41,12 @@ public record NodeStatusSource(Clock clock, Instant startedAt, Supplier<List<Gro
 
   /** The same source with the healing figures of {@code heal}. */
   public NodeStatusSource withHealing(Supplier<HealStatus> newHeal, IntSupplier newBacklog) {
-    return new NodeStatusSource(clock, startedAt, groups, voters, newHeal, newBacklog);
+    return new NodeStatusSource(clock, startedAt, groups, voters, newHeal, newBacklog, placement);
+  }
+
+  /** The same source with the placement map of {@code newPlacement}. */
+  public NodeStatusSource withPlacement(Supplier<PlacementMap> newPlacement) {
+    return new NodeStatusSource(clock, startedAt, groups, voters, heal, repairBacklog, newPlacement);
   }
 
   /** A node without Raft groups (standalone): no partition groups to report. */

@@ -1,11 +1,14 @@
 package io.cobalt.node.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cobalt.node.consensus.GroupStatus;
 import io.cobalt.proto.node.v1.NodeStatus;
 import io.cobalt.proto.node.v1.PartitionGroupStatus;
+import io.cobalt.proto.node.v1.PartitionVoters;
+import io.cobalt.proto.node.v1.PlacementMap;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -55,5 +58,19 @@ class NodeAdminRpcServiceTest {
         .status();
     assertEquals(0, status.getPartitionsCount());
     assertEquals(0, status.getUptimeMillis());
+    assertEquals(0, status.getPlacementVersion());
+    assertFalse(status.hasPlacement(), "a standalone node has no placement map");
+  }
+
+  @Test
+  void reportsThePlacementMapTheNodeKnows() {
+    PlacementMap map = PlacementMap.newBuilder().setVersion(4)
+        .addPartitions(PartitionVoters.newBuilder().addNodeIds("node-1").addNodeIds("node-4").addNodeIds("node-3"))
+        .build();
+    NodeStatusSource source = new NodeStatusSource(Clock.fixed(STARTED, ZoneOffset.UTC), STARTED, List::of,
+        p -> List.of()).withPlacement(() -> map);
+    NodeStatus status = new NodeAdminRpcService("node-1", () -> "h:1", source, new StatusCatalogue("node-1")).status();
+    assertEquals(4, status.getPlacementVersion());
+    assertEquals(map, status.getPlacement());
   }
 }

@@ -1,0 +1,105 @@
+package io.cobalt.gateway.placement;
+
+import io.cobalt.gateway.nodeclient.MetadataClient;
+import io.cobalt.proto.node.v1.PlacementMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's copy of the cluster's placement map (ADR 0021): which nodes vote in each
+ * partition's Raft group. Until a node has answered with a map, the voters are the rendezvous
+ * choice ({@link RendezvousPlacement#metadataNodesOf}), which is also the map's version 1. A
+ * refresh asks the nodes one after another until one answers, and keeps the answer only if its
+ * version is higher than the one held, so a lagging node cannot move the view backwards. It runs
+ * periodically and whenever a call to a partition's voters failed retriably (a voter gone, or
+ * replaced); at most one refresh is in flight.
+ */
+public final class PlacementView {
+  private static final Logger LOG = LoggerFactory.getLogger(PlacementView.class);
+
+  private final RendezvousPlacement rendezvous;
+  private final MetadataClient client;
+  private final List<String> nodeIds;
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private volatile PlacementMap map; // null until a node answered
+
+  public PlacementView(RendezvousPlacement rendezvous, MetadataClient client, List<String> nodeIds) {
+    this.rendezvous = rendezvous;
+    this.client = client;
+    this.nodeIds = List.copyOf(nodeIds);
+  }
+
+  /** The voters of {@code partition}, in the order to try them. */
+  public List<String> metadataNodesOf(int partition) {
+    PlacementMap m = map;
+    if (m == null) {
+      return rendezvous.metadataNodesOf(partition);
+    }
+    if (partition < 0 || partition >= m.getPartitionsCount()) {
+      throw new IllegalArgumentException("no partition " + partition);
+    }
+    return m.getPartitions(partition).getNodeIdsList();
+  }
+
+  /** The version of the map held; 0 while the gateway still uses rendezvous placement. */
+  public long version() {
+    PlacementMap m = map;
+    return m == null ? 0 : m.getVersion();
+  }
+
+  /** Asks the nodes for their map (unless a refresh is under way); never blocks. */
+  public CompletableFuture<Void> refresh() {
+    if (!refreshing.compareAndSet(false, true)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    ask(0, done);
+    return done.whenComplete((v, e) -> refreshing.set(false));
+  }
+
+  private void ask(int i, CompletableFuture<Void> done) {
+    if (i >= nodeIds.size()) {
+      done.complete(null);
+      return;
+    }
+    CompletableFuture<PlacementMap> answer;
+    try {
+      answer = client.placement(nodeIds.get(i));
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    answer.whenComplete((m, e) -> {
+      if (e == null && offer(m)) {
+        done.complete(null);
+      } else {
+        ask(i + 1, done);
+      }
+    });
+  }
+
+  /**
+   * Takes {@code candidate} if it is a usable map newer than the one held; returns whether the
+   * view now holds a map at least as new (so asking further nodes is pointless).
+   */
+  boolean offer(PlacementMap candidate) {
+    if (candidate.getVersion() <= 0 || candidate.getPartitionsCount() != rendezvous.partitions()
+        || candidate.getPartitionsList().stream().anyMatch(v -> v.getNodeIdsCount() == 0
+            || !nodeIds.containsAll(v.getNodeIdsList()))) {
+      return false; // a standalone node (version 0), or a map of another cluster shape
+    }
+    synchronized (this) {
+      PlacementMap held = map;
+      if (held == null || candidate.getVersion() > held.getVersion()) {
+        map = candidate;
+        if (held == null || held.getVersion() != candidate.getVersion()) {
+          LOG.info("placement map version {} (was {})", candidate.getVersion(),
+              held == null ? "rendezvous" : held.getVersion());
+        }
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,180 @@
+package io.cobalt.node.consensus;
+
+import io.cobalt.proto.node.v1.PlacementUpdate;
+import io.cobalt.proto.node.v1.PlacementUpdateResult;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replaces the voters of gone nodes (ADR 0021). Runs on the node's placement thread, only while the
+ * node leads the meta group, one replacement per round (rate limit: one partition at a time):
+ *
+ * <ol>
+ *   <li>the new node gets the partition's group with itself as a listener (Ratis group add);
+ *   <li>the group's configuration gains it as a listener; the leader sends it its snapshot and
+ *       log, and the controller waits until it has applied the group's commit index;
+ *   <li>one configuration change (Ratis joint consensus) makes it a voter and removes the gone one;
+ *   <li>the new map version is committed to the meta group (compare-and-set on the version).
+ * </ol>
+ *
+ * A round that fails midway leaves the map unchanged; the next round plans the same step again
+ * (the choice is deterministic) and each step tolerates having been done already.
+ */
+final class PlacementController {
+  private static final Logger log = LoggerFactory.getLogger(PlacementController.class);
+
+  interface Proposer {
+    PlacementUpdateResult propose(PlacementUpdate update) throws IOException;
+  }
+
+  private final String nodeId;
+  private final RaftServer server;
+  private final PartitionGroups groups;
+  private final Supplier<Set<String>> liveNodes;
+  private final Clock clock;
+  private final PlacementConfig config;
+  private final java.util.function.Function<RaftGroup, RaftClient> clients;
+  private final Proposer proposer;
+  private final PlacementPlanner planner = new PlacementPlanner();
+
+  PlacementController(String nodeId, RaftServer server, PartitionGroups groups,
+      java.util.function.Function<RaftGroup, RaftClient> clients, Supplier<Set<String>> liveNodes, Clock clock,
+      PlacementConfig config, Proposer proposer) {
+    this.nodeId = nodeId;
+    this.server = server;
+    this.groups = groups;
+    this.clients = clients;
+    this.liveNodes = liveNodes;
+    this.clock = clock;
+    this.config = config;
+    this.proposer = proposer;
+  }
+
+  /** One round: plan, and carry out at most one replacement. */
+  void runOnce() {
+    Set<String> live = liveNodes.get();
+    Set<String> gone = planner.observe(groups.peers(), live, clock.millis(), config.replaceAfterMillis());
+    if (gone.isEmpty()) {
+      return;
+    }
+    Optional<PlacementPlanner.Replacement> step =
+        PlacementPlanner.next(groups.map(), groups.peers(), live, gone);
+    if (step.isEmpty()) {
+      return;
+    }
+    PlacementPlanner.Replacement r = step.get();
+    long t0 = System.nanoTime();
+    log.info("node {}: placement: partition {}: replacing voter {} (absent past the grace period) by {}", nodeId,
+        r.partition(), r.removed(), r.added());
+    try {
+      replace(r);
+      PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
+          .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
+      log.info("node {}: placement: partition {}: {} replaced {} in {} ms; map version {} {}", nodeId, r.partition(),
+          r.added(), r.removed(), (System.nanoTime() - t0) / 1_000_000, result.getCurrent().getVersion(),
+          result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
+    } catch (IOException | RuntimeException e) {
+      log.warn("node {}: placement: partition {}: replacing {} by {} failed (tried again next round): {}", nodeId,
+          r.partition(), r.removed(), r.added(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void replace(PlacementPlanner.Replacement r) throws IOException, InterruptedException {
+    RaftGroup current = groups.group(r.partition());
+    RaftGroupId gid = current.getGroupId();
+    RaftPeer added = groups.raftPeer(r.added());
+    RaftPeer listener = RaftPeer.newBuilder(added).setStartupRole(RaftPeerRole.LISTENER).build();
+    List<RaftPeer> voters = new ArrayList<>(current.getPeers());
+    try (RaftClient client = clients.apply(current)) {
+      // 1. The new node runs the group, as a listener.
+      List<RaftPeer> withListener = new ArrayList<>(voters);
+      withListener.add(listener);
+      try {
+        RaftClientReply add = client.getGroupManagementApi(added.getId()).add(RaftGroup.valueOf(gid, withListener));
+        if (!add.isSuccess() && !String.valueOf(add.getException()).contains("already")) {
+          throw new IOException("adding the group on " + r.added() + " failed: " + add.getException());
+        }
+      } catch (AlreadyExistsException e) {
+        // a previous round got this far
+      }
+      // 2. The group gains it as a listener; the leader brings it up to date (snapshot, then log).
+      boolean alreadyVoter = voters.stream().anyMatch(p -> p.getId().equals(added.getId()));
+      if (!alreadyVoter) {
+        RaftClientReply asListener = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(voters).setListenersInNewConf(List.of(listener)).build());
+        requireSuccess(asListener, "adding " + r.added() + " as a listener");
+      }
+      awaitCaughtUp(client, gid, voters, added.getId(), r.removed());
+      // 3. Promote it and remove the gone voter in one configuration change (joint consensus).
+      List<RaftPeer> next = new ArrayList<>();
+      for (RaftPeer v : voters) {
+        next.add(v.getId().toString().equals(r.removed()) ? added : v);
+      }
+      if (alreadyVoter) {
+        next = groups.raftPeers(r.next().getPartitions(r.partition()).getNodeIdsList());
+      }
+      RaftClientReply swap = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(next).setListenersInNewConf(List.of()).build());
+      requireSuccess(swap, "promoting " + r.added() + " and removing " + r.removed());
+    }
+  }
+
+  /** Waits until the new replica has applied what a live voter has committed now. */
+  private void awaitCaughtUp(RaftClient client, RaftGroupId gid, List<RaftPeer> voters, RaftPeerId added,
+      String removed) throws IOException, InterruptedException {
+    long target = -1;
+    for (RaftPeer v : voters) {
+      if (v.getId().toString().equals(removed)) {
+        continue;
+      }
+      try {
+        GroupInfoReply info = client.getGroupManagementApi(v.getId()).info(gid);
+        target = Math.max(target, info.getLogInfoProto().getCommitted().getIndex());
+      } catch (IOException e) {
+        log.debug("group info of {} failed: {}", v.getId(), e.toString());
+      }
+    }
+    if (target < 0) {
+      throw new IOException("no live voter answered for the group's commit index");
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.catchUpTimeoutMillis());
+    while (true) {
+      long applied = client.getGroupManagementApi(added).info(gid).getLogInfoProto().getApplied().getIndex();
+      if (applied >= target) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException(added + " applied index " + applied + " did not reach " + target + " within "
+            + config.catchUpTimeoutMillis() + " ms");
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static void requireSuccess(RaftClientReply reply, String what) throws IOException {
+    if (!reply.isSuccess()) {
+      throw new IOException(what + " failed: " + reply.getException());
+    }
+  }
+}
