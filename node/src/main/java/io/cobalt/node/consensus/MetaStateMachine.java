@@ -4,24 +4,17 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.cobalt.proto.node.v1.PlacementMap;
 import io.cobalt.proto.node.v1.PlacementUpdate;
 import io.cobalt.proto.node.v1.PlacementUpdateResult;
-import java.io.File;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachineStorage;
@@ -30,7 +23,6 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +61,7 @@ final class MetaStateMachine extends BaseStateMachine {
     getLifeCycle().startAndTransition(() -> {
       super.initialize(server, groupId, storage);
       snapshots.init(storage);
+      SnapshotFiles.removeStale(snapshots, TMP_PREFIX);
       loadLatest();
     });
   }
@@ -79,9 +72,7 @@ final class MetaStateMachine extends BaseStateMachine {
       return;
     }
     Path file = latest.getFile().getPath();
-    if (latest.getFile().getFileDigest() != null) {
-      MD5FileUtil.verifySavedMD5(file.toFile(), latest.getFile().getFileDigest());
-    }
+    SnapshotFiles.verify(latest);
     PlacementMap loaded = PlacementMap.parseFrom(Files.readAllBytes(file));
     if (loaded.getPartitionsCount() != initial.getPartitionsCount()) {
       throw new IOException("meta snapshot " + file.getFileName() + " has " + loaded.getPartitionsCount()
@@ -107,32 +98,14 @@ final class MetaStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() < 0) {
-      return RaftLog.INVALID_LOG_INDEX;
-    }
-    File target = snapshots.getSnapshotFile(last.getTerm(), last.getIndex());
-    Path tmp = target.toPath().resolveSibling(TMP_PREFIX + UUID.randomUUID());
     byte[] bytes = map.toByteArray();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.wrap(bytes));
-      ch.force(true);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    Files.move(tmp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
-    snapshots.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
-    return last.getIndex();
+    return SnapshotFiles.write(snapshots, last, TMP_PREFIX, out -> out.write(bytes)) == null
+        ? RaftLog.INVALID_LOG_INDEX : last.getIndex();
   }
 
   @Override
   public void pause() {
-    LifeCycle lc = getLifeCycle();
-    if (lc.getCurrentState() == LifeCycle.State.RUNNING) {
-      lc.transition(LifeCycle.State.PAUSING);
-      lc.transition(LifeCycle.State.PAUSED);
-    }
+    SnapshotFiles.pause(getLifeCycle());
   }
 
   /** After installing the leader's snapshot: the map is the snapshot's. */

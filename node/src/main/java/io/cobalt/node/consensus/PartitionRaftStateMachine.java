@@ -8,27 +8,18 @@ import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachineStorage;
@@ -36,7 +27,6 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
-import org.apache.ratis.util.MD5FileUtil;
 import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +72,7 @@ final class PartitionRaftStateMachine extends BaseStateMachine {
     getLifeCycle().startAndTransition(() -> {
       super.initialize(server, groupId, storage);
       snapshots.init(storage);
-      removeStaleTemporaryImages();
+      SnapshotFiles.removeStale(snapshots, TMP_PREFIX);
       SingleFileSnapshotInfo latest = snapshots.getLatestSnapshot();
       if (latest != null) {
         // The log before the snapshot may be purged: the state must be at least at its index.
@@ -114,34 +104,20 @@ final class PartitionRaftStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() < 0) {
+    long t0 = System.nanoTime();
+    File written =
+        SnapshotFiles.write(snapshots, last, TMP_PREFIX, out -> state.writeImage(partition, last.getIndex(), out));
+    if (written == null) {
       return RaftLog.INVALID_LOG_INDEX;
     }
-    File target = snapshots.getSnapshotFile(last.getTerm(), last.getIndex());
-    Path tmp = target.toPath().resolveSibling(TMP_PREFIX + UUID.randomUUID());
-    long t0 = System.nanoTime();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-      state.writeImage(partition, last.getIndex(), out);
-      out.flush();
-      ch.force(true);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    Files.move(tmp, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
-    snapshots.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
-    log.info("partition {}: snapshot at index {} ({} bytes) in {} ms", partition, last.getIndex(), target.length(),
+    log.info("partition {}: snapshot at index {} ({} bytes) in {} ms", partition, last.getIndex(), written.length(),
         (System.nanoTime() - t0) / 1_000_000);
     return last.getIndex();
   }
 
   private void load(SingleFileSnapshotInfo snapshot) throws IOException {
     Path file = snapshot.getFile().getPath();
-    if (snapshot.getFile().getFileDigest() != null) {
-      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
-    }
+    SnapshotFiles.verify(snapshot);
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       long index = state.loadImage(partition, in);
       if (index != snapshot.getIndex()) {
@@ -150,23 +126,9 @@ final class PartitionRaftStateMachine extends BaseStateMachine {
     }
   }
 
-  private void removeStaleTemporaryImages() throws IOException {
-    File dir = snapshots.getSnapshotFile(0, 0).getParentFile();
-    File[] stale = dir == null ? null : dir.listFiles((d, name) -> name.startsWith(TMP_PREFIX));
-    if (stale != null) {
-      for (File f : stale) {
-        Files.deleteIfExists(f.toPath());
-      }
-    }
-  }
-
   @Override
   public void pause() {
-    LifeCycle lc = getLifeCycle();
-    if (lc.getCurrentState() == LifeCycle.State.RUNNING) {
-      lc.transition(LifeCycle.State.PAUSING);
-      lc.transition(LifeCycle.State.PAUSED);
-    }
+    SnapshotFiles.pause(getLifeCycle());
   }
 
   /**
