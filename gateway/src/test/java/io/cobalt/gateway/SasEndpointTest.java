@@ -309,4 +309,69 @@ class SasEndpointTest {
     assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED,
         () -> gateway.sasClient(withPolicy).getBlobContainerClient("box").getBlobClient("a.txt").downloadContent());
   }
+  /**
+   * {@code sr=bs}: the SDK's snapshot client signs the snapshot time; the token reads and (with
+   * {@code d}) deletes that snapshot only, never the base blob or another snapshot. {@code x}
+   * (delete version) does not delete a snapshot (the .NET SDK's SnapshotSasPermissions and
+   * Azurite's permission table both need {@code d}).
+   */
+  @Test
+  void snapshotSasReachesOnlyItsSnapshot() {
+    BlobClient base = box.getBlobClient("snapped.txt");
+    base.upload(BinaryData.fromBytes(DATA), true);
+    String snap = base.createSnapshot().getSnapshotId();
+    String other = base.createSnapshot().getSnapshotId();
+    base.upload(BinaryData.fromString("newer"), true);
+
+    String read = base.getSnapshotClient(snap).generateSas(
+        new BlobServiceSasSignatureValues(inHours(1), BlobSasPermission.parse("r")));
+    assertTrue(read.contains("sr=bs"), read);
+    BlobContainerClient c = gateway.sasClient(read).getBlobContainerClient("box");
+    assertArrayEquals(DATA, c.getBlobClient("snapped.txt", snap).downloadContent().toBytes());
+    assertEquals(DATA.length, c.getBlobClient("snapped.txt", snap).getProperties().getBlobSize());
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED, () -> c.getBlobClient("snapped.txt").downloadContent());
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED,
+        () -> c.getBlobClient("snapped.txt", other).downloadContent());
+    assertRefused(403, BlobErrorCode.AUTHORIZATION_PERMISSION_MISMATCH,
+        () -> c.getBlobClient("snapped.txt", snap).delete());
+
+    String deleteVersion = base.getSnapshotClient(snap).generateSas(
+        new BlobServiceSasSignatureValues(inHours(1), BlobSasPermission.parse("x")));
+    assertRefused(403, BlobErrorCode.AUTHORIZATION_PERMISSION_MISMATCH,
+        () -> gateway.sasClient(deleteVersion).getBlobContainerClient("box").getBlobClient("snapped.txt", snap).delete());
+
+    String delete = base.getSnapshotClient(snap).generateSas(
+        new BlobServiceSasSignatureValues(inHours(1), BlobSasPermission.parse("d")));
+    BlobContainerClient d = gateway.sasClient(delete).getBlobContainerClient("box");
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED, () -> d.getBlobClient("snapped.txt").delete());
+    d.getBlobClient("snapped.txt", snap).delete();
+    assertEquals(false, base.getSnapshotClient(snap).exists());
+    assertTrue(base.getSnapshotClient(other).exists());
+    assertArrayEquals("newer".getBytes(), base.downloadContent().toBytes());
+  }
+
+  /** A snapshot SAS before 2018-11-09 cannot be bound to a snapshot; a version SAS names a version Cobalt never has. */
+  @Test
+  void refusesOldSnapshotSasAndAnswersVersionSasWithNotFound() throws Exception {
+    BlobClient base = box.getBlobClient("versioned.txt");
+    base.upload(BinaryData.fromBytes(DATA), true);
+    String snap = base.createSnapshot().getSnapshotId();
+    String se = "2999-01-01T00:00:00Z";
+    String blob = "/blob/" + GatewayFixture.ACCOUNT + "/box/versioned.txt";
+    String old = String.join("\n", "r", "", se, blob, "", "", "", "2015-04-05", "", "", "", "", "");
+    String oldSas = "sv=2015-04-05&sr=bs&sp=r&se=" + se + "&sig=" + enc(hmac(old));
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED,
+        () -> gateway.sasClient(oldSas).getBlobContainerClient("box").getBlobClient("versioned.txt", snap).downloadContent());
+
+    String versionId = "2026-01-01T00:00:00.0000000Z";
+    String v = String.join("\n", "r", "", se, blob, "", "", "", "2020-12-06", "bv", versionId, "", "", "", "", "", "");
+    String versionSas = "sv=2020-12-06&sr=bv&sp=r&se=" + se + "&sig=" + enc(hmac(v));
+    BlobClient version = gateway.sasClient(versionSas).getBlobContainerClient("box")
+        .getBlobClient("versioned.txt").getVersionClient(versionId);
+    assertRefused(404, BlobErrorCode.BLOB_NOT_FOUND, version::downloadContent);
+    // Tampered (signed for another version): the signature is checked first.
+    BlobClient wrong = gateway.sasClient(versionSas).getBlobContainerClient("box")
+        .getBlobClient("versioned.txt").getVersionClient("2026-01-02T00:00:00.0000000Z");
+    assertRefused(403, BlobErrorCode.AUTHENTICATION_FAILED, wrong::downloadContent);
+  }
 }

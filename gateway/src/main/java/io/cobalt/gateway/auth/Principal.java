@@ -18,7 +18,8 @@ public sealed interface Principal {
    * A verified service SAS (blob or container). Its signature covers the resource it was issued for,
    * so the request's path is the signed resource (or, for {@code sr=c}, a blob inside it).
    *
-   * @param resource {@code b} (one blob) or {@code c} (a container and its blobs)
+   * @param resource {@code b} (one blob), {@code bs} (one snapshot of a blob: the signature covers
+   *     the request's {@code snapshot} value) or {@code c} (a container and its blobs)
    * @param permissions the effective {@code sp} (from the token or its stored access policy)
    * @param ipRange {@code sip}, or null for any address
    * @param httpsOnly {@code spr=https}

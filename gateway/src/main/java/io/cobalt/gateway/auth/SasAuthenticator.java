@@ -16,8 +16,9 @@ import java.util.Base64;
 import java.util.regex.Pattern;
 
 /**
- * Authenticates a key-signed shared access signature: a service SAS ({@code sr} = {@code b} or
- * {@code c}) or an account SAS ({@code ss}/{@code srt}). In order: the token is well formed
+ * Authenticates a key-signed shared access signature: a service SAS ({@code sr} = {@code b},
+ * {@code bs} for one snapshot, {@code c}; {@code bv} is checked and then answered 404 since Cobalt
+ * keeps no versions) or an account SAS ({@code ss}/{@code srt}). In order: the token is well formed
  * (versions from {@value SasStringToSign#OLDEST_VERSION}, ISO-8601 UTC dates, IPv4 {@code sip},
  * {@code spr} https or https,http, known permission letters), the signature matches one of the
  * account keys (constant time), a stored access policy ({@code si}) supplies what the token does
@@ -96,9 +97,15 @@ final class SasAuthenticator {
       AzureRequest r, AccountKeys keys, SasToken t, byte[] presented, Instant start, Instant expiry,
       IpRange ip, boolean httpsOnly, String scope) {
     String sr = t.resource();
-    if (!sr.equals("b") && !sr.equals("c")) {
-      // bs (snapshot), bv (version), d (directory): no snapshots, versions or directories yet.
+    boolean oneBlob = sr.equals("b") || sr.equals("bs") || sr.equals("bv");
+    if (!oneBlob && !sr.equals("c")) {
+      // d (directory): no hierarchical namespace.
       throw failed("Signed resource " + sr + " is not supported by this endpoint.");
+    }
+    boolean snapshotOrVersion = sr.equals("bs") || sr.equals("bv");
+    if (snapshotOrVersion && t.version().compareTo(SasStringToSign.SR_SNAPSHOT_VERSION) < 0) {
+      // Before 2018-11-09 the string-to-sign has no sr and no snapshot time: nothing binds the token to one.
+      throw failed("Signed resource " + sr + " needs sv " + SasStringToSign.SR_SNAPSHOT_VERSION + " or later.");
     }
     if (t.permissions() != null) {
       requireLetters(t.permissions(), SERVICE_PERMISSIONS, "sp");
@@ -113,14 +120,22 @@ final class SasAuthenticator {
     }
     String container = r.path().container();
     String blob = r.path().blob();
-    if (container == null || (sr.equals("b") && blob == null)) {
+    // The signed snapshot time (sr=bs) or version id (sr=bv) is the one the request names: a token
+    // signed for one snapshot matches no other snapshot and not the base blob (as Azure).
+    String signedSnapshot = sr.equals("bs") ? r.queryParam("snapshot") : sr.equals("bv") ? r.queryParam("versionid") : "";
+    if (container == null || (oneBlob && blob == null) || signedSnapshot == null) {
       // The signed resource cannot be this request's: no string-to-sign can match.
       throw failed("Signature did not match: the request does not address the signed resource.");
     }
-    String canonical = "/blob/" + keys.account() + "/" + container + (sr.equals("b") ? "/" + blob : "");
-    String toSign = SasStringToSign.service(t, canonical, "");
+    String canonical = "/blob/" + keys.account() + "/" + container + (oneBlob ? "/" + blob : "");
+    String toSign = SasStringToSign.service(t, canonical, signedSnapshot);
     if (!AccountKeyMac.verify(keys, toSign, presented)) {
       throw signatureMismatch(toSign);
+    }
+    if (sr.equals("bv")) {
+      // Cobalt keeps no blob versions: the signed version can never exist, which Azure answers with
+      // 404 BlobNotFound (a version id it does not hold), after the signature was checked.
+      throw AzureError.BLOB_NOT_FOUND.exception();
     }
     ResponseHeaderOverrides overrides =
         new ResponseHeaderOverrides(
