@@ -3,6 +3,7 @@ package io.cobalt.gateway.blob;
 import com.google.protobuf.ByteString;
 import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
 import io.cobalt.gateway.http.AzureRequest;
@@ -29,6 +30,11 @@ import java.util.Base64;
  * the conditions ({@code x-ms-blob-condition-appendpos}, {@code -maxsize}, ETags, dates, lease) and
  * that the blob is still the version that was signed over; when another append won the race it
  * answers APPEND_BLOB_CHANGED and the handler reads and signs again (the data is not re-sent).
+ *
+ * <p>A blob created with a customer-provided key (ADR 0023) has its DEK wrapped under that key in
+ * the gateway: each Append Block must present the same key, which unwraps the DEK for this request
+ * only; the kms-agent never sees it. The node needs no change for this: it checks the manifest and
+ * the version, never the key.
  */
 final class AppendBlobHandler {
   /** Azure's largest Append Block body (4 MiB; 100 MiB is a preview of 2022-11-02+, ADR 0017). */
@@ -63,18 +69,23 @@ final class AppendBlobHandler {
     Condition condition = ConditionalHeaders.of(r);
     Long appendPosition = nonNegative(r, "x-ms-blob-condition-appendpos");
     Long maxSize = nonNegative(r, "x-ms-blob-condition-maxsize");
-    return services.requireContainer(r).compose(container -> readAppendBlob(r, container).compose(blob ->
-        Future.fromCompletionStage(services.keys().unwrap(r.path().account(), blob.getDeks(0), r.requestId()),
-                r.context())
-            .compose(dek -> new StreamWriter(services, r, dek, blob.getObjectId().toByteArray(), declared, max,
-                    expected)
-                .run()
-                .compose(written -> commit(r, container, blob, written, dek, condition, appendPosition, maxSize,
-                    SIGN_ATTEMPTS))
-                .eventually(() -> {
-                  dek.close();
-                  return Future.succeededFuture();
-                }))));
+    CustomerKey cpk = BlobEncryption.customerKey(r, true);
+    return BlobEncryption.closing(cpk, services.requireContainer(r).compose(container -> readAppendBlob(r, container)
+        .compose(blob -> {
+          // Each Append Block to a blob created with a customer key presents that key (409 without
+          // it or with another); a blob created without one refuses a key (ADR 0023).
+          BlobEncryption.requireMatching(blob, cpk);
+          return BlobEncryption.unwrap(services, r, blob, 0, cpk)
+              .compose(dek -> new StreamWriter(services, r, dek, blob.getObjectId().toByteArray(), declared, max,
+                      expected)
+                  .run()
+                  .compose(written -> commit(r, container, blob, written, dek, cpk, condition, appendPosition,
+                      maxSize, SIGN_ATTEMPTS))
+                  .eventually(() -> {
+                    dek.close();
+                    return Future.succeededFuture();
+                  }));
+        })));
   }
 
   /** The blob, which must exist (404 BlobNotFound) and be an unsealed append blob (409). */
@@ -98,7 +109,7 @@ final class AppendBlobHandler {
 
   private Future<Void> commit(
       AzureRequest r, ContainerRecord container, BlobRecord blob, StreamWriter.Written written, DataKey dek,
-      Condition condition, Long appendPosition, Long maxSize, int attempts) {
+      CustomerKey cpk, Condition condition, Long appendPosition, Long maxSize, int attempts) {
     StreamRef stream = written.stream();
     long now = services.clock().millis();
     ByteString versionId = ByteString.copyFrom(services.cipher().newId());
@@ -135,7 +146,7 @@ final class AppendBlobHandler {
           .build();
       return services.metadata().submit(r.context(), command).compose(result -> {
         if (result.getStatus() == CommandStatus.APPEND_BLOB_CHANGED) {
-          return signAgain(r, container, blob, written, dek, condition, appendPosition, maxSize, attempts);
+          return signAgain(r, container, blob, written, dek, cpk, condition, appendPosition, maxSize, attempts);
         }
         requireAppended(result.getStatus());
         var resp = r.response(201)
@@ -149,6 +160,7 @@ final class AppendBlobHandler {
         if (written.crc64() != null) {
           resp.putHeader("x-ms-content-crc64", Base64.getEncoder().encodeToString(written.crc64()));
         }
+        BlobEncryption.putWriteHeaders(resp, cpk, blob.getEncryptionScope());
         resp.end();
         return Future.<Void>succeededFuture();
       });
@@ -163,7 +175,7 @@ final class AppendBlobHandler {
    */
   private Future<Void> signAgain(
       AzureRequest r, ContainerRecord container, BlobRecord old, StreamWriter.Written written, DataKey dek,
-      Condition condition, Long appendPosition, Long maxSize, int attempts) {
+      CustomerKey cpk, Condition condition, Long appendPosition, Long maxSize, int attempts) {
     if (attempts <= 1) {
       return Future.failedFuture(AzureError.SERVER_BUSY.exception());
     }
@@ -171,7 +183,7 @@ final class AppendBlobHandler {
       if (!blob.getObjectId().equals(old.getObjectId())) {
         throw AzureError.SERVER_BUSY.exception();
       }
-      return commit(r, container, blob, written, dek, condition, appendPosition, maxSize, attempts - 1);
+      return commit(r, container, blob, written, dek, cpk, condition, appendPosition, maxSize, attempts - 1);
     });
   }
 

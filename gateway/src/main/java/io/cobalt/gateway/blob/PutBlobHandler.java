@@ -45,10 +45,6 @@ final class PutBlobHandler {
     Condition condition = services.writeCondition(r);
     BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
     TagExpression ifTags = IndexTags.ifTags(r);
-    if (blobType.equals(AppendBlobHandler.APPEND_BLOB) && r.header("x-ms-encryption-key") != null) {
-      // Customer-provided keys are not supported on append blobs yet (ADR 0017, 0023).
-      throw AzureError.NOT_IMPLEMENTED.exception();
-    }
     if (!blobTags.isEmpty() && r.header("x-ms-encryption-key") != null) {
       // Tags are sealed under the blob's DEK, which only the customer's key unwraps: not supported yet.
       throw AzureError.NOT_IMPLEMENTED.exception();
@@ -60,7 +56,7 @@ final class PutBlobHandler {
         .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
             BlobEncryption.generate(services, r, container.getContainerId().toByteArray(), blobName, cpk, scope.keyId())
                 .compose(key -> (blobType.equals(AppendBlobHandler.APPEND_BLOB)
-                        ? createAppendBlob(r, container, key, metadata, condition)
+                        ? createAppendBlob(r, container, key, cpk, scope.name(), metadata, condition)
                         : upload(r, container, key, cpk, scope.name(), declared, expected, metadata, condition,
                             blobTags, ifTags))
                     .eventually(() -> {
@@ -188,10 +184,13 @@ final class PutBlobHandler {
 
   /**
    * Put Blob of an append blob: an empty version (no stream) under a fresh DEK, which every Append
-   * Block will seal its stream under (ADR 0017). The body must be empty (checked before).
+   * Block will seal its stream under (ADR 0017). The body must be empty (checked before). With a
+   * customer key the DEK is wrapped under it (ADR 0023) and every Append Block must present the
+   * same key; otherwise under the write's encryption scope.
    */
   private Future<Void> createAppendBlob(
-      AzureRequest r, ContainerRecord container, GeneratedKey key, Map<String, String> metadata, Condition condition) {
+      AzureRequest r, ContainerRecord container, GeneratedKey key, CustomerKey cpk, String scope,
+      Map<String, String> metadata, Condition condition) {
     byte[] contentMd5 = BlobHeaders.blobContentMd5(r);
     long now = services.clock().millis();
     BlobRecord unsigned =
@@ -210,6 +209,8 @@ final class PutBlobHandler {
             .putAllMetadata(metadata)
             .addDeks(key.wrapped())
             .setBlobType(AppendBlobHandler.APPEND_BLOB)
+            .setEncryptionKeySha256(cpk == null ? ByteString.EMPTY : ByteString.copyFrom(cpk.sha256()))
+            .setEncryptionScope(scope)
             .build();
     BlobRecord record = unsigned.toBuilder()
         .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
@@ -221,12 +222,13 @@ final class PutBlobHandler {
         .setPutBlob(PutBlob.newBuilder().setBlob(record).setCondition(condition))
         .build())).map(result -> {
           services.requireWritten(r, result.getStatus());
-          r.response(201)
+          var resp = r.response(201)
               .putHeader("ETag", record.getEtag())
               .putHeader("Last-Modified", HttpDates.rfc1123(now))
               .putHeader("x-ms-request-server-encrypted", "true")
-              .putHeader("Content-Length", "0")
-              .end();
+              .putHeader("Content-Length", "0");
+          BlobEncryption.putWriteHeaders(resp, cpk, scope);
+          resp.end();
           return null;
         });
   }
