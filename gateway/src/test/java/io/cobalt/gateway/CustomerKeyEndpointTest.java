@@ -11,6 +11,7 @@ import com.azure.core.util.BinaryData;
 import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.models.AppendBlobItem;
 import com.azure.storage.blob.models.BlobContainerEncryptionScope;
 import com.azure.storage.blob.models.BlobContainerProperties;
 import com.azure.storage.blob.models.BlobErrorCode;
@@ -21,9 +22,14 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.blob.models.BlockBlobItem;
 import com.azure.storage.blob.models.CustomerProvidedKey;
 import com.azure.storage.blob.models.ListBlobsOptions;
+import com.azure.core.util.Context;
+import com.azure.storage.blob.options.BlobUploadFromUrlOptions;
 import com.azure.storage.blob.sas.BlobContainerSasPermission;
+import com.azure.storage.blob.sas.BlobSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
+import com.azure.storage.blob.specialized.AppendBlobClient;
 import com.azure.storage.blob.specialized.BlockBlobClient;
+import com.azure.storage.blob.specialized.SpecializedBlobClientBuilder;
 import com.azure.storage.common.StorageSharedKeyCredential;
 import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.TlsMaterial;
@@ -307,8 +313,14 @@ class CustomerKeyEndpointTest {
     BlobServiceClient scopeTwo = sdk().encryptionScope("scope-two").buildClient();
     BlobStorageException denied =
         refused(() -> scopeTwo.getBlobContainerClient("scoped-locked").getBlobClient("b").upload(BinaryData.fromString("x")));
-    assertEquals(409, denied.getStatusCode());
-    assertEquals("BlobCustomerSpecifiedEncryptionMismatch", denied.getErrorCode().toString());
+    // The service's answer (a recorded response in the JS SDK's encryption scope tests).
+    assertEquals(403, denied.getStatusCode());
+    assertEquals("RequestForbiddenByContainerEncryptionPolicy", denied.getErrorCode().toString());
+    assertFalse(locked.getBlobClient("b").exists());
+    BlobStorageException keyDenied = refused(() -> locked.getBlobClient("b").getCustomerProvidedKeyClient(newKey())
+        .upload(BinaryData.fromString("x")));
+    assertEquals(403, keyDenied.getStatusCode());
+    assertEquals("RequestForbiddenByContainerEncryptionPolicy", keyDenied.getErrorCode().toString());
     assertFalse(locked.getBlobClient("b").exists());
     // Naming the container's own scope is allowed.
     sdk().encryptionScope("scope-one").buildClient().getBlobContainerClient("scoped-locked").getBlobClient("c")
@@ -352,5 +364,110 @@ class CustomerKeyEndpointTest {
     assertEquals("BlobCustomerSpecifiedEncryptionMismatch", mixed.getErrorCode().toString());
     twoBlocks.commitBlockList(List.of(id), true);
     assertEquals("scope-two", open.getBlobClient("x").getProperties().getEncryptionScope());
+  }
+  /**
+   * Append blobs take a customer key (ADR 0023): Create Append Blob wraps the DEK under it, every
+   * Append Block must present the same key, reads need it; an append blob created without a key
+   * refuses one. SDK {@code AppendBlobClient} built with {@code .customerProvidedKey(...)}.
+   */
+  @Test
+  void appendBlobsTakeTheKeyOnCreateAndOnEveryAppend() {
+    BlobContainerClient c = service.createBlobContainer("cpk-append");
+    CustomerProvidedKey key = newKey();
+    BlobClient plain = c.getBlobClient("log");
+    AppendBlobClient withKey = new SpecializedBlobClientBuilder().blobClient(plain).customerProvidedKey(key)
+        .buildAppendBlobClient();
+    AppendBlobItem created = withKey.create();
+    assertEquals(key.getKeySha256(), created.getEncryptionKeySha256());
+    byte[] a = data(1000);
+    byte[] b = data(70_000);
+    AppendBlobItem first = withKey.appendBlock(new ByteArrayInputStream(a), a.length);
+    assertEquals(key.getKeySha256(), first.getEncryptionKeySha256());
+    assertEquals("0", first.getBlobAppendOffset());
+    AppendBlobItem second = withKey.appendBlock(new ByteArrayInputStream(b), b.length);
+    assertEquals(Integer.toString(a.length), second.getBlobAppendOffset());
+
+    AppendBlobClient noKey = plain.getAppendBlobClient();
+    BlobStorageException missing = refused(() -> noKey.appendBlock(new ByteArrayInputStream(a), a.length));
+    assertEquals(409, missing.getStatusCode());
+    assertEquals(BlobErrorCode.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION, missing.getErrorCode());
+    AppendBlobClient otherKey = plain.getCustomerProvidedKeyClient(newKey()).getAppendBlobClient();
+    BlobStorageException wrong = refused(() -> otherKey.appendBlock(new ByteArrayInputStream(a), a.length));
+    assertEquals(409, wrong.getStatusCode());
+    assertEquals(BlobErrorCode.fromString("BlobCustomerSpecifiedEncryptionMismatch"), wrong.getErrorCode());
+
+    byte[] both = new byte[a.length + b.length];
+    System.arraycopy(a, 0, both, 0, a.length);
+    System.arraycopy(b, 0, both, a.length, b.length);
+    assertArrayEquals(both, withKey.downloadContent().toBytes());
+    BlobProperties props = withKey.getProperties();
+    assertEquals(key.getKeySha256(), props.getEncryptionKeySha256());
+    assertEquals(both.length, props.getBlobSize());
+    assertEquals(2, props.getCommittedBlockCount());
+    assertEquals(409, refused(plain::downloadContent).getStatusCode());
+
+    AppendBlobClient plainLog = c.getBlobClient("plain-log").getAppendBlobClient();
+    plainLog.create();
+    AppendBlobClient keyOnPlain = c.getBlobClient("plain-log").getCustomerProvidedKeyClient(key).getAppendBlobClient();
+    BlobStorageException notCpk = refused(() -> keyOnPlain.appendBlock(new ByteArrayInputStream(a), a.length));
+    assertEquals(409, notCpk.getStatusCode());
+    assertEquals(BlobErrorCode.fromString("BlobDoesNotUseCustomerSpecifiedEncryption"), notCpk.getErrorCode());
+    plainLog.appendBlock(new ByteArrayInputStream(a), a.length);
+    assertArrayEquals(a, plainLog.downloadContent().toBytes());
+  }
+  /**
+   * Put Blob From URL with customer keys: the source's key in {@code x-ms-source-encryption-key}
+   * ({@code BlobUploadFromUrlOptions.setSourceCustomerProvidedKey}), the destination's as on Put
+   * Blob. Copy Blob From URL has no source key, so a CPK source is refused (409).
+   */
+  @Test
+  void putBlobFromUrlTakesTheSourceKeyAndTheDestinationKey() {
+    BlobContainerClient c = service.createBlobContainer("cpk-from-url");
+    CustomerProvidedKey srcKey = newKey();
+    CustomerProvidedKey dstKey = newKey();
+    BlobClient src = c.getBlobClient("src");
+    byte[] body = data(200_000);
+    src.getCustomerProvidedKeyClient(srcKey).getBlockBlobClient().upload(BinaryData.fromBytes(body), false);
+    String url = src.getBlobUrl() + "?" + src.generateSas(
+        new BlobServiceSasSignatureValues(OffsetDateTime.now(ZoneOffset.UTC).plusHours(1), BlobSasPermission.parse("r")));
+    BlockBlobClient dst = c.getBlobClient("dst").getCustomerProvidedKeyClient(dstKey).getBlockBlobClient();
+
+    BlobStorageException noSourceKey = refused(() -> dst.uploadFromUrl(url, true));
+    assertEquals(409, noSourceKey.getStatusCode());
+    assertEquals(BlobErrorCode.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION, noSourceKey.getErrorCode());
+    BlobStorageException wrongSourceKey = refused(() -> dst.uploadFromUrlWithResponse(
+        new BlobUploadFromUrlOptions(url).setSourceCustomerProvidedKey(newKey()), null, Context.NONE));
+    assertEquals(409, wrongSourceKey.getStatusCode());
+    assertEquals(BlobErrorCode.fromString("BlobCustomerSpecifiedEncryptionMismatch"), wrongSourceKey.getErrorCode());
+    assertFalse(c.getBlobClient("dst").exists());
+
+    BlockBlobItem copied = dst.uploadFromUrlWithResponse(
+        new BlobUploadFromUrlOptions(url).setSourceCustomerProvidedKey(srcKey), null, Context.NONE).getValue();
+    assertEquals(dstKey.getKeySha256(), copied.getEncryptionKeySha256());
+    assertArrayEquals(body, dst.downloadContent().toBytes());
+    assertEquals(dstKey.getKeySha256(), dst.getProperties().getEncryptionKeySha256());
+    assertEquals(409, refused(() -> c.getBlobClient("dst").downloadContent()).getStatusCode());
+    assertEquals(409, refused(() -> c.getBlobClient("dst").getCustomerProvidedKeyClient(srcKey).downloadContent())
+        .getStatusCode());
+
+    // No destination key: the copy is written under the account's key.
+    BlockBlobClient plainDst = c.getBlobClient("plain-dst").getBlockBlobClient();
+    plainDst.uploadFromUrlWithResponse(
+        new BlobUploadFromUrlOptions(url).setSourceCustomerProvidedKey(srcKey), null, Context.NONE);
+    assertArrayEquals(body, plainDst.downloadContent().toBytes());
+    assertNull(plainDst.getProperties().getEncryptionKeySha256());
+    // A source key for a source written without one.
+    String plainUrl = plainDst.getBlobUrl() + "?" + plainDst.generateSas(
+        new BlobServiceSasSignatureValues(OffsetDateTime.now(ZoneOffset.UTC).plusHours(1), BlobSasPermission.parse("r")));
+    BlobStorageException notCpk = refused(() -> c.getBlobClient("other").getBlockBlobClient().uploadFromUrlWithResponse(
+        new BlobUploadFromUrlOptions(plainUrl).setSourceCustomerProvidedKey(srcKey), null, Context.NONE));
+    assertEquals(409, notCpk.getStatusCode());
+    assertEquals(BlobErrorCode.fromString("BlobDoesNotUseCustomerSpecifiedEncryption"), notCpk.getErrorCode());
+
+    // Copy Blob From URL carries no source key: a CPK source cannot be copied.
+    BlobStorageException copyFromUrl = refused(() -> c.getBlobClient("copy-dst").copyFromUrl(url));
+    assertEquals(409, copyFromUrl.getStatusCode());
+    assertEquals(BlobErrorCode.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION, copyFromUrl.getErrorCode());
+    assertFalse(c.getBlobClient("copy-dst").exists());
   }
 }

@@ -20,6 +20,9 @@ final class BlobEncryption {
   static final String KEY = "x-ms-encryption-key";
   static final String KEY_SHA256 = "x-ms-encryption-key-sha256";
   static final String ALGORITHM = "x-ms-encryption-algorithm";
+  static final String SOURCE_KEY = "x-ms-source-encryption-key";
+  static final String SOURCE_KEY_SHA256 = "x-ms-source-encryption-key-sha256";
+  static final String SOURCE_ALGORITHM = "x-ms-source-encryption-algorithm";
 
   private BlobEncryption() {}
 
@@ -89,7 +92,11 @@ final class BlobEncryption {
    */
   static Future<DataKey> unwrap(
       BlobServices services, AzureRequest r, byte[] containerId, String name, WrappedKey wrapped, CustomerKey cpk) {
-    String account = r.path().account();
+    return unwrap(services, r, r.path().account(), containerId, name, wrapped, cpk);
+  }
+
+  private static Future<DataKey> unwrap(BlobServices services, AzureRequest r, String account, byte[] containerId,
+      String name, WrappedKey wrapped, CustomerKey cpk) {
     if (CustomerKeyWrap.isCustomerWrapped(wrapped)) {
       if (cpk == null) {
         return Future.failedFuture(AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception());
@@ -105,9 +112,39 @@ final class BlobEncryption {
     return Future.fromCompletionStage(services.keys().unwrap(account, wrapped, r.requestId()), r.context());
   }
 
-  /** As {@link #unwrap} for a DEK of a stored blob record. */
+  /**
+   * As {@link #unwrap} for a DEK of a stored blob record, of the record's account (a copy source's
+   * may differ from the request's).
+   */
   static Future<DataKey> unwrap(BlobServices services, AzureRequest r, BlobRecord blob, int index, CustomerKey cpk) {
-    return unwrap(services, r, blob.getContainerId().toByteArray(), blob.getName(), blob.getDeks(index), cpk);
+    return unwrap(services, r, blob.getAccount(), blob.getContainerId().toByteArray(), blob.getName(),
+        blob.getDeks(index), cpk);
+  }
+
+  /**
+   * The source's customer key of Put Blob From URL ({@code x-ms-source-encryption-key},
+   * {@code -key-sha256}, {@code -algorithm}; service version 2026-02-06), or null; checked as
+   * {@link #customerKey} checks the destination's.
+   */
+  static CustomerKey sourceCustomerKey(AzureRequest r) {
+    String key = r.header(SOURCE_KEY);
+    String sha = r.header(SOURCE_KEY_SHA256);
+    String alg = r.header(SOURCE_ALGORITHM);
+    if (key == null && sha == null && alg == null) {
+      return null;
+    }
+    if (!r.secure()) {
+      throw AzureError.CUSTOMER_KEY_REQUIRES_HTTPS.exception();
+    }
+    try {
+      return CustomerKey.parse(key, sha, alg, false);
+    } catch (CustomerKey.InvalidHeaderException e) {
+      String header = "x-ms-source-" + e.header().substring("x-ms-".length());
+      if (e.getMessage().equals("missing")) {
+        throw AzureError.MISSING_REQUIRED_HEADER.exception("HeaderName", header);
+      }
+      throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", header);
+    }
   }
 
   /**

@@ -46,9 +46,9 @@ final class BlobScopes {
 
   /**
    * The scope a write to {@code container} uses. With a customer key there is none (both at once:
-   * 400; a container that denies overrides of a default scope refuses a customer key: 409). A scope
-   * other than the container's default on a container that denies overrides: 409
-   * BlobCustomerSpecifiedEncryptionMismatch. A scope the kms-agent does not know: 400
+   * 400; a container that denies overrides of a default scope refuses a customer key: 403). A scope
+   * other than the container's default on a container that denies overrides: 403
+   * RequestForbiddenByContainerEncryptionPolicy (the service's answer in a recorded response). A scope the kms-agent does not know: 400
    * InvalidHeaderValue naming the header.
    */
   static Future<Scope> forWrite(BlobServices services, AzureRequest r, ContainerRecord container, CustomerKey cpk) {
@@ -60,13 +60,13 @@ final class BlobScopes {
         throw AzureError.INVALID_HEADER_VALUE.exception("HeaderName", HEADER);
       }
       if (container.getDenyEncryptionScopeOverride() && !dflt.isEmpty()) {
-        throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
+        throw AzureError.REQUEST_FORBIDDEN_BY_CONTAINER_ENCRYPTION_POLICY.exception();
       }
       return Future.succeededFuture(Scope.ACCOUNT);
     }
     String name = header == null ? dflt : requested;
     if (container.getDenyEncryptionScopeOverride() && !name.equals(dflt)) {
-      throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
+      throw AzureError.REQUEST_FORBIDDEN_BY_CONTAINER_ENCRYPTION_POLICY.exception();
     }
     return requireExists(services, r, r.path().account(), name, HEADER).map(keyId -> new Scope(name, keyId));
   }

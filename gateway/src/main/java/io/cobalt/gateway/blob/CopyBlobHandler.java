@@ -3,6 +3,7 @@ package io.cobalt.gateway.blob;
 import com.google.protobuf.ByteString;
 import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.encryption.BlobCipher;
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.gateway.encryption.GeneratedKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureException;
@@ -131,17 +132,32 @@ final class CopyBlobHandler {
     byte[] blobContentMd5 = mode == Mode.PUT_FROM_URL ? BlobHeaders.blobContentMd5(r) : null;
     boolean copyProperties = mode != Mode.PUT_FROM_URL || copySourceProperties(r);
     AzureRequest sourceView = r.copySource(source.path(), source.query());
-    return services.requireContainer(r)
+    // Customer-provided keys (ADR 0023): Put Blob From URL takes one for the destination and one for
+    // the source (x-ms-source-encryption-*, 2026-02-06); Copy Blob and Copy Blob From URL take
+    // neither, so a source written with a key cannot be copied by them (409, as a read without it).
+    CustomerKey cpk = mode == Mode.PUT_FROM_URL ? BlobEncryption.customerKey(r, true) : null;
+    CustomerKey sourceCpk;
+    try {
+      sourceCpk = mode == Mode.PUT_FROM_URL ? BlobEncryption.sourceCustomerKey(r) : null;
+    } catch (AzureException e) {
+      if (cpk != null) {
+        cpk.close();
+      }
+      throw e;
+    }
+    Future<Void> work = services.requireContainer(r)
         .compose(container -> PutBlobHandler.mayWrite(services, r, container))
-        .compose(container -> readable(r, sourceView, source, mode, sourceCondition)
-            .compose(src -> Future.fromCompletionStage(
-                    services.keys().generate(r.path().account(), r.requestId()), r.context())
-                .compose(key -> write(r, mode, container, src, source, key, expected, metadata, destination,
-                        copyProperties, blobContentMd5)
+        .compose(container -> BlobScopes.forWrite(services, r, container, cpk).compose(scope ->
+            readable(r, sourceView, source, mode, sourceCondition, sourceCpk)
+            .compose(src -> BlobEncryption.generate(services, r, container.getContainerId().toByteArray(),
+                    r.path().blob(), cpk, scope.keyId())
+                .compose(key -> write(r, mode, container, src, source, sourceCpk, key, cpk, scope.name(), expected,
+                        metadata, destination, copyProperties, blobContentMd5)
                     .eventually(() -> {
                       key.close();
                       return Future.succeededFuture();
-                    }))));
+                    })))));
+    return BlobEncryption.closing(sourceCpk, BlobEncryption.closing(cpk, work));
   }
 
   /**
@@ -150,7 +166,7 @@ final class CopyBlobHandler {
    * with that read's status.
    */
   private Future<BlobRecord> readable(
-      AzureRequest r, AzureRequest sourceView, Source source, Mode mode, Condition condition) {
+      AzureRequest r, AzureRequest sourceView, Source source, Mode mode, Condition condition, CustomerKey sourceCpk) {
     Future<Void> authorized;
     try {
       authorized = access.authorize(r, sourceView, mode == Mode.COPY_BLOB);
@@ -196,28 +212,27 @@ final class CopyBlobHandler {
           if (blob.getDeksCount() == 0) {
             throw new ChunkIntegrityException("blob record has no data key");
           }
-          if (!blob.getEncryptionKeySha256().isEmpty()) {
-            // Its DEK is wrapped under the customer's key, which a copy request does not carry
-            // (x-ms-source-encryption-key is not supported): Azure's answer to a read without it.
-            throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
-          }
+          // A source written with a customer key needs that key (x-ms-source-encryption-key, Put Blob
+          // From URL only): 409 BlobUsesCustomerSpecifiedEncryption without it, as a read without it;
+          // another key → 409 BlobCustomerSpecifiedEncryptionMismatch; a key for a source written
+          // without one → 409 BlobDoesNotUseCustomerSpecifiedEncryption.
+          BlobEncryption.requireMatching(blob, sourceCpk);
           return blob;
         });
   }
 
   /** Reads the source through a verified manifest into a new stream, then commits the new version. */
   private Future<Void> write(
-      AzureRequest r, Mode mode, ContainerRecord container, BlobRecord src, Source source, GeneratedKey key,
-      StreamWriter.Expected expected, Map<String, String> metadata, Condition condition,
-      boolean copyProperties, byte[] blobContentMd5) {
-    return Future.fromCompletionStage(
-            services.keys().unwrap(src.getAccount(), src.getDeks(0), r.requestId()), r.context())
+      AzureRequest r, Mode mode, ContainerRecord container, BlobRecord src, Source source, CustomerKey sourceCpk,
+      GeneratedKey key, CustomerKey cpk, String scope, StreamWriter.Expected expected, Map<String, String> metadata,
+      Condition condition, boolean copyProperties, byte[] blobContentMd5) {
+    return BlobEncryption.unwrap(services, r, src, 0, sourceCpk)
         .compose(sourceKey -> services.cipher().verifyManifest(sourceKey, src)
             .compose(valid -> {
               if (!valid) {
                 throw new ChunkIntegrityException("manifest MAC mismatch (copy source)");
               }
-              SourceBlobStream body = new SourceBlobStream(services, r, src, sourceKey);
+              SourceBlobStream body = new SourceBlobStream(services, r, src, sourceKey, sourceCpk);
               byte[] objectId = services.cipher().newId();
               return new StreamWriter(services, r, body, key.dek(), objectId, src.getContentLength(),
                       services.maxPutBlobBytes(), expected)
@@ -229,8 +244,8 @@ final class CopyBlobHandler {
                   .map(written -> new Copied(objectId, written));
             })
             .onFailure(t -> closeQuietly(sourceKey)))
-        .compose(copied -> commit(r, mode, container, src, source, key, copied, expected, metadata, condition,
-            copyProperties, blobContentMd5));
+        .compose(copied -> commit(r, mode, container, src, source, key, cpk, scope, copied, expected, metadata,
+            condition, copyProperties, blobContentMd5));
   }
 
   private record Copied(byte[] objectId, StreamWriter.Written written) {}
@@ -242,7 +257,7 @@ final class CopyBlobHandler {
 
   private Future<Void> commit(
       AzureRequest r, Mode mode, ContainerRecord container, BlobRecord src, Source source, GeneratedKey key,
-      Copied copied, StreamWriter.Expected expected, Map<String, String> metadata, Condition condition,
+      CustomerKey cpk, String scope, Copied copied, StreamWriter.Expected expected, Map<String, String> metadata, Condition condition,
       boolean copyProperties, byte[] blobContentMd5) {
     long now = services.clock().millis();
     StreamWriter.Written written = copied.written();
@@ -292,6 +307,8 @@ final class CopyBlobHandler {
         .addDeks(key.wrapped())
         .addStreams(written.stream())
         .setBlobType("BlockBlob")
+        .setEncryptionKeySha256(cpk == null ? ByteString.EMPTY : ByteString.copyFrom(cpk.sha256()))
+        .setEncryptionScope(scope)
         .build();
     BlobRecord record = unsigned.toBuilder()
         .setManifestMac(ByteString.copyFrom(BlobCipher.manifestMac(key.dek(), unsigned)))
@@ -320,6 +337,7 @@ final class CopyBlobHandler {
       if (mode != Mode.COPY_BLOB && written.crc64() != null) {
         resp.putHeader("x-ms-content-crc64", b64.encodeToString(written.crc64()));
       }
+      BlobEncryption.putWriteHeaders(resp, cpk, scope);
       resp.end();
       return null;
     });

@@ -1,5 +1,6 @@
 package io.cobalt.gateway.blob;
 
+import io.cobalt.gateway.encryption.CustomerKey;
 import io.cobalt.crypto.chunk.ChunkIdentity;
 import io.cobalt.crypto.key.DataKey;
 import io.cobalt.gateway.http.AzureRequest;
@@ -34,16 +35,21 @@ final class SourceBlobStream implements ReadStream<Buffer> {
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
+  private final CustomerKey sourceKey;
   private boolean paused = true;
   private boolean reading;
   private boolean done;
   private int next;
 
-  /** @param first the blob's {@code deks[0]}, unwrapped; closed by this stream */
-  SourceBlobStream(BlobServices services, AzureRequest r, BlobRecord blob, DataKey first) {
+  /**
+   * @param first the blob's {@code deks[0]}, unwrapped; closed by this stream
+   * @param sourceKey the source's customer key when it was written with one (ADR 0023), else null
+   */
+  SourceBlobStream(BlobServices services, AzureRequest r, BlobRecord blob, DataKey first, CustomerKey sourceKey) {
     this.services = services;
     this.r = r;
     this.blob = blob;
+    this.sourceKey = sourceKey;
     this.pieces = GetBlobHandler.plan(blob, 0, blob.getContentLength());
     this.keys.put(0, Future.succeededFuture(first));
   }
@@ -134,8 +140,7 @@ final class SourceBlobStream implements ReadStream<Buffer> {
     if (i < 0 || i >= blob.getDeksCount()) {
       return Future.failedFuture(new ChunkIntegrityException("stream refers to a missing data key"));
     }
-    return keys.computeIfAbsent(i, x -> Future.fromCompletionStage(
-        services.keys().unwrap(blob.getAccount(), blob.getDeks(x), r.requestId()), r.context()));
+    return keys.computeIfAbsent(i, x -> BlobEncryption.unwrap(services, r, blob, x, sourceKey));
   }
 
   private void closeKeys() {

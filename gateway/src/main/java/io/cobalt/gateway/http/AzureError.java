@@ -71,7 +71,13 @@ public enum AzureError {
       "The given customer specified encryption does not match the encryption used to encrypt the blob."),
   /** A customer key on a read of a blob that was not written with one. */
   BLOB_DOES_NOT_USE_CUSTOMER_SPECIFIED_ENCRYPTION("BlobDoesNotUseCustomerSpecifiedEncryption", 409,
-      "The blob is not encrypted with customer specified encryption."),
+      "The blob is not encrypted with customer specified encryption, but one was provided in the request."),
+  /**
+   * A write naming another scope (or a customer key) in a container whose default scope denies
+   * overrides: the code and message of a recorded service response (ADR 0023).
+   */
+  REQUEST_FORBIDDEN_BY_CONTAINER_ENCRYPTION_POLICY("RequestForbiddenByContainerEncryptionPolicy", 403,
+      "The request is forbidden by the container encryption policy."),
   /** A customer key sent over plain HTTP (Azure requires HTTPS for CPK). */
   CUSTOMER_KEY_REQUIRES_HTTPS("InvalidInput", 400,
       "Customer provided encryption keys can only be used over HTTPS."),
