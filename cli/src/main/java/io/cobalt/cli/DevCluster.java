@@ -376,7 +376,11 @@ public final class DevCluster implements AutoCloseable {
     return options;
   }
 
-  /** key1 is the emulator's well-known key; key2 is random per data directory, kept in a 0600 file. */
+  /**
+   * key1 is the emulator's well-known key; key2 is random per data directory, kept in a 0600 file.
+   * {@code devstoreaccount1.requireInfrastructureEncryption=true} in that file, written before the
+   * first start, creates the account with infrastructure encryption (ADR 0032).
+   */
   private static AccountKeys devAccount(Path data, SecureRandom random) throws IOException {
     Path file = data.resolve("account-keys.properties");
     Properties p = new Properties();
@@ -395,7 +399,9 @@ public final class DevCluster implements AutoCloseable {
     }
     byte[] key1 = Base64.getDecoder().decode(DEV_ACCOUNT_KEY);
     byte[] key2 = Base64.getDecoder().decode(p.getProperty(DEV_ACCOUNT + ".key2"));
-    return new AccountKeys(DEV_ACCOUNT, key1, key2);
+    boolean infrastructure = Boolean.parseBoolean(
+        p.getProperty(DEV_ACCOUNT + ".requireInfrastructureEncryption", "false").trim());
+    return new AccountKeys(DEV_ACCOUNT, key1, key2, infrastructure);
   }
 
   /** The Blob endpoint's port: HTTPS with {@link Options#https()}, else plain HTTP. */

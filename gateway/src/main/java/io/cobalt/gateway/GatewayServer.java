@@ -167,7 +167,9 @@ public final class GatewayServer implements AutoCloseable {
       BlobServices services =
           new BlobServices(
               new MetadataRouter(placement, backends.metadata(), placementView),
-              new ReplicatedChunkStore(placement, backends.chunks(), config.writeQuorum()),
+              new ReplicatedChunkStore(placement, backends.chunks(), config.writeQuorum(),
+                  config.accounts().stream().filter(AccountKeys::requireInfrastructureEncryption)
+                      .map(AccountKeys::account).collect(java.util.stream.Collectors.toSet())),
               backends.keys(),
               new BlobCipher(cryptoPool, random),
               clock,

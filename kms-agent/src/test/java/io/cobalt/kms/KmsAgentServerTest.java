@@ -12,6 +12,7 @@ import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.api.KeyAgentRpcService;
 import io.cobalt.kms.audit.AuditLogVerifier;
 import io.cobalt.kms.backend.kmip.KmipConfig;
+import io.cobalt.kms.backend.pkcs11.Pkcs11Config;
 import io.cobalt.kms.backend.local.MasterKeyMismatchException;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
@@ -251,6 +252,34 @@ class KmsAgentServerTest {
           () -> call(agent, gatewayTls, s -> s.generateDataKey(generate("onkmip"))));
       assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
       assertEquals("BACKEND_UNAVAILABLE", e.getTrailers().get(KeyAgentRpcService.CODE_TRAILER));
+    }
+  }
+
+  /**
+   * Nor on a customer's HSM: with PKCS#11 as the default backend and a token that cannot be opened
+   * (here: no PIN file; the module is never loaded), the agent starts, serves the keys of its local
+   * keystore, and answers what needs the token with UNAVAILABLE (retriable; the gateway's 503).
+   */
+  @Test
+  void startsAndServesLocalKeysWhileThePkcs11TokenCannotBeOpened() throws Exception {
+    GenerateDataKeyResponse before;
+    try (KmsAgentServer agent = KmsAgentServer.start(config())) {
+      before = call(agent, gatewayTls, s -> s.generateDataKey(generate("local1")));
+    }
+    KmsAgentConfig pkcs11 = config().withBackend(new KeyBackendConfig.Pkcs11(Pkcs11Config.of(
+        Path.of("/usr/lib/softhsm/libsofthsm2.so"), 0, dir.resolve("hsm-pin-not-there"),
+        dir.resolve("pkcs11-keys.json"))));
+    try (KmsAgentServer agent = KmsAgentServer.start(pkcs11)) {
+      ByteString back = call(agent, gatewayTls, s -> s.unwrap(unwrap("local1", before.getWrapped()))).getPlaintextKey();
+      assertEquals(before.getPlaintextKey(), back);
+      for (int i = 0; i < 2; i++) { // the first attempt, then within its back-off
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+            () -> call(agent, gatewayTls, s -> s.generateDataKey(generate("onhsm"))));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+        assertEquals("BACKEND_UNAVAILABLE", e.getTrailers().get(KeyAgentRpcService.CODE_TRAILER));
+      }
+      GenerateDataKeyResponse again = call(agent, gatewayTls, s -> s.generateDataKey(generate("local1")));
+      assertEquals("account/local1", again.getWrapped().getKeyId());
     }
   }
 

@@ -18,6 +18,7 @@ import io.cobalt.node.rpc.GrpcPeerChunks;
 import io.cobalt.node.rpc.NodeRpcServer;
 import io.cobalt.node.rpc.NodeStatusSource;
 import io.cobalt.node.rpc.RpcServerConfig;
+import io.cobalt.node.storage.InfrastructureCipher;
 import io.cobalt.node.storage.VerifiedChunkStore;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
 import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
@@ -25,6 +26,7 @@ import io.cobalt.proto.node.v1.MetadataQuery;
 import io.cobalt.proto.node.v1.QueryResult;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +44,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class NodeServer implements AutoCloseable {
   /** Directory of the node's RocksDB inside {@link NodeConfig#dataDir()}. */
   public static final String ROCKSDB_DIR = "rocksdb";
+  /**
+   * The node's infrastructure keyring inside {@link NodeConfig#dataDir()} (outside RocksDB; mode
+   * 0600; created with one random key on first start). ADR 0032.
+   */
+  public static final String INFRASTRUCTURE_KEY_FILE = "infrastructure.key";
 
   private final NodeConfig config;
   private final RocksStorage storage;
@@ -105,7 +112,8 @@ public final class NodeServer implements AutoCloseable {
         stateMachine = new PartitionStateMachine(storage.metadata(), config.partitions());
         commandLog = new LocalCommandLog(stateMachine);
       }
-      VerifiedChunkStore chunks = new VerifiedChunkStore(storage.chunks(), clock);
+      VerifiedChunkStore chunks = new VerifiedChunkStore(storage.chunks(), clock,
+          InfrastructureCipher.loadOrCreate(config.dataDir().resolve(INFRASTRUCTURE_KEY_FILE), new SecureRandom()));
       NodeStatusSource status = statusSource(raft, startedAt);
       if (config.clustered() && config.healing().enabled()) {
         RaftPartitionServer groups = raft;

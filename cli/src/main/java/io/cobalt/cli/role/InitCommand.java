@@ -58,6 +58,12 @@ public final class InitCommand implements Callable<Integer> {
       description = "Account created with two random keys (default: ${DEFAULT-VALUE}).")
   String account;
 
+  @Option(names = "--require-infrastructure-encryption",
+      description = "Create the account with infrastructure (double) encryption: the nodes keep every chunk of "
+          + "the account sealed again under their own service-managed key (Azure's requireInfrastructureEncryption; "
+          + "chosen at creation only, ADR 0032).")
+  boolean requireInfrastructureEncryption;
+
   @Override
   public Integer call() throws Exception {
     if (nodes < 1 || nodes > 64) {
@@ -84,7 +90,8 @@ public final class InitCommand implements Callable<Integer> {
     System.out.println("cobalt init: cluster of " + nodes + " node(s) in " + d);
     System.out.println("  certificates: " + d.resolve("tls") + " (private keys 0600)");
     System.out.println("  master key:   " + d.resolve("kms/master.key") + " (0600; keep a copy apart from the data)");
-    System.out.println("  account keys: " + d.resolve("account-keys.properties") + " (0600; account " + account + ")");
+    System.out.println("  account keys: " + d.resolve("account-keys.properties") + " (0600; account " + account
+        + (requireInfrastructureEncryption ? ", requireInfrastructureEncryption" : "") + ")");
     System.out.println("Start, each in its own process:");
     System.out.println("  cobalt kms-agent --config " + d.resolve(KMS + ".properties"));
     for (int i = 1; i <= nodes; i++) {
@@ -117,7 +124,7 @@ public final class InitCommand implements Callable<Integer> {
     Files.createDirectories(d.resolve("kms"));
     MasterKeyFile.createIfAbsent(d.resolve("kms/master.key"), random);
     if (!Files.exists(d.resolve("account-keys.properties"))) {
-      AccountKeysFile.create(d.resolve("account-keys.properties"), account, random);
+      AccountKeysFile.create(d.resolve("account-keys.properties"), account, requireInfrastructureEncryption, random);
     }
 
     Ports ports = new Ports(host);

@@ -145,6 +145,22 @@ class RoleCommandsTest {
   }
 
   @Test
+  void initCreatesAnAccountWithInfrastructureEncryptionWhenAsked(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir.resolve("on"), "--account", "double", "--require-infrastructure-encryption"));
+    GatewayRoleConfig on = GatewayRoleConfig.load(dir.resolve("on/gateway.properties"), Map.of());
+    assertTrue(on.toGatewayConfig().accounts().get(0).requireInfrastructureEncryption());
+    assertEquals(0, init(dir.resolve("off")));
+    GatewayRoleConfig off = GatewayRoleConfig.load(dir.resolve("off/gateway.properties"), Map.of());
+    assertFalse(off.toGatewayConfig().accounts().get(0).requireInfrastructureEncryption());
+
+    Path file = dir.resolve("on/account-keys.properties");
+    Files.writeString(file, Files.readString(file).replace("double.requireInfrastructureEncryption=true",
+        "double.requireInfrastructureEncryption=yes"));
+    RoleConfigException e = assertThrows(RoleConfigException.class, on::toGatewayConfig);
+    assertTrue(e.getMessage().contains("must be true or false"), e.getMessage());
+  }
+
+  @Test
   void printConfigShowsEffectiveSettingsButNoKeyMaterial(@TempDir Path dir) throws Exception {
     assertEquals(0, init(dir));
     Properties accounts = new Properties();

@@ -227,7 +227,7 @@ final class StreamWriter {
   }
 
   private Future<ChunkRef> writeReplicas(SealedChunk sealed) {
-    return Future.fromCompletionStage(services.chunks().write(sealed.chunkId(), sealed.data()), r.context())
+    return Future.fromCompletionStage(services.chunks().write(r.path().account(), sealed.chunkId(), sealed.data()), r.context())
         .map(
             acked ->
                 ChunkRef.newBuilder()

@@ -10,6 +10,15 @@ public interface ChunkClient {
   /** Stores {@code data} under {@code chunkId} (= SHA-256 of data) on {@code nodeId}; idempotent. */
   CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data);
 
+  /**
+   * As {@link #put(String, byte[], byte[])}; with {@code infrastructureEncryption} the node keeps the
+   * chunk sealed a second time under its infrastructure key (ADR 0032). Clients that cannot ask for
+   * it (test fakes) ignore the flag.
+   */
+  default CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data, boolean infrastructureEncryption) {
+    return put(nodeId, chunkId, data);
+  }
+
   /** The chunk's bytes as stored on {@code nodeId}; fails if absent or if the replica is bad. */
   CompletableFuture<byte[]> get(String nodeId, byte[] chunkId);
 

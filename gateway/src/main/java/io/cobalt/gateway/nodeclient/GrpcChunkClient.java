@@ -29,10 +29,16 @@ public final class GrpcChunkClient implements ChunkClient {
 
   @Override
   public CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data) {
+    return put(nodeId, chunkId, data, false);
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String nodeId, byte[] chunkId, byte[] data, boolean infrastructureEncryption) {
     PutChunkRequest request =
         PutChunkRequest.newBuilder()
             .setChunkId(ByteString.copyFrom(chunkId))
             .setData(ByteString.copyFrom(data))
+            .setInfrastructureEncryption(infrastructureEncryption)
             .build();
     return GrpcCalls.<PutChunkResponse, Void>unary(
         "PutChunk@" + nodeId,

@@ -4,6 +4,7 @@ import io.cobalt.gateway.placement.RendezvousPlacement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -24,11 +25,37 @@ public final class ReplicatedChunkStore {
   private final RendezvousPlacement placement;
   private final ChunkClient client;
   private final int writeQuorum;
+  private final Set<String> infrastructureAccounts;
 
   public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum) {
+    this(placement, client, writeQuorum, Set.of());
+  }
+
+  /**
+   * @param infrastructureAccounts the accounts that require infrastructure encryption: their chunks
+   *     are written with the flag that makes the nodes seal them a second time (ADR 0032)
+   */
+  public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum,
+      Set<String> infrastructureAccounts) {
     this.placement = placement;
     this.client = client;
     this.writeQuorum = writeQuorum;
+    this.infrastructureAccounts = Set.copyOf(infrastructureAccounts);
+  }
+
+  /** Whether {@code account}'s chunks are kept under the nodes' infrastructure layer. */
+  public boolean requiresInfrastructureEncryption(String account) {
+    return infrastructureAccounts.contains(account);
+  }
+
+  /** Writes a chunk of {@code account}, with the account's infrastructure-encryption setting. */
+  public CompletableFuture<List<String>> write(String account, byte[] chunkId, byte[] data) {
+    return write(chunkId, data, requiresInfrastructureEncryption(account));
+  }
+
+  /** A chunk write without infrastructure encryption. */
+  public CompletableFuture<List<String>> write(byte[] chunkId, byte[] data) {
+    return write(chunkId, data, false);
   }
 
   /**
@@ -37,7 +64,7 @@ public final class ReplicatedChunkStore {
    * @return the node ids that had acknowledged when the quorum was reached; fails with
    *     {@link BackendUnavailableException} when too many replicas failed for a quorum
    */
-  public CompletableFuture<List<String>> write(byte[] chunkId, byte[] data) {
+  public CompletableFuture<List<String>> write(byte[] chunkId, byte[] data, boolean infrastructureEncryption) {
     List<String> replicas = placement.replicasOf(chunkId);
     CompletableFuture<List<String>> result = new CompletableFuture<>();
     List<String> acked = new ArrayList<>(replicas.size());
@@ -47,7 +74,7 @@ public final class ReplicatedChunkStore {
     for (String node : replicas) {
       CompletableFuture<Void> put;
       try {
-        put = client.put(node, chunkId, data);
+        put = client.put(node, chunkId, data, infrastructureEncryption);
       } catch (RuntimeException e) {
         put = CompletableFuture.failedFuture(e);
       }

@@ -1,5 +1,6 @@
 package io.cobalt.node.healing;
 
+import io.cobalt.node.storage.ChunkCopy;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.node.storage.RepairItem;
 import io.cobalt.node.storage.RepairQueueStore;
@@ -204,18 +205,18 @@ public final class HealingService implements AutoCloseable {
   }
 
   /** A verified copy from {@code node} (this node: its own store); empty if absent there. */
-  Optional<byte[]> fetch(String node, ChunkId id) {
-    Optional<byte[]> data = node.equals(nodeId) ? chunks.get(id) : peers.get(node, id);
-    if (data.isPresent() && !id.identifies(data.get())) {
+  Optional<ChunkCopy> fetch(String node, ChunkId id) {
+    Optional<ChunkCopy> data = node.equals(nodeId) ? chunks.read(id) : peers.get(node, id);
+    if (data.isPresent() && !id.identifies(data.get().data())) {
       throw new PeerChunks.PeerUnavailableException("node " + node + " served bytes that do not hash to "
           + id.hex(), null);
     }
     return data;
   }
 
-  void store(String node, ChunkId id, byte[] data) {
+  void store(String node, ChunkId id, ChunkCopy data) {
     if (node.equals(nodeId)) {
-      chunks.put(id, java.nio.ByteBuffer.wrap(data));
+      chunks.put(id, java.nio.ByteBuffer.wrap(data.data()), data.infrastructureEncrypted());
     } else {
       peers.put(node, id, data);
     }

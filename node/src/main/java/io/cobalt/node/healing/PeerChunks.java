@@ -1,5 +1,6 @@
 package io.cobalt.node.healing;
 
+import io.cobalt.node.storage.ChunkCopy;
 import io.cobalt.node.storage.ChunkId;
 import java.util.List;
 import java.util.Optional;
@@ -13,11 +14,14 @@ public interface PeerChunks extends AutoCloseable {
   /** Which of {@code ids} (at most 1024) {@code node} holds, in order. */
   List<Boolean> has(String node, List<ChunkId> ids);
 
-  /** The chunk's bytes as {@code node} serves them; empty if the node does not hold it. */
-  Optional<byte[]> get(String node, ChunkId id);
+  /**
+   * The chunk's (first-layer) bytes as {@code node} serves them and whether it keeps the chunk under
+   * its infrastructure layer (ADR 0032); empty if the node does not hold it.
+   */
+  Optional<ChunkCopy> get(String node, ChunkId id);
 
-  /** Stores the chunk on {@code node} (which verifies it). */
-  void put(String node, ChunkId id, byte[] data);
+  /** Stores the chunk on {@code node} (which verifies it), with the copy's infrastructure setting. */
+  void put(String node, ChunkId id, ChunkCopy copy);
 
   @Override
   void close();

@@ -1,5 +1,6 @@
 package io.cobalt.node.healing;
 
+import io.cobalt.node.storage.ChunkCopy;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.node.storage.RepairItem;
 import java.util.LinkedHashSet;
@@ -50,7 +51,7 @@ final class RepairWorker {
     sources.add(heal.nodeId());
     sources.remove(target);
     for (String source : sources) {
-      Optional<byte[]> data;
+      Optional<ChunkCopy> data;
       try {
         data = heal.fetch(source, id);
       } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package io.cobalt.node.rpc;
 
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.ByteString;
+import io.cobalt.node.storage.ChunkCopy;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.node.storage.ChunkRejectedException;
 import io.cobalt.node.storage.RepairItem;
@@ -85,7 +86,8 @@ final class ChunkRpcService extends ChunkServiceGrpc.ChunkServiceImplBase {
     PutChunkResponse reply;
     try {
       ChunkId id = ChunkId.of(request.getChunkId().toByteArray());
-      VerifiedChunkStore.PutOutcome outcome = chunks.put(id, request.getData().asReadOnlyByteBuffer());
+      VerifiedChunkStore.PutOutcome outcome = chunks.put(id, request.getData().asReadOnlyByteBuffer(),
+          request.getInfrastructureEncryption());
       reply = PutChunkResponse.newBuilder()
           .setAlreadyPresent(outcome == VerifiedChunkStore.PutOutcome.ALREADY_PRESENT)
           .build();
@@ -100,10 +102,10 @@ final class ChunkRpcService extends ChunkServiceGrpc.ChunkServiceImplBase {
   @Override
   public void getChunk(GetChunkRequest request, StreamObserver<GetChunkResponse> response) {
     ChunkId id;
-    Optional<byte[]> data;
+    Optional<ChunkCopy> data;
     try {
       id = ChunkId.of(request.getChunkId().toByteArray());
-      data = chunks.get(id);
+      data = chunks.read(id);
     } catch (RuntimeException e) {
       response.onError(statuses.toStatus(e, "GetChunk"));
       return;
@@ -113,7 +115,8 @@ final class ChunkRpcService extends ChunkServiceGrpc.ChunkServiceImplBase {
       return;
     }
     response.onNext(GetChunkResponse.newBuilder()
-        .setData(UnsafeByteOperations.unsafeWrap(data.get()))
+        .setData(UnsafeByteOperations.unsafeWrap(data.get().data()))
+        .setInfrastructureEncryption(data.get().infrastructureEncrypted())
         .build());
     response.onCompleted();
   }

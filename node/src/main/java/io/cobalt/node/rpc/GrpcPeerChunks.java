@@ -6,6 +6,8 @@ import io.cobalt.node.healing.PeerChunks;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.proto.node.v1.ChunkServiceGrpc;
 import io.cobalt.proto.node.v1.GetChunkRequest;
+import io.cobalt.proto.node.v1.GetChunkResponse;
+import io.cobalt.node.storage.ChunkCopy;
 import io.cobalt.proto.node.v1.HasChunksRequest;
 import io.cobalt.proto.node.v1.PutChunkRequest;
 import io.grpc.ChannelCredentials;
@@ -70,10 +72,11 @@ public final class GrpcPeerChunks implements PeerChunks {
   }
 
   @Override
-  public Optional<byte[]> get(String node, ChunkId id) {
+  public Optional<ChunkCopy> get(String node, ChunkId id) {
     try {
-      return Optional.of(stub(node).getChunk(GetChunkRequest.newBuilder()
-          .setChunkId(ByteString.copyFrom(id.bytes())).build()).getData().toByteArray());
+      GetChunkResponse r = stub(node).getChunk(GetChunkRequest.newBuilder()
+          .setChunkId(ByteString.copyFrom(id.bytes())).build());
+      return Optional.of(new ChunkCopy(r.getData().toByteArray(), r.getInfrastructureEncryption()));
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         return Optional.empty();
@@ -83,11 +86,12 @@ public final class GrpcPeerChunks implements PeerChunks {
   }
 
   @Override
-  public void put(String node, ChunkId id, byte[] data) {
+  public void put(String node, ChunkId id, ChunkCopy copy) {
     try {
       stub(node).putChunk(PutChunkRequest.newBuilder()
           .setChunkId(ByteString.copyFrom(id.bytes()))
-          .setData(ByteString.copyFrom(data))
+          .setData(ByteString.copyFrom(copy.data()))
+          .setInfrastructureEncryption(copy.infrastructureEncrypted())
           .build());
     } catch (StatusRuntimeException e) {
       throw unavailable(node, "PutChunk", e);

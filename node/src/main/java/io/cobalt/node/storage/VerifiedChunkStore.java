@@ -15,6 +15,12 @@ import org.slf4j.LoggerFactory;
  * Every write, a repeated one too, sets the chunk's last-written time to now, and a chunk-GC delete
  * ({@link #deleteIfWrittenBefore}) is atomic with respect to writes of the same chunk: a concurrent
  * upload that writes the chunk again wins (ADR 0010).
+ *
+ * <p>Infrastructure (double) encryption (docs/adr/0032): a write may ask for the chunk to be kept
+ * under this node's {@link InfrastructureCipher}; the value in the store is then the sealed form and
+ * every read opens it before the content-address check, so names, verification, healing and
+ * scrubbing all work on the first-layer ciphertext. A sealed value that fails to open is a corrupt
+ * replica. Once any write of a chunk asked for the second layer, the chunk keeps it.
  */
 public final class VerifiedChunkStore {
   /** 4 MiB of payload plus room for the chunk format's header and tags. */
@@ -26,14 +32,24 @@ public final class VerifiedChunkStore {
   private final ChunkStore store;
   private final Clock clock;
   private final Object[] stripes = new Object[STRIPES];
+  private final InfrastructureCipher infrastructure;
 
   public VerifiedChunkStore(ChunkStore store) {
     this(store, Clock.systemUTC());
   }
 
   public VerifiedChunkStore(ChunkStore store, Clock clock) {
+    this(store, clock, null);
+  }
+
+  /**
+   * @param infrastructure the node's infrastructure cipher; {@code null}: writes that ask for the
+   *     second layer are refused, and sealed values cannot be read
+   */
+  public VerifiedChunkStore(ChunkStore store, Clock clock, InfrastructureCipher infrastructure) {
     this.store = store;
     this.clock = clock;
+    this.infrastructure = infrastructure;
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new Object();
     }
@@ -50,6 +66,21 @@ public final class VerifiedChunkStore {
    * @throws ChunkRejectedException if {@code data} is too large or does not hash to {@code id}
    */
   public PutOutcome put(ChunkId id, ByteBuffer data) {
+    return put(id, data, false);
+  }
+
+  /**
+   * Stores {@code data} durably under {@code id}; with {@code infrastructureEncryption}, sealed again
+   * under the node's infrastructure key (a chunk already stored without it is re-stored sealed).
+   *
+   * @throws ChunkRejectedException if {@code data} is too large or does not hash to {@code id}, or
+   *     the second layer is asked for and this node has no infrastructure key
+   */
+  public PutOutcome put(ChunkId id, ByteBuffer data, boolean infrastructureEncryption) {
+    if (infrastructureEncryption && infrastructure == null) {
+      throw new ChunkRejectedException("this node has no infrastructure key; it cannot store a chunk with "
+          + "infrastructure encryption");
+    }
     if (data.remaining() > MAX_CHUNK_BYTES) {
       throw new ChunkRejectedException(
           "chunk of " + data.remaining() + " bytes exceeds the limit of " + MAX_CHUNK_BYTES + " bytes");
@@ -61,15 +92,19 @@ public final class VerifiedChunkStore {
       long now = clock.millis();
       Optional<byte[]> existing = store.get(id);
       if (existing.isPresent()) {
-        if (id.identifies(existing.get())) {
+        boolean sealed = InfrastructureCipher.isSealed(existing.get());
+        byte[] opened = openedOrNull(id, existing.get());
+        if (opened != null && id.identifies(opened) && (sealed || !infrastructureEncryption)) {
           store.touch(id, now);
           return PutOutcome.ALREADY_PRESENT;
         }
-        log.warn("replacing corrupt stored chunk {} with a verified copy", id.hex());
+        if (opened == null || !id.identifies(opened)) {
+          log.warn("replacing corrupt stored chunk {} with a verified copy", id.hex());
+        }
       }
       byte[] bytes = new byte[data.remaining()];
       data.duplicate().get(bytes);
-      store.put(id, bytes, now);
+      store.put(id, infrastructureEncryption ? infrastructure.seal(id, bytes) : bytes, now);
       return PutOutcome.STORED;
     }
   }
@@ -80,11 +115,45 @@ public final class VerifiedChunkStore {
    * @throws CorruptChunkException if the stored bytes no longer hash to {@code id}
    */
   public Optional<byte[]> get(ChunkId id) {
+    return read(id).map(ChunkCopy::data);
+  }
+
+  /**
+   * The chunk's first-layer bytes, verified against its id, and whether it is stored under the
+   * infrastructure layer; empty if this node does not hold it.
+   *
+   * @throws CorruptChunkException if the stored value does not open or no longer hashes to {@code id}
+   */
+  public Optional<ChunkCopy> read(ChunkId id) {
     Optional<byte[]> stored = store.get(id);
-    if (stored.isPresent() && !id.identifies(stored.get())) {
+    if (stored.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] opened = openedOrNull(id, stored.get());
+    if (opened == null || !id.identifies(opened)) {
       throw new CorruptChunkException(id);
     }
-    return stored;
+    return Optional.of(new ChunkCopy(opened, InfrastructureCipher.isSealed(stored.get())));
+  }
+
+  /** {@code stored} without its infrastructure layer; null if it is sealed and does not open here. */
+  private byte[] openedOrNull(ChunkId id, byte[] stored) {
+    if (!InfrastructureCipher.isSealed(stored)) {
+      return stored;
+    }
+    if (infrastructure == null) {
+      return null;
+    }
+    try {
+      return infrastructure.open(id, stored);
+    } catch (CorruptChunkException e) {
+      return null;
+    }
+  }
+
+  private boolean good(ChunkId id, byte[] stored) {
+    byte[] opened = openedOrNull(id, stored);
+    return opened != null && id.identifies(opened);
   }
 
   /** Whether the chunk is stored here (by key, not verified). */
@@ -101,7 +170,7 @@ public final class VerifiedChunkStore {
   }
 
   /**
-   * Re-hashes the stored chunk; a corrupt replica is removed (under the chunk's lock, and only if it
+   * Re-hashes the stored chunk (after opening its infrastructure layer, if it has one); a corrupt replica is removed (under the chunk's lock, and only if it
    * is still the corrupt one), so that a repair can write a good copy and readers fail over at once.
    *
    * @param sizeOut receives the number of bytes read (index 0), for throttling
@@ -112,12 +181,12 @@ public final class VerifiedChunkStore {
     if (stored.isEmpty()) {
       return Verdict.ABSENT;
     }
-    if (id.identifies(stored.get())) {
+    if (good(id, stored.get())) {
       return Verdict.GOOD;
     }
     synchronized (stripe(id)) {
       Optional<byte[]> again = store.get(id);
-      if (again.isEmpty() || id.identifies(again.get())) {
+      if (again.isEmpty() || good(id, again.get())) {
         return again.isEmpty() ? Verdict.ABSENT : Verdict.GOOD; // repaired meanwhile
       }
       store.delete(id);

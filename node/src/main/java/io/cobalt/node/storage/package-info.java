@@ -10,7 +10,9 @@
  *
  * <ul>
  *   <li>{@code chunks}: key = chunk id (32 bytes, SHA-256 of the ciphertext), value = the chunk's
- *       ciphertext. Integrated BlobDB ({@code enable_blob_files}, min blob size 4 KiB, 256 MiB blob
+ *       ciphertext, or, for an account with infrastructure encryption, that ciphertext sealed again
+ *       under the node's infrastructure key (magic "CBIE"; {@link io.cobalt.node.storage.InfrastructureCipher},
+ *       docs/adr/0032). Integrated BlobDB ({@code enable_blob_files}, min blob size 4 KiB, 256 MiB blob
  *       files), no compression (ciphertext does not compress). Written with {@code sync=true}.
  *   <li>{@code meta}: the partitions' metadata state. Every key starts with the partition number as
  *       uint32 big-endian ({@code p}), so one partition's state is one contiguous key range that can

@@ -16,6 +16,7 @@ import io.cobalt.node.partition.Records;
 import io.cobalt.node.rpc.RpcServerConfig;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.node.storage.rocksdb.RocksChunkStore;
+import io.cobalt.node.storage.InfrastructureCipher;
 import io.cobalt.node.storage.rocksdb.RocksStorage;
 import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
 import io.cobalt.proto.node.v1.BlobRecord;
@@ -30,6 +31,7 @@ import io.cobalt.proto.node.v1.MetadataCommand;
 import io.cobalt.proto.node.v1.MetadataServiceGrpc;
 import io.cobalt.proto.node.v1.NodeAdminGrpc;
 import io.cobalt.proto.node.v1.NodeStatus;
+import io.cobalt.proto.node.v1.GetChunkResponse;
 import io.cobalt.proto.node.v1.PutChunkRequest;
 import io.cobalt.proto.node.v1.QueueRepairsRequest;
 import io.cobalt.proto.node.v1.StreamRef;
@@ -327,6 +329,45 @@ class HealingClusterTest {
       repairs += status(n).getHeal().getRepairsDone(); // node-1's own queue or the leader's anti-entropy
     }
     assertTrue(repairs >= 1, "the repair is counted");
+  }
+
+  /** ADR 0032: healing copies the first layer with its flag; the repaired replica is sealed again. */
+  @Test
+  void aDoubleEncryptedReplicaIsScrubbedAndRepairedWithItsInfrastructureLayer() throws Exception {
+    startCluster();
+    byte[] chunk = newChunk();
+    ChunkId chunkId = ChunkId.ofContent(chunk);
+    for (int n = 0; n < 3; n++) {
+      chunks(n).putChunk(PutChunkRequest.newBuilder().setChunkId(id(chunk)).setData(ByteString.copyFrom(chunk))
+          .setInfrastructureEncryption(true).build());
+    }
+    submitOk(0, Records.put(0, blobOf("double", List.of("node-0", "node-1", "node-2"), chunk)));
+    nodes[1].close();
+    nodes[1] = null;
+    try (RocksStorage storage = RocksStorage.open(NodeServer.rocksDbDir(data.resolve("node-1")),
+        RocksStorageConfig.defaults())) {
+      assertTrue(InfrastructureCipher.isSealed(storage.chunks().get(chunkId).orElseThrow()));
+      assertTrue(RocksChunkStore.corruptStoredChunkForTest(storage, chunkId));
+    }
+    nodes[1] = startNode(1);
+    nodes[1].healing().orElseThrow().runScrubPass();
+    assertEquals(1, status(1).getHeal().getScrubCorruptFound(), "the scrubber opened the layer and found it bad");
+    await("the corrupt replica is replaced", Duration.ofSeconds(30), () -> {
+      try {
+        GetChunkResponse r = chunks(1).getChunk(GetChunkRequest.newBuilder().setChunkId(id(chunk)).build());
+        return java.util.Arrays.equals(chunk, r.getData().toByteArray()) && r.getInfrastructureEncryption();
+      } catch (StatusRuntimeException e) {
+        return false;
+      }
+    });
+    nodes[1].close();
+    nodes[1] = null;
+    try (RocksStorage storage = RocksStorage.open(NodeServer.rocksDbDir(data.resolve("node-1")),
+        RocksStorageConfig.defaults())) {
+      byte[] stored = storage.chunks().get(chunkId).orElseThrow();
+      assertTrue(InfrastructureCipher.isSealed(stored), "the repaired replica is sealed under node-1's key");
+      assertFalse(java.util.Arrays.equals(chunk, stored));
+    }
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
@@ -48,6 +49,14 @@ import org.slf4j.LoggerFactory;
  * <p>The token cannot express a reversible disable, so version states live in the agent's
  * {@link KeyVersionStore}; destroy deletes the token object ({@code C_DestroyObject}) after recording it.
  * At most {@link Pkcs11Config#maxConcurrentOperations()} token calls run at once.
+ *
+ * <p>The token is opened on first use, not at start (issue 4: the agent's start must not depend on
+ * a customer's HSM): {@link #open} reads only the agent's own key records, so {@link #describe} and
+ * {@link #keyIds} answer at once; the first call that needs the token loads the module, logs in and
+ * checks that every version not destroyed is in the token. Until that succeeds such calls fail
+ * {@code BACKEND_UNAVAILABLE} (retriable: the gateway answers 503), and a failed attempt is retried
+ * only after a back-off ({@value #FIRST_RETRY_MILLIS} ms, doubling up to {@value #MAX_RETRY_MILLIS}
+ * ms), by the next call that needs the token. Keys of other backends are not affected.
  */
 public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   static final String FORMAT = "cobalt-pkcs11-keys/v1";
@@ -55,9 +64,19 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   static final int TAG_BYTES = 16;
   private static final int MAX_PIN_BYTES = 256;
   private static final Logger LOG = LoggerFactory.getLogger(Pkcs11KeyBackend.class);
+  /** Back-off after the first failed attempt to open the token; doubled after each further failure. */
+  static final long FIRST_RETRY_MILLIS = 1_000;
+  static final long MAX_RETRY_MILLIS = 60_000;
 
-  private final Provider provider;
-  private final KeyStore token;
+  private final Pkcs11Config config;
+  /** Serializes attempts to open the token; held only while opening. */
+  private final ReentrantLock opening = new ReentrantLock();
+  /** The open token, or null until an attempt succeeded. */
+  private volatile Session session;
+  // guarded by opening
+  private long nextAttemptMillis = Long.MIN_VALUE;
+  private long retryMillis = FIRST_RETRY_MILLIS;
+  private volatile String lastFailure = "";
   private final KeyVersionStore versions;
   private final SecureRandom random;
   private final Clock clock;
@@ -67,10 +86,11 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   private final Map<String, SecretKey> handles = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  private Pkcs11KeyBackend(Provider provider, KeyStore token, KeyVersionStore versions, SecureRandom random,
-      Clock clock, Pkcs11Config config) {
-    this.provider = provider;
-    this.token = token;
+  /** The loaded module and the logged-in token. */
+  private record Session(Provider provider, KeyStore token) {}
+
+  private Pkcs11KeyBackend(KeyVersionStore versions, SecureRandom random, Clock clock, Pkcs11Config config) {
+    this.config = config;
     this.versions = versions;
     this.random = random;
     this.clock = clock;
@@ -79,16 +99,86 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   }
 
   /**
-   * Loads the PKCS#11 module, logs in to the token with the PIN from {@code config.pinFile()}, opens
-   * the agent's key records and checks that every version not destroyed is in the token.
+   * Opens the agent's key records ({@code config.metadataFile()}); the token itself is opened on
+   * first use (see the class comment).
+   *
+   * @throws IOException if the records cannot be read, or the module path is not a usable string
    */
   public static Pkcs11KeyBackend open(Pkcs11Config config, SecureRandom random, Clock clock) throws IOException {
     String library = config.libraryPath().toAbsolutePath().toString();
-    if (!Files.isRegularFile(config.libraryPath())) {
-      throw new IOException("PKCS#11 module " + library + " does not exist");
-    }
     if (library.contains("\"") || library.contains("\n")) {
       throw new IOException("PKCS#11 module path must not contain quotes or newlines");
+    }
+    KeyVersionStore versions = KeyVersionStore.open(config.metadataFile(), FORMAT);
+    LOG.info("PKCS#11 backend: {} keys on record; the token (slot list index {} of {}) is opened on first use",
+        versions.all().size(), config.slotListIndex(), library);
+    return new Pkcs11KeyBackend(versions, random, clock, config);
+  }
+
+  /** Whether the token has been opened. */
+  public boolean tokenOpen() {
+    return session != null;
+  }
+
+  /**
+   * The open token, opening it now if it is not open and its back-off has passed.
+   *
+   * @throws KeyOperationException BACKEND_UNAVAILABLE while it cannot be opened (the message says
+   *     why, never the PIN), or while another thread is opening it for longer than the wait bound
+   */
+  private Session session() throws KeyOperationException {
+    checkOpen();
+    Session s = session;
+    if (s != null) {
+      return s;
+    }
+    try {
+      if (!opening.tryLock(waitMillis, TimeUnit.MILLISECONDS)) {
+        throw new KeyOperationException(Kind.BACKEND_UNAVAILABLE, "the PKCS#11 token is being opened");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyOperationException(Kind.BACKEND_UNAVAILABLE, "interrupted while waiting for the PKCS#11 token");
+    }
+    try {
+      if (session != null) {
+        return session;
+      }
+      long now = clock.millis();
+      if (now < nextAttemptMillis) {
+        throw new KeyOperationException(Kind.BACKEND_UNAVAILABLE, "the PKCS#11 token is not open (" + lastFailure
+            + "); next attempt in " + (nextAttemptMillis - now) + " ms");
+      }
+      try {
+        Session opened = openToken();
+        session = opened;
+        retryMillis = FIRST_RETRY_MILLIS;
+        lastFailure = "";
+        LOG.info("PKCS#11 backend: opened the token in slot list index {} of {}, {} keys", config.slotListIndex(),
+            config.libraryPath(), versions.all().size());
+        return opened;
+      } catch (IOException e) {
+        handles.clear();
+        lastFailure = e.getMessage();
+        nextAttemptMillis = now + retryMillis;
+        LOG.warn("PKCS#11 backend: cannot open the token ({}); next attempt in {} ms", lastFailure, retryMillis);
+        retryMillis = Math.min(MAX_RETRY_MILLIS, retryMillis * 2);
+        throw new KeyOperationException(Kind.BACKEND_UNAVAILABLE, "the PKCS#11 token is not open (" + lastFailure
+            + ")");
+      }
+    } finally {
+      opening.unlock();
+    }
+  }
+
+  /**
+   * Loads the PKCS#11 module, logs in to the token with the PIN from {@code config.pinFile()} and
+   * checks that every version not destroyed is in the token. Caller holds {@link #opening}.
+   */
+  private Session openToken() throws IOException {
+    String library = config.libraryPath().toAbsolutePath().toString();
+    if (!Files.isRegularFile(config.libraryPath())) {
+      throw new IOException("PKCS#11 module " + library + " does not exist");
     }
     Provider provider;
     try {
@@ -108,12 +198,9 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     } finally {
       Arrays.fill(pin, '\0');
     }
-    KeyVersionStore versions = KeyVersionStore.open(config.metadataFile(), FORMAT);
-    Pkcs11KeyBackend backend = new Pkcs11KeyBackend(provider, token, versions, random, clock, config);
-    backend.loadHandles();
-    LOG.info("PKCS#11 backend: token in slot list index {} of {}, {} keys", config.slotListIndex(), library,
-        versions.all().size());
-    return backend;
+    Session s = new Session(provider, token);
+    loadHandles(s);
+    return s;
   }
 
   /** SunPKCS11 configuration: key generation makes token objects that never leave the token. */
@@ -156,7 +243,8 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     }
   }
 
-  private void loadHandles() throws IOException {
+  private void loadHandles(Session s) throws IOException {
+    KeyStore token = s.token();
     for (Map.Entry<String, List<VersionRecord>> e : versions.all().entrySet()) {
       for (VersionRecord v : e.getValue()) {
         try {
@@ -199,6 +287,7 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     if (versions.contains(keyId)) {
       return false;
     }
+    session(); // opened outside the write lock
     synchronized (versions.writeLock()) {
       checkOpen();
       if (versions.contains(keyId)) {
@@ -211,6 +300,7 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
 
   @Override
   public KeyVersion rotate(String keyId) throws KeyOperationException {
+    session(); // opened outside the write lock
     synchronized (versions.writeLock()) {
       checkOpen();
       if (!versions.contains(keyId)) {
@@ -224,8 +314,10 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   private VersionRecord addVersion(String keyId) throws KeyOperationException {
     int version = versions.nextVersion(keyId);
     String label = label(keyId, version);
+    Session s = session();
+    KeyStore token = s.token();
     SecretKey key = withPermit(() -> {
-      KeyGenerator g = KeyGenerator.getInstance("AES", provider);
+      KeyGenerator g = KeyGenerator.getInstance("AES", s.provider());
       g.init(256);
       SecretKey generated = g.generateKey();
       token.setEntry(label, new KeyStore.SecretKeyEntry(generated), null);
@@ -262,6 +354,7 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     synchronized (versions.writeLock()) {
       checkOpen();
       VersionRecord v = versions.get(keyId, version);
+      Session s = v.state() == KeyState.DESTROYED ? session : session();
       if (v.state() == KeyState.ENABLED) {
         throw new KeyOperationException(Kind.INVALID_STATE_CHANGE,
             "key " + keyId + " version " + version + " is enabled; disable it before destroying it");
@@ -270,12 +363,14 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
       handles.remove(v.reference());
       // Recorded first: if the token call fails, the version is unusable already and a retry (or the
       // next start) removes the token object.
-      withPermit(() -> {
-        if (token.containsAlias(v.reference())) {
-          token.deleteEntry(v.reference());
-        }
-        return null;
-      });
+      if (s != null) {
+        withPermit(() -> {
+          if (s.token().containsAlias(v.reference())) {
+            s.token().deleteEntry(v.reference());
+          }
+          return null;
+        });
+      }
       LOG.info("destroyed key {} version {} (token object {})", keyId, version, v.reference());
       return destroyed.toKeyVersion();
     }
@@ -284,11 +379,12 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   @Override
   public byte[] encrypt(String keyId, int version, byte[] plaintext, byte[] associatedData)
       throws KeyOperationException {
+    Session s = session();
     SecretKey key = handle(keyId, version);
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     byte[] sealed = withPermit(() -> {
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding", provider);
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding", s.provider());
       c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonce));
       c.updateAAD(associatedData);
       return c.doFinal(plaintext);
@@ -305,13 +401,14 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
   @Override
   public byte[] decrypt(String keyId, int version, byte[] ciphertext, byte[] associatedData)
       throws KeyOperationException {
+    Session s = session();
     SecretKey key = handle(keyId, version);
     if (ciphertext.length < NONCE_BYTES + TAG_BYTES) {
       throw notAuthentic(keyId, version);
     }
     try {
       return withPermit(() -> {
-        Cipher c = Cipher.getInstance("AES/GCM/NoPadding", provider);
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding", s.provider());
         c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, ciphertext, 0, NONCE_BYTES));
         c.updateAAD(associatedData);
         return c.doFinal(ciphertext, NONCE_BYTES, ciphertext.length - NONCE_BYTES);
@@ -391,6 +488,7 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
 
   @Override
   public String toString() {
-    return "Pkcs11KeyBackend[" + provider.getName() + "]";
+    Session s = session;
+    return "Pkcs11KeyBackend[" + (s == null ? "token not open" : s.provider().getName()) + "]";
   }
 }

@@ -2,6 +2,8 @@
  * KEKs in a PKCS#11 token (SoftHSM2 in tests) through SunPKCS11: generated inside the token,
  * sensitive and non-extractable, one token object per version labelled {@code <keyId>/v<N>}; DEKs
  * wrapped by AES-256-GCM encryption inside the token. Version states live in the agent's
- * {@link io.cobalt.kms.backend.KeyVersionStore}, since a token cannot express "disabled".
+ * {@link io.cobalt.kms.backend.KeyVersionStore}, since a token cannot express "disabled". The
+ * token is opened on first use, with a back-off between failed attempts, so the agent starts
+ * without it.
  */
 package io.cobalt.kms.backend.pkcs11;

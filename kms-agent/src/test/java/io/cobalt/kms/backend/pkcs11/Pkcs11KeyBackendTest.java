@@ -1,5 +1,6 @@
 package io.cobalt.kms.backend.pkcs11;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cobalt.kms.keys.KeyBackend;
 import io.cobalt.kms.keys.KeyBackendContract;
+import io.cobalt.kms.FakeClock;
+import io.cobalt.kms.keys.KeyOperationException;
+import io.cobalt.kms.keys.KeyOperationException.Kind;
 import io.cobalt.kms.keys.KeyState;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +22,8 @@ import java.security.KeyStore;
 import java.security.Provider;
 import java.security.Security;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,24 +83,85 @@ class Pkcs11KeyBackendTest extends KeyBackendContract {
   }
 
   @Test
-  void refusesToStartWhenTheTokenLostAKeyItsRecordsName() throws Exception {
+  void answersUnavailableNamingTheObjectWhenTheTokenLostAKeyItsRecordsName() throws Exception {
     String id = newKeyId();
     backend.createIfAbsent(id);
     close(backend);
     tokenView().deleteEntry(Pkcs11KeyBackend.label(id, 1));
-    IOException e = assertThrows(IOException.class, () -> Pkcs11KeyBackend.open(config, random, Clock.systemUTC()));
+    backend = Pkcs11KeyBackend.open(config, random, Clock.systemUTC()); // start does not touch the token
+    assertTrue(backend.describe(id).isPresent(), "the agent's own records answer without the token");
+    KeyOperationException e = assertThrows(KeyOperationException.class,
+        () -> backend.encrypt(id, 1, dek(), context(id, 1, "o")));
+    assertEquals(Kind.BACKEND_UNAVAILABLE, e.kind());
     assertTrue(e.getMessage().contains(Pkcs11KeyBackend.label(id, 1)), e.getMessage());
-    backend = null;
   }
 
   /**
-   * A wrong PIN cannot be shown here: PKCS#11 logins belong to the process, so once one backend has
-   * logged in, SunPKCS11 does not log in again (see the report of issue 4). A missing PIN file is refused.
+   * The agent's start does not depend on the HSM (issue 4): without its PIN (the token cannot be
+   * logged in to) the backend opens, describes its keys from its own records, and answers every call
+   * that needs the token BACKEND_UNAVAILABLE; a failed attempt is retried only after its back-off,
+   * and once the token can be opened the next call opens it and works. A wrong PIN cannot be shown
+   * here: PKCS#11 logins belong to the process, so once one backend has logged in, SunPKCS11 does not
+   * log in again (see the report of issue 4).
    */
   @Test
-  void refusesToStartWithoutItsPinFile() {
-    Pkcs11Config bad = Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, dir.resolve("no-pin"), dir.resolve("other.json"));
-    IOException e = assertThrows(IOException.class, () -> Pkcs11KeyBackend.open(bad, random, Clock.systemUTC()));
-    assertTrue(e.getMessage().contains("PIN file"), e.getMessage());
+  void opensTheTokenOnFirstUseAndRetriesWithBackOff() throws Exception {
+    String id = newKeyId();
+    backend.createIfAbsent(id);
+    byte[] dek = dek();
+    byte[] wrapped = backend.encrypt(id, 1, dek, context(id, 1, "o"));
+    close(backend);
+    backend = null;
+
+    Path pinFile = dir.resolve("pin-later");
+    Pkcs11Config later = Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, pinFile, config.metadataFile());
+    FakeClock clock = new FakeClock(Instant.parse("2026-01-01T00:00:00Z"));
+    Pkcs11KeyBackend lazy = Pkcs11KeyBackend.open(later, random, clock);
+    backend = lazy;
+    assertFalse(lazy.tokenOpen());
+    assertEquals(KeyState.ENABLED, lazy.describe(id).orElseThrow().versions().get(0).state());
+    assertTrue(lazy.keyIds().contains(id));
+
+    KeyOperationException first = assertThrows(KeyOperationException.class,
+        () -> lazy.decrypt(id, 1, wrapped, context(id, 1, "o")));
+    assertEquals(Kind.BACKEND_UNAVAILABLE, first.kind());
+    assertTrue(first.retriable());
+    assertTrue(first.getMessage().contains("PIN file"), first.getMessage());
+    assertEquals(Kind.BACKEND_UNAVAILABLE, refusal(() -> lazy.createIfAbsent(newKeyId())));
+    assertEquals(Kind.BACKEND_UNAVAILABLE, refusal(() -> lazy.rotate(id)));
+
+    // The token becomes reachable, but the back-off has not passed: no new attempt yet.
+    Files.writeString(pinFile, SoftHsmToken.pin() + "\n");
+    KeyOperationException waiting = assertThrows(KeyOperationException.class,
+        () -> lazy.decrypt(id, 1, wrapped, context(id, 1, "o")));
+    assertEquals(Kind.BACKEND_UNAVAILABLE, waiting.kind());
+    assertTrue(waiting.getMessage().contains("next attempt in"), waiting.getMessage());
+    assertFalse(lazy.tokenOpen());
+
+    clock.advance(Duration.ofMillis(Pkcs11KeyBackend.FIRST_RETRY_MILLIS));
+    assertArrayEquals(dek, lazy.decrypt(id, 1, wrapped, context(id, 1, "o")));
+    assertTrue(lazy.tokenOpen());
+    assertEquals(2, lazy.rotate(id).version());
+  }
+
+  @Test
+  void theBackOffDoublesUpToItsBound() throws Exception {
+    Pkcs11Config never = Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, dir.resolve("no-pin"), dir.resolve("other.json"));
+    FakeClock clock = new FakeClock(Instant.parse("2026-01-01T00:00:00Z"));
+    Pkcs11KeyBackend lazy = Pkcs11KeyBackend.open(never, random, clock);
+    try {
+      long expected = Pkcs11KeyBackend.FIRST_RETRY_MILLIS;
+      for (int attempt = 0; attempt < 10; attempt++) {
+        KeyOperationException e = assertThrows(KeyOperationException.class, () -> lazy.rotate("account/x"));
+        assertEquals(Kind.BACKEND_UNAVAILABLE, e.kind());
+        KeyOperationException waiting = assertThrows(KeyOperationException.class, () -> lazy.rotate("account/x"));
+        assertTrue(waiting.getMessage().contains("next attempt in " + expected + " ms"), waiting.getMessage());
+        clock.advance(Duration.ofMillis(expected));
+        expected = Math.min(Pkcs11KeyBackend.MAX_RETRY_MILLIS, expected * 2);
+      }
+      assertEquals(Pkcs11KeyBackend.MAX_RETRY_MILLIS, expected);
+    } finally {
+      lazy.close();
+    }
   }
 }
