@@ -104,5 +104,15 @@ class UncommittedBlobsEndpointTest {
         assertEquals("staged data".length(), i.getProperties().getContentLength());
       }
     }
+
+    // Together with snapshots: each blob's snapshots before it, uncommitted blobs among them.
+    String snapshot = box.getBlobClient("done.txt").createSnapshot().getSnapshotId();
+    ListBlobsOptions both = new ListBlobsOptions().setDetails(
+        new BlobListDetails().setRetrieveUncommittedBlobs(true).setRetrieveSnapshots(true));
+    List<String> listed = new ArrayList<>();
+    for (BlobItem i : box.listBlobs(both, null)) {
+      listed.add(i.getSnapshot() == null ? i.getName() : i.getName() + "@" + i.getSnapshot());
+    }
+    assertEquals(List.of("dir/inner.bin", "done.txt@" + snapshot, "done.txt", "pending.bin"), listed);
   }
 }

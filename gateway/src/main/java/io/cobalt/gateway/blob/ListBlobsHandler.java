@@ -68,7 +68,7 @@ final class ListBlobsHandler {
                       .setMarker(after)
                       .setMaxResults(limit)
                       .setIncludeSnapshots(withSnapshots)
-                      .setIncludeUncommitted(withUncommitted && !withSnapshots))
+                      .setIncludeUncommitted(withUncommitted))
                   .build());
           if (resume != null) {
             return services.metadata().fanOut(
@@ -82,7 +82,8 @@ final class ListBlobsHandler {
                         .setMarker(resume.name())
                         .setMarkerSnapshot(resume.snapshot())
                         .setMaxResults(max)
-                        .setIncludeSnapshots(true))
+                        .setIncludeSnapshots(true)
+                        .setIncludeUncommitted(withUncommitted))
                     .build())
                 .map(results -> mergeWithSnapshots(results, max));
           }

@@ -708,12 +708,15 @@ public final class PartitionStateMachine {
         checkBounded("prefix", q.getPrefix());
         checkBounded("marker", q.getMarker());
         if (q.getIncludeSnapshots()) {
-          snapshots.listWithSnapshots(partition, q, pageSize(q.getMaxResults()), result);
+          snapshots.listWithSnapshots(partition, q, pageSize(q.getMaxResults()), result, (marker, n) ->
+              q.getIncludeUncommitted() ? blobsAndUncommitted(partition, q, marker, n)
+                  : store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, n));
           break;
         }
         int limit = pageSize(q.getMaxResults());
-        Page<BlobRecord> page = store.blobs(
-            partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit);
+        Page<BlobRecord> page = q.getIncludeUncommitted()
+            ? blobsAndUncommitted(partition, q, q.getMarker(), limit)
+            : store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit);
         List<BlobRecord> listed = new ArrayList<>(page.items().size());
         // A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC;
         // a tagged blob keeps deks[0], the key its sealed tags open with (include=tags, Find Blobs
@@ -725,11 +728,7 @@ public final class PartitionStateMachine {
           }
           listed.add(forListing.build());
         }
-        if (!q.getIncludeUncommitted()) {
-          result.addAllBlobs(listed).setTruncated(page.truncated());
-          break;
-        }
-        listWithUncommitted(partition, q, limit, page, listed, result);
+        result.addAllBlobs(listed).setTruncated(page.truncated());
       }
       case GET_BLOCK_LIST -> {
         GetBlockList q = query.getGetBlockList();
@@ -1527,17 +1526,17 @@ public final class PartitionStateMachine {
       .compare(ByteString.copyFromUtf8(a), ByteString.copyFromUtf8(b));
 
   /**
-   * List Blobs with include=uncommittedblobs (ADR 0026): the committed blobs of {@code page} and the
-   * blobs that have only uncommitted blocks, in name order, at most {@code limit}. An uncommitted
-   * blob is listed as a block blob of length 0, created when its first block was staged and modified
-   * when its last one was, with no ETag (it has no version). Both sources are read up to
-   * {@code limit} names; nothing past the smaller last name of a source that had more is listed
-   * (that source may hold names before the other's).
+   * List Blobs with include=uncommittedblobs (ADR 0026): the committed blob records after
+   * {@code marker} and the blobs that have only uncommitted blocks, in name order, at most
+   * {@code limit}. An uncommitted blob is listed as a block blob of length 0, created when its
+   * first block was staged and modified when its last one was, with no ETag (it has no version).
+   * Both sources are read up to {@code limit} names; nothing past the smaller last name of a source
+   * that had more is listed (that source may hold names before the other's).
    */
-  private void listWithUncommitted(int partition, ListBlobs q, int limit, Page<BlobRecord> page,
-      List<BlobRecord> committed, QueryResult.Builder result) {
+  private Page<BlobRecord> blobsAndUncommitted(int partition, ListBlobs q, String marker, int limit) {
+    Page<BlobRecord> page = store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, limit);
     Page<StagedBlobRecord> staged = store.stagedBlobs(
-        partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit);
+        partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, limit);
     String horizon = null;
     if (page.truncated() && !page.items().isEmpty()) {
       horizon = page.items().get(page.items().size() - 1).getName();
@@ -1547,7 +1546,7 @@ public final class PartitionStateMachine {
       horizon = horizon == null || UTF8_ORDER.compare(last, horizon) < 0 ? last : horizon;
     }
     java.util.TreeMap<String, BlobRecord> merged = new java.util.TreeMap<>(UTF8_ORDER);
-    for (BlobRecord b : committed) {
+    for (BlobRecord b : page.items()) {
       merged.put(b.getName(), b);
     }
     for (StagedBlobRecord s : staged.items()) {
@@ -1563,17 +1562,16 @@ public final class PartitionStateMachine {
           .setLastModifiedEpochMillis(s.getLastStagedEpochMillis())
           .build());
     }
-    int n = 0;
+    List<BlobRecord> items = new ArrayList<>();
     boolean cut = false;
     for (BlobRecord b : merged.values()) {
-      if (n == limit || (horizon != null && UTF8_ORDER.compare(b.getName(), horizon) > 0)) {
+      if (items.size() == limit || (horizon != null && UTF8_ORDER.compare(b.getName(), horizon) > 0)) {
         cut = true;
         break;
       }
-      result.addBlobs(b);
-      n++;
+      items.add(b);
     }
-    result.setTruncated(cut || page.truncated() || staged.truncated());
+    return new Page<>(items, cut || page.truncated() || staged.truncated());
   }
 
   private static BlobRecord sizesOnly(BlobRecord b) {

@@ -164,7 +164,7 @@ final class SnapshotCommands {
    * may end between a blob's snapshots. With {@code marker_snapshot}, the marker blob's snapshots
    * up to that time were listed: its later snapshots and the blob itself come first.
    */
-  void listWithSnapshots(int partition, ListBlobs q, int limit, QueryResult.Builder result) {
+  void listWithSnapshots(int partition, ListBlobs q, int limit, QueryResult.Builder result, BlobSource blobs) {
     int listed = 0;
     if (!q.getMarkerSnapshot().isEmpty()) {
       checkSnapshotTime(q.getMarkerSnapshot());
@@ -200,8 +200,7 @@ final class SnapshotCommands {
       result.setTruncated(true);
       return;
     }
-    Page<BlobRecord> page = store.blobs(
-        partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit - listed);
+    Page<BlobRecord> page = blobs.list(q.getMarker(), limit - listed);
     for (BlobRecord b : page.items()) {
       for (BlobRecord s : store.snapshots(
           partition, q.getAccount(), q.getContainerId(), b.getName(), MAX_SNAPSHOTS_PER_BLOB)) {
@@ -220,6 +219,16 @@ final class SnapshotCommands {
       listed++;
     }
     result.setTruncated(page.truncated());
+  }
+
+  /**
+   * The blobs a listing shows after {@code marker}, at most {@code limit}, in name order: the
+   * committed ones, and with include=uncommittedblobs those with only uncommitted blocks (which
+   * have no snapshots).
+   */
+  @FunctionalInterface
+  interface BlobSource {
+    Page<BlobRecord> list(String marker, int limit);
   }
 
   /** A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC. */

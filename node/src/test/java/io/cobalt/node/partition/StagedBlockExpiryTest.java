@@ -217,6 +217,18 @@ class StagedBlockExpiryTest {
     QueryResult three = list(m, true, "", 3);
     assertEquals(List.of("a", "b", "c"), names(three));
     assertTrue(three.getTruncated());
+
+    // With snapshots too: uncommitted blobs (which have none) among the committed ones.
+    QueryResult withSnapshots = m.query(MetadataQuery.newBuilder().setPartition(0).setListBlobs(ListBlobs.newBuilder()
+        .setAccount(ACCOUNT).setContainerId(CID).setMaxResults(2).setIncludeUncommitted(true)
+        .setIncludeSnapshots(true)).build());
+    assertEquals(List.of("a", "b"), names(withSnapshots));
+    assertTrue(withSnapshots.getTruncated());
+    QueryResult rest = m.query(MetadataQuery.newBuilder().setPartition(0).setListBlobs(ListBlobs.newBuilder()
+        .setAccount(ACCOUNT).setContainerId(CID).setMarker("b").setMaxResults(5).setIncludeUncommitted(true)
+        .setIncludeSnapshots(true)).build());
+    assertEquals(List.of("c", "d"), names(rest));
+    assertFalse(rest.getTruncated());
   }
 
   @ParameterizedTest
