@@ -177,19 +177,56 @@ class SnapshotEndpointTest {
       assertEquals(1L, i.getProperties().getContentLength());
     }
 
-    // Pages of 2: every record once, in order; b's snapshots are never split from b.
-    List<String> paged = new ArrayList<>();
-    for (PagedResponse<BlobItem> page : list.listBlobs(
-        new ListBlobsOptions().setMaxResultsPerPage(2).setDetails(new BlobListDetails().setRetrieveSnapshots(true)),
-        null).iterableByPage()) {
-      List<String> names = names(page.getValue());
-      if (names.stream().anyMatch(n -> n.startsWith("b@"))) {
-        assertTrue(names.contains("b"), "a page with b's snapshots holds b: " + names);
+    // Pages of 1, 2 and 3: every record once, in order; each snapshot counts toward maxresults, so
+    // pages resume between b's snapshots and never hold more than asked.
+    for (int size = 1; size <= 3; size++) {
+      List<String> paged = new ArrayList<>();
+      for (PagedResponse<BlobItem> page : list.listBlobs(
+          new ListBlobsOptions().setMaxResultsPerPage(size).setDetails(new BlobListDetails().setRetrieveSnapshots(true)),
+          null).iterableByPage()) {
+        List<String> names = names(page.getValue());
+        assertTrue(names.size() <= size, "page of " + size + ": " + names);
+        paged.addAll(names);
       }
-      paged.addAll(names);
+      assertEquals(expected, paged, "pages of " + size);
     }
-    assertEquals(expected, paged);
 
+  }
+
+  @Test
+  void getBlockListOfASnapshotGivesItsCommittedBlocks() {
+    com.azure.storage.blob.specialized.BlockBlobClient b = box.getBlobClient("blocks.bin").getBlockBlobClient();
+    String one = java.util.Base64.getEncoder().encodeToString("block-1".getBytes(StandardCharsets.UTF_8));
+    String two = java.util.Base64.getEncoder().encodeToString("block-2".getBytes(StandardCharsets.UTF_8));
+    b.stageBlock(one, BinaryData.fromString("first"));
+    b.stageBlock(two, BinaryData.fromString("second!"));
+    b.commitBlockList(List.of(one, two), true);
+    String id = b.createSnapshot().getSnapshotId();
+    // The blob moves on: one block committed, one staged.
+    b.stageBlock(one, BinaryData.fromString("1"));
+    b.commitBlockList(List.of(one), true);
+    b.stageBlock(two, BinaryData.fromString("staged"));
+
+    com.azure.storage.blob.specialized.BlockBlobClient snap =
+        box.getBlobClient("blocks.bin", id).getBlockBlobClient();
+    com.azure.storage.blob.models.BlockList all =
+        snap.listBlocks(com.azure.storage.blob.models.BlockListType.ALL);
+    assertEquals(List.of(one, two), all.getCommittedBlocks().stream().map(x -> x.getName()).toList());
+    assertEquals(List.of(5L, 7L), all.getCommittedBlocks().stream().map(x -> x.getSizeLong()).toList());
+    assertTrue(all.getUncommittedBlocks().isEmpty(), "a snapshot has no uncommitted blocks");
+    assertEquals(List.of(one), b.listBlocks(com.azure.storage.blob.models.BlockListType.COMMITTED)
+        .getCommittedBlocks().stream().map(x -> x.getName()).toList());
+
+    LeaseEndpointTest.assertRefused(404, BlobErrorCode.BLOB_NOT_FOUND, () -> box.getBlobClient(
+        "blocks.bin", "2001-01-01T00:00:00.0000000Z").getBlockBlobClient()
+        .listBlocks(com.azure.storage.blob.models.BlockListType.ALL));
+  }
+
+  @Test
+  void getBlockListWithAMalformedSnapshotIsRefused() throws Exception {
+    HttpResponse<String> r = send("GET", "/blocks-missing.bin?comp=blocklist&snapshot=yesterday", Map.of());
+    assertEquals(400, r.statusCode(), r.body());
+    assertEquals("InvalidQueryParameterValue", r.headers().firstValue("x-ms-error-code").orElse(null));
   }
 
   @Test

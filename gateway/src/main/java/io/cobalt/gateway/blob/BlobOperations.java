@@ -151,9 +151,6 @@ public final class BlobOperations {
       if (m == HttpMethod.PUT) {
         SnapshotHandler.refuseOnSnapshot(r);
       }
-      if ("blocklist".equals(comp)) {
-        throw AzureError.NOT_IMPLEMENTED.exception(); // Get Block List of a snapshot: not yet
-      }
     }
     if (comp != null) {
       switch (comp) {

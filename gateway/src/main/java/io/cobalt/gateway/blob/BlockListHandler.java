@@ -67,6 +67,13 @@ final class BlockListHandler {
     StreamWriter.Expected expected = StreamWriter.Expected.of(r);
     String leaseHeader = r.header("x-ms-lease-id");
     String leaseId = leaseHeader == null ? null : ConditionalHeaders.leaseId(leaseHeader, "x-ms-lease-id");
+    // Checked here (no data is written for a refused request) and again at the apply step, where
+    // a lease acquired in between wins (ADR 0015).
+    Condition.Builder leaseBuilder = Condition.newBuilder().setNowEpochMillis(r.received().toEpochMilli());
+    if (leaseId != null) {
+      leaseBuilder.setLeaseId(leaseId);
+    }
+    Condition leaseCondition = leaseBuilder.build();
     CustomerKey cpk = BlobEncryption.customerKey(r, true);
     return BlobEncryption.closing(cpk, services.requireContainer(r)
         .compose(container -> services.metadata().blob(r.context(), container, r.path().blob()).map(blob -> {
@@ -99,7 +106,8 @@ final class BlockListHandler {
                             .setAccount(container.getAccount())
                             .setContainerId(container.getContainerId())
                             .setName(r.path().blob())
-                            .setBlock(block))
+                            .setBlock(block)
+                            .setCondition(leaseCondition))
                         .build();
                     return services.metadata().submit(r.context(), command).map(result -> {
                       services.requireWritten(r, result.getStatus());
@@ -322,7 +330,11 @@ final class BlockListHandler {
     }
   }
 
-  /** GET ?comp=blocklist&blocklisttype=committed|uncommitted|all → BlockList XML. */
+  /**
+   * GET ?comp=blocklist&blocklisttype=committed|uncommitted|all → BlockList XML. With
+   * {@code snapshot=}, the snapshot's committed blocks (ADR 0022: a snapshot copies the committed
+   * manifest, block ids included) and no uncommitted ones; an unknown snapshot → 404 BlobNotFound.
+   */
   Future<Void> getBlockList(AzureRequest r) {
     ResourceNames.requireBlobName(r.path().blob());
     String type = r.queryParam("blocklisttype");
@@ -333,16 +345,18 @@ final class BlockListHandler {
     boolean withCommitted = !type.equals("uncommitted");
     boolean withUncommitted = !type.equals("committed");
     Condition condition = ConditionalHeaders.of(r);
+    String snapshot = SnapshotHandler.snapshotParam(r);
     return services.requireContainer(r).compose(container -> {
       int partition = services.blobPartition(container, r.path().blob());
-      MetadataQuery query = MetadataQuery.newBuilder()
-          .setPartition(partition)
-          .setGetBlockList(GetBlockList.newBuilder()
-              .setAccount(container.getAccount())
-              .setContainerId(container.getContainerId())
-              .setName(r.path().blob())
-              .setSizesOnly(true))
-          .build();
+      GetBlockList.Builder get = GetBlockList.newBuilder()
+          .setAccount(container.getAccount())
+          .setContainerId(container.getContainerId())
+          .setName(r.path().blob())
+          .setSizesOnly(true);
+      if (snapshot != null) {
+        get.setSnapshot(snapshot); // the snapshot's committed blocks; it has no uncommitted ones
+      }
+      MetadataQuery query = MetadataQuery.newBuilder().setPartition(partition).setGetBlockList(get).build();
       return services.metadata().query(r.context(), partition, query);
     }).map(state -> {
       BlobRecord blob = state.getBlobsCount() == 0 ? null : state.getBlobs(0);

@@ -18,9 +18,8 @@ import java.util.Set;
 /**
  * List Blobs, flat or hierarchical ({@code delimiter}, see {@link BlobHierarchy}): prefix, marker,
  * maxresults, include=metadata, include=snapshots (each blob's snapshots, oldest first, listed
- * before it with a {@code <Snapshot>} element, flat listings only; a page never splits a blob from
- * its snapshots, so it may hold more than maxresults entries when it ends on a blob with many:
- * ADR 0022) and include=tags (each tagged blob's tags unsealed at the gateway, ADR 0018); fans out
+ * before it with a {@code <Snapshot>} element, flat listings only; each snapshot counts toward
+ * maxresults, and a NextMarker may resume between a blob's snapshots: ADR 0022) and include=tags (each tagged blob's tags unsealed at the gateway, ADR 0018); fans out
  * to every partition. With metadata, a page with blobs is refused
  * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
  * deleted); without, keys do not matter.
@@ -42,7 +41,7 @@ final class ListBlobsHandler {
   Future<Void> list(AzureRequest r) {
     ResourceNames.requireContainerName(r.path().container());
     String prefix = PagedListing.boundedParam(r, "prefix", ResourceNames.MAX_BLOB_NAME_CHARS);
-    String marker = PagedListing.boundedParam(r, "marker", ResourceNames.MAX_BLOB_NAME_CHARS);
+    String marker = PagedListing.boundedParam(r, "marker", ResourceNames.MAX_BLOB_NAME_CHARS + 1 + SNAPSHOT_TIME_CHARS);
     String delimiter = PagedListing.boundedParam(r, "delimiter", ResourceNames.MAX_BLOB_NAME_CHARS);
     int max = PagedListing.maxResults(r);
     Set<String> include = PagedListing.includes(r, INCLUDES);
@@ -53,6 +52,8 @@ final class ListBlobsHandler {
       throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "include");
     }
     boolean withTags = include.contains("tags");
+    boolean withUncommitted = include.contains("uncommittedblobs");
+    SnapshotMarker resume = withSnapshots && delimiter.isEmpty() ? SnapshotMarker.parse(marker) : null;
     return services
         .requireContainer(r)
         .compose(container -> {
@@ -66,10 +67,25 @@ final class ListBlobsHandler {
                       .setPrefix(prefix)
                       .setMarker(after)
                       .setMaxResults(limit)
-                      .setIncludeSnapshots(withSnapshots))
+                      .setIncludeSnapshots(withSnapshots)
+                      .setIncludeUncommitted(withUncommitted))
                   .build());
-          if (delimiter.isEmpty() && withSnapshots) {
-            return source.list(marker, max).map(results -> mergeWithSnapshots(results, max));
+          if (resume != null) {
+            return services.metadata().fanOut(
+                r.context(),
+                p -> MetadataQuery.newBuilder()
+                    .setPartition(p)
+                    .setListBlobs(ListBlobs.newBuilder()
+                        .setAccount(container.getAccount())
+                        .setContainerId(container.getContainerId())
+                        .setPrefix(prefix)
+                        .setMarker(resume.name())
+                        .setMarkerSnapshot(resume.snapshot())
+                        .setMaxResults(max)
+                        .setIncludeSnapshots(true)
+                        .setIncludeUncommitted(withUncommitted))
+                    .build())
+                .map(results -> mergeWithSnapshots(results, max));
           }
           if (delimiter.isEmpty()) {
             return source.list(marker, max).map(results -> {
@@ -111,12 +127,56 @@ final class ListBlobsHandler {
         });
   }
 
+  /** Characters of a snapshot time (ADR 0022): {@code 2026-11-29T08:12:19.1234567Z}. */
+  static final int SNAPSHOT_TIME_CHARS = 28;
   /**
-   * One flat page from every partition's answer, where each blob comes with its snapshots before
-   * it (the nodes never split them): the records in name order (a stable sort keeps each blob's
-   * snapshots, oldest first, before it), cut at the first blob that would start after
-   * {@code max} records. Every record up to the cut is at or before the last name of any
-   * partition that had more (that partition answered at least {@code max} records).
+   * Separates a blob name from a snapshot time in a NextMarker that resumes between a blob's
+   * snapshots. A tab: XML carries it, and no blob name contains one ({@link ResourceNames}).
+   */
+  static final char MARKER_SEPARATOR = '\t';
+
+  /** Where a listing with snapshots resumes: after blob {@code name} ({@code snapshot} empty), or after that snapshot of it. */
+  record SnapshotMarker(String name, String snapshot) {
+    static SnapshotMarker parse(String marker) {
+      int tab = marker.indexOf(MARKER_SEPARATOR);
+      if (tab < 0) {
+        return new SnapshotMarker(marker, "");
+      }
+      String name = marker.substring(0, tab);
+      String time = marker.substring(tab + 1);
+      if (name.isEmpty() || !SnapshotHandler.isSnapshotTime(time)) {
+        throw AzureError.INVALID_QUERY_PARAMETER_VALUE.exception("QueryParameterName", "marker");
+      }
+      return new SnapshotMarker(name, time);
+    }
+
+    /** The NextMarker after {@code b}: its name, with its snapshot time if it is a snapshot. */
+    static String after(BlobRecord b) {
+      return b.getSnapshot().isEmpty() ? b.getName() : b.getName() + MARKER_SEPARATOR + b.getSnapshot();
+    }
+  }
+
+  /**
+   * Listing order with snapshots: by name (code points), a blob's snapshots oldest first, then the
+   * blob itself (the order each node lists in).
+   */
+  static final java.util.Comparator<BlobRecord> SNAPSHOT_LISTING_ORDER = (a, b) -> {
+    int byName = PagedListing.CODE_POINT_ORDER.compare(a.getName(), b.getName());
+    if (byName != 0) {
+      return byName;
+    }
+    if (a.getSnapshot().isEmpty() || b.getSnapshot().isEmpty()) {
+      return Boolean.compare(a.getSnapshot().isEmpty(), b.getSnapshot().isEmpty());
+    }
+    return a.getSnapshot().compareTo(b.getSnapshot());
+  };
+
+  /**
+   * One flat page from every partition's answer, where each snapshot and each blob counts as one
+   * record: the first {@code max} records in listing order. Each partition answered its first
+   * {@code max} records after the marker, so the first {@code max} of their union are the first
+   * {@code max} of the container's. The NextMarker may fall between a blob's snapshots
+   * ({@link SnapshotMarker}).
    */
   static BlobHierarchy.Page mergeWithSnapshots(List<io.cobalt.proto.node.v1.QueryResult> results, int max) {
     List<BlobRecord> all = new ArrayList<>();
@@ -125,18 +185,14 @@ final class ListBlobsHandler {
       all.addAll(q.getBlobsList());
       truncated |= q.getTruncated();
     }
-    all.sort((a, b) -> PagedListing.CODE_POINT_ORDER.compare(a.getName(), b.getName()));
-    List<BlobHierarchy.Entry> entries = new ArrayList<>();
-    int i = 0;
-    for (; i < all.size(); i++) {
-      boolean startsBlob = entries.isEmpty() || entries.get(entries.size() - 1).blob().getSnapshot().isEmpty();
-      if (entries.size() >= max && startsBlob) {
-        break;
-      }
+    all.sort(SNAPSHOT_LISTING_ORDER);
+    int n = Math.min(max, all.size());
+    List<BlobHierarchy.Entry> entries = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
       entries.add(new BlobHierarchy.Entry(all.get(i), null));
     }
-    boolean more = truncated || i < all.size();
-    String next = more && !entries.isEmpty() ? entries.get(entries.size() - 1).name() : null;
+    boolean more = truncated || all.size() > max;
+    String next = more && n > 0 ? SnapshotMarker.after(all.get(n - 1)) : null;
     return new BlobHierarchy.Page(entries, next);
   }
 
@@ -178,7 +234,9 @@ final class ListBlobsHandler {
       xml.append("<Properties>");
       Xml.element(xml, "Creation-Time", HttpDates.rfc1123(b.getCreatedEpochMillis()));
       Xml.element(xml, "Last-Modified", HttpDates.rfc1123(b.getLastModifiedEpochMillis()));
-      Xml.element(xml, "Etag", b.getEtag());
+      if (!b.getEtag().isEmpty()) {
+        Xml.element(xml, "Etag", b.getEtag()); // an uncommitted blob has none (ADR 0026)
+      }
       Xml.element(xml, "Content-Length", Long.toString(b.getContentLength()));
       Xml.element(xml, "Content-Type", b.getContentType());
       Xml.element(xml, "Content-Encoding", b.getContentEncoding());

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The flat List Blobs page with snapshots, merged from several partitions' answers (ADR 0022):
- * name order, each blob's snapshots before it, never split from it, and a NextMarker that loses
- * nothing a truncated partition still holds.
+ * name order, each blob's snapshots before it, at most maxresults records, and a NextMarker that
+ * loses nothing a truncated partition still holds, even between a blob's snapshots.
  */
 class SnapshotListingMergeTest {
   private static BlobRecord blob(String name, String snapshot) {
@@ -53,17 +53,29 @@ class SnapshotListingMergeTest {
   }
 
   @Test
-  void aPageEndsAfterAWholeBlobAndResumesAfterIt() {
-    // Partition 1 was cut by its node after 2 records (so at "b"); partition 2 was not.
+  void aPageNeverHoldsMoreThanMaxResultsAndMayEndBetweenSnapshots() {
+    // Partition 1 answered its first 2 records and has more; partition 2 answered all it has.
     BlobHierarchy.Page page = ListBlobsHandler.mergeWithSnapshots(List.of(
         partition(true, List.of(group("a", 0), group("b", 3))),
         partition(false, List.of(group("a0", 0), group("c", 0)))), 2);
-    assertEquals(List.of("a", "a0"), names(page), "two whole blobs fill the page");
+    assertEquals(List.of("a", "a0"), names(page));
     assertEquals("a0", page.nextMarker());
 
     BlobHierarchy.Page split = ListBlobsHandler.mergeWithSnapshots(List.of(
-        partition(true, List.of(group("a", 0), group("b", 3)))), 2);
-    assertEquals(List.of("a", "b@0", "b@1", "b@2", "b"), names(split), "b's snapshots stay with b");
-    assertEquals("b", split.nextMarker());
+        partition(true, List.of(group("a", 0), List.of(group("b", 3).get(0))))), 2);
+    assertEquals(List.of("a", "b@0"), names(split), "each snapshot counts as a record");
+    assertEquals("b\t2026-01-01T00:00:00.0000000Z", split.nextMarker(), "resumes after b's first snapshot");
+    assertEquals(new ListBlobsHandler.SnapshotMarker("b", "2026-01-01T00:00:00.0000000Z"),
+        ListBlobsHandler.SnapshotMarker.parse(split.nextMarker()));
+    assertEquals(new ListBlobsHandler.SnapshotMarker("b", ""), ListBlobsHandler.SnapshotMarker.parse("b"));
+  }
+
+  @Test
+  void aMalformedSnapshotMarkerIsRefused() {
+    for (String bad : List.of("b\tyesterday", "\t2026-01-01T00:00:00.0000000Z", "b\t2026-01-01T00:00:00Z")) {
+      io.cobalt.gateway.http.AzureException e = org.junit.jupiter.api.Assertions.assertThrows(
+          io.cobalt.gateway.http.AzureException.class, () -> ListBlobsHandler.SnapshotMarker.parse(bad), bad);
+      assertEquals(400, e.error().status(), bad);
+    }
   }
 }

@@ -16,6 +16,7 @@ import io.cobalt.proto.node.v1.GetBlockList;
 import io.cobalt.proto.node.v1.SetBlobProperties;
 import io.cobalt.proto.node.v1.SetContainerMetadata;
 import io.cobalt.proto.node.v1.StageBlock;
+import io.cobalt.proto.node.v1.StagedBlobRecord;
 import io.cobalt.proto.node.v1.StreamRef;
 import io.cobalt.proto.node.v1.UncommittedBlock;
 import io.cobalt.proto.node.v1.CommandResult;
@@ -124,6 +125,13 @@ public final class PartitionStateMachine {
   public static final long SUBMIT_WINDOW_MILLIS = 5 * 60_000;
   /** Remembered submits forgotten per applied command at most (bounds the cost of one apply). */
   static final int FORGET_PER_APPLY = 32;
+  /**
+   * Azure discards a blob's uncommitted blocks when nobody staged a block to it or committed it for
+   * a week (ADR 0026): measured from the last Put Block's time, at the apply step.
+   */
+  public static final long STAGED_BLOCK_EXPIRY_MILLIS = 7L * 24 * 60 * 60 * 1000;
+  /** Staged-blob time entries looked at per applied command at most (bounds the cost of one apply). */
+  static final int EXPIRE_STAGED_PER_APPLY = 8;
 
   private final MetadataStore store;
   private final int partitions;
@@ -132,12 +140,26 @@ public final class PartitionStateMachine {
   private final DekCommands deks;
   private final SnapshotCommands snapshots;
   private final AppendCommands appends;
+  private final long stagedBlockExpiryMillis;
 
   /** Loads each partition's applied index from {@code store}. */
   public PartitionStateMachine(MetadataStore store, int partitions) {
+    this(store, partitions, STAGED_BLOCK_EXPIRY_MILLIS);
+  }
+
+  /**
+   * As {@link #PartitionStateMachine(MetadataStore, int)}, with uncommitted blocks discarded
+   * {@code stagedBlockExpiryMillis} after a blob's last Put Block (Azure: 7 days). Every replica of
+   * a partition must use the same value.
+   */
+  public PartitionStateMachine(MetadataStore store, int partitions, long stagedBlockExpiryMillis) {
     if (partitions <= 0) {
       throw new IllegalArgumentException("partitions must be positive");
     }
+    if (stagedBlockExpiryMillis <= 0) {
+      throw new IllegalArgumentException("stagedBlockExpiryMillis must be positive");
+    }
+    this.stagedBlockExpiryMillis = stagedBlockExpiryMillis;
     this.store = store;
     this.partitions = partitions;
     this.appliedIndexes = new AtomicLongArray(partitions);
@@ -514,9 +536,39 @@ public final class PartitionStateMachine {
     changes.add(new StateChange.RememberSubmit(SubmitRecord.newBuilder().setSubmitId(command.getSubmitId())
         .setSubmitEpochMillis(millis).setResult(result).build()));
     changes.addAll(store.submitsBefore(partition, newest - SUBMIT_WINDOW_MILLIS, FORGET_PER_APPLY));
+    changes.addAll(expireStagedBlobs(partition, newest - stagedBlockExpiryMillis, command));
     store.commit(partition, index, new StateChange.Batch(changes));
     appliedIndexes.set(partition, index);
     return result;
+  }
+
+  /**
+   * Uncommitted blocks of blobs last staged to before {@code beforeMillis} (ADR 0026): at most
+   * {@link #EXPIRE_STAGED_PER_APPLY} entries of the time index, oldest first; a current entry drops
+   * the blob's blocks and record, a stale one (the blob was staged to again, committed or deleted)
+   * only goes. A blob the command itself stages to is left to the command (its apply step discards
+   * the expired blocks before it stages the new one).
+   */
+  private List<StateChange> expireStagedBlobs(int partition, long beforeMillis, MetadataCommand command) {
+    List<StateChange> out = new ArrayList<>();
+    for (MetadataStore.StagedTime t : store.stagedTimesBefore(partition, beforeMillis, EXPIRE_STAGED_PER_APPLY)) {
+      if (command.hasStageBlock() && command.getStageBlock().getName().equals(t.name())
+          && command.getStageBlock().getAccount().equals(t.account())
+          && command.getStageBlock().getContainerId().equals(t.containerId())) {
+        continue;
+      }
+      if (t.current()) {
+        out.add(new StateChange.DropUncommittedBlocks(t.account(), t.containerId(), t.name()));
+        out.add(new StateChange.RemoveStagedBlob(t.account(), t.containerId(), t.name()));
+      }
+      out.add(new StateChange.ForgetStagedBlobTime(t.millis(), t.account(), t.containerId(), t.name()));
+    }
+    return out;
+  }
+
+  /** Whether {@code record}'s blocks have expired at {@code nowMillis} (0: no time known, never). */
+  private boolean stagedExpired(StagedBlobRecord record, long nowMillis) {
+    return nowMillis > 0 && record.getLastStagedEpochMillis() < nowMillis - stagedBlockExpiryMillis;
   }
 
   private Outcome outcome(int partition, long index, MetadataCommand command) {
@@ -656,22 +708,27 @@ public final class PartitionStateMachine {
         checkBounded("prefix", q.getPrefix());
         checkBounded("marker", q.getMarker());
         if (q.getIncludeSnapshots()) {
-          snapshots.listWithSnapshots(partition, q, pageSize(q.getMaxResults()), result);
+          snapshots.listWithSnapshots(partition, q, pageSize(q.getMaxResults()), result, (marker, n) ->
+              q.getIncludeUncommitted() ? blobsAndUncommitted(partition, q, marker, n)
+                  : store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, n));
           break;
         }
-        Page<BlobRecord> page = store.blobs(
-            partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), pageSize(q.getMaxResults()));
+        int limit = pageSize(q.getMaxResults());
+        Page<BlobRecord> page = q.getIncludeUncommitted()
+            ? blobsAndUncommitted(partition, q, q.getMarker(), limit)
+            : store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit);
+        List<BlobRecord> listed = new ArrayList<>(page.items().size());
         // A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC;
         // a tagged blob keeps deks[0], the key its sealed tags open with (include=tags, Find Blobs
         // by Tags: ADR 0018).
         for (BlobRecord b : page.items()) {
-          BlobRecord.Builder listed = b.toBuilder().clearStreams().clearDeks().clearManifestMac();
+          BlobRecord.Builder forListing = b.toBuilder().clearStreams().clearDeks().clearManifestMac();
           if (!b.getSealedTags().isEmpty() && b.getDeksCount() > 0) {
-            listed.addDeks(b.getDeks(0));
+            forListing.addDeks(b.getDeks(0));
           }
-          result.addBlobs(listed.build());
+          listed.add(forListing.build());
         }
-        result.setTruncated(page.truncated());
+        result.addAllBlobs(listed).setTruncated(page.truncated());
       }
       case GET_BLOCK_LIST -> {
         GetBlockList q = query.getGetBlockList();
@@ -680,6 +737,13 @@ public final class PartitionStateMachine {
         checkName("blob name", q.getName());
         if (q.getBlockIdsCount() > MAX_COMMITTED_BLOCKS) {
           throw new InvalidRequestException("more than " + MAX_COMMITTED_BLOCKS + " block ids");
+        }
+        if (!q.getSnapshot().isEmpty()) {
+          // A snapshot is a copy of a committed version (ADR 0022): its block list, no uncommitted blocks.
+          SnapshotCommands.checkSnapshotTime(q.getSnapshot());
+          store.snapshot(partition, q.getAccount(), q.getContainerId(), q.getName(), q.getSnapshot())
+              .map(b -> q.getSizesOnly() ? sizesOnly(b) : b).ifPresent(result::addBlobs);
+          break;
         }
         Optional<BlobRecord> blob = store.blob(partition, q.getAccount(), q.getContainerId(), q.getName());
         blob.map(b -> q.getSizesOnly() ? sizesOnly(b) : b).ifPresent(result::addBlobs);
@@ -878,6 +942,14 @@ public final class PartitionStateMachine {
     if (blob.isPresent() && AppendCommands.APPEND_BLOB.equals(blob.get().getBlobType())) {
       return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOB_TYPE));
     }
+    if (cmd.hasCondition()) {
+      // The lease as of this apply step (ADR 0015), like Put Blob's: one acquired after the
+      // gateway's own check wins. Put Block has no other conditions.
+      CommandStatus refused = blobCondition(cmd.getCondition(), blob);
+      if (refused != null) {
+        return new Outcome(StateChange.NONE, status(refused));
+      }
+    }
     if (blob.isPresent()) {
       for (StreamRef st : blob.get().getStreamsList()) {
         if (!st.getBlockId().isEmpty() && st.getBlockId().size() != idLength) {
@@ -885,21 +957,51 @@ public final class PartitionStateMachine {
         }
       }
     }
-    boolean replaces = store.uncommittedBlock(
-        partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block.getBlockId()).isPresent();
-    if (!replaces) {
-      List<UncommittedBlock> staged = store.uncommittedBlocks(
-          partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), MAX_UNCOMMITTED_BLOCKS);
-      if (!staged.isEmpty() && staged.get(0).getBlockId().size() != idLength) {
-        return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOCK_ID));
-      }
-      if (staged.size() >= MAX_UNCOMMITTED_BLOCKS) {
-        return new Outcome(StateChange.NONE, status(CommandStatus.BLOCK_COUNT_EXCEEDS_LIMIT));
+    // The blob's uncommitted blocks, unless they expired (ADR 0026): then they go first.
+    long now = block.getStagedEpochMillis();
+    Optional<StagedBlobRecord> record = store.stagedBlob(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName());
+    boolean expired = record.isPresent() && stagedExpired(record.get(), now);
+    List<StateChange> changes = new ArrayList<>();
+    if (expired) {
+      changes.add(new StateChange.DropUncommittedBlocks(cmd.getAccount(), cmd.getContainerId(), cmd.getName()));
+    }
+    StagedBlobRecord.Builder next = StagedBlobRecord.newBuilder().setAccount(cmd.getAccount())
+        .setContainerId(cmd.getContainerId()).setName(cmd.getName())
+        .setFirstStagedEpochMillis(now).setLastStagedEpochMillis(now);
+    if (record.isPresent()) {
+      changes.add(new StateChange.ForgetStagedBlobTime(record.get().getLastStagedEpochMillis(), cmd.getAccount(),
+          cmd.getContainerId(), cmd.getName()));
+      if (!expired) {
+        next.setFirstStagedEpochMillis(record.get().getFirstStagedEpochMillis())
+            .setLastStagedEpochMillis(Math.max(now, record.get().getLastStagedEpochMillis()));
       }
     }
-    return new Outcome(
-        new StateChange.StageBlock(cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block),
-        status(CommandStatus.OK));
+    boolean replaces = !expired && store.uncommittedBlock(
+        partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block.getBlockId()).isPresent();
+    if (!replaces && !expired) {
+      List<UncommittedBlock> first = store.uncommittedBlocks(
+          partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(), 1);
+      if (!first.isEmpty() && first.get(0).getBlockId().size() != idLength) {
+        return new Outcome(StateChange.NONE, status(CommandStatus.INVALID_BLOCK_ID));
+      }
+      // The count is in the staged-blob record; blocks staged before records existed are counted once.
+      long count = record.isPresent() ? record.get().getBlockCount() : first.isEmpty() ? 0
+          : store.uncommittedBlocks(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(),
+              MAX_UNCOMMITTED_BLOCKS).size();
+      if (count >= MAX_UNCOMMITTED_BLOCKS) {
+        return new Outcome(StateChange.NONE, status(CommandStatus.BLOCK_COUNT_EXCEEDS_LIMIT));
+      }
+      next.setBlockCount((int) count + 1);
+    } else if (replaces) {
+      next.setBlockCount(record.isPresent() ? record.get().getBlockCount()
+          : store.uncommittedBlocks(partition, cmd.getAccount(), cmd.getContainerId(), cmd.getName(),
+              MAX_UNCOMMITTED_BLOCKS).size());
+    } else {
+      next.setBlockCount(1); // the first after the expired ones
+    }
+    changes.add(new StateChange.StageBlock(cmd.getAccount(), cmd.getContainerId(), cmd.getName(), block));
+    changes.add(new StateChange.PutStagedBlob(next.build()));
+    return new Outcome(new StateChange.Batch(changes), status(CommandStatus.OK));
   }
 
   /**
@@ -925,9 +1027,12 @@ public final class PartitionStateMachine {
         }
       }
     }
+    // Uncommitted blocks that expired (ADR 0026) cannot be committed, swept or not.
+    Optional<StagedBlobRecord> record = store.stagedBlob(partition, b.getAccount(), b.getContainerId(), b.getName());
+    boolean expired = record.isPresent() && stagedExpired(record.get(), cmd.getCondition().getNowEpochMillis());
     for (StreamRef st : b.getStreamsList()) {
       WrappedKey dek = b.getDeks(st.getDekIndex());
-      Optional<UncommittedBlock> staged = store.uncommittedBlock(
+      Optional<UncommittedBlock> staged = expired ? Optional.empty() : store.uncommittedBlock(
           partition, b.getAccount(), b.getContainerId(), b.getName(), st.getBlockId());
       boolean fromStaged = staged.isPresent()
           && sameStream(staged.get().getStream(), st) && staged.get().getDek().equals(dek);
@@ -1415,6 +1520,58 @@ public final class PartitionStateMachine {
     if (key.length() > MAX_KEY_CHARS || key.indexOf('\0') >= 0) {
       throw new InvalidRequestException("scan bound is not a valid key");
     }
+  }
+
+  private static final java.util.Comparator<String> UTF8_ORDER = (a, b) -> ByteString.unsignedLexicographicalComparator()
+      .compare(ByteString.copyFromUtf8(a), ByteString.copyFromUtf8(b));
+
+  /**
+   * List Blobs with include=uncommittedblobs (ADR 0026): the committed blob records after
+   * {@code marker} and the blobs that have only uncommitted blocks, in name order, at most
+   * {@code limit}. An uncommitted blob is listed as a block blob of length 0, created when its
+   * first block was staged and modified when its last one was, with no ETag (it has no version).
+   * Both sources are read up to {@code limit} names; nothing past the smaller last name of a source
+   * that had more is listed (that source may hold names before the other's).
+   */
+  private Page<BlobRecord> blobsAndUncommitted(int partition, ListBlobs q, String marker, int limit) {
+    Page<BlobRecord> page = store.blobs(partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, limit);
+    Page<StagedBlobRecord> staged = store.stagedBlobs(
+        partition, q.getAccount(), q.getContainerId(), q.getPrefix(), marker, limit);
+    String horizon = null;
+    if (page.truncated() && !page.items().isEmpty()) {
+      horizon = page.items().get(page.items().size() - 1).getName();
+    }
+    if (staged.truncated() && !staged.items().isEmpty()) {
+      String last = staged.items().get(staged.items().size() - 1).getName();
+      horizon = horizon == null || UTF8_ORDER.compare(last, horizon) < 0 ? last : horizon;
+    }
+    java.util.TreeMap<String, BlobRecord> merged = new java.util.TreeMap<>(UTF8_ORDER);
+    for (BlobRecord b : page.items()) {
+      merged.put(b.getName(), b);
+    }
+    for (StagedBlobRecord s : staged.items()) {
+      if (merged.containsKey(s.getName())
+          || store.blob(partition, q.getAccount(), q.getContainerId(), s.getName()).isPresent()) {
+        continue; // a blob with a committed version is listed as that version
+      }
+      merged.put(s.getName(), BlobRecord.newBuilder()
+          .setAccount(s.getAccount())
+          .setContainerId(s.getContainerId())
+          .setName(s.getName())
+          .setCreatedEpochMillis(s.getFirstStagedEpochMillis())
+          .setLastModifiedEpochMillis(s.getLastStagedEpochMillis())
+          .build());
+    }
+    List<BlobRecord> items = new ArrayList<>();
+    boolean cut = false;
+    for (BlobRecord b : merged.values()) {
+      if (items.size() == limit || (horizon != null && UTF8_ORDER.compare(b.getName(), horizon) > 0)) {
+        cut = true;
+        break;
+      }
+      items.add(b);
+    }
+    return new Page<>(items, cut || page.truncated() || staged.truncated());
   }
 
   private static BlobRecord sizesOnly(BlobRecord b) {

@@ -160,28 +160,75 @@ final class SnapshotCommands {
 
   /**
    * List Blobs with snapshots: each listed blob preceded by its snapshots, oldest first, without
-   * manifests, keys or MACs. A blob is never split from its snapshots; no blob is started once
-   * {@code limit} records are listed (so a page holds at most limit + MAX_SNAPSHOTS_PER_BLOB).
+   * manifests, keys or MACs; every record (snapshot or blob) counts toward {@code limit}, so a page
+   * may end between a blob's snapshots. With {@code marker_snapshot}, the marker blob's snapshots
+   * up to that time were listed: its later snapshots and the blob itself come first.
    */
-  void listWithSnapshots(int partition, ListBlobs q, int limit, QueryResult.Builder result) {
-    Page<BlobRecord> page = store.blobs(
-        partition, q.getAccount(), q.getContainerId(), q.getPrefix(), q.getMarker(), limit);
+  void listWithSnapshots(int partition, ListBlobs q, int limit, QueryResult.Builder result, BlobSource blobs) {
     int listed = 0;
-    boolean truncated = page.truncated();
-    for (BlobRecord b : page.items()) {
-      if (listed >= limit) {
-        truncated = true;
-        break;
+    if (!q.getMarkerSnapshot().isEmpty()) {
+      checkSnapshotTime(q.getMarkerSnapshot());
+      if (q.getMarker().isEmpty()) {
+        throw new InvalidRequestException("marker_snapshot needs a marker");
       }
+      if (q.getMarker().startsWith(q.getPrefix())) {
+        for (BlobRecord s : store.snapshots(
+            partition, q.getAccount(), q.getContainerId(), q.getMarker(), MAX_SNAPSHOTS_PER_BLOB)) {
+          if (s.getSnapshot().compareTo(q.getMarkerSnapshot()) <= 0) {
+            continue;
+          }
+          if (listed == limit) {
+            result.setTruncated(true);
+            return;
+          }
+          result.addBlobs(forListing(s));
+          listed++;
+        }
+        Optional<BlobRecord> base = store.blob(partition, q.getAccount(), q.getContainerId(), q.getMarker());
+        if (base.isPresent()) {
+          if (listed == limit) {
+            result.setTruncated(true);
+            return;
+          }
+          result.addBlobs(forListing(base.get()));
+          listed++;
+        }
+      }
+    }
+    if (listed == limit) {
+      // Whether anything follows is not known without a read: say so, and the next page may be empty.
+      result.setTruncated(true);
+      return;
+    }
+    Page<BlobRecord> page = blobs.list(q.getMarker(), limit - listed);
+    for (BlobRecord b : page.items()) {
       for (BlobRecord s : store.snapshots(
           partition, q.getAccount(), q.getContainerId(), b.getName(), MAX_SNAPSHOTS_PER_BLOB)) {
+        if (listed == limit) {
+          result.setTruncated(true);
+          return;
+        }
         result.addBlobs(forListing(s));
         listed++;
+      }
+      if (listed == limit) {
+        result.setTruncated(true);
+        return;
       }
       result.addBlobs(forListing(b));
       listed++;
     }
-    result.setTruncated(truncated);
+    result.setTruncated(page.truncated());
+  }
+
+  /**
+   * The blobs a listing shows after {@code marker}, at most {@code limit}, in name order: the
+   * committed ones, and with include=uncommittedblobs those with only uncommitted blocks (which
+   * have no snapshots).
+   */
+  @FunctionalInterface
+  interface BlobSource {
+    Page<BlobRecord> list(String marker, int limit);
   }
 
   /** A listing needs properties only: leave out the manifest (streams), wrapped keys and MAC. */

@@ -2,6 +2,7 @@ package io.cobalt.node.storage;
 
 import com.google.protobuf.ByteString;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.StagedBlobRecord;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityBatchPart;
 import io.cobalt.proto.node.v1.EntityRecord;
@@ -71,6 +72,29 @@ public final class InMemoryMetadataStore implements MetadataStore {
     final NavigableMap<SubmitKey, Boolean> submitTimes = new TreeMap<>();
     /** Staged batch parts in time, batch id, index order. */
     final NavigableMap<PartKey, EntityBatchPart> batchParts = new TreeMap<>();
+    /** Staged-blob records by name (ADR 0026), and their time index. */
+    final Map<ContainerScope, NavigableMap<String, StagedBlobRecord>> staged = new HashMap<>();
+    final NavigableMap<StagedKey, Boolean> stagedTimes = new TreeMap<>();
+  }
+
+  /** The RocksDB key's order: time, account (length, then bytes), container id, name. */
+  private record StagedKey(long millis, String account, ByteString containerId, String name)
+      implements Comparable<StagedKey> {
+    @Override
+    public int compareTo(StagedKey o) {
+      int c = Long.compare(millis, o.millis);
+      if (c == 0) {
+        c = Integer.compare(account.getBytes(java.nio.charset.StandardCharsets.UTF_8).length,
+            o.account.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      }
+      if (c == 0) {
+        c = UTF8_ORDER.compare(account, o.account);
+      }
+      if (c == 0) {
+        c = ByteString.unsignedLexicographicalComparator().compare(containerId, o.containerId);
+      }
+      return c != 0 ? c : UTF8_ORDER.compare(name, o.name);
+    }
   }
 
   private record PartKey(long millis, ByteString batchId, int index) implements Comparable<PartKey> {
@@ -333,6 +357,40 @@ public final class InMemoryMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<StagedBlobRecord> stagedBlob(int partition, String account, ByteString containerId,
+      String name) {
+    NavigableMap<String, StagedBlobRecord> m = p(partition).staged.get(new ContainerScope(account, containerId));
+    return Optional.ofNullable(m == null ? null : m.get(name));
+  }
+
+  @Override
+  public synchronized Page<StagedBlobRecord> stagedBlobs(int partition, String account, ByteString containerId,
+      String prefix, String marker, int limit) {
+    return page(p(partition).staged.get(new ContainerScope(account, containerId)), prefix, marker, limit);
+  }
+
+  @Override
+  public synchronized List<StagedTime> stagedTimesBefore(int partition, long beforeMillis, int limit) {
+    List<StagedTime> out = new ArrayList<>();
+    for (StagedKey k : p(partition).stagedTimes.keySet()) {
+      if (out.size() >= limit || k.millis() >= beforeMillis) {
+        break;
+      }
+      Optional<StagedBlobRecord> r = stagedBlob(partition, k.account(), k.containerId(), k.name());
+      out.add(new StagedTime(k.millis(), k.account(), k.containerId(), k.name(),
+          r.isPresent() && r.get().getLastStagedEpochMillis() == k.millis()));
+    }
+    return out;
+  }
+
+  private static void removeStaged(Partition p, String account, ByteString containerId, String name) {
+    NavigableMap<String, StagedBlobRecord> m = p.staged.get(new ContainerScope(account, containerId));
+    if (m != null) {
+      m.remove(name);
+    }
+  }
+
+  @Override
   public synchronized void commit(int partition, long index, StateChange change) {
     Partition p = p(partition);
     apply(p, change);
@@ -356,6 +414,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
     } else if (change instanceof StateChange.PutBlob b) {
       putBlob(p, b.blob());
       p.uncommitted.remove(new BlobKey(b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName()));
+      removeStaged(p, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName());
     } else if (change instanceof StateChange.UpdateBlob b) {
       putBlob(p, b.blob());
     } else if (change instanceof StateChange.RemoveBlob b) {
@@ -364,6 +423,19 @@ public final class InMemoryMetadataStore implements MetadataStore {
         m.remove(b.name());
       }
       p.uncommitted.remove(new BlobKey(b.account(), b.containerId(), b.name()));
+      removeStaged(p, b.account(), b.containerId(), b.name());
+    } else if (change instanceof StateChange.PutStagedBlob ps) {
+      StagedBlobRecord r = ps.record();
+      p.staged.computeIfAbsent(new ContainerScope(r.getAccount(), r.getContainerId()), k -> new TreeMap<>(UTF8_ORDER))
+          .put(r.getName(), r);
+      p.stagedTimes.put(new StagedKey(r.getLastStagedEpochMillis(), r.getAccount(), r.getContainerId(), r.getName()),
+          Boolean.TRUE);
+    } else if (change instanceof StateChange.RemoveStagedBlob rsb) {
+      removeStaged(p, rsb.account(), rsb.containerId(), rsb.name());
+    } else if (change instanceof StateChange.ForgetStagedBlobTime f) {
+      p.stagedTimes.remove(new StagedKey(f.millis(), f.account(), f.containerId(), f.name()));
+    } else if (change instanceof StateChange.DropUncommittedBlocks d) {
+      p.uncommitted.remove(new BlobKey(d.account(), d.containerId(), d.name()));
     } else if (change instanceof StateChange.PutSnapshot sn) {
       BlobRecord r = sn.snapshot();
       p.snapshots.computeIfAbsent(new BlobKey(r.getAccount(), r.getContainerId(), r.getName()), k -> new TreeMap<>())
@@ -492,6 +564,8 @@ public final class InMemoryMetadataStore implements MetadataStore {
     p.serviceProperties.values().forEach(sp -> out.add(new StateChange.PutServiceProperties(sp)));
     p.submits.values().forEach(r -> out.add(new StateChange.RememberSubmit(r)));
     p.batchParts.values().forEach(b -> out.add(new StateChange.PutBatchPart(b)));
+    // After the blobs: a PutBlob drops its blob's staged record.
+    p.staged.values().forEach(m -> m.values().forEach(r -> out.add(new StateChange.PutStagedBlob(r))));
     return out;
   }
 
@@ -503,7 +577,7 @@ public final class InMemoryMetadataStore implements MetadataStore {
           || r instanceof StateChange.PutSnapshot || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
           || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
           || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
-          || r instanceof StateChange.PutBatchPart
+          || r instanceof StateChange.PutBatchPart || r instanceof StateChange.PutStagedBlob
           || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
         throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
       }

@@ -110,6 +110,24 @@ public interface MetadataStore {
   /** Staged parts of {@code partition} older than {@code beforeMillis}, oldest first, at most {@code limit}. */
   List<StateChange.RemoveBatchPart> batchPartsBefore(int partition, long beforeMillis, int limit);
 
+  /** The staged-blob record of a blob that has uncommitted blocks (ADR 0026), if any. */
+  Optional<io.cobalt.proto.node.v1.StagedBlobRecord> stagedBlob(int partition, String account, ByteString containerId,
+      String name);
+
+  /** Staged-blob records of one container whose names start with {@code prefix} and are greater than {@code marker}. */
+  Page<io.cobalt.proto.node.v1.StagedBlobRecord> stagedBlobs(int partition, String account, ByteString containerId,
+      String prefix, String marker, int limit);
+
+  /**
+   * Entries of the staged-blob time index before {@code beforeMillis}, oldest first (then by blob),
+   * at most {@code limit}; each says whether it is its blob's current entry (the record exists and
+   * was last staged at that time) or a stale one.
+   */
+  List<StagedTime> stagedTimesBefore(int partition, long beforeMillis, int limit);
+
+  /** An entry of the staged-blob time index; {@code current}: the blob's record was last staged at {@code millis}. */
+  record StagedTime(long millis, String account, ByteString containerId, String name, boolean current) {}
+
   /**
    * Applies {@code change} and sets the applied index of {@code partition} to {@code index}, in one
    * atomic write (synced or not, as the store was opened: state and index are never out of step).

@@ -48,6 +48,7 @@ import java.util.List;
  *   'M': u32 length | MessageRecord (its body stays sealed by the gateway)
  *   'R': u32 length | SubmitRecord (a remembered submit id and its result, ADR 0024)
  *   'P': u32 length | EntityBatchPart (a staged part of a large transaction, ADR 0025)
+ *   'a': u32 length | StagedBlobRecord (a blob with uncommitted blocks, ADR 0026)
  * 'E' | u64 record count | SHA-256 of every byte before it (32 bytes)
  * </pre>
  *
@@ -105,6 +106,9 @@ public final class PartitionImage {
       } else if (r instanceof StateChange.PutBatchPart bp) {
         o.writeByte('P');
         bytes(o, bp.part().toByteArray());
+      } else if (r instanceof StateChange.PutStagedBlob ps) {
+        o.writeByte('a');
+        bytes(o, ps.record().toByteArray());
       } else if (r instanceof StateChange.RememberSubmit rs) {
         o.writeByte('R');
         bytes(o, rs.record().toByteArray());
@@ -171,6 +175,8 @@ public final class PartitionImage {
               List.of(MessageRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))), List.of()));
           case 'P' -> records.add(new StateChange.PutBatchPart(EntityBatchPart.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'R' -> records.add(new StateChange.RememberSubmit(SubmitRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
+          case 'a' -> records.add(new StateChange.PutStagedBlob(
+              io.cobalt.proto.node.v1.StagedBlobRecord.parseFrom(bytes(i, MAX_RECORD_BYTES))));
           case 'U' -> {
             String account = new String(shortBytes(i), StandardCharsets.UTF_8);
             ByteString containerId = ByteString.copyFrom(shortBytes(i));

@@ -134,5 +134,23 @@ public sealed interface StateChange {
   /** Removes every snapshot of a blob (Delete Blob with x-ms-delete-snapshots). */
   record RemoveSnapshots(String account, ByteString containerId, String name) implements StateChange {}
 
+  /**
+   * Records that a blob has uncommitted blocks, and when they were first and last staged (ADR
+   * 0026), with its entry in the time index at {@code last_staged_epoch_millis}. Also an image
+   * record. The entry of an earlier time stays until {@link ForgetStagedBlobTime} removes it;
+   * {@code PutBlob} and {@code RemoveBlob} drop the record (not its time entry).
+   */
+  record PutStagedBlob(io.cobalt.proto.node.v1.StagedBlobRecord record) implements StateChange {}
+
+  /** Removes a blob's staged-blob record (its time entry stays: {@link ForgetStagedBlobTime}). */
+  record RemoveStagedBlob(String account, ByteString containerId, String name) implements StateChange {}
+
+  /** Removes one entry of the staged-blob time index. */
+  record ForgetStagedBlobTime(long millis, String account, ByteString containerId, String name)
+      implements StateChange {}
+
+  /** Drops every uncommitted block of a blob (expired: ADR 0026), by one range delete. */
+  record DropUncommittedBlocks(String account, ByteString containerId, String name) implements StateChange {}
+
   StateChange NONE = new None();
 }

@@ -26,6 +26,10 @@
  *         <li>{@code p | 'N' | account | 0x00 | container_id | u32 name length | blob name |
  *             snapshot time} → {@code BlobRecord} of a blob snapshot (its {@code snapshot} set;
  *             the time is ASCII of one fixed width, so key order is oldest first; ADR 0022)
+ *         <li>{@code p | 'a' | 'n' | account | 0x00 | container_id | blob name} →
+ *             {@code StagedBlobRecord} of a blob that has uncommitted blocks (first and last staged
+ *             time, block count), and {@code p | 'a' | 't' | u64 last staged millis | u32 account
+ *             length | account | container_id | blob name} → empty, its time index (ADR 0026)
  *         <li>{@code p | 'T' | account | 0x00 | lower-case table name} → {@code TableRecord}
  *             (original case inside; names are case-insensitive)
  *         <li>{@code p | 'Y' | account | 0x00 | table_id (16 bytes) | PartitionKey | 0x00 | RowKey}

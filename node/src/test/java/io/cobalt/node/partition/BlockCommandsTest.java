@@ -197,4 +197,35 @@ class BlockCommandsTest {
     assertEquals(1, blockList("x2").getUncommittedBlocksCount(), "deleting a missing blob takes no effect");
     assertFalse(blockList("x2").getUncommittedBlocksList().isEmpty());
   }
+
+  @ParameterizedTest
+  @MethodSource("stores")
+  void stagingABlockChecksTheLeaseAtTheApplyStep(String kind) throws Exception {
+    open(kind);
+    String lease = "11111111-2222-3333-4444-555555555555";
+    apply(MetadataCommand.newBuilder().setPutBlob(PutBlob.newBuilder().setBlob(blob(ACCOUNT, CID, "leased", 1))));
+    // The gateway saw no lease and sent no lease id; a lease was acquired before the apply: it wins.
+    assertEquals(CommandStatus.OK, apply(MetadataCommand.newBuilder().setLeaseBlob(
+        io.cobalt.proto.node.v1.LeaseBlob.newBuilder().setAccount(ACCOUNT).setContainerId(CID).setName("leased")
+            .setRequest(io.cobalt.proto.node.v1.LeaseRequest.newBuilder()
+                .setAction(io.cobalt.proto.node.v1.LeaseAction.LEASE_ACQUIRE).setProposedLeaseId(lease)
+                .setDurationSeconds(-1).setNowEpochMillis(1000)))));
+    MetadataCommand.Builder noLease = stage("leased", block("aa", 1));
+    noLease.getStageBlockBuilder().setCondition(Condition.newBuilder().setNowEpochMillis(2000));
+    assertEquals(CommandStatus.LEASE_ID_MISSING, apply(noLease));
+    MetadataCommand.Builder otherLease = stage("leased", block("aa", 1));
+    otherLease.getStageBlockBuilder().setCondition(Condition.newBuilder()
+        .setLeaseId("99999999-2222-3333-4444-555555555555").setNowEpochMillis(2000));
+    assertEquals(CommandStatus.LEASE_ID_MISMATCH, apply(otherLease));
+    assertEquals(0, blockList("leased").getUncommittedBlocksCount(), "refused blocks are not staged");
+    MetadataCommand.Builder holder = stage("leased", block("aa", 1));
+    holder.getStageBlockBuilder().setCondition(Condition.newBuilder().setLeaseId(lease).setNowEpochMillis(2000));
+    assertEquals(CommandStatus.OK, apply(holder));
+    assertEquals(1, blockList("leased").getUncommittedBlocksCount());
+
+    // A lease id on a blob that does not exist (yet): no lease is present.
+    MetadataCommand.Builder onNothing = stage("fresh", block("aa", 2));
+    onNothing.getStageBlockBuilder().setCondition(Condition.newBuilder().setLeaseId(lease).setNowEpochMillis(2000));
+    assertEquals(CommandStatus.LEASE_NOT_PRESENT, apply(onNothing));
+  }
 }

@@ -387,6 +387,23 @@ class PartitionStateMachineTest {
     }
 
     @Override
+    public Optional<io.cobalt.proto.node.v1.StagedBlobRecord> stagedBlob(int partition, String account,
+        ByteString containerId, String name) {
+      return delegate.stagedBlob(partition, account, containerId, name);
+    }
+
+    @Override
+    public io.cobalt.node.storage.Page<io.cobalt.proto.node.v1.StagedBlobRecord> stagedBlobs(int partition,
+        String account, ByteString containerId, String prefix, String marker, int limit) {
+      return delegate.stagedBlobs(partition, account, containerId, prefix, marker, limit);
+    }
+
+    @Override
+    public List<StagedTime> stagedTimesBefore(int partition, long beforeMillis, int limit) {
+      return delegate.stagedTimesBefore(partition, beforeMillis, limit);
+    }
+
+    @Override
     public List<StateChange.ForgetSubmit> submitsBefore(int partition, long beforeMillis, int limit) {
       return delegate.submitsBefore(partition, beforeMillis, limit);
     }

@@ -240,7 +240,7 @@ class SnapshotCommandsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"memory", "rocksdb"})
-  void listingPutsSnapshotsOldestFirstBeforeTheirBlobAndNeverSplitsThem(String store) throws Exception {
+  void listingPutsSnapshotsOldestFirstBeforeTheirBlobAndCountsEachAsARecord(String store) throws Exception {
     withMachine(store, m -> {
       for (String name : List.of("a", "b", "c")) {
         apply(m, Records.put(P, blob(name, 1, 10, 1)).toBuilder());
@@ -254,10 +254,23 @@ class SnapshotCommandsTest {
       assertTrue(all.getBlobsList().stream().allMatch(b -> b.getStreamsCount() == 0 && b.getDeksCount() == 0),
           "listings carry no manifests or keys");
       QueryResult first = list(m, true, "", 2);
-      assertEquals(List.of("a", "b@" + T1, "b@" + T2, "b"), names(first), "b is not split from its snapshots");
+      assertEquals(List.of("a", "b@" + T1), names(first), "each snapshot counts toward max_results");
       assertTrue(first.getTruncated());
-      assertEquals(List.of("c"), names(list(m, true, "b", 2)));
+      QueryResult second = list(m, true, "b", T1, 2);
+      assertEquals(List.of("b@" + T2, "b"), names(second), "resumes after b's first snapshot");
+      assertTrue(second.getTruncated());
+      QueryResult third = list(m, true, "b", "", 2);
+      assertEquals(List.of("c"), names(third));
+      assertFalse(third.getTruncated());
+      assertEquals(List.of("b", "c"), names(list(m, true, "b", T2, 5)), "after b's last snapshot: b itself");
     });
+  }
+
+  private static QueryResult list(PartitionStateMachine m, boolean snapshots, String marker, String markerSnapshot,
+      int max) {
+    return m.query(MetadataQuery.newBuilder().setPartition(P).setListBlobs(ListBlobs.newBuilder()
+        .setAccount(ACCOUNT).setContainerId(CID).setMarker(marker).setMarkerSnapshot(markerSnapshot)
+        .setMaxResults(max).setIncludeSnapshots(snapshots)).build());
   }
 
   @ParameterizedTest

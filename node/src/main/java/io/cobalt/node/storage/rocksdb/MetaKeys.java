@@ -31,6 +31,13 @@ final class MetaKeys {
   /** A staged part of a large entity-group transaction: time, batch id, part index (ADR 0025). */
   static final byte BATCH_PART = 'P';
   static final byte SNAPSHOT = 'N';
+  /**
+   * Staged blobs (ADR 0026): {@code 'a' | 'n' | ...} a blob's record by name, {@code 'a' | 't' | ...}
+   * the index by last staged time.
+   */
+  static final byte STAGED = 'a';
+  static final byte STAGED_NAME = 'n';
+  static final byte STAGED_TIME = 't';
   private static final byte SEPARATOR = 0;
   private static final int CONTAINER_ID_BYTES = 16;
 
@@ -256,6 +263,62 @@ final class MetaKeys {
   /** The submit id of a {@link #submitTime} key. */
   static ByteString submitIdOf(byte[] key) {
     return ByteString.copyFrom(key, 5 + 8, key.length - 5 - 8);
+  }
+
+  /** {@code p | 'a' | 'n' | account | 0x00 | containerId(16)}: every staged-blob record of one container starts with this (then the name). */
+  static byte[] stagedBlobsOf(int partition, String account, ByteString containerId) {
+    ByteArrayOutputStream out = start(partition, STAGED);
+    out.write(STAGED_NAME);
+    out.writeBytes(utf8(account));
+    out.write(SEPARATOR);
+    out.writeBytes(containerId.toByteArray());
+    return out.toByteArray();
+  }
+
+  static byte[] stagedBlob(int partition, String account, ByteString containerId, String name) {
+    return concat(stagedBlobsOf(partition, account, containerId), utf8(name));
+  }
+
+  /** {@code p | 'a' | 't'}: every entry of the staged-blob time index starts with this. */
+  static byte[] stagedTimes(int partition) {
+    ByteArrayOutputStream out = start(partition, STAGED);
+    out.write(STAGED_TIME);
+    return out.toByteArray();
+  }
+
+  /**
+   * {@code p | 'a' | 't' | u64 millis | u32 account length | account | containerId(16) | name}: key
+   * order is time order; empty value.
+   */
+  static byte[] stagedTime(int partition, long millis, String account, ByteString containerId, String name) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    out.writeBytes(stagedTimes(partition));
+    out.writeBytes(ByteBuffer.allocate(8).putLong(millis).array());
+    byte[] a = utf8(account);
+    out.writeBytes(ByteBuffer.allocate(4).putInt(a.length).array());
+    out.writeBytes(a);
+    out.writeBytes(containerId.toByteArray());
+    out.writeBytes(utf8(name));
+    return out.toByteArray();
+  }
+
+  /** The parts of a {@link #stagedTime} key: (millis, account, containerId, name); current is unknown here (false). */
+  static io.cobalt.node.storage.MetadataStore.StagedTime parseStagedTime(byte[] key) {
+    int at = 6;
+    if (key.length < at + 8 + 4) {
+      throw new StorageException("corrupt staged time key");
+    }
+    long millis = ByteBuffer.wrap(key, at, 8).getLong();
+    int accountLength = ByteBuffer.wrap(key, at + 8, 4).getInt();
+    int accountAt = at + 12;
+    if (accountLength < 0 || accountAt + accountLength + CONTAINER_ID_BYTES > key.length) {
+      throw new StorageException("corrupt staged time key");
+    }
+    String account = new String(key, accountAt, accountLength, StandardCharsets.UTF_8);
+    ByteString containerId = ByteString.copyFrom(key, accountAt + accountLength, CONTAINER_ID_BYTES);
+    int nameAt = accountAt + accountLength + CONTAINER_ID_BYTES;
+    String name = new String(key, nameAt, key.length - nameAt, StandardCharsets.UTF_8);
+    return new io.cobalt.node.storage.MetadataStore.StagedTime(millis, account, containerId, name, false);
   }
 
   /** The smallest key greater than every key that starts with {@code prefix}. */

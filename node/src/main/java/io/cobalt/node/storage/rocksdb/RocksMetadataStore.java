@@ -8,6 +8,7 @@ import io.cobalt.node.storage.Page;
 import io.cobalt.node.storage.StateChange;
 import io.cobalt.node.storage.StorageException;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.StagedBlobRecord;
 import io.cobalt.proto.node.v1.ChunkRef;
 import io.cobalt.proto.node.v1.ContainerRecord;
 import io.cobalt.proto.node.v1.EntityBatchPart;
@@ -355,6 +356,43 @@ public final class RocksMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<StagedBlobRecord> stagedBlob(int partition, String account, ByteString containerId, String name) {
+    byte[] v = storage.guarded("staged blob read", db -> db.get(storage.metaCf(), storage.read(),
+        MetaKeys.stagedBlob(partition, account, containerId, name)));
+    return v == null ? Optional.empty() : Optional.of(parseStaged(v));
+  }
+
+  @Override
+  public Page<StagedBlobRecord> stagedBlobs(int partition, String account, ByteString containerId, String prefix,
+      String marker, int limit) {
+    return scan(MetaKeys.stagedBlobsOf(partition, account, containerId), prefix, marker, limit,
+        RocksMetadataStore::parseStaged);
+  }
+
+  @Override
+  public List<StagedTime> stagedTimesBefore(int partition, long beforeMillis, int limit) {
+    byte[] prefix = MetaKeys.stagedTimes(partition);
+    return storage.guarded("staged time scan", db -> {
+      List<StagedTime> out = new ArrayList<>();
+      try (RocksIterator it = db.newIterator(storage.metaCf(), storage.read())) {
+        for (it.seek(prefix); it.isValid() && out.size() < limit && MetaKeys.startsWith(it.key(), prefix);
+            it.next()) {
+          StagedTime t = MetaKeys.parseStagedTime(it.key());
+          if (t.millis() >= beforeMillis) {
+            break;
+          }
+          byte[] v = db.get(storage.metaCf(), storage.read(),
+              MetaKeys.stagedBlob(partition, t.account(), t.containerId(), t.name()));
+          boolean current = v != null && parseStaged(v).getLastStagedEpochMillis() == t.millis();
+          out.add(new StagedTime(t.millis(), t.account(), t.containerId(), t.name(), current));
+        }
+        it.status();
+      }
+      return out;
+    });
+  }
+
+  @Override
   public void commit(int partition, long index, StateChange change) {
     storage.guarded("metadata commit", db -> {
       try (WriteBatch batch = new WriteBatch()) {
@@ -391,6 +429,11 @@ public final class RocksMetadataStore implements MetadataStore {
                   new StateChange.PutServiceProperties(parseServiceProperties(it.value())));
               case MetaKeys.BATCH_PART -> out.add(new StateChange.PutBatchPart(parseBatchPart(it.value())));
               case MetaKeys.SUBMIT -> out.add(new StateChange.RememberSubmit(parseSubmit(it.value())));
+              case MetaKeys.STAGED -> {
+                if (key.length > prefix.length + 1 && key[prefix.length + 1] == MetaKeys.STAGED_NAME) {
+                  out.add(new StateChange.PutStagedBlob(parseStaged(it.value())));
+                } // the time index is rebuilt from the records
+              }
               case MetaKeys.SUBMIT_TIME, MetaKeys.APPLIED_INDEX -> { }
               default -> throw new StorageException("unknown record type " + key[prefix.length] + " in partition "
                   + partition);
@@ -417,7 +460,7 @@ public final class RocksMetadataStore implements MetadataStore {
               || r instanceof StateChange.PutSnapshot || r instanceof StateChange.StageBlock || r instanceof StateChange.PutTable
               || r instanceof StateChange.PutEntity || r instanceof StateChange.PutQueue
               || r instanceof StateChange.PutServiceProperties || r instanceof StateChange.RememberSubmit
-              || r instanceof StateChange.PutBatchPart
+              || r instanceof StateChange.PutBatchPart || r instanceof StateChange.PutStagedBlob
               || (r instanceof StateChange.ChangeMessages c && c.removed().isEmpty()))) {
             throw new IllegalArgumentException("not a partition record: " + r.getClass().getSimpleName());
           }
@@ -517,8 +560,11 @@ public final class RocksMetadataStore implements MetadataStore {
         }
         if (change instanceof StateChange.PutBlob b) {
           dropUncommitted(batch, partition, b.blob().getAccount(), b.blob().getContainerId(), b.blob().getName());
+          batch.delete(storage.metaCf(), MetaKeys.stagedBlob(partition, b.blob().getAccount(),
+              b.blob().getContainerId(), b.blob().getName()));
         } else if (change instanceof StateChange.RemoveBlob b) {
           dropUncommitted(batch, partition, b.account(), b.containerId(), b.name());
+          batch.delete(storage.metaCf(), MetaKeys.stagedBlob(partition, b.account(), b.containerId(), b.name()));
         }
         if (change instanceof StateChange.PutContainer c) {
           batch.put(storage.metaCf(),
@@ -597,6 +643,19 @@ public final class RocksMetadataStore implements MetadataStore {
               part.getIndex()), part.toByteArray());
         } else if (change instanceof StateChange.RemoveBatchPart rb) {
           batch.delete(storage.metaCf(), MetaKeys.batchPart(partition, rb.stagedEpochMillis(), rb.batchId(), rb.index()));
+        } else if (change instanceof StateChange.PutStagedBlob ps) {
+          StagedBlobRecord r = ps.record();
+          batch.put(storage.metaCf(), MetaKeys.stagedBlob(partition, r.getAccount(), r.getContainerId(), r.getName()),
+              r.toByteArray());
+          batch.put(storage.metaCf(), MetaKeys.stagedTime(partition, r.getLastStagedEpochMillis(), r.getAccount(),
+              r.getContainerId(), r.getName()), new byte[0]);
+        } else if (change instanceof StateChange.RemoveStagedBlob rsb) {
+          batch.delete(storage.metaCf(), MetaKeys.stagedBlob(partition, rsb.account(), rsb.containerId(), rsb.name()));
+        } else if (change instanceof StateChange.ForgetStagedBlobTime f) {
+          batch.delete(storage.metaCf(), MetaKeys.stagedTime(partition, f.millis(), f.account(), f.containerId(),
+              f.name()));
+        } else if (change instanceof StateChange.DropUncommittedBlocks d) {
+          dropUncommitted(batch, partition, d.account(), d.containerId(), d.name());
         } else if (change instanceof StateChange.ForgetSubmit f) {
           batch.delete(storage.metaCf(), MetaKeys.submit(partition, f.submitId()));
           batch.delete(storage.metaCf(), MetaKeys.submitTime(partition, f.submitEpochMillis(), f.submitId()));
@@ -731,6 +790,14 @@ public final class RocksMetadataStore implements MetadataStore {
       return SubmitRecord.parseFrom(v);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("corrupt submit record", e);
+    }
+  }
+
+  private static StagedBlobRecord parseStaged(byte[] v) {
+    try {
+      return StagedBlobRecord.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("corrupt staged blob record", e);
     }
   }
 
