@@ -23,14 +23,14 @@ import org.junit.jupiter.api.Assumptions;
  * (killed; it is a throw-away test server) by {@link #close()} and, should a test run die, at JVM exit.
  * Without PyKMIP the tests are skipped locally (saying how to install it) and fail when {@code CI=true}.
  */
-final class PyKmipServer implements AutoCloseable {
+public final class PyKmipServer implements AutoCloseable {
   static final Path SERVER = Path.of("/usr/bin/pykmip-server");
   /** Debian's interpreter: PyKMIP is installed for it, not for another python3 on PATH. */
   static final Path PYTHON = Path.of("/usr/bin/python3");
   private static final long START_TIMEOUT_MILLIS = 30_000;
 
-  final int port;
-  final TlsMaterial clientTls;
+  public final int port;
+  public final TlsMaterial clientTls;
   final Path dir;
   private final Process process;
   private final Thread killAtExit;
@@ -43,7 +43,7 @@ final class PyKmipServer implements AutoCloseable {
     this.killAtExit = killAtExit;
   }
 
-  static PyKmipServer start(Path dir) throws IOException, InterruptedException {
+  public static PyKmipServer start(Path dir) throws IOException, InterruptedException {
     if (!Files.isExecutable(SERVER) || !Files.isExecutable(PYTHON)) {
       String why = "PyKMIP is not installed (" + SERVER + ")";
       String how = "install it with .ci/install-key-backends.sh (apt-get install python3-pykmip)";

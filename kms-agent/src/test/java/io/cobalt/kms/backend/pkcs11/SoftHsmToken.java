@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Without SoftHSM2 the tests are skipped locally (with how to install it) and fail when
  * {@code CI=true}.
  */
-final class SoftHsmToken {
-  static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
+public final class SoftHsmToken {
+  public static final Path LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
   static final String UTIL = "/usr/bin/softhsm2-util";
   static final String LABEL = "cobalt-test";
   private static final String INSTALL = "install it with .ci/install-key-backends.sh (apt-get install softhsm2)";
@@ -35,7 +35,7 @@ final class SoftHsmToken {
   private SoftHsmToken() {}
 
   /** The user PIN of the JVM's test token, creating the token on first use. */
-  static synchronized String pin() throws IOException, InterruptedException {
+  public static synchronized String pin() throws IOException, InterruptedException {
     requireSoftHsm();
     if (userPin != null) {
       return userPin;
