@@ -122,8 +122,10 @@ public final class NodeServer implements AutoCloseable {
         h.followRetired(() -> List.copyOf(groups.placement().getRetiredNodeIdsList()));
       }
       HealingService intake = healing;
+      RaftPartitionServer placement = raft;
       rpc = NodeRpcServer.start(rpcConfig, config.tls(), chunks,
-          items -> intake == null ? 0 : intake.queueRepairs(items), commandLog, status);
+          items -> intake == null ? 0 : intake.queueRepairs(items), commandLog, status,
+          placement == null ? null : placement::readmitChunkNode);
       // Announced only once the node serves, so a member that others see can be called.
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))

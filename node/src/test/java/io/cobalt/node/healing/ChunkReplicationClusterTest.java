@@ -20,6 +20,7 @@ import io.cobalt.node.rpc.RpcServerConfig;
 import io.cobalt.node.storage.ChunkId;
 import io.cobalt.node.storage.rocksdb.RocksStorageConfig;
 import io.cobalt.proto.node.v1.BlobRecord;
+import io.cobalt.proto.node.v1.ChunkMoveReadmitRequest;
 import io.cobalt.proto.node.v1.ChunkRef;
 import io.cobalt.proto.node.v1.ChunkServiceGrpc;
 import io.cobalt.proto.node.v1.CommandStatus;
@@ -31,6 +32,7 @@ import io.cobalt.proto.node.v1.MetadataServiceGrpc;
 import io.cobalt.proto.node.v1.NodeAdminGrpc;
 import io.cobalt.proto.node.v1.NodeStatus;
 import io.cobalt.proto.node.v1.PlacementMap;
+import io.cobalt.proto.node.v1.PlacementServiceGrpc;
 import io.cobalt.proto.node.v1.PutChunkRequest;
 import io.cobalt.proto.node.v1.StreamRef;
 import io.grpc.Grpc;
@@ -67,7 +69,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the rendezvous targets; one node goes away past the grace period; the placement map retires it,
  * and anti-entropy plus the repair queue copy every chunk it held to the node that takes its place,
  * so each such chunk is verified on three live nodes. Prints the time from the node's loss to the
- * last chunk restored to three replicas.
+ * last chunk restored to three replicas. The node then comes back and stays out of chunk placement
+ * until it is re-admitted, after which anti-entropy gives it its share of the newer chunks.
  */
 class ChunkReplicationClusterTest {
   private static final int NODES = 4;
@@ -367,5 +370,65 @@ class ChunkReplicationClusterTest {
       repairs += status(n).getHeal().getRepairsDone();
     }
     assertTrue(repairs >= moved.size(), "one repair per moved chunk at least: " + repairs);
+
+    // The node comes back: it stays retired (the map says so, on it too), so chunks written now
+    // are not placed on it, and no repair targets it.
+    startInParallel(victim);
+    NodeServer back = nodes[victim];
+    await(victimId + " learns the map that retired it", Duration.ofSeconds(60),
+        () -> back.placement().getRetiredNodeIdsList().contains(victimId));
+    List<ByteString> later = new ArrayList<>();
+    Map<ByteString, byte[]> laterContent = new HashMap<>();
+    for (int c = 0; c < 12; c++) {
+      byte[] chunk = new byte[32 * 1024];
+      random.nextBytes(chunk);
+      ByteString cid = id(chunk);
+      List<String> targets = placement.replicasOf(ChunkId.of(cid.toByteArray()));
+      assertFalse(targets.contains(victimId));
+      for (String t : targets) {
+        chunks(index(t)).putChunk(PutChunkRequest.newBuilder().setChunkId(cid).setData(ByteString.copyFrom(chunk))
+            .build());
+      }
+      later.add(cid);
+      laterContent.put(cid, chunk);
+      StreamRef stream = StreamRef.newBuilder().setStreamId(Records.id(500 + c)).addChunks(ChunkRef.newBuilder()
+          .setChunkId(cid).setCiphertextLength(chunk.length).addAllReplicas(targets)).build();
+      submitOk(0, Records.put(c % PARTITIONS, Records.blob(ACCOUNT, Records.id(1), "later-" + c, 1).toBuilder()
+          .clearStreams().addStreams(stream).build()));
+    }
+    List<ByteString> laterForVictim = new ArrayList<>();
+    for (ByteString cid : later) {
+      if (new ChunkPlacement(nodeIds, 3).replicasOf(ChunkId.of(cid.toByteArray())).contains(victimId)) {
+        laterForVictim.add(cid);
+      }
+    }
+    assertFalse(laterForVictim.isEmpty(), "some later chunks rank the victim among their first three");
+    for (int n = 0; n < victim; n++) {
+      nodes[n].healing().orElseThrow().runAntiEntropyPass();
+      nodes[n].healing().orElseThrow().drainRepairs(10);
+    }
+    assertFalse(has(victim, laterForVictim).contains(true), "nothing is written to a retired node that came back");
+
+    // An operator re-admits it (PlacementService.ChunkMoveReadmit) once it is a member again (a
+    // node still gone would be retired again by the controller's next round): anti-entropy moves
+    // its share of the chunks written meanwhile back to it.
+    for (int n = 0; n < victim; n++) {
+      NodeServer node = nodes[n];
+      await(node.nodeId() + " sees " + victimId + " as a member again", Duration.ofSeconds(90),
+          () -> node.membership().orElseThrow().members().stream().anyMatch(m -> m.nodeId().equals(victimId)));
+    }
+    PlacementMap readmitted = PlacementServiceGrpc.newBlockingStub(channel(1)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .chunkMoveReadmit(ChunkMoveReadmitRequest.newBuilder().setNodeId(victimId).build());
+    assertEquals(List.of(), readmitted.getRetiredNodeIdsList());
+    StatusRuntimeException again = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> PlacementServiceGrpc.newBlockingStub(channel(1)).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .chunkMoveReadmit(ChunkMoveReadmitRequest.newBuilder().setNodeId(victimId).build()));
+    assertEquals(Status.Code.FAILED_PRECONDITION, again.getStatus().getCode(), "not retired any more");
+    await("the re-admitted node gets its share of the chunks written while it was retired", Duration.ofSeconds(60),
+        () -> !has(victim, laterForVictim).contains(false));
+    for (ByteString cid : laterForVictim) {
+      assertArrayEquals(laterContent.get(cid), chunks(victim).getChunk(GetChunkRequest.newBuilder().setChunkId(cid)
+          .build()).getData().toByteArray());
+    }
   }
 }
