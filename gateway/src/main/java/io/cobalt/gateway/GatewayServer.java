@@ -167,7 +167,10 @@ public final class GatewayServer implements AutoCloseable {
       BlobServices services =
           new BlobServices(
               new MetadataRouter(placement, backends.metadata(), placementView),
-              new ReplicatedChunkStore(placement, backends.chunks(), config.writeQuorum(),
+              // Chunk placement leaves out the nodes the map retired (ADR 0028); a failed chunk
+              // call may mean a node was retired, so it refreshes the map (at most one at a time).
+              new ReplicatedChunkStore(placement, placementView::retiredNodes, placementView::refresh,
+                  backends.chunks(), config.writeQuorum(),
                   config.accounts().stream().filter(AccountKeys::requireInfrastructureEncryption)
                       .map(AccountKeys::account).collect(java.util.stream.Collectors.toSet())),
               backends.keys(),

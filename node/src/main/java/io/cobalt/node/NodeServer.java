@@ -126,10 +126,14 @@ public final class NodeServer implements AutoCloseable {
                 stateMachine::query, log::query));
         HealingService h = healing;
         status = status.withHealing(h::status, h::repairBacklog);
+        // Chunk placement leaves out the nodes the placement map retired (ADR 0028).
+        h.followRetired(() -> List.copyOf(groups.placement().getRetiredNodeIdsList()));
       }
       HealingService intake = healing;
+      RaftPartitionServer placement = raft;
       rpc = NodeRpcServer.start(rpcConfig, config.tls(), chunks,
-          items -> intake == null ? 0 : intake.queueRepairs(items), commandLog, status);
+          items -> intake == null ? 0 : intake.queueRepairs(items), commandLog, status,
+          placement == null ? null : placement::readmitChunkNode);
       // Announced only once the node serves, so a member that others see can be called.
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
@@ -219,6 +223,17 @@ public final class NodeServer implements AutoCloseable {
   /** The leader of {@code partition}'s group as this node sees it (a standalone node: itself). */
   public Optional<String> metadataLeaderOf(int partition) {
     return raft == null ? Optional.of(config.nodeId()) : raft.leaderOf(partition);
+  }
+
+  /**
+   * Re-admits a node retired from chunk placement (ADR 0028) through the meta group; blocking.
+   * Returns the map standing afterwards.
+   */
+  public PlacementMap readmitChunkNode(String retiredNodeId) throws IOException {
+    if (raft == null) {
+      throw new IllegalStateException("a standalone node has no placement map");
+    }
+    return raft.readmitChunkNode(retiredNodeId);
   }
 
   /** The placement map this node knows (ADR 0021); the empty map (version 0) on a standalone node. */

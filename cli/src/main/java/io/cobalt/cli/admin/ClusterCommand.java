@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code cobalt admin cluster ...}: the storage nodes as the operator sees them. */
 @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Cluster state.",
-    subcommands = ClusterCommand.Status.class)
+    subcommands = {ClusterCommand.Status.class, ClusterCommand.Readmit.class})
 final class ClusterCommand implements Runnable {
   /** Exit code when every node answered and every partition is fully replicated and led. */
   static final int HEALTHY = 0;
@@ -178,6 +178,81 @@ final class ClusterCommand implements Runnable {
       } finally {
         clients.forEach(NodeAdminClient::close);
       }
+    }
+  }
+
+  // ------------------------------------------------------------ chunk re-replication (ADR 0028)
+
+  @Command(name = "readmit", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Re-admit a node the placement map retired from chunk placement (it was gone past"
+          + " placement.replace-after). Chunks then move back to it through anti-entropy.",
+          "Exit 0 re-admitted, 1 could not (not retired, no node committed it), 2 usage."})
+  static final class Readmit implements java.util.concurrent.Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "NODE_ID", description = "the retired node's id")
+    String nodeId;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Status.Where where;
+
+    @Option(names = "--tls-dir", paramLabel = "DIR",
+        description = "TLS directory holding <NAME>.pem, <NAME>.key and ca.pem (default with --data: its tls/)")
+    Path tlsDir;
+
+    @Option(names = "--identity", defaultValue = "admin", paramLabel = "NAME",
+        description = "certificate name in --tls-dir to present (default: ${DEFAULT-VALUE})")
+    String identity;
+
+    @Option(names = "--timeout-ms", defaultValue = "30000",
+        description = "how long to wait for each node asked (default: ${DEFAULT-VALUE})")
+    long timeoutMillis;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      if (timeoutMillis <= 0 || nodeId.isBlank()) {
+        err.println("error: --timeout-ms must be positive and NODE_ID not empty");
+        return 2;
+      }
+      ClusterTargets targets;
+      TlsMaterial tls;
+      try {
+        targets = where.data != null ? ClusterTargets.fromDirectory(where.data) : ClusterTargets.explicit(where.nodes);
+        Path dir = tlsDir != null ? tlsDir : targets.tlsDir();
+        if (dir == null) {
+          throw new IllegalArgumentException("--node needs --tls-dir DIR");
+        }
+        tls = TlsMaterial.load(dir, identity);
+      } catch (IOException | RuntimeException e) {
+        err.println("error: " + e.getMessage());
+        return FAILED;
+      }
+      // One node after another until one commits it (any node proposes to the meta group).
+      for (ClusterTargets.Target t : targets.nodes()) {
+        try (NodeAdminClient c = NodeAdminClient.connect(t.host(), t.port(), tls)) {
+          io.cobalt.proto.node.v1.PlacementMap map = c.readmitChunkNode(nodeId, Duration.ofMillis(timeoutMillis))
+              .get(timeoutMillis + 5_000, TimeUnit.MILLISECONDS);
+          out.printf("%s re-admitted to chunk placement: placement map version %d, retired now %s%n", nodeId,
+              map.getVersion(), map.getRetiredNodeIdsList());
+          out.flush();
+          return HEALTHY;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof NodeAdminException n && "FAILED_PRECONDITION".equals(n.code())) {
+            err.println("error: " + n.getMessage());
+            return FAILED;
+          }
+          err.println(t.name() + ": " + (e.getCause() == null ? e : e.getCause().getMessage()));
+        } catch (TimeoutException e) {
+          err.println(t.name() + ": no answer");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return FAILED;
+        }
+      }
+      err.println("error: no node re-admitted " + nodeId);
+      return FAILED;
     }
   }
 }

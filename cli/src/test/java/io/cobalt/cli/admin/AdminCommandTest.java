@@ -183,4 +183,18 @@ class AdminCommandTest {
     assertEquals(2, run("keys", "disable", "cmk/x").exit(), "usage error: --version and --kms are required");
     assertFalse(keys("describe", "cmk/none").err().isEmpty());
   }
+
+  @Test
+  void clusterReadmitNeedsANodeIdAndSaysWhenNoNodeCommittedIt() throws Exception {
+    assertEquals(2, run("cluster", "readmit", "--node", "127.0.0.1:1", "--tls-dir", tlsDir.toString()).exit(),
+        "usage error: NODE_ID is required");
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    Run r = run("cluster", "readmit", "node-3", "--node", "node-1@127.0.0.1:" + closedPort, "--tls-dir",
+        tlsDir.toString(), "--timeout-ms", "2000");
+    assertEquals(1, r.exit(), r.out() + r.err());
+    assertTrue(r.err().contains("node-1: ") && r.err().contains("no node re-admitted node-3"), r.err());
+  }
 }

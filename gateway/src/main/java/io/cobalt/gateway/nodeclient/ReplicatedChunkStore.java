@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,26 +19,50 @@ import org.slf4j.LoggerFactory;
  * try the replicas in order and fail over on any error, including a chunk that fails
  * authentication when opened. When a write leaves a replica out, or a read fails over, a replica
  * that holds the chunk is asked (fire-and-forget) to queue a repair of the others (ADR 0010).
+ * Placement leaves out the nodes the placement map retired (ADR 0028): writes go to the current
+ * targets; reads try them (and the recorded replicas) first, then every other node.
  */
 public final class ReplicatedChunkStore {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicatedChunkStore.class);
 
   private final RendezvousPlacement placement;
+  private final Supplier<List<String>> retired;
+  private final Runnable placementSuspect;
   private final ChunkClient client;
   private final int writeQuorum;
   private final Set<String> infrastructureAccounts;
 
+  /** Static placement: no node is ever retired. */
   public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum) {
-    this(placement, client, writeQuorum, Set.of());
+    this(placement, List::of, () -> {}, client, writeQuorum, Set.of());
+  }
+
+  /** Static placement; the given accounts' chunks go under the nodes' infrastructure layer (ADR 0032). */
+  public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum,
+      Set<String> infrastructureAccounts) {
+    this(placement, List::of, () -> {}, client, writeQuorum, infrastructureAccounts);
+  }
+
+  /** Placement that follows the placement map (ADR 0028), no account under infrastructure encryption. */
+  public ReplicatedChunkStore(RendezvousPlacement placement, Supplier<List<String>> retired,
+      Runnable placementSuspect, ChunkClient client, int writeQuorum) {
+    this(placement, retired, placementSuspect, client, writeQuorum, Set.of());
   }
 
   /**
+   * Placement that follows the placement map (ADR 0028).
+   *
+   * @param retired the nodes retired from chunk placement now (from memory, never blocking)
+   * @param placementSuspect called (from any thread, must not block) when a chunk call to a node
+   *     failed: the node may have been retired, so the map is worth refreshing
    * @param infrastructureAccounts the accounts that require infrastructure encryption: their chunks
    *     are written with the flag that makes the nodes seal them a second time (ADR 0032)
    */
-  public ReplicatedChunkStore(RendezvousPlacement placement, ChunkClient client, int writeQuorum,
-      Set<String> infrastructureAccounts) {
+  public ReplicatedChunkStore(RendezvousPlacement placement, Supplier<List<String>> retired,
+      Runnable placementSuspect, ChunkClient client, int writeQuorum, Set<String> infrastructureAccounts) {
     this.placement = placement;
+    this.retired = retired;
+    this.placementSuspect = placementSuspect;
     this.client = client;
     this.writeQuorum = writeQuorum;
     this.infrastructureAccounts = Set.copyOf(infrastructureAccounts);
@@ -58,6 +83,11 @@ public final class ReplicatedChunkStore {
     return write(chunkId, data, false);
   }
 
+  /** The chunk's current placement targets (retired nodes left out), in the order readers should try them. */
+  public List<String> targetsOf(byte[] chunkId) {
+    return placement.replicasOf(chunkId, retired.get());
+  }
+
   /**
    * Writes the chunk to its replicas.
    *
@@ -65,7 +95,7 @@ public final class ReplicatedChunkStore {
    *     {@link BackendUnavailableException} when too many replicas failed for a quorum
    */
   public CompletableFuture<List<String>> write(byte[] chunkId, byte[] data, boolean infrastructureEncryption) {
-    List<String> replicas = placement.replicasOf(chunkId);
+    List<String> replicas = targetsOf(chunkId);
     CompletableFuture<List<String>> result = new CompletableFuture<>();
     List<String> acked = new ArrayList<>(replicas.size());
     List<String> missed = new ArrayList<>();
@@ -90,6 +120,7 @@ public final class ReplicatedChunkStore {
                 failed[0]++;
                 missed.add(node);
                 LOG.warn("chunk write to node {} failed: {}", node, describe(error));
+                placementSuspect.run();
                 if (failed[0] == tolerable + 1) {
                   result.completeExceptionally(
                       new BackendUnavailableException(
@@ -115,15 +146,44 @@ public final class ReplicatedChunkStore {
    */
   public <T> CompletableFuture<T> read(
       List<String> replicas, byte[] chunkId, Function<byte[], CompletionStage<T>> open) {
-    List<String> order = new ArrayList<>(replicas);
-    for (String n : placement.replicasOf(chunkId)) {
+    List<String> retiredNow = retired.get();
+    List<String> targets = placement.replicasOf(chunkId, retiredNow);
+    CompletableFuture<T> result = new CompletableFuture<>();
+    attempt(readOrder(replicas, targets, retiredNow, placement.chunkRank(chunkId)), 0, chunkId, open, targets, result,
+        null, new ArrayList<>());
+    return result;
+  }
+
+  /**
+   * The order a read tries nodes in (ADR 0028): the recorded replicas that are not retired, the
+   * chunk's other current targets, the recorded replicas that are retired (a retired node that is
+   * still up holds its copies), then every other node in rendezvous order (a chunk may sit on a
+   * former target after placement changed twice).
+   */
+  static List<String> readOrder(List<String> recorded, List<String> targets, List<String> retired,
+      List<String> rank) {
+    List<String> order = new ArrayList<>(rank.size());
+    for (String n : recorded) {
+      if (!retired.contains(n) && !order.contains(n)) {
+        order.add(n);
+      }
+    }
+    for (String n : targets) {
       if (!order.contains(n)) {
         order.add(n);
       }
     }
-    CompletableFuture<T> result = new CompletableFuture<>();
-    attempt(order, 0, chunkId, open, result, null, new ArrayList<>());
-    return result;
+    for (String n : recorded) {
+      if (!order.contains(n)) {
+        order.add(n);
+      }
+    }
+    for (String n : rank) {
+      if (!order.contains(n)) {
+        order.add(n);
+      }
+    }
+    return order;
   }
 
   private <T> void attempt(
@@ -131,6 +191,7 @@ public final class ReplicatedChunkStore {
       int i,
       byte[] chunkId,
       Function<byte[], CompletionStage<T>> open,
+      List<String> targets,
       CompletableFuture<T> result,
       Throwable last,
       List<String> failedOver) {
@@ -153,9 +214,12 @@ public final class ReplicatedChunkStore {
             (value, error) -> {
               if (error == null) {
                 result.complete(value);
-                if (!failedOver.isEmpty()) {
-                  // Read failed over (bad bytes, absent, node down): the replica that served queues repairs.
-                  client.queueRepair(node, chunkId, List.copyOf(failedOver));
+                // Read failed over (bad bytes, absent, node down): the replica that served queues
+                // repairs of the current targets among the nodes that failed (never of a node
+                // outside the placement, which would only add a copy).
+                List<String> repair = failedOver.stream().filter(targets::contains).toList();
+                if (!repair.isEmpty()) {
+                  client.queueRepair(node, chunkId, repair);
                 }
               } else {
                 Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -163,7 +227,10 @@ public final class ReplicatedChunkStore {
                 Throwable cause = last instanceof ChunkIntegrityException && !(c instanceof ChunkIntegrityException) ? last : c;
                 LOG.warn("chunk read from node {} failed, trying the next replica: {}", node, describe(cause));
                 failedOver.add(node);
-                attempt(order, i + 1, chunkId, open, result, cause, failedOver);
+                if (!(cause instanceof ChunkIntegrityException)) {
+                  placementSuspect.run();
+                }
+                attempt(order, i + 1, chunkId, open, targets, result, cause, failedOver);
               }
             });
   }

@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's copy of the cluster's placement map (ADR 0021): which nodes vote in each
- * partition's Raft group. Until a node has answered with a map, the voters are the rendezvous
+ * partition's Raft group, and which nodes are retired from chunk placement (ADR 0028). Until a node has answered with a map, the voters are the rendezvous
  * choice ({@link RendezvousPlacement#metadataNodesOf}), which is also the map's version 1. A
  * refresh asks the nodes one after another until one answers, and keeps the answer only if its
  * version is higher than the one held, so a lagging node cannot move the view backwards. It runs
@@ -42,6 +42,15 @@ public final class PlacementView {
       throw new IllegalArgumentException("no partition " + partition);
     }
     return m.getPartitions(partition).getNodeIdsList();
+  }
+
+  /**
+   * The nodes retired from chunk placement (ADR 0028): chunk writes leave them out, reads try them
+   * only after the current targets. Empty until a node answered with a map.
+   */
+  public List<String> retiredNodes() {
+    PlacementMap m = map;
+    return m == null ? List.of() : m.getRetiredNodeIdsList();
   }
 
   /** The version of the map held; 0 while the gateway still uses rendezvous placement. */

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -118,6 +119,34 @@ public final class RendezvousPlacement {
   public List<String> replicasOf(byte[] chunkId) {
     Objects.requireNonNull(chunkId, "chunkId");
     return rank(chunkId).subList(0, replicationFactor);
+  }
+
+  /**
+   * A chunk's placement targets when the nodes in {@code retired} are left out (ADR 0028): the
+   * first {@code replicationFactor} of the others in rendezvous order of the chunk id (fewer if
+   * fewer are left). The nodes compute the same ({@code io.cobalt.node.healing.ChunkPlacement}).
+   */
+  public List<String> replicasOf(byte[] chunkId, Collection<String> retired) {
+    Objects.requireNonNull(chunkId, "chunkId");
+    if (retired.isEmpty()) {
+      return replicasOf(chunkId);
+    }
+    List<String> out = new ArrayList<>(replicationFactor);
+    for (String node : rank(chunkId)) {
+      if (out.size() == replicationFactor) {
+        break;
+      }
+      if (!retired.contains(node)) {
+        out.add(node);
+      }
+    }
+    return out;
+  }
+
+  /** Every configured node in rendezvous order of the chunk id (retired ones included). */
+  public List<String> chunkRank(byte[] chunkId) {
+    Objects.requireNonNull(chunkId, "chunkId");
+    return rank(chunkId);
   }
 
   private List<String> rank(byte[] key) {

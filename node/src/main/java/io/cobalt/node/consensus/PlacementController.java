@@ -1,5 +1,6 @@
 package io.cobalt.node.consensus;
 
+import io.cobalt.proto.node.v1.PlacementMap;
 import io.cobalt.proto.node.v1.PlacementUpdate;
 import io.cobalt.proto.node.v1.PlacementUpdateResult;
 import java.io.IOException;
@@ -79,6 +80,7 @@ final class PlacementController {
     Optional<PlacementPlanner.Replacement> step =
         PlacementPlanner.next(groups.map(), groups.peers(), live, gone);
     if (step.isEmpty()) {
+      retireGone(gone);
       return;
     }
     PlacementPlanner.Replacement r = step.get();
@@ -88,7 +90,7 @@ final class PlacementController {
     try {
       replace(r);
       PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
-          .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
+          .setExpectedVersion(r.next().getVersion() - 1).setMap(withGoneRetired(r.next(), gone)).build());
       log.info("node {}: placement: partition {}: {} replaced {} in {} ms; map version {} {}", nodeId, r.partition(),
           r.added(), r.removed(), (System.nanoTime() - t0) / 1_000_000, result.getCurrent().getVersion(),
           result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
@@ -98,6 +100,40 @@ final class PlacementController {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  // ------------------------------------------------------------ chunk retirement (ADR 0028)
+
+  /**
+   * {@code next} with the gone nodes retired from chunk placement: the first map version the
+   * controller commits after a node is gone carries its retirement, so anti-entropy starts
+   * re-replicating its chunks while its voters are being replaced.
+   */
+  private PlacementMap withGoneRetired(PlacementMap next, Set<String> gone) {
+    return ChunkRetirement.withRetired(next, configuredIds(), gone);
+  }
+
+  /** No voter left to replace (or none replaceable): gone nodes not yet retired get a map version of their own. */
+  private void retireGone(Set<String> gone) {
+    PlacementMap current = groups.map();
+    PlacementMap retired = ChunkRetirement.withRetired(current, configuredIds(), gone);
+    if (retired == current) {
+      return;
+    }
+    PlacementMap next = retired.toBuilder().setVersion(current.getVersion() + 1).build();
+    try {
+      PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
+          .setExpectedVersion(current.getVersion()).setMap(next).build());
+      log.info("node {}: placement: retired {} from chunk placement; map version {} {}", nodeId,
+          next.getRetiredNodeIdsList(), result.getCurrent().getVersion(),
+          result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
+    } catch (IOException | RuntimeException e) {
+      log.warn("node {}: placement: retiring {} failed (tried again next round): {}", nodeId, gone, e.toString());
+    }
+  }
+
+  private List<String> configuredIds() {
+    return groups.peers().stream().map(io.cobalt.node.ClusterPeer::nodeId).toList();
   }
 
   private void replace(PlacementPlanner.Replacement r) throws IOException, InterruptedException {

@@ -484,6 +484,33 @@ public final class RaftPartitionServer implements AutoCloseable {
     return result;
   }
 
+  /**
+   * Re-admits a retired node to chunk placement (ADR 0028): commits the next map version without it
+   * in the retired list. Blocking (a meta-group write); call off event loops and Raft threads.
+   *
+   * @return the map standing afterwards
+   * @throws IllegalArgumentException if the node is not retired in the map this node knows
+   * @throws IOException if the meta group did not commit it (no majority, or the map changed
+   *     meanwhile: try again)
+   */
+  public PlacementMap readmitChunkNode(String retiredNodeId) throws IOException {
+    PlacementMap current = groups.map();
+    PlacementMap next = ChunkRetirement.readmitted(current, retiredNodeId);
+    if (next == null) {
+      throw new IllegalArgumentException("node " + retiredNodeId + " is not retired in placement map version "
+          + current.getVersion());
+    }
+    PlacementUpdateResult result = proposePlacement(PlacementUpdate.newBuilder()
+        .setExpectedVersion(current.getVersion()).setMap(next).build());
+    if (!result.getApplied()) {
+      throw new IOException("the placement map changed meanwhile (now version " + result.getCurrent().getVersion()
+          + "); try again");
+    }
+    log.info("node {}: placement: {} re-admitted to chunk placement; map version {}", nodeId, retiredNodeId,
+        next.getVersion());
+    return result.getCurrent();
+  }
+
   /** Closes the clients, then the server (every division). Idempotent. */
   @Override
   public void close() {

@@ -8,16 +8,19 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Where a chunk's replicas belong: the first {@code replicationFactor} nodes in rendezvous (HRW)
  * order for the chunk id, with the gateway's hash ({@code io.cobalt.gateway.placement.RendezvousPlacement}:
  * SHA-256 of {@code nodeId | 0x00 | chunkId}, first 8 bytes as a signed long, highest first, ties by
- * node id). The two must agree; {@code ChunkPlacementTest} pins known answers.
+ * node id), over the configured nodes minus those the placement map retired (ADR 0028). The two
+ * must agree; {@code ChunkPlacementTest} pins known answers.
  */
 final class ChunkPlacement {
   private final List<String> nodeIds;
   private final int replicationFactor;
+  private volatile Supplier<List<String>> retired = List::of;
 
   ChunkPlacement(List<String> nodeIds, int replicationFactor) {
     this.nodeIds = List.copyOf(nodeIds);
@@ -28,7 +31,44 @@ final class ChunkPlacement {
     return nodeIds;
   }
 
+  /**
+   * Where the retired nodes come from (ADR 0028: the placement map's {@code retired_node_ids});
+   * must answer from memory.
+   */
+  void followRetired(Supplier<List<String>> source) {
+    this.retired = source;
+  }
+
+  /** The nodes retired from chunk placement now. */
+  List<String> retired() {
+    return retired.get();
+  }
+
+  boolean isRetired(String nodeId) {
+    return retired.get().contains(nodeId);
+  }
+
+  /**
+   * The chunk's placement targets: the first {@code replicationFactor} configured, unretired nodes
+   * in rendezvous order of its id. A retired node's place goes to the next node in that order, so
+   * only the chunks it held move.
+   */
   List<String> replicasOf(ChunkId id) {
+    List<String> out = new ArrayList<>(replicationFactor);
+    List<String> excluded = retired.get();
+    for (String node : rank(id)) {
+      if (out.size() == replicationFactor) {
+        break;
+      }
+      if (!excluded.contains(node)) {
+        out.add(node);
+      }
+    }
+    return out;
+  }
+
+  /** Every configured node (retired ones too) in rendezvous order of the chunk id. */
+  List<String> rank(ChunkId id) {
     byte[] key = id.bytes();
     record Weighted(String nodeId, long weight) {}
     List<Weighted> weighted = new ArrayList<>(nodeIds.size());
@@ -40,9 +80,9 @@ final class ChunkPlacement {
       weighted.add(new Weighted(node, ByteBuffer.wrap(md.digest(), 0, 8).getLong()));
     }
     weighted.sort(Comparator.comparingLong(Weighted::weight).reversed().thenComparing(Weighted::nodeId));
-    List<String> out = new ArrayList<>(replicationFactor);
-    for (int i = 0; i < Math.min(replicationFactor, weighted.size()); i++) {
-      out.add(weighted.get(i).nodeId());
+    List<String> out = new ArrayList<>(weighted.size());
+    for (Weighted w : weighted) {
+      out.add(w.nodeId());
     }
     return out;
   }

@@ -17,8 +17,10 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +52,7 @@ public final class HealingService implements AutoCloseable {
   private final ChunkGc gc;
   private final ScheduledThreadPoolExecutor executor;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicReference<List<String>> retiredSeen = new AtomicReference<>(List.of());
 
   private HealingService(String nodeId, HealingConfig config, Clock clock, VerifiedChunkStore chunks,
       RepairQueueStore queueStore, PeerChunks peers, NodeView node) {
@@ -120,11 +123,30 @@ public final class HealingService implements AutoCloseable {
   public int queueRepairs(List<RepairItem> items) {
     int added = 0;
     for (RepairItem item : items) {
-      if (config.peerGrpcEndpoints().containsKey(item.targetNode()) && queue.offer(item)) {
+      if (config.peerGrpcEndpoints().containsKey(item.targetNode()) && !placement.isRetired(item.targetNode())
+          && queue.offer(item)) {
         added++;
       }
     }
     return added;
+  }
+
+  /**
+   * Follows the placement map's retired nodes (ADR 0028): {@code retiredNodes} (from memory) is
+   * asked whenever a chunk's placement is computed, and every second for a change, which starts an
+   * anti-entropy pass at once (re-replication of a retired node's chunks, or moving chunks back to a
+   * re-admitted one, does not wait for the next interval).
+   */
+  public void followRetired(Supplier<List<String>> retiredNodes) {
+    placement.followRetired(retiredNodes);
+    retiredSeen.set(retiredNodes.get());
+    executor.scheduleWithFixedDelay(guard("retired-node watch", () -> {
+      List<String> now = retiredNodes.get();
+      if (!now.equals(retiredSeen.getAndSet(now))) {
+        log.info("node {}: nodes retired from chunk placement now {}: anti-entropy pass", nodeId, now);
+        antiEntropy.runPass();
+      }
+    }), REPAIR_TICK_MILLIS, REPAIR_TICK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /** This node's healing figures, for {@code NodeAdmin.GetNodeStatus}. From memory plus a RocksDB estimate. */

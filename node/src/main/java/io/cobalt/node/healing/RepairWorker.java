@@ -43,12 +43,19 @@ final class RepairWorker {
   private boolean repair(RepairItem item) {
     ChunkId id = item.chunk();
     String target = item.targetNode();
+    if (heal.placement().isRetired(target)) {
+      // Retired from chunk placement (ADR 0028): nothing is written to it; the chunk's new target
+      // is anti-entropy's business. The item is moot.
+      log.debug("repair of {} on {}: target retired, dropped", id.hex(), target);
+      return true;
+    }
     // No "does the target have it" shortcut: HasChunks looks at keys, and a corrupt replica that a
     // gateway read failed over from has its key. The target's PutChunk replaces a corrupt copy and
     // is a no-op (ALREADY_PRESENT) for a good one.
     Set<String> sources = new LinkedHashSet<>(item.sources());
     sources.addAll(heal.placement().replicasOf(id));
     sources.add(heal.nodeId());
+    sources.addAll(heal.placement().rank(id)); // last: any node, a retired one still up included
     sources.remove(target);
     for (String source : sources) {
       Optional<ChunkCopy> data;

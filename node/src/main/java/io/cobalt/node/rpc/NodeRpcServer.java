@@ -52,6 +52,16 @@ public final class NodeRpcServer implements AutoCloseable {
    */
   public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
       ToIntFunction<List<RepairItem>> repairs, CommandLog commandLog, NodeStatusSource status) throws IOException {
+    return start(config, tls, chunks, repairs, commandLog, status, null);
+  }
+
+  /**
+   * As above, with {@code readmission} serving {@code PlacementService.ChunkMoveReadmit} (ADR 0028;
+   * null: the node has no placement map and answers FAILED_PRECONDITION).
+   */
+  public static NodeRpcServer start(RpcServerConfig config, TlsMaterial tls, VerifiedChunkStore chunks,
+      ToIntFunction<List<RepairItem>> repairs, CommandLog commandLog, NodeStatusSource status,
+      PlacementRpcService.Readmission readmission) throws IOException {
     ThreadPoolExecutor workers = new ThreadPoolExecutor(config.workerThreads(), config.workerThreads(),
         60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.maxQueuedTasks()),
         namedThreads("node-" + config.nodeId() + "-rpc-"), new ThreadPoolExecutor.AbortPolicy());
@@ -72,7 +82,8 @@ public final class NodeRpcServer implements AutoCloseable {
         .intercept(new InFlightCallLimit(config.maxInFlightCalls()))
         .addService(new ChunkRpcService(chunks, repairs, statuses))
         .addService(new MetadataRpcService(commandLog, statuses))
-        .addService(new PlacementRpcService(status.placement(), statuses))
+        .addService(readmission == null ? new PlacementRpcService(status.placement(), statuses)
+            : new PlacementRpcService(status.placement(), readmission, statuses))
         .addService(new NodeAdminRpcService(config.nodeId(), () -> config.bindHost() + ":" + boundPort.get(), status,
             statuses))
         .build();

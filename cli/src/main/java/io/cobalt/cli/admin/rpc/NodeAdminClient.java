@@ -1,9 +1,12 @@
 package io.cobalt.cli.admin.rpc;
 
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.proto.node.v1.ChunkMoveReadmitRequest;
 import io.cobalt.proto.node.v1.GetNodeStatusRequest;
 import io.cobalt.proto.node.v1.NodeAdminGrpc;
 import io.cobalt.proto.node.v1.NodeStatus;
+import io.cobalt.proto.node.v1.PlacementMap;
+import io.cobalt.proto.node.v1.PlacementServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -54,6 +57,35 @@ public final class NodeAdminClient implements AutoCloseable {
           public void onCompleted() {
             if (!out.isDone()) {
               out.completeExceptionally(new NodeAdminException(target + " sent no status", "INTERNAL"));
+            }
+          }
+        });
+    return out;
+  }
+
+  /**
+   * Asks the node to re-admit {@code nodeId} to chunk placement ({@code PlacementService.ChunkMoveReadmit},
+   * ADR 0028): the map standing afterwards; fails with {@link NodeAdminException} (code
+   * {@code FAILED_PRECONDITION}: not retired; {@code UNAVAILABLE}: not committed, try another node or again).
+   */
+  public CompletableFuture<PlacementMap> readmitChunkNode(String nodeId, Duration timeout) {
+    CompletableFuture<PlacementMap> out = new CompletableFuture<>();
+    PlacementServiceGrpc.newStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .chunkMoveReadmit(ChunkMoveReadmitRequest.newBuilder().setNodeId(nodeId).build(), new StreamObserver<>() {
+          @Override
+          public void onNext(PlacementMap value) {
+            out.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            out.completeExceptionally(describe(t, timeout));
+          }
+
+          @Override
+          public void onCompleted() {
+            if (!out.isDone()) {
+              out.completeExceptionally(new NodeAdminException(target + " sent no map", "INTERNAL"));
             }
           }
         });
