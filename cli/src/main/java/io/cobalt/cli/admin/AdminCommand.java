@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "admin", mixinStandardHelpOptions = true,
     description = "Operator tools: audit log verification, key lifecycle and cluster status.",
-    subcommands = {AuditCommand.class, KeysCommand.class, ScopesCommand.class, ClusterCommand.class})
+    subcommands = {AuditCommand.class, KeysCommand.class, ScopesCommand.class, AccountsCommand.class,
+        ClusterCommand.class})
 public final class AdminCommand implements Runnable {
   @Spec CommandSpec spec;
 

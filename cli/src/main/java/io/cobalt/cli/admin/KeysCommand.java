@@ -337,13 +337,20 @@ final class KeysCommand implements Runnable {
   }
 
   @Command(name = "rewrap", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Rewrap every stored DEK of KEY that is not on its primary version (after a rotation), without"
-          + " re-encrypting data; then report the live-DEK census to the agent.",
+      description = {"Move stored DEKs to their owner's current key source without re-encrypting data: every DEK of"
+          + " KEY (--key; after a rotation) or of an account or scope (--account [--scope]; after a switch of key"
+          + " source with `cobalt admin accounts set-key`). Then report the live-DEK census to the agent.",
           "Resumable: with --state FILE, a run started again continues after the last completed page.",
           "Exit 0 when complete and nothing failed, 1 on a failure or refusals (see the counts), 2 usage."})
   static final class Rewrap extends AgentCall {
-    @Option(names = "--key", required = true, paramLabel = "KEY", description = "e.g. account/<account> or cmk/<name>")
+    @Option(names = "--key", paramLabel = "KEY", description = "e.g. account/<account> or cmk/<name>")
     String key;
+
+    @Option(names = "--account", paramLabel = "ACCOUNT", description = "every DEK of this account (instead of --key)")
+    String account;
+
+    @Option(names = "--scope", paramLabel = "SCOPE", description = "with --account: the DEKs of this encryption scope")
+    String scope;
 
     @Option(names = "--state", paramLabel = "FILE", description = "resume point; created if missing")
     Path state;
@@ -367,7 +374,10 @@ final class KeysCommand implements Runnable {
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
       RewrapJob.Options options;
       try {
-        options = new RewrapJob.Options(key, concurrency, pageSize, state, censusOnly);
+        if (scope != null && account == null) {
+          throw new IllegalArgumentException("--scope needs --account");
+        }
+        options = new RewrapJob.Options(key, account, scope, concurrency, pageSize, state, censusOnly);
       } catch (IllegalArgumentException e) {
         throw new KeyAdminException(e.getMessage(), "USAGE");
       }
@@ -379,10 +389,15 @@ final class KeysCommand implements Runnable {
             }, Duration.ofSeconds(Math.max(1, progressSeconds)));
         RewrapJob.Report r = job.run();
         out.println((r.complete() ? "done: " : "stopped: ") + r.progress());
-        out.printf(Locale.ROOT, "this run: %s in %.1f s; primary version v%d%n", r.progress().run(),
-            r.elapsed().toMillis() / 1000.0, r.primaryVersion());
-        out.println("live DEKs of " + key + " per version: " + r.census()
-            + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        out.printf(Locale.ROOT, "this run: %s in %.1f s; target %s v%d%n", r.progress().run(),
+            r.elapsed().toMillis() / 1000.0, r.targetKeyId(), r.primaryVersion());
+        if (key != null) {
+          out.println("live DEKs of " + key + " per version: " + r.census()
+              + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        } else {
+          out.println("live DEKs per key and version: " + r.censusByKey()
+              + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        }
         if (r.progress().cumulative().failed() > 0) {
           throw new KeyAdminException(r.progress().cumulative().failed() + " DEKs could not be rewrapped (their"
               + " version refused: see the agent's audit log); run again after fixing", "REWRAP_INCOMPLETE");
