@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
         KeysCommand.Describe.class, KeysCommand.Disable.class, KeysCommand.Enable.class,
         KeysCommand.SetMinVersion.class, KeysCommand.SetRotation.class, KeysCommand.Delete.class,
         KeysCommand.Recover.class, KeysCommand.Purge.class, KeysCommand.Import.class, KeysCommand.Rewrap.class,
-        KeysCommand.Census.class})
+        KeysCommand.Census.class, KeysCommand.RewrapFollow.class})
 final class KeysCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -425,6 +425,103 @@ final class KeysCommand implements Runnable {
       for (DekCensusVersion v : c.getVersionsList()) {
         out.printf("%-8s %12d %16d %-7s %s%n", "v" + v.getVersion(), v.getCensusDeks(), v.getGeneratedSince(),
             v.getInUse() ? "yes" : "no", v.getReason());
+      }
+    }
+  }
+
+  @Command(name = "rewrap-follow", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Run rewrap jobs automatically (ADR 0031): after every rotation of a key (scheduled or by hand)"
+          + " the DEKs of that key, after every change of an account's or scope's key source that owner's DEKs.",
+          "Follows the agent's key events; jobs are queued in --state-dir and resume after a crash. Runs until"
+          + " stopped (with --once: runs what is queued, then exits)."})
+  static final class RewrapFollow extends AgentCall {
+    @Option(names = "--state-dir", required = true, paramLabel = "DIR", description = "queue and resume files")
+    Path stateDir;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "partitions walked at once (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Option(names = "--page-size", defaultValue = "500", description = "records per scan page, 1..1000 (default: ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--retry-seconds", defaultValue = "30", description = "wait after a failed job (default: ${DEFAULT-VALUE})")
+    int retrySeconds;
+
+    @Option(names = "--once", description = "run the queued jobs and exit")
+    boolean once;
+
+    @ArgGroup(exclusive = false, multiplicity = "1", heading = "Nodes:%n")
+    NodeTargets targets;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
+      java.util.function.Consumer<String> log = line -> {
+        synchronized (out) {
+          out.println(java.time.Instant.now() + " " + line);
+          out.flush();
+        }
+      };
+      try (MetadataPartitionsClient nodes = targets.connect(connection)) {
+        io.cobalt.cli.admin.rewrap.RewrapRunner runner = new io.cobalt.cli.admin.rewrap.RewrapRunner(stateDir,
+            options -> new RewrapJob(nodes, new AgentRewrapKeys(client), options, Clock.systemUTC(),
+                p -> log.accept("progress: " + p), Duration.ofSeconds(10)).run(), log);
+        if (once) {
+          try {
+            runner.runPending(concurrency, pageSize);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return;
+        }
+        java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+        Thread worker = new Thread(() -> {
+          while (!Thread.currentThread().isInterrupted()) {
+            try {
+              wake.tryAcquire(retrySeconds, java.util.concurrent.TimeUnit.SECONDS);
+              wake.drainPermits();
+              runner.runPending(concurrency, pageSize);
+            } catch (InterruptedException e) {
+              return;
+            } catch (IOException | RuntimeException e) {
+              log.accept("rewrap job failed, retrying in " + retrySeconds + " s: " + e.getMessage());
+            }
+          }
+        }, "rewrap-follow");
+        worker.setDaemon(true);
+        worker.start();
+        wake.release();
+        try {
+          while (true) {
+            try {
+              client.followKeyEvents("rewrap-follow", (kind, keyId, at) -> {
+                if (kind.equals("KEY_EVENT_RESYNC")) {
+                  java.util.Map<String, Long> newest = new java.util.TreeMap<>();
+                  try {
+                    for (GetKeyResponse k : client.list("")) {
+                      if (k.getVersionsCount() > 0) {
+                        newest.put(k.getKeyId(), k.getVersions(k.getVersionsCount() - 1).getCreatedEpochMillis());
+                      }
+                    }
+                  } catch (KeyAdminException e) {
+                    throw new IOException(e.getMessage(), e);
+                  }
+                  int missed = runner.catchUp(newest);
+                  log.accept("following key events" + (missed > 0 ? "; " + missed + " rotation(s) missed meanwhile" : ""));
+                } else {
+                  runner.onKeyEvent(kind, keyId, at);
+                }
+                wake.release();
+              });
+            } catch (KeyAdminException | IOException e) {
+              log.accept(e.getMessage() + "; subscribing again in 5 s");
+              Thread.sleep(5000);
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          worker.interrupt();
+        }
       }
     }
   }

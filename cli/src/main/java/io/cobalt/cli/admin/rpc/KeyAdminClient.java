@@ -177,6 +177,33 @@ public final class KeyAdminClient implements AutoCloseable {
     return call(() -> admin().keySourceSet(request));
   }
 
+  /** One key event as the runner needs it. */
+  public interface KeyEventHandler {
+    void onEvent(String kind, String keyId, long epochMillis) throws java.io.IOException;
+  }
+
+  /**
+   * Subscribes to the agent's key events (ADR 0014) and hands each to {@code handler} on this
+   * thread until the stream fails (thrown) — it never ends on its own. RESYNC comes first.
+   */
+  public void followKeyEvents(String subscriber, KeyEventHandler handler) throws KeyAdminException, java.io.IOException {
+    java.util.Iterator<io.cobalt.proto.kms.v1.KeyEvent> events;
+    try {
+      events = io.cobalt.proto.kms.v1.KeyEventsGrpc.newBlockingStub(channel).subscribe(
+          io.cobalt.proto.kms.v1.KeyEventSubscribeRequest.newBuilder().setSubscriber(subscriber).build());
+      while (events.hasNext()) {
+        io.cobalt.proto.kms.v1.KeyEvent e = events.next();
+        if (e.getKind() != io.cobalt.proto.kms.v1.KeyEventKind.KEY_EVENT_HEARTBEAT) {
+          handler.onEvent(e.getKind().name(), e.getKeyId(), e.getEpochMillis());
+        }
+      }
+    } catch (io.grpc.StatusRuntimeException e) {
+      throw new KeyAdminException("key event stream ended: " + e.getStatus().getCode() + " "
+          + e.getStatus().getDescription(), e.getStatus().getCode().name());
+    }
+    throw new KeyAdminException("key event stream ended", "UNAVAILABLE");
+  }
+
   public DekCensusResponse reportCensus(String keyId, long startedEpochMillis, Map<Integer, Long> liveDeks)
       throws KeyAdminException {
     DekCensusReport.Builder r = DekCensusReport.newBuilder().setKeyId(keyId).setStartedEpochMillis(startedEpochMillis);
