@@ -15,6 +15,7 @@ import io.cobalt.kms.keys.DataKeyService;
 import io.cobalt.kms.lifecycle.DekCensus;
 import io.cobalt.kms.keys.KeyBackend;
 import io.cobalt.kms.keys.KeyOperationException;
+import io.cobalt.kms.keys.KeySourceResolver;
 import io.cobalt.kms.keys.KeyVersion;
 import io.cobalt.kms.lifecycle.ImportKeyPair;
 import io.cobalt.kms.lifecycle.KeyBackendRouter;
@@ -178,12 +179,15 @@ public final class KmsAgentServer implements AutoCloseable {
       KeyCatalog catalog = KeyCatalog.open(config.dataDir().resolve(KeyCatalog.FILE_NAME));
       KeyBackendRouter router = new KeyBackendRouter(backends, config.backend().name(), catalog);
       DekCensus census = DekCensus.open(config.dataDir().resolve(DekCensus.FILE_NAME), clock);
-      DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker, census::generating);
+      DataKeyService keys = new DataKeyService(router, audit, random, nanoTicker, census::generating,
+          owner -> catalog.source(owner).filter(src -> !src.serviceManaged())
+              .map(src -> new KeySourceResolver.CustomerKeyRef(src.keyId(), src.version())));
       KeyChangeFeed changes = new KeyChangeFeed(clock, MAX_KEY_EVENT_SUBSCRIBERS);
       KeyLifecycleService lifecycle = new KeyLifecycleService(router, catalog,
           new ImportKeyPair(config.dataDir(), keystore, random), audit, clock, nanoTicker, selfIdentity, census,
           changes);
       CallerPolicy policy = CallerPolicy.of(config.effectiveGrants(), audit, nanoTicker);
+      policy.bindCustomerKeyOwners(catalog::ownersOf);
       KeyAgentRpcService rpc = new KeyAgentRpcService(policy, keys, lifecycle, nanoTicker);
       KeyAdminRpcService admin = new KeyAdminRpcService(policy, lifecycle, nanoTicker);
       ReloadingTlsMaterial tls = config.tlsFiles() == null ? ReloadingTlsMaterial.fixed(config.tls())

@@ -10,9 +10,9 @@ import picocli.CommandLine.Spec;
  * 2 usage; {@code cluster status} also 3: the cluster is degraded.
  */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-    description = "Operator tools: audit log verification, key lifecycle, cluster status and the HTTPS admin API.",
-    subcommands = {AuditCommand.class, KeysCommand.class, ScopesCommand.class, ClusterCommand.class,
-        ServeCommand.class})
+    description = "Operator tools: audit log verification, key lifecycle, account key sources, cluster status and the HTTPS admin API.",
+    subcommands = {AuditCommand.class, KeysCommand.class, ScopesCommand.class, AccountsCommand.class,
+        ClusterCommand.class, ServeCommand.class})
 public final class AdminCommand implements Runnable {
   @Spec CommandSpec spec;
 

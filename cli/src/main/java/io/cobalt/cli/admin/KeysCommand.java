@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
         KeysCommand.Describe.class, KeysCommand.Disable.class, KeysCommand.Enable.class,
         KeysCommand.SetMinVersion.class, KeysCommand.SetRotation.class, KeysCommand.Delete.class,
         KeysCommand.Recover.class, KeysCommand.Purge.class, KeysCommand.Import.class, KeysCommand.Rewrap.class,
-        KeysCommand.Census.class})
+        KeysCommand.Census.class, KeysCommand.RewrapFollow.class})
 final class KeysCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -337,13 +337,20 @@ final class KeysCommand implements Runnable {
   }
 
   @Command(name = "rewrap", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Rewrap every stored DEK of KEY that is not on its primary version (after a rotation), without"
-          + " re-encrypting data; then report the live-DEK census to the agent.",
+      description = {"Move stored DEKs to their owner's current key source without re-encrypting data: every DEK of"
+          + " KEY (--key; after a rotation) or of an account or scope (--account [--scope]; after a switch of key"
+          + " source with `cobalt admin accounts set-key`). Then report the live-DEK census to the agent.",
           "Resumable: with --state FILE, a run started again continues after the last completed page.",
           "Exit 0 when complete and nothing failed, 1 on a failure or refusals (see the counts), 2 usage."})
   static final class Rewrap extends AgentCall {
-    @Option(names = "--key", required = true, paramLabel = "KEY", description = "e.g. account/<account> or cmk/<name>")
+    @Option(names = "--key", paramLabel = "KEY", description = "e.g. account/<account> or cmk/<name>")
     String key;
+
+    @Option(names = "--account", paramLabel = "ACCOUNT", description = "every DEK of this account (instead of --key)")
+    String account;
+
+    @Option(names = "--scope", paramLabel = "SCOPE", description = "with --account: the DEKs of this encryption scope")
+    String scope;
 
     @Option(names = "--state", paramLabel = "FILE", description = "resume point; created if missing")
     Path state;
@@ -367,7 +374,10 @@ final class KeysCommand implements Runnable {
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
       RewrapJob.Options options;
       try {
-        options = new RewrapJob.Options(key, concurrency, pageSize, state, censusOnly);
+        if (scope != null && account == null) {
+          throw new IllegalArgumentException("--scope needs --account");
+        }
+        options = new RewrapJob.Options(key, account, scope, concurrency, pageSize, state, censusOnly);
       } catch (IllegalArgumentException e) {
         throw new KeyAdminException(e.getMessage(), "USAGE");
       }
@@ -379,10 +389,15 @@ final class KeysCommand implements Runnable {
             }, Duration.ofSeconds(Math.max(1, progressSeconds)));
         RewrapJob.Report r = job.run();
         out.println((r.complete() ? "done: " : "stopped: ") + r.progress());
-        out.printf(Locale.ROOT, "this run: %s in %.1f s; primary version v%d%n", r.progress().run(),
-            r.elapsed().toMillis() / 1000.0, r.primaryVersion());
-        out.println("live DEKs of " + key + " per version: " + r.census()
-            + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        out.printf(Locale.ROOT, "this run: %s in %.1f s; target %s v%d%n", r.progress().run(),
+            r.elapsed().toMillis() / 1000.0, r.targetKeyId(), r.primaryVersion());
+        if (key != null) {
+          out.println("live DEKs of " + key + " per version: " + r.census()
+              + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        } else {
+          out.println("live DEKs per key and version: " + r.censusByKey()
+              + (r.complete() ? " (reported to the agent)" : " (not reported: walk incomplete)"));
+        }
         if (r.progress().cumulative().failed() > 0) {
           throw new KeyAdminException(r.progress().cumulative().failed() + " DEKs could not be rewrapped (their"
               + " version refused: see the agent's audit log); run again after fixing", "REWRAP_INCOMPLETE");
@@ -410,6 +425,103 @@ final class KeysCommand implements Runnable {
       for (DekCensusVersion v : c.getVersionsList()) {
         out.printf("%-8s %12d %16d %-7s %s%n", "v" + v.getVersion(), v.getCensusDeks(), v.getGeneratedSince(),
             v.getInUse() ? "yes" : "no", v.getReason());
+      }
+    }
+  }
+
+  @Command(name = "rewrap-follow", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Run rewrap jobs automatically (ADR 0031): after every rotation of a key (scheduled or by hand)"
+          + " the DEKs of that key, after every change of an account's or scope's key source that owner's DEKs.",
+          "Follows the agent's key events; jobs are queued in --state-dir and resume after a crash. Runs until"
+          + " stopped (with --once: runs what is queued, then exits)."})
+  static final class RewrapFollow extends AgentCall {
+    @Option(names = "--state-dir", required = true, paramLabel = "DIR", description = "queue and resume files")
+    Path stateDir;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "partitions walked at once (default: ${DEFAULT-VALUE})")
+    int concurrency;
+
+    @Option(names = "--page-size", defaultValue = "500", description = "records per scan page, 1..1000 (default: ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--retry-seconds", defaultValue = "30", description = "wait after a failed job (default: ${DEFAULT-VALUE})")
+    int retrySeconds;
+
+    @Option(names = "--once", description = "run the queued jobs and exit")
+    boolean once;
+
+    @ArgGroup(exclusive = false, multiplicity = "1", heading = "Nodes:%n")
+    NodeTargets targets;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException, IOException {
+      java.util.function.Consumer<String> log = line -> {
+        synchronized (out) {
+          out.println(java.time.Instant.now() + " " + line);
+          out.flush();
+        }
+      };
+      try (MetadataPartitionsClient nodes = targets.connect(connection)) {
+        io.cobalt.cli.admin.rewrap.RewrapRunner runner = new io.cobalt.cli.admin.rewrap.RewrapRunner(stateDir,
+            options -> new RewrapJob(nodes, new AgentRewrapKeys(client), options, Clock.systemUTC(),
+                p -> log.accept("progress: " + p), Duration.ofSeconds(10)).run(), log);
+        if (once) {
+          try {
+            runner.runPending(concurrency, pageSize);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return;
+        }
+        java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+        Thread worker = new Thread(() -> {
+          while (!Thread.currentThread().isInterrupted()) {
+            try {
+              wake.tryAcquire(retrySeconds, java.util.concurrent.TimeUnit.SECONDS);
+              wake.drainPermits();
+              runner.runPending(concurrency, pageSize);
+            } catch (InterruptedException e) {
+              return;
+            } catch (IOException | RuntimeException e) {
+              log.accept("rewrap job failed, retrying in " + retrySeconds + " s: " + e.getMessage());
+            }
+          }
+        }, "rewrap-follow");
+        worker.setDaemon(true);
+        worker.start();
+        wake.release();
+        try {
+          while (true) {
+            try {
+              client.followKeyEvents("rewrap-follow", (kind, keyId, at) -> {
+                if (kind.equals("KEY_EVENT_RESYNC")) {
+                  java.util.Map<String, Long> newest = new java.util.TreeMap<>();
+                  try {
+                    for (GetKeyResponse k : client.list("")) {
+                      if (k.getVersionsCount() > 0) {
+                        newest.put(k.getKeyId(), k.getVersions(k.getVersionsCount() - 1).getCreatedEpochMillis());
+                      }
+                    }
+                  } catch (KeyAdminException e) {
+                    throw new IOException(e.getMessage(), e);
+                  }
+                  int missed = runner.catchUp(newest);
+                  log.accept("following key events" + (missed > 0 ? "; " + missed + " rotation(s) missed meanwhile" : ""));
+                } else {
+                  runner.onKeyEvent(kind, keyId, at);
+                }
+                wake.release();
+              });
+            } catch (KeyAdminException | IOException e) {
+              log.accept(e.getMessage() + "; subscribing again in 5 s");
+              Thread.sleep(5000);
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          worker.interrupt();
+        }
       }
     }
   }

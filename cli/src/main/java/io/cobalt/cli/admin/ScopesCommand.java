@@ -14,10 +14,12 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code cobalt admin scopes ...}: Blob encryption scopes (ADR 0023). A scope is a service-managed
  * key of its own in the kms-agent, {@code account/<account>/scope/<name>}; it must be created here
  * before a container or a write names it (Azure requires a scope to exist). Disable, enable, rotate
- * and describe it as any key, with {@code cobalt admin keys ... account/<account>/scope/<name>}.
+ * and describe it as any key, with {@code cobalt admin keys ... account/<account>/scope/<name>}; point it at a
+ * customer-managed key with {@code set-key} (ADR 0031).
  */
 @Command(name = "scopes", mixinStandardHelpOptions = true, description = "Blob encryption scopes (keys of their own).",
-    subcommands = {ScopesCommand.Create.class, ScopesCommand.ListScopes.class})
+    subcommands = {ScopesCommand.Create.class, ScopesCommand.ListScopes.class, ScopesCommand.SetKey.class,
+        ScopesCommand.ShowKey.class})
 final class ScopesCommand implements Runnable {
   private static final Pattern ACCOUNT = Pattern.compile("[a-z0-9]{3,24}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9-]{3,63}");
@@ -53,6 +55,41 @@ final class ScopesCommand implements Runnable {
     @Override
     void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
       KeyTable.printKey(out, client.create(keyId(account, name), backend));
+    }
+  }
+
+  @Command(name = "set-key", mixinStandardHelpOptions = true,
+      description = {"Set the key source of a scope (ADR 0031): --service-managed (its own key), or --backend B"
+          + " --key K [--version N].", "Then move its stored DEKs: cobalt admin keys rewrap --account A --scope S ..."})
+  static final class SetKey extends KeysCommand.AgentCall {
+    @Option(names = "--account", required = true, description = "the storage account")
+    String account;
+
+    @Option(names = "--scope", required = true, description = "the encryption scope (created before)")
+    String name;
+
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    AccountsCommand.Source source;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
+      keyId(account, name);
+      AccountsCommand.print(out, client.setKeySource(AccountsCommand.request(account, name, source)));
+    }
+  }
+
+  @Command(name = "show-key", mixinStandardHelpOptions = true, description = "Show the key source of a scope.")
+  static final class ShowKey extends KeysCommand.AgentCall {
+    @Option(names = "--account", required = true, description = "the storage account")
+    String account;
+
+    @Option(names = "--scope", required = true, description = "the encryption scope")
+    String name;
+
+    @Override
+    void run(KeyAdminClient client, PrintWriter out) throws KeyAdminException {
+      keyId(account, name);
+      AccountsCommand.print(out, client.keySource(account, name));
     }
   }
 

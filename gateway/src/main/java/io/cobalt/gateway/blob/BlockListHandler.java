@@ -267,18 +267,21 @@ final class BlockListHandler {
     for (Entry e : entries) {
       StreamRef stream;
       WrappedKey dek;
+      String dekScope;
       UncommittedBlock u = e.kind() == ListKind.COMMITTED ? null : staged.get(e.id());
       StreamRef c = e.kind() == ListKind.UNCOMMITTED ? null : committed.get(e.id());
       if (u != null) {
         stream = u.getStream();
         dek = u.getDek();
+        dekScope = u.getEncryptionScope();
       } else if (c != null) {
         stream = c;
         dek = current.getDeks(c.getDekIndex());
+        dekScope = current.getEncryptionScope();
       } else {
         throw AzureError.INVALID_BLOCK_LIST.exception();
       }
-      requireSameEncryption(r.path().account(), dek, enc);
+      requireSameEncryption(dek, dekScope, enc);
       int index = dekIndex.computeIfAbsent(dek, k -> {
         deks.add(k);
         return deks.size() - 1;
@@ -310,9 +313,11 @@ final class BlockListHandler {
    * A block goes into a version only under the encryption the commit names (ADR 0023): with a
    * customer key, blocks staged under that key (409 BlobCustomerSpecifiedEncryptionMismatch
    * otherwise); without one, no block staged under a key (409 BlobUsesCustomerSpecifiedEncryption);
-   * and blocks of the commit's scope (409 BlobCustomerSpecifiedEncryptionMismatch otherwise).
+   * and blocks of the commit's scope (409 BlobCustomerSpecifiedEncryptionMismatch otherwise). The
+   * block's scope is the one recorded with it, not read from its DEK's key id: with a customer-managed
+   * key source (ADR 0031) a scope's DEKs are wrapped under a {@code cmk/...} key.
    */
-  private static void requireSameEncryption(String account, WrappedKey dek, Encryption enc) {
+  private static void requireSameEncryption(WrappedKey dek, String dekScope, Encryption enc) {
     boolean customer = CustomerKeyWrap.isCustomerWrapped(dek);
     if (enc.cpk() != null) {
       if (!customer || !enc.cpk().matches(dek.getCpkKeySha256().toByteArray())) {
@@ -323,9 +328,7 @@ final class BlockListHandler {
     if (customer) {
       throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
     }
-    String want = enc.scope().keyId();
-    boolean scoped = dek.getKeyId().startsWith("account/" + account + "/scope/");
-    if (want.isEmpty() ? scoped : !dek.getKeyId().equals(want)) {
+    if (!dekScope.equals(enc.scope().name())) {
       throw AzureError.BLOB_CUSTOMER_SPECIFIED_ENCRYPTION_MISMATCH.exception();
     }
   }

@@ -20,6 +20,9 @@ import io.cobalt.proto.kms.v1.GetImportKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyResponse;
 import io.cobalt.proto.kms.v1.ImportKeyRequest;
 import io.cobalt.proto.kms.v1.KeyAdminGrpc;
+import io.cobalt.proto.kms.v1.KeySourceGetRequest;
+import io.cobalt.proto.kms.v1.KeySourceInfo;
+import io.cobalt.proto.kms.v1.KeySourceSetRequest;
 import io.cobalt.proto.kms.v1.ListKeysRequest;
 import io.cobalt.proto.kms.v1.ListKeysResponse;
 import io.cobalt.proto.kms.v1.PurgeKeyRequest;
@@ -199,6 +202,65 @@ public final class KeyAdminRpcService extends KeyAdminGrpc.KeyAdminImplBase {
     } catch (RuntimeException e) {
       out.onError(KeyAgentRpcService.internal(e, ctx));
     }
+  }
+
+  @Override
+  public void keySourceSet(KeySourceSetRequest req, StreamObserver<KeySourceInfo> out) {
+    CallerContext ctx = KeyAgentRpcService.contextOf("", nanoTicker);
+    try {
+      String owner = ownerOrNull(req.getAccount(), req.getScope());
+      policy.authorize(ctx, KeyOperation.SET_KEY_SOURCE, owner, null, req.getAccount());
+      String customerKey = customerKeyOrNull(req.getKeyName());
+      if (!req.getServiceManaged() && customerKey != null) {
+        policy.authorize(ctx, KeyOperation.SET_KEY_SOURCE, customerKey, null, req.getAccount());
+      }
+      out.onNext(sourceInfo(lifecycle.setKeySource(ctx, req.getAccount(), req.getScope(), req.getServiceManaged(),
+          req.getBackend(), req.getKeyName(), versionOf(req.getVersion()))));
+      out.onCompleted();
+    } catch (KeyOperationException e) {
+      out.onError(KeyAgentRpcService.statusOf(e, KeyOperation.SET_KEY_SOURCE));
+    } catch (RuntimeException e) {
+      out.onError(KeyAgentRpcService.internal(e, ctx));
+    }
+  }
+
+  @Override
+  public void keySourceGet(KeySourceGetRequest req, StreamObserver<KeySourceInfo> out) {
+    CallerContext ctx = KeyAgentRpcService.contextOf("", nanoTicker);
+    try {
+      policy.authorize(ctx, KeyOperation.GET_KEY_SOURCE, ownerOrNull(req.getAccount(), req.getScope()), null,
+          req.getAccount());
+      out.onNext(sourceInfo(lifecycle.keySource(ctx, req.getAccount(), req.getScope())));
+      out.onCompleted();
+    } catch (KeyOperationException e) {
+      out.onError(KeyAgentRpcService.statusOf(e, KeyOperation.GET_KEY_SOURCE));
+    } catch (RuntimeException e) {
+      out.onError(KeyAgentRpcService.internal(e, ctx));
+    }
+  }
+
+  /** The owner key id, or null if the names are malformed (the lifecycle service then refuses them). */
+  private static String ownerOrNull(String account, String scope) {
+    try {
+      return KeyLifecycleService.ownerOf(account, scope);
+    } catch (KeyOperationException e) {
+      return null;
+    }
+  }
+
+  private static String customerKeyOrNull(String name) {
+    try {
+      return KeyLifecycleService.customerKeyId(name);
+    } catch (KeyOperationException e) {
+      return null;
+    }
+  }
+
+  private static KeySourceInfo sourceInfo(KeyLifecycleService.KeySourceView v) {
+    return KeySourceInfo.newBuilder().setAccount(v.account()).setScope(v.scope() == null ? "" : v.scope())
+        .setOwnerKeyId(v.owner()).setServiceManaged(v.serviceManaged()).setBackend(v.backend()).setKeyId(v.keyId())
+        .setPinnedVersion(v.pinnedVersion()).setEffectiveKeyId(v.effectiveKeyId())
+        .setEffectiveVersion(v.effectiveVersion()).setChangedEpochMillis(v.changedEpochMillis()).build();
   }
 
   private DekCensusResponse census(String keyId, List<DekCensus.VersionView> view) {

@@ -128,7 +128,7 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
       WrappedDataKey wrapped = req.hasWrapped()
           ? new WrappedDataKey(w.getKeyId(), versionOf(w.getKeyVersion()), w.getCiphertext().toByteArray())
           : null;
-      WrappedDataKey again = keys.rewrap(ctx, account, wrapped);
+      WrappedDataKey again = keys.rewrap(ctx, account, wrapped, req.getOwnerKeyId());
       out.onNext(RewrapResponse.newBuilder().setWrapped(WrappedKey.newBuilder()
           .setKeyId(again.keyId())
           .setKeyVersion(again.keyVersion())

@@ -156,7 +156,7 @@ public final class KeyEventsRpcService extends KeyEventsGrpc.KeyEventsImplBase i
 
     @Override
     public void accept(KeyChange c) {
-      if (!policy.allows(caller, KeyOperation.GET_KEY, c.keyId())) {
+      if (!policy.allows(caller, KeyOperation.GET_KEY, c.keyId(), null)) {
         return;
       }
       deliver(KeyEvent.newBuilder().setSequence(c.sequence()).setKind(kindOf(c.kind())).setKeyId(c.keyId())

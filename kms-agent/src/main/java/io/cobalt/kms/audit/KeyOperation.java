@@ -19,7 +19,9 @@ public enum KeyOperation {
   GET_IMPORT_KEY,
   IMPORT_KEY,
   REPORT_DEK_CENSUS,
-  GET_DEK_CENSUS;
+  GET_DEK_CENSUS,
+  SET_KEY_SOURCE,
+  GET_KEY_SOURCE;
 
   /** Operations of the data path (gateway, rewrap job); all others manage keys and need an admin identity. */
   public boolean isDataPath() {

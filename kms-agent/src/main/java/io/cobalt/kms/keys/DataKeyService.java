@@ -37,6 +37,7 @@ public final class DataKeyService {
   }
 
   private final GenerationListener generations;
+  private final KeySourceResolver sources;
 
   public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker) {
     this(backend, audit, random, nanoTicker, (k, v) -> { });
@@ -44,6 +45,13 @@ public final class DataKeyService {
 
   public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker,
       GenerationListener generations) {
+    this(backend, audit, random, nanoTicker, generations, KeySourceResolver.SERVICE_MANAGED);
+  }
+
+  /** @param sources the key source of each account and scope (ADR 0031): where their new DEKs are wrapped */
+  public DataKeyService(KeyBackend backend, AuditLog audit, SecureRandom random, LongSupplier nanoTicker,
+      GenerationListener generations, KeySourceResolver sources) {
+    this.sources = Objects.requireNonNull(sources);
     this.generations = Objects.requireNonNull(generations);
     this.backend = Objects.requireNonNull(backend);
     this.audit = Objects.requireNonNull(audit);
@@ -62,7 +70,9 @@ public final class DataKeyService {
   /**
    * A fresh DEK for {@code account} wrapped under the newest enabled version of {@code keyId}; null
    * (or empty) means the account's service-managed key, created on first use. A customer-managed key
-   * must exist. An {@code account/...} key id must be the account's own.
+   * must exist. An {@code account/...} key id must be the account's own. If the account (or the
+   * scope that {@code keyId} names) has a customer key as its key source (ADR 0031), the DEK is
+   * wrapped under that key's pinned or newest enabled version instead, and the wrapped key names it.
    */
   public GeneratedDataKey generateDataKey(CallerContext ctx, String account, String keyId) throws KeyOperationException {
     String usedKey = null;
@@ -75,17 +85,10 @@ public final class DataKeyService {
           && !usedKey.startsWith(accountKey + KeyId.SCOPE_INFIX)) {
         throw new KeyOperationException(Kind.WRONG_KEY, "key " + usedKey + " is not the key of account " + account);
       }
-      if (usedKey.equals(accountKey)) {
-        ensureKey(ctx, usedKey, account);
-      }
+      Target t = usedKey.startsWith(AccountKeyId.PREFIX) ? target(ctx, account, usedKey) : newest(usedKey);
+      usedKey = t.keyId();
       String id = usedKey;
-      KeyDescription desc = backend.describe(id)
-          .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + id));
-      OptionalInt primary = desc.primaryVersion();
-      if (primary.isEmpty()) {
-        throw new KeyOperationException(Kind.KEY_DISABLED, "key " + desc.keyId() + " has no enabled version");
-      }
-      version = primary.getAsInt();
+      version = t.version();
       generations.generating(id, version);
       DataKey dek = DataKey.generate(random);
       byte[] plain = dek.copyBytes();
@@ -141,17 +144,36 @@ public final class DataKeyService {
    * The plaintext never leaves this method. The audit record names the new version.
    */
   public WrappedDataKey rewrap(CallerContext ctx, String account, WrappedDataKey wrapped) throws KeyOperationException {
+    return rewrap(ctx, account, wrapped, null);
+  }
+
+  /**
+   * The DEK inside {@code wrapped}, wrapped again under the current key source of its owner
+   * {@code ownerKeyId} (the account's key id or one of its scopes'; ADR 0031): the customer key's
+   * pinned or newest version, or the owner's own key's newest version — possibly another key than
+   * the one {@code wrapped} names. Null or empty owner: the newest version of the same key. The
+   * plaintext never leaves this method. The audit record names the new key and version.
+   */
+  public WrappedDataKey rewrap(CallerContext ctx, String account, WrappedDataKey wrapped, String ownerKeyId)
+      throws KeyOperationException {
     String[] keyId = new String[1];
     Integer version = null;
     try {
       try (DataKey dek = open(account, wrapped, keyId)) {
-        KeyDescription desc = backend.describe(keyId[0])
-            .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId[0]));
-        OptionalInt primary = desc.primaryVersion();
-        if (primary.isEmpty()) {
-          throw new KeyOperationException(Kind.KEY_DISABLED, "key " + keyId[0] + " has no enabled version");
+        Target t;
+        if (ownerKeyId == null || ownerKeyId.isEmpty()) {
+          t = newest(keyId[0]);
+        } else {
+          String owner = KeyId.parse(ownerKeyId).value();
+          String accountKey = AccountKeyId.forAccount(account).value();
+          if (!owner.equals(accountKey) && !owner.startsWith(accountKey + KeyId.SCOPE_INFIX)) {
+            throw new KeyOperationException(Kind.WRONG_KEY, "owner " + owner + " is not account " + account
+                + " or one of its scopes");
+          }
+          t = target(ctx, account, owner);
+          keyId[0] = t.keyId();
         }
-        version = primary.getAsInt();
+        version = t.version();
         generations.generating(keyId[0], version);
         byte[] plain = dek.copyBytes();
         byte[] ciphertext;
@@ -168,6 +190,50 @@ public final class DataKeyService {
     } catch (RuntimeException e) {
       throw recorded(ctx, KeyOperation.REWRAP, keyId[0], version, account, internal(e));
     }
+  }
+
+  /** A key id and the version to wrap under. */
+  private record Target(String keyId, int version) {}
+
+  /** The newest enabled version of {@code keyId}. */
+  private Target newest(String keyId) throws KeyOperationException {
+    KeyDescription desc = backend.describe(keyId)
+        .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId));
+    OptionalInt primary = desc.primaryVersion();
+    if (primary.isEmpty()) {
+      throw new KeyOperationException(Kind.KEY_DISABLED, "key " + desc.keyId() + " has no enabled version");
+    }
+    return new Target(keyId, primary.getAsInt());
+  }
+
+  /**
+   * Where {@code owner}'s new DEKs go now (ADR 0031): its customer key (pinned version, which must be
+   * enabled, or newest enabled version), else its own key (the account's is created on first use).
+   */
+  private Target target(CallerContext ctx, String account, String owner) throws KeyOperationException {
+    java.util.Optional<KeySourceResolver.CustomerKeyRef> cmk = sources.customerKey(owner);
+    if (cmk.isEmpty()) {
+      if (owner.equals(AccountKeyId.forAccount(account).value())) {
+        ensureKey(ctx, owner, account);
+      }
+      return newest(owner);
+    }
+    String keyId = cmk.get().keyId();
+    int pinned = cmk.get().version();
+    if (pinned == 0) {
+      return newest(keyId);
+    }
+    KeyDescription desc = backend.describe(keyId)
+        .orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY, "no key " + keyId));
+    if (pinned > desc.versions().size()) {
+      throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "key " + keyId + " has no version " + pinned);
+    }
+    KeyState state = desc.versions().get(pinned - 1).state();
+    if (state != KeyState.ENABLED) {
+      throw new KeyOperationException(state == KeyState.DESTROYED ? Kind.KEY_DESTROYED : Kind.KEY_DISABLED,
+          "key " + keyId + " version " + pinned + " (pinned by " + owner + ") is " + state);
+    }
+    return new Target(keyId, pinned);
   }
 
   /** Checks and unwraps; sets {@code keyIdOut[0]} once the key id is known to be well formed. Not audited. */

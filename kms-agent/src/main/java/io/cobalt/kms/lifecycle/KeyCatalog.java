@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's lifecycle record of each key, beside what the backend keeps (versions and states):
  * which backend holds it, its minimum decryption version, rotation period, whether it was imported,
- * and its soft deletion. No key material. One JSON file ({@code key-catalog.json}) replaced
+ * and its soft deletion; and the key source of each account and scope that ever changed it (ADR
+ * 0031). No key material. One JSON file ({@code key-catalog.json}) replaced
  * atomically and durably; reads use an immutable snapshot; changes are serialized.
  *
  * <p>Keys created before the catalog existed (account keys of the local keystore) have no entry;
@@ -79,19 +81,53 @@ public final class KeyCatalog {
     }
   }
 
+  /** At most this many customer keys are remembered per owner as having wrapped its DEKs. */
+  public static final int MAX_PAST_KEYS = 32;
+
+  /**
+   * The key source of an owner (ADR 0031): an account's key id {@code account/<a>} or a scope's
+   * {@code account/<a>/scope/<s>}. Service-managed when {@code keyId} is empty; otherwise the
+   * customer key {@code cmk/<name>} on {@code backend}, pinned to {@code version} (0 = latest).
+   * {@code pastKeys}: customer keys this owner used before (their DEKs may still be stored until a
+   * rewrap), so that the owner's callers may keep unwrapping them and hear of their state changes.
+   */
+  public record KeySource(String owner, String backend, String keyId, int version, long changedEpochMillis,
+      List<String> pastKeys) {
+    public KeySource {
+      Objects.requireNonNull(owner, "owner");
+      backend = backend == null ? "" : backend;
+      keyId = keyId == null ? "" : keyId;
+      if (version < 0) {
+        throw new IllegalArgumentException("version must be >= 0");
+      }
+      pastKeys = List.copyOf(pastKeys);
+    }
+
+    public boolean serviceManaged() {
+      return keyId.isEmpty();
+    }
+
+    /** Every customer key of this owner, current and past. */
+    public boolean references(String customerKeyId) {
+      return keyId.equals(customerKeyId) || pastKeys.contains(customerKeyId);
+    }
+  }
+
   private final Path file;
   private final Object writeLock = new Object();
   private volatile NavigableMap<String, Entry> entries;
+  private volatile NavigableMap<String, KeySource> sources;
 
-  private KeyCatalog(Path file, NavigableMap<String, Entry> entries) {
+  private KeyCatalog(Path file, NavigableMap<String, Entry> entries, NavigableMap<String, KeySource> sources) {
     this.file = file;
     this.entries = entries;
+    this.sources = sources;
   }
 
   /** Opens {@code file}, or starts an empty catalog there (written on the first change). */
   public static KeyCatalog open(Path file) throws IOException {
     if (!Files.exists(file)) {
-      return new KeyCatalog(file, new TreeMap<>());
+      return new KeyCatalog(file, new TreeMap<>(), new TreeMap<>());
     }
     if (Files.size(file) > MAX_FILE_BYTES) {
       throw new IOException("key catalog " + file + " is larger than " + MAX_FILE_BYTES + " bytes");
@@ -114,7 +150,22 @@ public final class KeyCatalog {
           throw new IOException("key catalog " + file + " names key " + e.keyId() + " twice");
         }
       }
-      return new KeyCatalog(file, map);
+      TreeMap<String, KeySource> srcs = new TreeMap<>();
+      JsonArray sarr = root.getJsonArray("sources");
+      for (int i = 0; sarr != null && i < sarr.size(); i++) {
+        JsonObject k = sarr.getJsonObject(i);
+        java.util.List<String> past = new java.util.ArrayList<>();
+        JsonArray p = k.getJsonArray("pastKeys");
+        for (int j = 0; p != null && j < p.size(); j++) {
+          past.add(p.getString(j));
+        }
+        KeySource src = new KeySource(k.getString("owner"), k.getString("backend"), k.getString("keyId"),
+            k.getInteger("version"), k.getLong("changedEpochMillis"), past);
+        if (srcs.put(src.owner(), src) != null) {
+          throw new IOException("key catalog " + file + " names the key source of " + src.owner() + " twice");
+        }
+      }
+      return new KeyCatalog(file, map, srcs);
     } catch (DecodeException | NullPointerException | ClassCastException | IllegalArgumentException e) {
       throw new IOException("key catalog " + file + " is malformed: " + e.getClass().getSimpleName());
     }
@@ -127,6 +178,42 @@ public final class KeyCatalog {
   /** An immutable snapshot, in key id order. */
   public NavigableMap<String, Entry> snapshot() {
     return entries;
+  }
+
+  /** The key source of {@code owner} if one was ever set (absent: service-managed, never changed). */
+  public Optional<KeySource> source(String owner) {
+    return Optional.ofNullable(sources.get(owner));
+  }
+
+  /** Every owner whose current or past key source is {@code customerKeyId}. */
+  public java.util.List<String> ownersOf(String customerKeyId) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (KeySource s : sources.values()) {
+      if (s.references(customerKeyId)) {
+        out.add(s.owner());
+      }
+    }
+    return out;
+  }
+
+  /** Writes {@code source} (replacing the owner's) durably, then makes it visible. */
+  public void putSource(KeySource source) throws KeyOperationException {
+    synchronized (writeLock) {
+      NavigableMap<String, KeySource> current = sources;
+      if (!current.containsKey(source.owner()) && current.size() >= MAX_KEYS) {
+        throw new KeyOperationException(Kind.LIMIT_EXCEEDED, "the key catalog holds its maximum of " + MAX_KEYS
+            + " key sources");
+      }
+      TreeMap<String, KeySource> next = new TreeMap<>(current);
+      next.put(source.owner(), source);
+      try {
+        persist(entries, next);
+      } catch (IOException e) {
+        LOG.error("writing key catalog {} failed: {}", file, e.toString());
+        throw new KeyOperationException(Kind.KEYSTORE_UNAVAILABLE, "the key catalog could not be written");
+      }
+      sources = java.util.Collections.unmodifiableNavigableMap(next);
+    }
   }
 
   /** Hold this while reading an entry and replacing it, so that read-modify-writes are serialized. */
@@ -144,7 +231,7 @@ public final class KeyCatalog {
       TreeMap<String, Entry> next = new TreeMap<>(current);
       next.put(entry.keyId(), entry);
       try {
-        persist(next);
+        persist(next, sources);
       } catch (IOException e) {
         LOG.error("writing key catalog {} failed: {}", file, e.toString());
         throw new KeyOperationException(Kind.KEYSTORE_UNAVAILABLE, "the key catalog could not be written");
@@ -153,7 +240,7 @@ public final class KeyCatalog {
     }
   }
 
-  private void persist(Map<String, Entry> content) throws IOException {
+  private void persist(Map<String, Entry> content, Map<String, KeySource> keySources) throws IOException {
     JsonArray arr = new JsonArray();
     for (Entry e : content.values()) {
       JsonObject k = new JsonObject()
@@ -171,7 +258,17 @@ public final class KeyCatalog {
       }
       arr.add(k);
     }
-    JsonObject root = new JsonObject().put("format", FORMAT).put("keys", arr);
+    JsonArray sarr = new JsonArray();
+    for (KeySource src : keySources.values()) {
+      sarr.add(new JsonObject()
+          .put("owner", src.owner())
+          .put("backend", src.backend())
+          .put("keyId", src.keyId())
+          .put("version", src.version())
+          .put("changedEpochMillis", src.changedEpochMillis())
+          .put("pastKeys", new JsonArray(new java.util.ArrayList<Object>(src.pastKeys()))));
+    }
+    JsonObject root = new JsonObject().put("format", FORMAT).put("keys", arr).put("sources", sarr);
     DurableFile.replace(file, root.encodePrettily().getBytes(StandardCharsets.UTF_8));
   }
 

@@ -343,6 +343,150 @@ public final class KeyLifecycleService {
     }
   }
 
+  /**
+   * The key source of an account or scope as the operator sees it (ADR 0031), and where new DEKs go
+   * now: {@code effectiveKeyId} at {@code effectiveVersion} (0 = none usable, or the account's
+   * service key is not created yet).
+   */
+  public record KeySourceView(String account, String scope, String owner, boolean serviceManaged, String backend,
+      String keyId, int pinnedVersion, String effectiveKeyId, int effectiveVersion, long changedEpochMillis) {}
+
+  /** The owner key id of {@code account} (scope "" ) or of one of its scopes; INVALID_* if malformed. */
+  public static String ownerOf(String account, String scope) throws KeyOperationException {
+    String accountKey = io.cobalt.kms.keys.AccountKeyId.forAccount(account).value();
+    return scope == null || scope.isEmpty() ? accountKey : KeyId.ofScope(account, scope);
+  }
+
+  /** The customer key id {@code cmk/<name>} of a name given with or without its prefix. */
+  public static String customerKeyId(String name) throws KeyOperationException {
+    String id = name.startsWith(KeyId.CUSTOMER_PREFIX) ? name : KeyId.CUSTOMER_PREFIX + name;
+    if (!KeyId.isValid(id) || !id.startsWith(KeyId.CUSTOMER_PREFIX)) {
+      throw new KeyOperationException(Kind.INVALID_KEY_ID, "a customer key is cmk/<1-127 letters, digits, dashes>");
+    }
+    return id;
+  }
+
+  /**
+   * Sets the key source of an account ({@code scope} empty) or scope. A customer key must exist on
+   * {@code backend}, not be deleted, and its pinned version (or, for "latest", some version) must be
+   * enabled and not retired; otherwise the change is refused and nothing changes. New DEKs of the
+   * owner use the new source at once; stored DEKs keep their wrapping until the rewrap job moves
+   * them. Audited as SET_KEY_SOURCE on the owner key id.
+   */
+  public KeySourceView setKeySource(CallerContext ctx, String account, String scope, boolean serviceManaged,
+      String backend, String keyName, int version) throws KeyOperationException {
+    String owner = null;
+    long start = ctx.startNanos();
+    try {
+      owner = ownerOf(account, scope);
+      boolean hasRef = !(backend == null || backend.isEmpty()) || !(keyName == null || keyName.isEmpty()) || version != 0;
+      if (serviceManaged == hasRef) {
+        throw new KeyOperationException(Kind.INVALID_ARGUMENT, serviceManaged
+            ? "service-managed takes no backend, key or version"
+            : "name the customer key: backend and key name (and a version, or none for the latest)");
+      }
+      if (version < 0) {
+        throw new KeyOperationException(Kind.INVALID_ARGUMENT, "version must be 0 (latest) or 1..");
+      }
+      if (scope != null && !scope.isEmpty() && keys.entry(owner).isEmpty()) {
+        throw new KeyOperationException(Kind.UNKNOWN_KEY, "account " + account + " has no encryption scope " + scope
+            + " (cobalt admin scopes create)");
+      }
+      String keyId = "";
+      if (!serviceManaged) {
+        if (backend == null || backend.isEmpty()) {
+          throw new KeyOperationException(Kind.INVALID_ARGUMENT, "name the backend of the customer key (local, pkcs11, kmip)");
+        }
+        keyId = customerKeyId(keyName == null ? "" : keyName);
+        keys.backend(backend);  // configured?
+        KeyCatalog.Entry e = keys.entry(keyId).orElseThrow(() -> new KeyOperationException(Kind.UNKNOWN_KEY,
+            "no customer key " + keyName + " on backend " + backend));
+        if (!e.backend().equals(backend)) {
+          throw new KeyOperationException(Kind.UNKNOWN_KEY, "no customer key " + keyName + " on backend " + backend
+              + " (it is on " + e.backend() + ")");
+        }
+        if (e.deleted()) {
+          throw new KeyOperationException(Kind.KEY_DELETED, "customer key " + keyId + " is deleted");
+        }
+        KeyDescription d = describeOrUnknown(keyId);
+        if (version == 0) {
+          if (d.primaryVersion().isEmpty()) {
+            throw new KeyOperationException(Kind.KEY_DISABLED, "customer key " + keyId + " has no enabled version");
+          }
+        } else {
+          if (version > d.versions().size()) {
+            throw new KeyOperationException(Kind.UNKNOWN_KEY_VERSION, "customer key " + keyId + " has no version " + version);
+          }
+          KeyState st = d.versions().get(version - 1).state();
+          if (st != KeyState.ENABLED) {
+            throw new KeyOperationException(st == KeyState.DESTROYED ? Kind.KEY_DESTROYED : Kind.KEY_DISABLED,
+                "customer key " + keyId + " version " + version + " is " + st);
+          }
+          if (version < e.minDecryptionVersion()) {
+            throw new KeyOperationException(Kind.VERSION_RETIRED, "customer key " + keyId + " version " + version
+                + " is below its minimum decryption version " + e.minDecryptionVersion());
+          }
+        }
+      }
+      synchronized (catalog.writeLock()) {
+        java.util.Optional<KeyCatalog.KeySource> old = catalog.source(owner);
+        List<String> past = new ArrayList<>(old.map(KeyCatalog.KeySource::pastKeys).orElse(List.of()));
+        if (old.isPresent() && !old.get().serviceManaged() && !past.contains(old.get().keyId())) {
+          past.add(old.get().keyId());
+        }
+        past.remove(keyId);
+        while (past.size() > KeyCatalog.MAX_PAST_KEYS) {
+          past.remove(0);
+        }
+        catalog.putSource(new KeyCatalog.KeySource(owner, serviceManaged ? "" : backend, keyId, version,
+            clock.millis(), past));
+      }
+      changes.publish(KeyChange.Kind.CHANGED, owner, 0);
+      KeySourceView v = sourceView(account, scope, owner);
+      record(ctx, KeyOperation.SET_KEY_SOURCE, owner, null, null, start);
+      return v;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.SET_KEY_SOURCE, owner, null, e, start);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.SET_KEY_SOURCE, owner, null, internal(e), start);
+    }
+  }
+
+  /** The key source of an account ({@code scope} empty) or scope. Audited as GET_KEY_SOURCE. */
+  public KeySourceView keySource(CallerContext ctx, String account, String scope) throws KeyOperationException {
+    String owner = null;
+    long start = ctx.startNanos();
+    try {
+      owner = ownerOf(account, scope);
+      KeySourceView v = sourceView(account, scope, owner);
+      record(ctx, KeyOperation.GET_KEY_SOURCE, owner, null, null, start);
+      return v;
+    } catch (KeyOperationException e) {
+      throw recorded(ctx, KeyOperation.GET_KEY_SOURCE, owner, null, e, start);
+    } catch (RuntimeException e) {
+      throw recorded(ctx, KeyOperation.GET_KEY_SOURCE, owner, null, internal(e), start);
+    }
+  }
+
+  private KeySourceView sourceView(String account, String scope, String owner) {
+    java.util.Optional<KeyCatalog.KeySource> src = catalog.source(owner).filter(s -> !s.serviceManaged());
+    long changed = catalog.source(owner).map(KeyCatalog.KeySource::changedEpochMillis).orElse(0L);
+    if (src.isEmpty()) {
+      int v = keys.describe(owner).flatMap(d -> d.primaryVersion().isPresent()
+          ? java.util.Optional.of(d.primaryVersion().getAsInt()) : java.util.Optional.<Integer>empty()).orElse(0);
+      String b = keys.entry(owner).map(KeyCatalog.Entry::backend).orElse("");
+      return new KeySourceView(account, scope, owner, true, b, owner, 0, owner, v, changed);
+    }
+    KeyCatalog.KeySource s = src.get();
+    int effective = s.version();
+    if (effective == 0) {
+      effective = keys.describe(s.keyId()).flatMap(d -> d.primaryVersion().isPresent()
+          ? java.util.Optional.of(d.primaryVersion().getAsInt()) : java.util.Optional.<Integer>empty()).orElse(0);
+    }
+    return new KeySourceView(account, scope, owner, false, s.backend(), s.keyId(), s.version(), s.keyId(), effective,
+        changed);
+  }
+
   /** Stores a complete metadata walk's live-DEK counts for {@code keyId} (ADR 0013). */
   public List<DekCensus.VersionView> reportCensus(CallerContext ctx, String keyId, long startedEpochMillis,
       java.util.Map<Integer, Long> liveDeks) throws KeyOperationException {

@@ -40,6 +40,19 @@ public final class CallerPolicy {
   private final Map<String, CallerGrant> grants;
   private final AuditLog audit;
   private final LongSupplier nanoTicker;
+  private volatile java.util.function.Function<String, List<String>> customerKeyOwners = k -> List.of();
+
+  /**
+   * Lets data-path callers use a customer key through the accounts and scopes that reference it
+   * (ADR 0031): {@code owners} gives, for a key id {@code cmk/<name>}, every owner key id
+   * ({@code account/<a>[/scope/<s>]}) whose current or past key source it is. A caller allowed a
+   * data-path operation on such an owner may do it on the customer key too — for unwrap and rewrap
+   * only for that owner's account (the DEK's associated data binds the account, so it can only reach
+   * that account's DEKs); describe (GetKey, key events) for any referencing owner.
+   */
+  public void bindCustomerKeyOwners(java.util.function.Function<String, List<String>> owners) {
+    this.customerKeyOwners = Objects.requireNonNull(owners);
+  }
 
   private CallerPolicy(Map<String, CallerGrant> grants, AuditLog audit, LongSupplier nanoTicker) {
     this.grants = Map.copyOf(grants);
@@ -89,6 +102,26 @@ public final class CallerPolicy {
   }
 
   /**
+   * Whether {@code caller} may do {@code op} on {@code keyId} for {@code account} (null: any):
+   * directly, or — for a data-path operation on a customer key — through an owner of that account
+   * whose key source the customer key is or was ({@link #bindCustomerKeyOwners}).
+   */
+  public boolean allows(String caller, KeyOperation op, String keyId, String account) {
+    if (allows(caller, op, keyId)) {
+      return true;
+    }
+    if (!op.isDataPath() || keyId == null || !keyId.startsWith(KeyId.CUSTOMER_PREFIX) || !allows(caller, op)) {
+      return false;
+    }
+    for (String owner : customerKeyOwners.apply(keyId)) {
+      if ((account == null || account.equals(new KeyId(owner).account())) && grants.get(caller).coversKey(owner)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Returns if {@code ctx.caller()} may do {@code op} on {@code keyId}; otherwise audits the denial
    * and throws PERMISSION_DENIED (or AUDIT_UNAVAILABLE if the denial could not be recorded).
    *
@@ -98,7 +131,8 @@ public final class CallerPolicy {
   public void authorize(CallerContext ctx, KeyOperation op, String keyId, Integer keyVersion, String account)
       throws KeyOperationException {
     String recordedKey = KeyId.isValid(keyId) ? keyId : null;
-    if (recordedKey == null ? allows(ctx.caller(), op) : allows(ctx.caller(), op, recordedKey)) {
+    String boundAccount = op == KeyOperation.GET_KEY ? null : (account == null ? "" : account);
+    if (recordedKey == null ? allows(ctx.caller(), op) : allows(ctx.caller(), op, recordedKey, boundAccount)) {
       return;
     }
     try {

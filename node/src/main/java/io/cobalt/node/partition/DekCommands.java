@@ -80,8 +80,14 @@ final class DekCommands {
       }
       WrappedKey e = s.getExpected();
       WrappedKey r = s.getReplacement();
-      if (!e.getKeyId().equals(r.getKeyId())) {
-        throw new InvalidRequestException("a rewrap keeps the key: replacement key id differs from expected");
+      // ADR 0031: a rewrap may move the DEK to another key (the owner's new key source), but never
+      // into or out of a customer-provided key, which only the client holds.
+      if (e.getKeyId().equals("cpk") || r.getKeyId().equals("cpk") || !e.getCpkKeySha256().isEmpty()
+          || !r.getCpkKeySha256().isEmpty() || !r.getCpkSalt().isEmpty()) {
+        throw new InvalidRequestException("a rewrap cannot involve a customer-provided key");
+      }
+      if (r.getKeyId().isEmpty()) {
+        throw new InvalidRequestException("replacement names no key");
       }
       if (r.getCiphertext().isEmpty() || r.getCiphertext().size() > MAX_WRAPPED_BYTES || r.getKeyVersion() == 0) {
         throw new InvalidRequestException("replacement is not a wrapped key");
@@ -205,15 +211,17 @@ final class DekCommands {
     if (r.record() instanceof StateChange.PutBlob b) {
       BlobRecord x = b.blob();
       h.setKind(DekHolderKind.DEK_HOLDER_BLOB).setAccount(x.getAccount()).setContainerId(x.getContainerId())
-          .setName(x.getName()).setRecordId(x.getVersionId()).addAllDeks(x.getDeksList());
+          .setName(x.getName()).setRecordId(x.getVersionId()).addAllDeks(x.getDeksList())
+          .setEncryptionScope(x.getEncryptionScope());
     } else if (r.record() instanceof StateChange.PutSnapshot sn) {
       BlobRecord x = sn.snapshot();
       h.setKind(DekHolderKind.DEK_HOLDER_SNAPSHOT).setAccount(x.getAccount()).setContainerId(x.getContainerId())
-          .setName(x.getName()).setRecordId(ByteString.copyFromUtf8(x.getSnapshot())).addAllDeks(x.getDeksList());
+          .setName(x.getName()).setRecordId(ByteString.copyFromUtf8(x.getSnapshot())).addAllDeks(x.getDeksList())
+          .setEncryptionScope(x.getEncryptionScope());
     } else if (r.record() instanceof StateChange.StageBlock s) {
       h.setKind(DekHolderKind.DEK_HOLDER_UNCOMMITTED_BLOCK).setAccount(s.account()).setContainerId(s.containerId())
           .setName(s.name()).setBlockId(s.block().getBlockId()).setRecordId(s.block().getStream().getStreamId())
-          .addDeks(s.block().getDek());
+          .addDeks(s.block().getDek()).setEncryptionScope(s.block().getEncryptionScope());
     } else if (r.record() instanceof StateChange.PutTable t) {
       TableRecord x = t.table();
       h.setKind(DekHolderKind.DEK_HOLDER_TABLE).setAccount(x.getAccount()).setName(x.getName())

@@ -262,8 +262,15 @@ class DekCommandsTest {
     withMachine(store, m -> {
       populate(m);
       DekHolder b1 = find(walk(m, 1000), DekHolderKind.DEK_HOLDER_BLOB, "b1");
+      // ADR 0031: a rewrap may move a DEK to another key (its owner's new key source) ...
       WrappedKey otherKey = wrapped(2, 1).toBuilder().setKeyId("cmk/other").build();
-      assertThrows(InvalidRequestException.class, () -> m.validate(swaps(swapOf(b1, 0, otherKey)).setPartition(P).build()));
+      m.validate(swaps(swapOf(b1, 0, otherKey)).setPartition(P).build());
+      // ... but never into a customer-provided key, which only the client holds.
+      WrappedKey cpk = wrapped(2, 1).toBuilder().setKeyId("cpk").build();
+      assertThrows(InvalidRequestException.class, () -> m.validate(swaps(swapOf(b1, 0, cpk)).setPartition(P).build()));
+      WrappedKey withDigest = otherKey.toBuilder().setCpkKeySha256(ByteString.copyFrom(new byte[32])).build();
+      assertThrows(InvalidRequestException.class,
+          () -> m.validate(swaps(swapOf(b1, 0, withDigest)).setPartition(P).build()));
       assertThrows(InvalidRequestException.class, () -> m.validate(swaps().setPartition(P).build()));
       assertThrows(InvalidRequestException.class, () -> m.validate(swaps(swapOf(b1, 0,
           wrapped(2, 1).toBuilder().setCiphertext(ByteString.EMPTY).build())).setPartition(P).build()));

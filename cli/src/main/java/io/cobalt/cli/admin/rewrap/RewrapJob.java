@@ -29,7 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Rewraps every stored DEK of one key that is not on the key's primary version (ADR 0013).
+ * Moves stored DEKs to their owner's current key source (ADR 0013, ADR 0031): either every DEK
+ * wrapped under one key ({@code --key}), or every DEK of one account or encryption scope
+ * ({@code --account [--scope]}). A DEK's owner is its record's account and encryption scope; its
+ * target is that owner's key source as the agent reports it (a customer key's pinned or newest
+ * version, else the owner's own key's newest version) — so after a rotation DEKs move to the new
+ * version, and after a switch of key source they move to the other key. A DEK already on its
+ * target is left alone.
  *
  * <p>Each partition is walked in pages ({@code DekScan}); for each wrapped DEK of the key under
  * another version the agent's {@code Rewrap} gives the same DEK under the primary version (the
@@ -60,6 +66,9 @@ public final class RewrapJob {
     CommandResult swap(int partition, DekSwaps swaps) throws IOException;
   }
 
+  /** Where an owner's DEKs go: a key id and version (0 = none usable now; its DEKs are then refused one by one). */
+  public record Target(String keyId, int version) {}
+
   /** How the job reaches the kms-agent. Calls block. */
   public interface Keys {
     /** The key's primary version (the one new DEKs and rewraps use). */
@@ -67,6 +76,19 @@ public final class RewrapJob {
 
     /** The same DEK wrapped under the primary version; {@link RefusedException} for a refusal of this DEK. */
     WrappedKey rewrap(String account, WrappedKey wrapped) throws RefusedException, IOException;
+
+    /**
+     * The current target of the DEKs of {@code ownerKeyId} ({@code account/<a>[/scope/<s>]}): its key
+     * source (ADR 0031). Without key sources: the owner's own key at its primary version.
+     */
+    default Target target(String ownerKeyId) throws IOException {
+      return new Target(ownerKeyId, primaryVersion(ownerKeyId));
+    }
+
+    /** The same DEK wrapped under {@code ownerKeyId}'s current key source (possibly another key). */
+    default WrappedKey rewrap(String account, WrappedKey wrapped, String ownerKeyId) throws RefusedException, IOException {
+      return rewrap(account, wrapped);
+    }
 
     void reportCensus(String keyId, long startedEpochMillis, Map<Integer, Long> liveDeks) throws IOException;
   }
@@ -86,17 +108,30 @@ public final class RewrapJob {
     }
   }
 
-  /** @param stateFile where the resume point is kept; null: not resumable */
-  /** @param censusOnly count live DEKs per version and report them, rewrap nothing */
-  public record Options(String keyId, int concurrency, int pageSize, Path stateFile, boolean censusOnly) {
+  /**
+   * @param keyId the DEKs wrapped under this key (null: select by owner instead)
+   * @param account with {@code keyId} null: the DEKs of this account ({@code scope} null or ""
+   *     for the account's own, else that scope's)
+   * @param stateFile where the resume point is kept; null: not resumable
+   * @param censusOnly count live DEKs per version and report them, rewrap nothing
+   */
+  public record Options(String keyId, String account, String scope, int concurrency, int pageSize, Path stateFile,
+      boolean censusOnly) {
     public Options {
-      Objects.requireNonNull(keyId, "keyId");
+      scope = scope == null ? "" : scope;
+      if ((keyId == null) == (account == null)) {
+        throw new IllegalArgumentException("name a key or an account, not both");
+      }
       if (concurrency < 1 || concurrency > 64) {
         throw new IllegalArgumentException("concurrency must be 1..64");
       }
       if (pageSize < 1 || pageSize > 1000) {
         throw new IllegalArgumentException("page size must be 1..1000");
       }
+    }
+
+    public Options(String keyId, int concurrency, int pageSize, Path stateFile, boolean censusOnly) {
+      this(keyId, null, null, concurrency, pageSize, stateFile, censusOnly);
     }
 
     public Options(String keyId, int concurrency, int pageSize, Path stateFile) {
@@ -107,8 +142,23 @@ public final class RewrapJob {
       return new Options(keyId, DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, stateFile, false);
     }
 
+    /** Every DEK of {@code account} ({@code scope} "": its own; else that scope's) to the owner's key source. */
+    public static Options ofOwner(String account, String scope, int concurrency, int pageSize, Path stateFile) {
+      return new Options(null, account, scope, concurrency, pageSize, stateFile, false);
+    }
+
     public Options withCensusOnly() {
-      return new Options(keyId, concurrency, pageSize, stateFile, true);
+      return new Options(keyId, account, scope, concurrency, pageSize, stateFile, true);
+    }
+
+    /** The owner key id in owner mode, else null. */
+    public String ownerKeyId() {
+      return account == null ? null : "account/" + account + (scope.isEmpty() ? "" : "/scope/" + scope);
+    }
+
+    /** What the job is about, as its state file records it. */
+    public String label() {
+      return keyId != null ? keyId : "owner:" + ownerKeyId();
     }
   }
 
@@ -159,10 +209,13 @@ public final class RewrapJob {
 
   /**
    * The end of a run. {@code complete}: every partition walked (then the census was reported).
-   * {@code census}: live DEKs of the key per version as the walk left them.
+   * {@code census}: live DEKs per version, as the walk left them, of the key ({@code --key}) or of
+   * the owner's target key (owner mode); {@code censusByKey}: of every key the walk counted.
+   * {@code primaryVersion}: the target version (key mode: the key's primary; owner mode: the
+   * owner's target's) when the job began; {@code targetKeyId}: owner mode's target key.
    */
   public record Report(Progress progress, boolean complete, int primaryVersion, Map<Integer, Long> census,
-      Duration elapsed, long censusStartedEpochMillis) {}
+      Duration elapsed, long censusStartedEpochMillis, String targetKeyId, Map<String, Map<Integer, Long>> censusByKey) {}
 
   private final Partitions partitions;
   private final Keys keys;
@@ -188,10 +241,23 @@ public final class RewrapJob {
   public Report run() throws IOException, InterruptedException {
     int count = partitions.count();
     long startNanos = System.nanoTime();
-    RewrapState state = RewrapState.load(options.stateFile(), options.keyId(), count, clock.millis());
-    int primary = keys.primaryVersion(options.keyId());
-    if (primary <= 0) {
-      throw new IOException(options.keyId() + " has no primary version (every version disabled or retired)");
+    RewrapState state = RewrapState.load(options.stateFile(), options.label(), count, clock.millis());
+    int primary;
+    String targetKey;
+    if (options.keyId() != null) {
+      targetKey = options.keyId();
+      primary = keys.primaryVersion(options.keyId());
+      if (primary <= 0) {
+        throw new IOException(options.keyId() + " has no primary version (every version disabled or retired)");
+      }
+    } else {
+      Target t = target(options.ownerKeyId());
+      targetKey = t.keyId();
+      primary = t.version();
+      if (primary <= 0) {
+        throw new IOException(options.ownerKeyId() + "'s key source " + t.keyId()
+            + " has no usable version (disabled, retired or deleted)");
+      }
     }
     Counts run = new Counts();
     AtomicInteger done = new AtomicInteger();
@@ -246,12 +312,55 @@ public final class RewrapJob {
     Progress last = progress(run, state, done.get(), count, startNanos);
     progressListener.accept(last);
     boolean complete = state.complete();
-    Map<Integer, Long> census = new TreeMap<>(state.census);
+    Map<String, Map<Integer, Long>> byKey = state.censusByKey();
+    Map<Integer, Long> census = new TreeMap<>(byKey.getOrDefault(targetKey, Map.of()));
     if (complete) {
-      keys.reportCensus(options.keyId(), state.startedEpochMillis, census);
+      if (options.keyId() != null) {
+        keys.reportCensus(options.keyId(), state.startedEpochMillis, census);
+      } else {
+        // A complete walk counted every DEK of every key it met (whoever owns them): report them all,
+        // including the owner's former keys, now at zero, so that they can be disabled.
+        for (Map.Entry<String, Map<Integer, Long>> e : byKey.entrySet()) {
+          keys.reportCensus(e.getKey(), state.startedEpochMillis, e.getValue());
+        }
+      }
     }
     return new Report(last, complete, primary, census, Duration.ofNanos(System.nanoTime() - startNanos),
-        state.startedEpochMillis);
+        state.startedEpochMillis, targetKey, byKey);
+  }
+
+  private final Map<String, Target> targets = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The owner's target, asked once per run (a rotation during the run is caught by the next one). */
+  private Target target(String owner) throws IOException {
+    Target t = targets.get(owner);
+    if (t == null) {
+      t = keys.target(owner);
+      targets.put(owner, t);
+    }
+    return t;
+  }
+
+  private static String ownerOf(DekHolder h) {
+    return "account/" + h.getAccount() + (h.getEncryptionScope().isEmpty() ? "" : "/scope/" + h.getEncryptionScope());
+  }
+
+  private static boolean customerProvided(WrappedKey k) {
+    return k.getKeyId().equals("cpk") || !k.getCpkKeySha256().isEmpty();
+  }
+
+  private boolean selected(DekHolder h, WrappedKey k) {
+    if (customerProvided(k)) {
+      return false;
+    }
+    if (options.keyId() != null) {
+      return k.getKeyId().equals(options.keyId());
+    }
+    return h.getAccount().equals(options.account()) && h.getEncryptionScope().equals(options.scope());
+  }
+
+  private static void count(Map<String, Map<Integer, Long>> census, String keyId, int version) {
+    census.computeIfAbsent(keyId, k -> new TreeMap<>()).merge(version, 1L, Long::sum);
   }
 
   private Progress progress(Counts run, RewrapState state, int done, int count, long startNanos) {
@@ -268,12 +377,12 @@ public final class RewrapJob {
       }
       QueryResult page = partitions.scan(partition, after, options.pageSize());
       Counts pageCounts = new Counts();
-      Map<Integer, Long> pageCensus = new HashMap<>();
+      Map<String, Map<Integer, Long>> pageCensus = new HashMap<>();
       List<DekHolder> holders = page.getDekHoldersList();
       IOException abort = null;
       int handled = 0;
       List<DekSwap> swaps = new ArrayList<>();
-      List<Integer> swapVersions = new ArrayList<>();
+      List<WrappedKey> swapVersions = new ArrayList<>();
       List<Integer> oldVersions = new ArrayList<>();
       for (DekHolder h : holders) {
         try {
@@ -291,8 +400,8 @@ public final class RewrapJob {
       for (DekHolder h : changed) {
         // Still changing after the retries: counted skipped; as it was read, for the census (conservative).
         for (WrappedKey k : h.getDeksList()) {
-          if (k.getKeyId().equals(options.keyId())) {
-            pageCensus.merge(k.getKeyVersion(), 1L, Long::sum);
+          if (!customerProvided(k)) {
+            count(pageCensus, k.getKeyId(), k.getKeyVersion());
           }
         }
       }
@@ -310,33 +419,42 @@ public final class RewrapJob {
     }
   }
 
-  /** Rewraps the holder's DEKs of the key that are not on the primary version; adds their swaps. */
-  private void examine(DekHolder h, int primary, List<DekSwap> swaps, List<Integer> swapVersions,
-      List<Integer> oldVersions, Counts counts, Map<Integer, Long> census) throws IOException {
+  /**
+   * Rewraps the holder's selected DEKs that are not on their owner's target; adds their swaps.
+   * Every DEK of the holder (selected or not; not customer-provided) is counted for the census.
+   */
+  private void examine(DekHolder h, int primary, List<DekSwap> swaps, List<WrappedKey> swapVersions,
+      List<Integer> oldVersions, Counts counts, Map<String, Map<Integer, Long>> census) throws IOException {
     for (int i = 0; i < h.getDeksCount(); i++) {
       WrappedKey k = h.getDeks(i);
-      if (!k.getKeyId().equals(options.keyId())) {
+      if (!selected(h, k)) {
+        if (!customerProvided(k)) {
+          count(census, k.getKeyId(), k.getKeyVersion());
+        }
         continue;
       }
-      if (k.getKeyVersion() == primary) {
+      census.computeIfAbsent(k.getKeyId(), x -> new TreeMap<>());  // a key the DEKs leave is reported, at zero
+      String owner = ownerOf(h);
+      Target t = target(owner);
+      if (k.getKeyId().equals(t.keyId()) && k.getKeyVersion() == t.version()) {
         counts.scanned.incrementAndGet();
         counts.alreadyCurrent.incrementAndGet();
-        census.merge(k.getKeyVersion(), 1L, Long::sum);
+        count(census, k.getKeyId(), k.getKeyVersion());
         continue;
       }
       if (options.censusOnly()) {
         counts.scanned.incrementAndGet();
         counts.stale.incrementAndGet();
-        census.merge(k.getKeyVersion(), 1L, Long::sum);
+        count(census, k.getKeyId(), k.getKeyVersion());
         continue;
       }
       WrappedKey replacement;
       try {
-        replacement = keys.rewrap(h.getAccount(), k);
+        replacement = keys.rewrap(h.getAccount(), k, owner);
       } catch (RefusedException e) {
         counts.scanned.incrementAndGet();
         counts.failed.incrementAndGet();
-        census.merge(k.getKeyVersion(), 1L, Long::sum);
+        count(census, k.getKeyId(), k.getKeyVersion());
         continue;
       }
       // Counted once its outcome is known: an abort here (agent gone) leaves it for the next run.
@@ -344,14 +462,14 @@ public final class RewrapJob {
       swaps.add(DekSwap.newBuilder().setKind(h.getKind()).setAccount(h.getAccount())
           .setContainerId(h.getContainerId()).setName(h.getName()).setBlockId(h.getBlockId())
           .setRecordId(h.getRecordId()).setIndex(i).setExpected(k).setReplacement(replacement).build());
-      swapVersions.add(replacement.getKeyVersion());
+      swapVersions.add(replacement);
       oldVersions.add(k.getKeyVersion());
     }
   }
 
   /** Submits the swaps; counts them; returns the holders (as scanned) whose swap met a changed record. */
-  private List<DekHolder> submit(int partition, List<DekSwap> swaps, List<Integer> newVersions,
-      List<Integer> oldVersions, List<DekHolder> scanned, Counts counts, Map<Integer, Long> census)
+  private List<DekHolder> submit(int partition, List<DekSwap> swaps, List<WrappedKey> newVersions,
+      List<Integer> oldVersions, List<DekHolder> scanned, Counts counts, Map<String, Map<Integer, Long>> census)
       throws IOException {
     List<DekHolder> changed = new ArrayList<>();
     if (swaps.isEmpty()) {
@@ -370,7 +488,7 @@ public final class RewrapJob {
     for (int i = 0; i < swaps.size(); i++) {
       if (outcomes.get(i) == DekSwapOutcome.DEK_SWAPPED) {
         counts.rewrapped.incrementAndGet();
-        census.merge(newVersions.get(i), 1L, Long::sum);
+        count(census, newVersions.get(i).getKeyId(), newVersions.get(i).getKeyVersion());
       } else {
         counts.skippedChanged.incrementAndGet();
         DekSwap s = swaps.get(i);
@@ -387,7 +505,7 @@ public final class RewrapJob {
    * swapped before the change are already counted; the record's current DEKs are counted now.
    */
   private List<DekHolder> reexamine(int partition, ByteString after, List<DekHolder> changed, int primary,
-      Counts counts, Map<Integer, Long> census) throws IOException {
+      Counts counts, Map<String, Map<Integer, Long>> census) throws IOException {
     QueryResult page = partitions.scan(partition, after, options.pageSize());
     List<DekHolder> now = new ArrayList<>();
     for (DekHolder h : page.getDekHoldersList()) {
@@ -396,7 +514,7 @@ public final class RewrapJob {
       }
     }
     List<DekSwap> swaps = new ArrayList<>();
-    List<Integer> newVersions = new ArrayList<>();
+    List<WrappedKey> newVersions = new ArrayList<>();
     List<Integer> oldVersions = new ArrayList<>();
     for (DekHolder h : now) {
       examine(h, primary, swaps, newVersions, oldVersions, counts, census);

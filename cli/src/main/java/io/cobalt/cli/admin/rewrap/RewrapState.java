@@ -26,10 +26,11 @@ final class RewrapState {
   private final Map<Integer, ByteString> positions = new TreeMap<>();
   private final Map<Integer, Boolean> done = new TreeMap<>();
   final RewrapJob.Counts totals;
-  final Map<Integer, Long> census;
+  /** Live DEKs per key id and version, as the walk left them (ADR 0031: every key the walk met). */
+  private final Map<String, Map<Integer, Long>> census;
 
   private RewrapState(Path file, String keyId, int partitions, long started, RewrapJob.Counts totals,
-      Map<Integer, Long> census) {
+      Map<String, Map<Integer, Long>> census) {
     this.file = file;
     this.keyId = keyId;
     this.partitions = partitions;
@@ -63,7 +64,7 @@ final class RewrapState {
     totals.skippedChanged.set(Long.parseLong(p.getProperty("skippedChanged", "0")));
     totals.failed.set(Long.parseLong(p.getProperty("failed", "0")));
     totals.stale.set(Long.parseLong(p.getProperty("stale", "0")));
-    Map<Integer, Long> census = new TreeMap<>();
+    Map<String, Map<Integer, Long>> census = new TreeMap<>();
     RewrapState s = new RewrapState(file, keyId, partitions, Long.parseLong(p.getProperty("started", "0")), totals,
         census);
     for (String name : p.stringPropertyNames()) {
@@ -75,8 +76,18 @@ final class RewrapState {
         } else {
           s.positions.put(partition, ByteString.copyFrom(Base64.getDecoder().decode(v)));
         }
-      } else if (name.startsWith("census.v")) {
-        census.put(Integer.parseInt(name.substring("census.v".length())), Long.parseLong(p.getProperty(name)));
+      } else if (name.startsWith("census.v") && !keyId.startsWith("owner:")) {
+        // written before ADR 0031: the counts of the job's key
+        census.computeIfAbsent(keyId, k -> new TreeMap<>())
+            .put(Integer.parseInt(name.substring("census.v".length())), Long.parseLong(p.getProperty(name)));
+      } else if (name.startsWith("census.key.")) {
+        String rest = name.substring("census.key.".length());
+        int hash = rest.lastIndexOf('#');
+        Map<Integer, Long> versions = census.computeIfAbsent(rest.substring(0, hash), k -> new TreeMap<>());
+        int version = Integer.parseInt(rest.substring(hash + 1));
+        if (version > 0) {  // #0: a key met with no DEK left under it
+          versions.put(version, Long.parseLong(p.getProperty(name)));
+        }
       }
     }
     return s;
@@ -92,9 +103,12 @@ final class RewrapState {
 
   /** Records that everything up to {@code position} in {@code partition} is handled, with its counts. */
   synchronized void advance(int partition, ByteString position, boolean partitionDone, RewrapJob.Counts page,
-      Map<Integer, Long> pageCensus) throws IOException {
+      Map<String, Map<Integer, Long>> pageCensus) throws IOException {
     totals.add(page);
-    pageCensus.forEach((v, n) -> census.merge(v, n, Long::sum));
+    pageCensus.forEach((k, versions) -> {
+      Map<Integer, Long> mine = census.computeIfAbsent(k, x -> new TreeMap<>());
+      versions.forEach((v, n) -> mine.merge(v, n, Long::sum));
+    });
     if (partitionDone) {
       done.put(partition, true);
       positions.remove(partition);
@@ -102,6 +116,13 @@ final class RewrapState {
       positions.put(partition, position);
     }
     save();
+  }
+
+  /** A copy of the census so far, per key id and version. */
+  synchronized Map<String, Map<Integer, Long>> censusByKey() {
+    Map<String, Map<Integer, Long>> copy = new TreeMap<>();
+    census.forEach((k, v) -> copy.put(k, new TreeMap<>(v)));
+    return copy;
   }
 
   synchronized boolean complete() {
@@ -130,7 +151,10 @@ final class RewrapState {
     done.forEach((partition, d) -> p.setProperty("partition." + partition, "done"));
     positions.forEach((partition, pos) ->
         p.setProperty("partition." + partition, Base64.getEncoder().encodeToString(pos.toByteArray())));
-    census.forEach((v, n) -> p.setProperty("census.v" + v, Long.toString(n)));
+    census.forEach((k, versions) -> {
+      p.setProperty("census.key." + k + "#0", "0");
+      versions.forEach((v, n) -> p.setProperty("census.key." + k + "#" + v, Long.toString(n)));
+    });
     Path dir = file.toAbsolutePath().getParent();
     Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
     try {

@@ -16,6 +16,9 @@ import io.cobalt.proto.kms.v1.GetKeyResponse;
 import io.cobalt.proto.kms.v1.ImportKeyRequest;
 import io.cobalt.proto.kms.v1.KeyAdminGrpc;
 import io.cobalt.proto.kms.v1.KeyAgentGrpc;
+import io.cobalt.proto.kms.v1.KeySourceGetRequest;
+import io.cobalt.proto.kms.v1.KeySourceInfo;
+import io.cobalt.proto.kms.v1.KeySourceSetRequest;
 import io.cobalt.proto.kms.v1.ListKeysRequest;
 import io.cobalt.proto.kms.v1.ListKeysResponse;
 import io.cobalt.proto.kms.v1.PurgeKeyRequest;
@@ -153,6 +156,52 @@ public final class KeyAdminClient implements AutoCloseable {
     return call(() -> KeyAgentGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
         .rewrap(RewrapRequest.newBuilder().setAccount(account).setWrapped(wrapped).setRequestId(requestId).build())
         .getWrapped());
+  }
+
+  /** Rewraps under the current key source of {@code ownerKeyId} (ADR 0031; "" = the same key's newest version). */
+  public WrappedKey rewrap(String account, WrappedKey wrapped, String requestId, String ownerKeyId)
+      throws KeyAdminException {
+    return call(() -> KeyAgentGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+        .rewrap(RewrapRequest.newBuilder().setAccount(account).setWrapped(wrapped).setRequestId(requestId)
+            .setOwnerKeyId(ownerKeyId).build())
+        .getWrapped());
+  }
+
+  /** The key source of an account ({@code scope} "") or scope (ADR 0031). */
+  public KeySourceInfo keySource(String account, String scope) throws KeyAdminException {
+    return call(() -> admin().keySourceGet(KeySourceGetRequest.newBuilder().setAccount(account).setScope(scope).build()));
+  }
+
+  /** Sets the key source of an account ({@code scope} "") or scope (ADR 0031). */
+  public KeySourceInfo setKeySource(KeySourceSetRequest request) throws KeyAdminException {
+    return call(() -> admin().keySourceSet(request));
+  }
+
+  /** One key event as the runner needs it. */
+  public interface KeyEventHandler {
+    void onEvent(String kind, String keyId, long epochMillis) throws java.io.IOException;
+  }
+
+  /**
+   * Subscribes to the agent's key events (ADR 0014) and hands each to {@code handler} on this
+   * thread until the stream fails (thrown) — it never ends on its own. RESYNC comes first.
+   */
+  public void followKeyEvents(String subscriber, KeyEventHandler handler) throws KeyAdminException, java.io.IOException {
+    java.util.Iterator<io.cobalt.proto.kms.v1.KeyEvent> events;
+    try {
+      events = io.cobalt.proto.kms.v1.KeyEventsGrpc.newBlockingStub(channel).subscribe(
+          io.cobalt.proto.kms.v1.KeyEventSubscribeRequest.newBuilder().setSubscriber(subscriber).build());
+      while (events.hasNext()) {
+        io.cobalt.proto.kms.v1.KeyEvent e = events.next();
+        if (e.getKind() != io.cobalt.proto.kms.v1.KeyEventKind.KEY_EVENT_HEARTBEAT) {
+          handler.onEvent(e.getKind().name(), e.getKeyId(), e.getEpochMillis());
+        }
+      }
+    } catch (io.grpc.StatusRuntimeException e) {
+      throw new KeyAdminException("key event stream ended: " + e.getStatus().getCode() + " "
+          + e.getStatus().getDescription(), e.getStatus().getCode().name());
+    }
+    throw new KeyAdminException("key event stream ended", "UNAVAILABLE");
   }
 
   public DekCensusResponse reportCensus(String keyId, long startedEpochMillis, Map<Integer, Long> liveDeks)

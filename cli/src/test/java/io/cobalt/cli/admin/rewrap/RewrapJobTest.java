@@ -308,4 +308,67 @@ class RewrapJobTest {
     expected.put(3, 1L);
     assertEquals(expected, agent.census.get(), "the refused DEK still counts under its version");
   }
+
+  /** A fake agent whose accounts' key source is a customer key (ADR 0031): rewraps move DEKs across keys. */
+  static final class SwitchedAgent extends FakeAgent {
+    final Map<String, Map<Integer, Long>> reported = new ConcurrentHashMap<>();
+    final Map<String, Integer> owners = new ConcurrentHashMap<>();
+
+    SwitchedAgent() {
+      super(1);
+    }
+
+    @Override
+    public RewrapJob.Target target(String ownerKeyId) {
+      return new RewrapJob.Target("cmk/new", 3);
+    }
+
+    @Override
+    public WrappedKey rewrap(String account, WrappedKey wrapped, String ownerKeyId) {
+      owners.merge(ownerKeyId, 1, Integer::sum);
+      calls.merge(wrapped.getCiphertext(), 1, Integer::sum);
+      return rewrapped(wrapped, 3).toBuilder().setKeyId("cmk/new").build();
+    }
+
+    @Override
+    public void reportCensus(String keyId, long started, Map<Integer, Long> liveDeks) {
+      reported.put(keyId, Map.copyOf(liveDeks));
+    }
+  }
+
+  @Test
+  void anOwnerRunMovesEveryDekOfTheAccountToItsKeySourceAndLeavesOtherAccountsAlone() throws Exception {
+    Machine m = new Machine();
+    populate(m, new Random(SEED), 120);
+    m.apply(MetadataCommand.newBuilder().setPartition(1).setPutBlob(PutBlob.newBuilder().setBlob(
+        blob("theirs", 99_999, key("account/other", 1, 77_777)).toBuilder().setAccount("other"))).build());
+    long mine = m.allDeks().size() - 1;
+    SwitchedAgent agent = new SwitchedAgent();
+
+    RewrapJob.Report r = new RewrapJob(m, agent, RewrapJob.Options.ofOwner(ACCOUNT, "", 3, 16, dir.resolve("owner")),
+        Clock.systemUTC(), p -> { }, Duration.ofSeconds(60)).run();
+
+    assertTrue(r.complete());
+    assertEquals("cmk/new", r.targetKeyId());
+    assertEquals(3, r.primaryVersion());
+    assertEquals(mine, r.progress().cumulative().rewrapped(), "seed " + SEED);
+    assertEquals(Map.of("account/acct", (int) mine), agent.owners);
+    for (WrappedKey k : m.allDeks()) {
+      if (k.getKeyId().equals("account/other")) {
+        assertEquals(ByteString.copyFromUtf8("ct-77777"), k.getCiphertext(), "another account's DEK untouched");
+      } else {
+        assertEquals("cmk/new", k.getKeyId());
+        assertEquals(3, k.getKeyVersion());
+      }
+    }
+    assertEquals(Map.of(3, mine), agent.reported.get("cmk/new"));
+    assertEquals(Map.of(), agent.reported.get(KEY), "the key the DEKs left is reported empty");
+    assertEquals(Map.of(1, 1L), agent.reported.get("account/other"), "every key the walk met is counted");
+
+    // A second run finds everything on the target.
+    RewrapJob.Report again = new RewrapJob(m, agent, RewrapJob.Options.ofOwner(ACCOUNT, "", 3, 16, null),
+        Clock.systemUTC(), p -> { }, Duration.ofSeconds(60)).run();
+    assertEquals(0, again.progress().cumulative().rewrapped());
+    assertEquals(mine, again.progress().cumulative().alreadyCurrent());
+  }
 }
