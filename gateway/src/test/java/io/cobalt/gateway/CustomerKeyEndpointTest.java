@@ -470,4 +470,80 @@ class CustomerKeyEndpointTest {
     assertEquals(BlobErrorCode.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION, copyFromUrl.getErrorCode());
     assertFalse(c.getBlobClient("copy-dst").exists());
   }
+
+  /**
+   * Blob index tags of customer-key blobs (ADR 0018 §6): written with the key (Put Blob and Put
+   * Block List with x-ms-tags), then set, read, listed and found by a client without it, as Azure
+   * serves them; the data still needs the key.
+   */
+  @Test
+  void tagsOfCustomerKeyBlobsNeedNoKey() throws Exception {
+    BlobContainerClient c = service.createBlobContainer("cpk-tags");
+    CustomerProvidedKey key = newKey();
+    BlobClient withKey = new com.azure.storage.blob.BlobClientBuilder()
+        .endpoint(c.getBlobContainerUrl() + "/tagged")
+        .httpClient(sdkHttpClient())
+        .retryOptions(GatewayFixture.NO_RETRY)
+        .credential(new StorageSharedKeyCredential(GatewayFixture.ACCOUNT, GatewayFixture.KEY))
+        .customerProvidedKey(key)
+        .buildClient();
+    BlobClient plain = c.getBlobClient("tagged");
+    byte[] body = data(10_000);
+    Map<String, String> initial = Map.of("project", "cpk", "stage", "one");
+    var put = withKey.uploadWithResponse(new com.azure.storage.blob.options.BlobParallelUploadOptions(
+        BinaryData.fromBytes(body)).setTags(initial), null, Context.NONE);
+    assertEquals(201, put.getStatusCode());
+    assertEquals(key.getKeySha256(), put.getValue().getEncryptionKeySha256());
+
+    assertEquals(initial, plain.getTags());
+    String etag = withKey.getProperties().getETag();
+    assertEquals(2, withKey.getProperties().getTagCount());
+    Map<String, String> changed = Map.of("project", "cpk", "stage", "two", "owner", "ops");
+    plain.setTags(changed);
+    assertEquals(changed, plain.getTags());
+    assertEquals(changed, withKey.getTags(), "a client holding the key reads them too");
+    assertEquals(etag, withKey.getProperties().getETag(), "Set Blob Tags leaves the ETag alone");
+    assertArrayEquals(body, withKey.downloadContent().toBytes());
+    assertEquals(409, refused(() -> plain.downloadContent()).getStatusCode(), "the data still needs the key");
+
+    // Put Block List with a key and x-ms-tags.
+    BlockBlobClient blocksWithKey = new SpecializedBlobClientBuilder().blobClient(c.getBlobClient("committed"))
+        .customerProvidedKey(key).buildBlockBlobClient();
+    String id = Base64.getEncoder().encodeToString("block-0".getBytes(StandardCharsets.UTF_8));
+    byte[] block = data(5_000);
+    blocksWithKey.stageBlock(id, new ByteArrayInputStream(block), block.length);
+    blocksWithKey.commitBlockListWithResponse(new com.azure.storage.blob.options.BlockBlobCommitBlockListOptions(
+        List.of(id)).setTags(Map.of("project", "cpk", "stage", "committed")), null, Context.NONE);
+    assertEquals(Map.of("project", "cpk", "stage", "committed"), c.getBlobClient("committed").getTags());
+    assertArrayEquals(block, blocksWithKey.downloadContent().toBytes());
+
+    // Find Blobs by Tags (account and container) and List Blobs include=tags, all without the key.
+    java.util.Set<String> found = new java.util.TreeSet<>();
+    service.findBlobsByTags("\"project\" = 'cpk'").forEach(t -> {
+      if (t.getContainerName().equals("cpk-tags")) {
+        found.add(t.getName() + "=" + t.getTags());
+      }
+    });
+    assertEquals(java.util.Set.of("committed={project=cpk}", "tagged={project=cpk}"), found);
+    List<String> inContainer = new java.util.ArrayList<>();
+    c.findBlobsByTags("\"stage\" = 'two'").forEach(t -> inContainer.add(t.getName()));
+    assertEquals(List.of("tagged"), inContainer);
+    Map<String, Map<String, String>> listed = new java.util.TreeMap<>();
+    c.listBlobs(new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveTags(true)), null)
+        .forEach(b -> listed.put(b.getName(), b.getTags()));
+    assertEquals(changed, listed.get("tagged"));
+
+    // Removing every tag also drops the tags key; tags can be set again afterwards.
+    plain.setTags(Map.of());
+    assertEquals(Map.of(), plain.getTags());
+    plain.setTags(Map.of("again", "yes"));
+    assertEquals(Map.of("again", "yes"), plain.getTags());
+  }
+
+  static com.azure.core.http.HttpClient sdkHttpClient() throws Exception {
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(null, tls.trustManagers(), null);
+    return new com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder(
+        java.net.http.HttpClient.newBuilder().sslContext(ssl)).build();
+  }
 }

@@ -199,10 +199,10 @@ final class BlockListHandler {
       byte[] containerId = container.getContainerId().toByteArray();
       Future<BlobRecord> signed = unsigned.getDeksCount() > 0
           ? BlobEncryption.unwrap(services, r, containerId, r.path().blob(), unsigned.getDeks(0), enc.cpk())
-              .compose(dek -> sealAndSign(unsigned, dek, blobTags))
+              .compose(dek -> sealAndSign(r, unsigned, dek, blobTags))
           // An empty block list (an empty blob) has no block key: a fresh one MACs the manifest.
           : BlobEncryption.generate(services, r, containerId, r.path().blob(), enc.cpk(), enc.scope().keyId())
-              .compose(g -> sealAndSign(unsigned.toBuilder().addDeks(g.wrapped()).build(), g.dek(), blobTags));
+              .compose(g -> sealAndSign(r, unsigned.toBuilder().addDeks(g.wrapped()).build(), g.dek(), blobTags));
       return signed.compose(record -> {
         MetadataCommand command = MetadataCommand.newBuilder()
             .setPartition(partition)
@@ -227,10 +227,17 @@ final class BlockListHandler {
     });
   }
 
-  /** The record with its tags sealed and its manifest MAC, both under {@code dek} (= deks[0]); closes the key. */
-  private Future<BlobRecord> sealAndSign(BlobRecord unsigned, DataKey dek, BlobTags blobTags) {
-    return tags.seal(dek, unsigned.getAccount(), unsigned.getContainerId(), unsigned.getName(),
+  /**
+   * The record with its tags sealed and its manifest MAC under {@code dek} (= deks[0]); closes the
+   * key. A customer-key blob's tags are sealed under a tags DEK of the account's key instead (ADR 0018 §6).
+   */
+  private Future<BlobRecord> sealAndSign(AzureRequest r, BlobRecord unsigned, DataKey dek, BlobTags blobTags) {
+    Future<IndexTags.Sealed> sealing = unsigned.getEncryptionKeySha256().isEmpty()
+        ? tags.seal(dek, unsigned.getAccount(), unsigned.getContainerId(), unsigned.getName(),
             unsigned.getVersionId(), blobTags)
+        : tags.sealUnderTagsDek(r, unsigned.getAccount(), unsigned.getContainerId(), unsigned.getName(),
+            unsigned.getVersionId(), blobTags);
+    return sealing
         .map(sealed -> sign(sealed.into(unsigned.toBuilder()).build(), dek))
         .onFailure(e -> dek.close());
   }

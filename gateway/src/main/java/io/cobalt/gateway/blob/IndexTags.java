@@ -2,7 +2,9 @@ package io.cobalt.gateway.blob;
 
 import com.google.protobuf.ByteString;
 import io.cobalt.crypto.key.DataKey;
+import io.cobalt.gateway.encryption.CustomerKeyWrap;
 import io.cobalt.gateway.encryption.TagCipher;
+import io.cobalt.proto.kms.v1.WrappedKey;
 import io.cobalt.gateway.http.AzureError;
 import io.cobalt.gateway.http.AzureRequest;
 import io.cobalt.gateway.nodeclient.ChunkIntegrityException;
@@ -18,7 +20,7 @@ import java.util.Map;
 /**
  * The gateway's side of blob index tags (docs/adr/0018-blob-index-tags.md). Tags are customer data:
  * nodes store them sealed ({@link TagCipher}, under a key derived from the version's
- * {@code deks[0]}), so everything that looks into them happens here, after unsealing: Get Blob Tags,
+ * {@code deks[0]}, or from its own tags DEK for a customer-key blob), so everything that looks into them happens here, after unsealing: Get Blob Tags,
  * {@code include=tags}, Find Blobs by Tags and {@code x-ms-if-tags}.
  *
  * <p>{@code x-ms-if-tags} on a write is evaluated against the tags read, and the write is submitted
@@ -59,11 +61,13 @@ final class IndexTags {
     if (blob.getDeksCount() == 0) {
       return Future.failedFuture(new ChunkIntegrityException("tagged blob record has no data key"));
     }
-    if (!blob.getEncryptionKeySha256().isEmpty()) {
-      // Sealed under a DEK that only the customer's key unwraps (ADR 0023): not supported yet.
+    WrappedKey sealedUnder = tagsKeyOf(blob);
+    if (sealedUnder == null) {
+      // Sealed under deks[0] of a customer-key blob (a record written before tags DEKs, ADR 0018
+      // §6): only the customer's key unwraps it.
       return Future.failedFuture(AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception());
     }
-    return Future.fromCompletionStage(services.keys().unwrap(blob.getAccount(), blob.getDeks(0), r.requestId()),
+    return Future.fromCompletionStage(services.keys().unwrap(blob.getAccount(), sealedUnder, r.requestId()),
             r.context())
         .compose(dek -> services.cipher().compute(() -> {
           try {
@@ -75,6 +79,20 @@ final class IndexTags {
           dek.close();
           return Future.succeededFuture();
         }));
+  }
+
+  /**
+   * The wrapped key the blob's tags are sealed under: its tags DEK if it has one (customer-key
+   * blobs, ADR 0018 §6), else {@code deks[0]}; null if that is wrapped under a customer key.
+   */
+  static WrappedKey tagsKeyOf(BlobRecord blob) {
+    if (blob.hasTagsDek()) {
+      return blob.getTagsDek();
+    }
+    if (!blob.getEncryptionKeySha256().isEmpty() || CustomerKeyWrap.isCustomerWrapped(blob.getDeks(0))) {
+      return null;
+    }
+    return blob.getDeks(0);
   }
 
   /** The tags of each blob, in order, unsealing at most {@link #OPEN_CONCURRENCY} at once. */
@@ -112,12 +130,38 @@ final class IndexTags {
   }
 
   /** A sealed form of {@code tags} for one version, or empty fields for no tags. */
-  record Sealed(ByteString sealedTags, ByteString tagsId, int count) {
-    static final Sealed NONE = new Sealed(ByteString.EMPTY, ByteString.EMPTY, 0);
+  record Sealed(ByteString sealedTags, ByteString tagsId, int count, WrappedKey tagsDek) {
+    static final Sealed NONE = new Sealed(ByteString.EMPTY, ByteString.EMPTY, 0, null);
 
-    BlobRecord.Builder into(BlobRecord.Builder b) {
-      return b.setSealedTags(sealedTags).setTagsId(tagsId).setTagCount(count);
+    Sealed(ByteString sealedTags, ByteString tagsId, int count) {
+      this(sealedTags, tagsId, count, null);
     }
+
+    /** The tag fields of a record (with its tags DEK, if sealed under one). */
+    BlobRecord.Builder into(BlobRecord.Builder b) {
+      b.setSealedTags(sealedTags).setTagsId(tagsId).setTagCount(count);
+      return tagsDek == null ? b.clearTagsDek() : b.setTagsDek(tagsDek);
+    }
+  }
+
+  /**
+   * Seals {@code tags} for a version of a customer-key blob (ADR 0018 §6): under a fresh DEK of the
+   * account's key from the kms-agent, not under the blob's DEK, so that Set/Get/Find Blob Tags work
+   * without the customer's key. The wrapped tags DEK travels in the result. No tags: nothing to
+   * seal and no key drawn.
+   */
+  Future<Sealed> sealUnderTagsDek(AzureRequest r, String account, ByteString containerId, String name,
+      ByteString versionId, BlobTags tags) {
+    if (tags.isEmpty()) {
+      return Future.succeededFuture(Sealed.NONE);
+    }
+    return Future.fromCompletionStage(services.keys().generate(account, r.requestId()), r.context())
+        .compose(key -> seal(key.dek(), account, containerId, name, versionId, tags)
+            .map(s -> new Sealed(s.sealedTags(), s.tagsId(), s.count(), key.wrapped()))
+            .eventually(() -> {
+              key.close();
+              return Future.succeededFuture();
+            }));
   }
 
   /**

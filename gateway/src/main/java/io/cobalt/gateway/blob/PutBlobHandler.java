@@ -45,10 +45,6 @@ final class PutBlobHandler {
     Condition condition = services.writeCondition(r);
     BlobTags blobTags = BlobTags.fromHeader(r.header("x-ms-tags"));
     TagExpression ifTags = IndexTags.ifTags(r);
-    if (!blobTags.isEmpty() && r.header("x-ms-encryption-key") != null) {
-      // Tags are sealed under the blob's DEK, which only the customer's key unwraps: not supported yet.
-      throw AzureError.NOT_IMPLEMENTED.exception();
-    }
     CustomerKey cpk = BlobEncryption.customerKey(r, true);
     return BlobEncryption.closing(cpk, services
         .requireContainer(r)
@@ -131,8 +127,12 @@ final class PutBlobHandler {
     ByteString versionId = ByteString.copyFrom(services.cipher().newId());
     return new StreamWriter(services, r, key.dek(), objectId, declared, services.maxPutBlobBytes(), expected)
         .run()
-        .compose(written -> tags
-            .seal(key.dek(), container.getAccount(), container.getContainerId(), r.path().blob(), versionId, blobTags)
+        .compose(written -> (cpk == null
+                ? tags.seal(key.dek(), container.getAccount(), container.getContainerId(), r.path().blob(), versionId,
+                    blobTags)
+                // A customer-key blob's tags get a DEK of the account's key (ADR 0018 §6).
+                : tags.sealUnderTagsDek(r, container.getAccount(), container.getContainerId(), r.path().blob(),
+                    versionId, blobTags))
             .compose(sealed -> tags.forWrite(r, container, ifTags, requested).compose(condition -> {
               long now = services.clock().millis();
               BlobRecord unsigned =

@@ -69,31 +69,27 @@ final class TagsHandler {
       if (blob == null) {
         throw AzureError.BLOB_NOT_FOUND.exception();
       }
-      if (!blob.getEncryptionKeySha256().isEmpty()) {
-        // Its DEK unwraps only with the customer's key (ADR 0023): tags on such blobs are not supported yet.
-        throw AzureError.BLOB_USES_CUSTOMER_SPECIFIED_ENCRYPTION.exception();
-      }
       Future<Condition> condition = tags.forWrite(r, container, ifTags, lease);
-      return condition.compose(c -> Future.fromCompletionStage(
-              services.keys().unwrap(blob.getAccount(), blob.getDeks(0), r.requestId()), r.context())
-          .compose(dek -> tags.seal(dek, blob.getAccount(), blob.getContainerId(), name, blob.getVersionId(), wanted)
-              .eventually(() -> {
-                dek.close();
-                return Future.succeededFuture();
-              }))
-          .compose(sealed -> services.metadata().submit(r.context(), MetadataCommand.newBuilder()
-              .setPartition(services.blobPartition(container, name))
-              .setRequestId(r.requestId())
-              .setSetBlobTags(SetBlobTags.newBuilder()
-                  .setAccount(container.getAccount())
-                  .setContainerId(container.getContainerId())
-                  .setName(name)
-                  .setCondition(c)
-                  .setVersionId(blob.getVersionId())
-                  .setTagsId(sealed.tagsId())
-                  .setSealedTags(sealed.sealedTags())
-                  .setTagCount(sealed.count()))
-              .build())))
+      return condition.compose(c -> seal(r, blob, name, wanted)
+          .compose(sealed -> {
+            SetBlobTags.Builder set = SetBlobTags.newBuilder()
+                .setAccount(container.getAccount())
+                .setContainerId(container.getContainerId())
+                .setName(name)
+                .setCondition(c)
+                .setVersionId(blob.getVersionId())
+                .setTagsId(sealed.tagsId())
+                .setSealedTags(sealed.sealedTags())
+                .setTagCount(sealed.count());
+            if (sealed.tagsDek() != null) {
+              set.setTagsDek(sealed.tagsDek());
+            }
+            return services.metadata().submit(r.context(), MetadataCommand.newBuilder()
+                .setPartition(services.blobPartition(container, name))
+                .setRequestId(r.requestId())
+                .setSetBlobTags(set)
+                .build());
+          }))
           .compose(result -> {
             if (result.getStatus() == CommandStatus.TAGS_CHANGED && attempts > 1) {
               return setAttempt(r, container, wanted, ifTags, lease, attempts - 1);
@@ -103,6 +99,24 @@ final class TagsHandler {
             return Future.<Void>succeededFuture();
           });
     });
+  }
+
+  /**
+   * Seals the tags for the blob's current version: under a fresh tags DEK of the account's key if
+   * the blob uses a customer key (which the request need not carry, as in Azure; ADR 0018 §6),
+   * else under the version's {@code deks[0]}.
+   */
+  private Future<IndexTags.Sealed> seal(AzureRequest r, BlobRecord blob, String name, BlobTags wanted) {
+    if (!blob.getEncryptionKeySha256().isEmpty() || IndexTags.tagsKeyOf(blob) == null) {
+      return tags.sealUnderTagsDek(r, blob.getAccount(), blob.getContainerId(), name, blob.getVersionId(), wanted);
+    }
+    return Future.fromCompletionStage(services.keys().unwrap(blob.getAccount(), blob.getDeks(0), r.requestId()),
+            r.context())
+        .compose(dek -> tags.seal(dek, blob.getAccount(), blob.getContainerId(), name, blob.getVersionId(), wanted)
+            .eventually(() -> {
+              dek.close();
+              return Future.succeededFuture();
+            }));
   }
 
   /** GET ?comp=tags → 200 with the Tags document. */

@@ -141,14 +141,10 @@ final class DekCommands {
     if (current instanceof BlobRecord b && !b.getSnapshot().isEmpty()) {
       // A snapshot never changes, so its time identifies the incarnation (ADR 0022).
       return s.getKind() == DekHolderKind.DEK_HOLDER_SNAPSHOT
-          && ByteString.copyFromUtf8(b.getSnapshot()).equals(s.getRecordId()) && s.getIndex() < b.getDeksCount()
-          && b.getDeks(s.getIndex()).equals(s.getExpected())
-          ? b.toBuilder().setDeks(s.getIndex(), s.getReplacement()).build() : null;
+          && ByteString.copyFromUtf8(b.getSnapshot()).equals(s.getRecordId()) ? swappedBlobDek(b, s) : null;
     }
     if (current instanceof BlobRecord b) {
-      return b.getVersionId().equals(s.getRecordId()) && s.getIndex() < b.getDeksCount()
-          && b.getDeks(s.getIndex()).equals(s.getExpected())
-          ? b.toBuilder().setDeks(s.getIndex(), s.getReplacement()).build() : null;
+      return b.getVersionId().equals(s.getRecordId()) ? swappedBlobDek(b, s) : null;
     }
     if (current instanceof UncommittedBlock u) {
       return u.getStream().getStreamId().equals(s.getRecordId()) && u.getDek().equals(s.getExpected())
@@ -161,6 +157,21 @@ final class DekCommands {
     if (current instanceof QueueRecord q) {
       return q.getQueueId().equals(s.getRecordId()) && q.getDek().equals(s.getExpected())
           ? q.toBuilder().setDek(s.getReplacement()).build() : null;
+    }
+    return null;
+  }
+
+  /**
+   * A blob's DEK at the swap's index replaced, or null if it does not hold the expected key: index
+   * deks_count names the tags DEK (BlobRecord.tags_dek, ADR 0018), listed last by a scan.
+   */
+  private static BlobRecord swappedBlobDek(BlobRecord b, DekSwap s) {
+    if (s.getIndex() < b.getDeksCount()) {
+      return b.getDeks(s.getIndex()).equals(s.getExpected())
+          ? b.toBuilder().setDeks(s.getIndex(), s.getReplacement()).build() : null;
+    }
+    if (s.getIndex() == b.getDeksCount() && b.hasTagsDek() && b.getTagsDek().equals(s.getExpected())) {
+      return b.toBuilder().setTagsDek(s.getReplacement()).build();
     }
     return null;
   }
@@ -213,11 +224,17 @@ final class DekCommands {
       h.setKind(DekHolderKind.DEK_HOLDER_BLOB).setAccount(x.getAccount()).setContainerId(x.getContainerId())
           .setName(x.getName()).setRecordId(x.getVersionId()).addAllDeks(x.getDeksList())
           .setEncryptionScope(x.getEncryptionScope());
+      if (x.hasTagsDek()) {
+        h.addDeks(x.getTagsDek());  // index deks_count (see swappedBlobDek)
+      }
     } else if (r.record() instanceof StateChange.PutSnapshot sn) {
       BlobRecord x = sn.snapshot();
       h.setKind(DekHolderKind.DEK_HOLDER_SNAPSHOT).setAccount(x.getAccount()).setContainerId(x.getContainerId())
           .setName(x.getName()).setRecordId(ByteString.copyFromUtf8(x.getSnapshot())).addAllDeks(x.getDeksList())
           .setEncryptionScope(x.getEncryptionScope());
+      if (x.hasTagsDek()) {
+        h.addDeks(x.getTagsDek());
+      }
     } else if (r.record() instanceof StateChange.StageBlock s) {
       h.setKind(DekHolderKind.DEK_HOLDER_UNCOMMITTED_BLOCK).setAccount(s.account()).setContainerId(s.containerId())
           .setName(s.name()).setBlockId(s.block().getBlockId()).setRecordId(s.block().getStream().getStreamId())

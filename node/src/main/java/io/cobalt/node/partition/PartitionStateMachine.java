@@ -278,6 +278,10 @@ public final class PartitionStateMachine {
         checkName("blob name", st.getName());
         checkId("version_id", st.getVersionId());
         checkTags(st.getSealedTags(), st.getTagsId(), st.getTagCount());
+        if (st.hasTagsDek() && (st.getSealedTags().isEmpty() || st.getTagsDek().getCiphertext().isEmpty()
+            || st.getTagsDek().getSerializedSize() > DekCommands.MAX_WRAPPED_BYTES)) {
+          throw new InvalidRequestException("tags_dek must be a wrapped key and come with sealed tags");
+        }
       }
       case SET_CONTAINER_METADATA -> {
         checkAccount(command.getSetContainerMetadata().getAccount());
@@ -1099,12 +1103,17 @@ public final class PartitionStateMachine {
     if (!previous.get().getVersionId().equals(cmd.getVersionId())) {
       return new Outcome(StateChange.NONE, status(CommandStatus.TAGS_CHANGED));
     }
-    BlobRecord updated = previous.get().toBuilder()
+    BlobRecord.Builder updated = previous.get().toBuilder()
         .setSealedTags(cmd.getSealedTags())
         .setTagsId(cmd.getTagsId())
-        .setTagCount(cmd.getTagCount())
-        .build();
-    return new Outcome(new StateChange.UpdateBlob(updated), status(CommandStatus.OK).setBlob(updated));
+        .setTagCount(cmd.getTagCount());
+    if (cmd.hasTagsDek()) {
+      updated.setTagsDek(cmd.getTagsDek());
+    } else {
+      updated.clearTagsDek();
+    }
+    BlobRecord done = updated.build();
+    return new Outcome(new StateChange.UpdateBlob(done), status(CommandStatus.OK).setBlob(done));
   }
 
   private Outcome setContainerMetadata(int partition, SetContainerMetadata cmd) {

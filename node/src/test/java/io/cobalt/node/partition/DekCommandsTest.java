@@ -278,6 +278,49 @@ class DekCommandsTest {
     });
   }
 
+  /** A customer-key blob's tags DEK (ADR 0018 §6): listed last by the scan, swapped at index deks_count. */
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "rocksdb"})
+  void tagsDekIsScannedLastAndSwappedAtIndexDeksCount(String store) throws Exception {
+    withMachine(store, m -> {
+      WrappedKey cpkDek = wrapped(1, 8).toBuilder().setKeyId("cpk").build();
+      BlobRecord tagged = blob("t1", 3, cpkDek).toBuilder().setEncryptionKeySha256(id(9))
+          .setSealedTags(ByteString.copyFrom(new byte[40])).setTagsId(id(11)).setTagCount(1)
+          .setTagsDek(wrapped(1, 9)).build();
+      apply(m, putBlob(tagged));
+      DekHolder h = find(walk(m, 1000), DekHolderKind.DEK_HOLDER_BLOB, "t1");
+      assertEquals(List.of(cpkDek, wrapped(1, 9)), h.getDeksList(), "blob DEKs, then the tags DEK");
+
+      WrappedKey rewrapped = wrapped(2, 10);
+      CommandResult r = apply(m, swaps(swapOf(h, 1, rewrapped)));
+      assertEquals(List.of(DekSwapOutcome.DEK_SWAPPED), r.getDekSwapOutcomesList());
+      BlobRecord after = getBlob(m, "t1");
+      assertEquals(rewrapped, after.getTagsDek());
+      assertEquals(cpkDek, after.getDeks(0), "the customer-wrapped DEK is untouched");
+      assertEquals(tagged.getEtag(), after.getEtag());
+      assertEquals(tagged.getSealedTags(), after.getSealedTags());
+      // The same swap again, and a swap past the tags DEK, find nothing to swap.
+      r = apply(m, swaps(swapOf(h, 1, wrapped(2, 11)),
+          swapOf(h, 1, wrapped(2, 11)).toBuilder().setIndex(2).build()));
+      assertEquals(List.of(DekSwapOutcome.DEK_SWAP_CHANGED, DekSwapOutcome.DEK_SWAP_CHANGED),
+          r.getDekSwapOutcomesList());
+      assertEquals(rewrapped, getBlob(m, "t1").getTagsDek());
+
+      // Set Blob Tags replaces the tags DEK; without one (no tags) it is cleared, and the scan drops it.
+      WrappedKey fresh = wrapped(2, 12);
+      r = apply(m, MetadataCommand.newBuilder().setSetBlobTags(io.cobalt.proto.node.v1.SetBlobTags.newBuilder()
+          .setAccount(ACCOUNT).setContainerId(CONTAINER_ID).setName("t1").setVersionId(tagged.getVersionId())
+          .setSealedTags(ByteString.copyFrom(new byte[41])).setTagsId(id(12)).setTagCount(1).setTagsDek(fresh)));
+      assertEquals(io.cobalt.proto.node.v1.CommandStatus.OK, r.getStatus(), r.toString());
+      assertEquals(List.of(cpkDek, fresh), find(walk(m, 1000), DekHolderKind.DEK_HOLDER_BLOB, "t1").getDeksList());
+      r = apply(m, MetadataCommand.newBuilder().setSetBlobTags(io.cobalt.proto.node.v1.SetBlobTags.newBuilder()
+          .setAccount(ACCOUNT).setContainerId(CONTAINER_ID).setName("t1").setVersionId(tagged.getVersionId())));
+      assertEquals(io.cobalt.proto.node.v1.CommandStatus.OK, r.getStatus(), r.toString());
+      assertFalse(getBlob(m, "t1").hasTagsDek());
+      assertEquals(List.of(cpkDek), find(walk(m, 1000), DekHolderKind.DEK_HOLDER_BLOB, "t1").getDeksList());
+    });
+  }
+
   private static DekHolder find(List<DekHolder> all, DekHolderKind kind, String name) {
     return all.stream().filter(h -> h.getKind() == kind && h.getName().equals(name)).findFirst().orElseThrow();
   }
