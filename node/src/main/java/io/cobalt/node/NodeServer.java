@@ -126,6 +126,11 @@ public final class NodeServer implements AutoCloseable {
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
           : null;
+      if (raft != null) {
+        // A joining node registers itself in the placement map with this endpoint (ADR 0029).
+        raft.announce((config.hasMembership() ? config.membership().publicHost() : config.bindHost()) + ":"
+            + rpc.port());
+      }
       if (raft != null && membership != null) {
         // Liveness for the placement controller: the membership's current view (a hint; only the
         // meta group's commits decide placement, ADR 0021).
@@ -155,10 +160,7 @@ public final class NodeServer implements AutoCloseable {
    */
   private static ClusterMember announcement(NodeConfig config, int grpcPort) {
     MembershipConfig m = config.membership();
-    String raftEndpoint = config.peers().stream()
-        .filter(p -> p.nodeId().equals(config.nodeId()))
-        .map(ClusterPeer::raftAddress)
-        .findFirst().orElse("");
+    String raftEndpoint = config.clustered() ? config.self().raftAddress() : "";
     return new ClusterMember(config.nodeId(), m.publicHost() + ":" + grpcPort, raftEndpoint, m.zone());
   }
 
