@@ -225,6 +225,21 @@ public final class NodeServer implements AutoCloseable {
     return raft == null ? List.of() : raft.votersOf(partition);
   }
 
+  /** The meta group's voters in its Raft configuration on this node (sorted; empty if it runs no replica). */
+  public List<String> raftMetaVoters() {
+    return raft == null ? List.of() : raft.metaVoters();
+  }
+
+  /** Whether this node leads the meta group (whose leader runs the placement controller). */
+  public boolean leadsMetaGroup() {
+    return raft != null && raft.leadsMetaGroup();
+  }
+
+  /** How long each rebalancing move this node's placement controller made took, ms (ADR 0029). */
+  public List<Long> placementMoveMillis() {
+    return raft == null ? List.of() : raft.moveDurationsMillis();
+  }
+
   /** The Raft state of each partition group on this node (a standalone node has none). */
   public List<GroupStatus> metadataGroupStatus() {
     return raft == null ? List.of() : raft.groupStatus();

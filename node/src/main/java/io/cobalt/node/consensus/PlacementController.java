@@ -58,7 +58,7 @@ final class PlacementController {
   /** A rebalancing move needs the most-loaded node to have this many more voter slots than the least. */
   static final int REBALANCE_MIN_SKEW = 2;
   private long lastMoveMillis = Long.MIN_VALUE / 2;
-  private volatile long lastMoveDurationMillis = -1;
+  private final List<Long> moveDurations = new ArrayList<>();
 
   PlacementController(String nodeId, RaftServer server, PartitionGroups groups,
       java.util.function.Function<RaftGroup, RaftClient> clients, Supplier<Set<String>> liveNodes, Clock clock,
@@ -113,8 +113,8 @@ final class PlacementController {
 
   /**
    * One rebalancing move (ADR 0029), at most one per {@code rebalanceIntervalMillis}: the same
-   * learner, catch-up, joint-consensus swap as a replacement, then the map, then the moved-away
-   * node drops its replica of the group (group remove, directory renamed).
+   * learner, catch-up, joint-consensus swap as a replacement, then the map. The moved-away node
+   * drops its replica of the group itself when it sees the map (RaftPartitionServer's stray rule).
    */
   private void rebalanceOnce(Set<String> live) {
     if (!config.rebalances() || clock.millis() - lastMoveMillis < config.rebalanceIntervalMillis()) {
@@ -135,13 +135,15 @@ final class PlacementController {
       PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
           .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      lastMoveDurationMillis = ms;
+      synchronized (moveDurations) {
+        if (moveDurations.size() == 1000) {
+          moveDurations.remove(0);
+        }
+        moveDurations.add(ms);
+      }
       log.info("node {}: placement: partition {}: moved from {} to {} in {} ms; map version {} {}", nodeId,
           r.partition(), r.removed(), r.added(), ms, result.getCurrent().getVersion(),
           result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
-      if (result.getApplied()) {
-        removeGroupFrom(groups.id(r.partition()), r.removed());
-      }
     } catch (IOException | RuntimeException e) {
       log.warn("node {}: placement: partition {}: moving from {} to {} failed (tried again next round): {}", nodeId,
           r.partition(), r.removed(), r.added(), e.toString());
@@ -150,9 +152,11 @@ final class PlacementController {
     }
   }
 
-  /** How long the last rebalancing move took (group add to map commit), ms; -1 before the first. */
-  long lastMoveDurationMillis() {
-    return lastMoveDurationMillis;
+  /** How long each rebalancing move took (group add to map commit), ms; the latest 1000. */
+  List<Long> moveDurationsMillis() {
+    synchronized (moveDurations) {
+      return List.copyOf(moveDurations);
+    }
   }
 
   /**
@@ -184,20 +188,6 @@ final class PlacementController {
       Thread.currentThread().interrupt();
     }
     return true;
-  }
-
-  /** Asks {@code nodeId} to drop its replica of the group (Ratis group remove, directory renamed). */
-  private void removeGroupFrom(RaftGroupId gid, String node) {
-    try (RaftClient client = clients.apply(groups.group(groups.partitionOf(gid).orElseThrow()))) {
-      RaftClientReply reply = client.getGroupManagementApi(RaftPeerId.valueOf(node)).remove(gid, false, true);
-      if (!reply.isSuccess()) {
-        log.info("node {}: placement: {} did not remove its replica of {}: {}", nodeId, node, gid,
-            reply.getException());
-      }
-    } catch (IOException | RuntimeException e) {
-      log.info("node {}: placement: {} did not remove its replica of {} (it does so itself later): {}", nodeId, node,
-          gid, e.toString());
-    }
   }
 
   private void replace(PlacementPlanner.Replacement r) throws IOException, InterruptedException {
@@ -234,6 +224,7 @@ final class PlacementController {
         requireSuccess(asListener, "adding " + addedId + " as a listener");
       }
       awaitCaughtUp(client, gid, voters, added.getId(), removedId);
+      handLeadershipAway(client, gid, voters, removedId);
       // 3. Promote it and remove the gone voter in one configuration change (joint consensus).
       List<RaftPeer> next = new ArrayList<>();
       for (RaftPeer v : voters) {
@@ -246,6 +237,31 @@ final class PlacementController {
           .setServersInNewConf(next).setListenersInNewConf(List.of()).build());
       requireSuccess(swap, "promoting " + addedId + " and removing " + removedId);
     }
+  }
+
+  /**
+   * If the voter to be removed leads the group (a rebalancing move takes a live voter away), the
+   * leadership moves to another voter first: a Ratis leader that commits a configuration without
+   * itself closes its own division from its leader thread, which blocked for minutes in tests
+   * (ADR 0029).
+   */
+  private void handLeadershipAway(RaftClient client, RaftGroupId gid, List<RaftPeer> voters, String removedId)
+      throws IOException {
+    RaftPeerId removed = RaftPeerId.valueOf(removedId);
+    if (voters.stream().noneMatch(v -> v.getId().equals(removed))) {
+      return;
+    }
+    try {
+      GroupInfoReply info = client.getGroupManagementApi(removed).info(gid);
+      if (info.getRoleInfoProto().getRole() != RaftPeerRole.LEADER) {
+        return;
+      }
+    } catch (IOException e) {
+      return; // not reachable: not the leader anyone follows (a gone voter)
+    }
+    RaftPeerId to = voters.stream().map(RaftPeer::getId).filter(id -> !id.equals(removed)).findFirst().orElseThrow();
+    RaftClientReply reply = client.admin().transferLeadership(to, 30_000);
+    requireSuccess(reply, "moving the leadership of " + gid + " from " + removedId + " to " + to);
   }
 
   /** Waits until the new replica has applied what a live voter has committed now. */

@@ -113,6 +113,13 @@ public final class RaftPartitionServer implements AutoCloseable {
     this.self = self;
     this.joining = joining;
     this.persistedVersion = persistedVersion;
+    Set<Integer> voting = new HashSet<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      if (groups.isVoter(p, server.getId())) {
+        voting.add(p);
+      }
+    }
+    this.votedBefore = voting;
     this.placementConfig = placementConfig;
     this.placementThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "node-" + nodeId + "-placement");
@@ -518,6 +525,9 @@ public final class RaftPartitionServer implements AutoCloseable {
    */
   private void joinTick() {
     persistMap();
+    if (isMember()) {
+      removeStrayGroups();
+    }
     if (!metaClientVoters.equals(groups.metaVoterIds())) {
       renewMetaClient();
     }
@@ -540,6 +550,78 @@ public final class RaftPartitionServer implements AutoCloseable {
     }
     persistMap();
   }
+
+  /**
+   * A replica of a partition group this node keeps although the map no longer names it a voter is a
+   * stray (ADR 0029); it is removed (Ratis group remove, directory renamed into
+   * {@code ratis-removed/}):
+   *
+   * <ul>
+   *   <li>at once when this node saw the map change from naming it a voter of the partition to not
+   *       (it was moved away or replaced; the configuration change was committed before the map);
+   *   <li>otherwise (a replica from before a restart that missed the change, or one left over)
+   *       once the map has not named this node for {@link #strayAfterMillis} in a row: longer than
+   *       a move's catch-up may take, because a new voter being caught up runs the group before the
+   *       map names it (and a snapshot it installs may carry the configuration from before it was
+   *       added as a listener, so its own configuration cannot tell).
+   * </ul>
+   */
+  private void removeStrayGroups() {
+    long now = System.nanoTime();
+    Set<RaftGroupId> present = new HashSet<>();
+    try {
+      server.getGroupIds().forEach(present::add);
+    } catch (RuntimeException e) {
+      return;
+    }
+    RaftPeerId me = server.getId();
+    Set<Integer> votingNow = new HashSet<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      if (groups.isVoter(p, me)) {
+        votingNow.add(p);
+      }
+    }
+    for (int p = 0; p < groups.partitions(); p++) {
+      RaftGroupId gid = groups.id(p);
+      if (!present.contains(gid) || votingNow.contains(p)) {
+        strayFirstSeen.remove(gid);
+        continue;
+      }
+      boolean left = votedBefore.contains(p);
+      long first = strayFirstSeen.computeIfAbsent(gid, k -> now);
+      if (!left && now - first < TimeUnit.MILLISECONDS.toNanos(strayAfterMillis())) {
+        continue;
+      }
+      if (!removing.add(gid)) {
+        continue; // a removal of this group is under way
+      }
+      String why = left ? "the map moved its voter away"
+          : "the map has not named this node for " + strayAfterMillis() / 1000 + " s";
+      int part = p;
+      // Asynchronous: closing a division can take a while (it may have led the group until the
+      // change), and the placement thread also runs the controller.
+      server.groupManagementAsync(GroupManagementRequest.newRemove(ClientId.randomId(), me,
+          strayCallId.incrementAndGet(), gid, false, true)).whenComplete((reply, e) -> {
+            removing.remove(gid);
+            log.info("node {}: partition {}: removed this node's stray replica ({}): {}", nodeId, part, why,
+                e != null ? e.toString() : reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
+          });
+      strayFirstSeen.remove(gid);
+    }
+    votedBefore = votingNow;
+  }
+
+  /** Longer than a move's catch-up may take (the controller gives up after {@code catchUpTimeoutMillis}). */
+  private long strayAfterMillis() {
+    return Math.max(STRAY_AFTER_MIN_MILLIS, 2 * placementConfig.catchUpTimeoutMillis());
+  }
+
+  static final long STRAY_AFTER_MIN_MILLIS = 60_000;
+  private final Map<RaftGroupId, Long> strayFirstSeen = new java.util.HashMap<>();
+  private final AtomicLong strayCallId = new AtomicLong();
+  private final Set<RaftGroupId> removing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The partitions the map named this node a voter of at the previous round. */
+  private Set<Integer> votedBefore;
 
   private void renewMetaClient() {
     RaftClient old = metaClient;
@@ -589,10 +671,20 @@ public final class RaftPartitionServer implements AutoCloseable {
     }
   }
 
-  /** How long the placement controller's last rebalancing move took, ms (-1: none on this node). */
-  public long lastMoveDurationMillis() {
+  /** How long each rebalancing move of this node's controller took, ms (the latest 1000). */
+  public List<Long> moveDurationsMillis() {
     PlacementController c = controller;
-    return c == null ? -1 : c.lastMoveDurationMillis();
+    return c == null ? List.of() : c.moveDurationsMillis();
+  }
+
+  /** The meta group's voters in its Raft configuration on this node (sorted); empty if it runs no replica. */
+  public List<String> metaVoters() {
+    try {
+      RaftServer.Division d = server.getDivision(PartitionGroups.META_GROUP_ID);
+      return d.getRaftConf().getCurrentPeers().stream().map(peer -> peer.getId().toString()).sorted().toList();
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   /**
