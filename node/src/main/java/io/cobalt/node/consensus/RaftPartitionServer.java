@@ -598,8 +598,8 @@ public final class RaftPartitionServer implements AutoCloseable {
       String why = left ? "the map moved its voter away"
           : "the map has not named this node for " + strayAfterMillis() / 1000 + " s";
       int part = p;
-      // Asynchronous: closing a division can take a while (it may have led the group until the
-      // change), and the placement thread also runs the controller.
+      // Ratis's group remove waits for the division to close before it returns its future: a slow
+      // close delays this node's next placement round (ADR 0029, not done).
       server.groupManagementAsync(GroupManagementRequest.newRemove(ClientId.randomId(), me,
           strayCallId.incrementAndGet(), gid, false, true)).whenComplete((reply, e) -> {
             removing.remove(gid);
