@@ -23,8 +23,10 @@ import java.util.Set;
  *     certificate from it
  * @param raftPort the node's Raft port: must be fixed (not 0), because peers know it in advance;
  *     0 only without peers
- * @param peers every node of the cluster, this one included. Empty: a standalone node whose
- *     partitions are ordered by a local log without replication (single-node tests and tools)
+ * @param peers every node of the cluster as configured, this one included. Empty: a standalone node
+ *     whose partitions are ordered by a local log without replication (single-node tests and tools).
+ *     A node missing from the list (with a Raft port) joins the cluster whose configured nodes are
+ *     {@code peers} (ADR 0029): it registers itself in the placement map and is given partitions
  * @param membership how the node joins the cluster's membership (Hazelcast); null, or not
  *     {@link MembershipConfig#enabled() enabled}: the node joins none
  * @param healing chunk healing (repair queue, anti-entropy, scrubber, GC; ADR 0010); off unless
@@ -64,10 +66,10 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
           self = p;
         }
       }
-      if (self == null) {
-        throw new IllegalArgumentException("peers must include this node (" + nodeId + ")");
+      if (self == null && raftPort == 0) {
+        throw new IllegalArgumentException("a node joining the cluster (not among the peers) needs a fixed raftPort");
       }
-      if (self.raftPort() != raftPort) {
+      if (self != null && self.raftPort() != raftPort) {
         throw new IllegalArgumentException(
             "raftPort " + raftPort + " differs from this node's peer entry " + self.raftAddress());
       }
@@ -105,6 +107,24 @@ public record NodeConfig(String nodeId, Path dataDir, String bindHost, int port,
   /** A standalone node: no Raft, its partitions are ordered by a local log (tests, tools). */
   public NodeConfig(String nodeId, Path dataDir, String bindHost, int port, int partitions, TlsMaterial tls) {
     this(nodeId, dataDir, bindHost, port, partitions, tls, 0, List.of());
+  }
+
+  /**
+   * Whether this node is not among the configured {@link #peers()}: it joins the cluster and
+   * registers itself in the placement map (ADR 0029).
+   */
+  public boolean joining() {
+    return clustered() && peers.stream().noneMatch(p -> p.nodeId().equals(nodeId));
+  }
+
+  /**
+   * This node as its Raft peers reach it: its peer entry, or for a joining node its Raft port at
+   * the membership's public host (else the bind host).
+   */
+  public ClusterPeer self() {
+    return peers.stream().filter(p -> p.nodeId().equals(nodeId)).findFirst()
+        .orElseGet(() -> new ClusterPeer(nodeId, membership != null && membership.enabled()
+            ? membership.publicHost() : bindHost, raftPort));
   }
 
   /** Whether this node replicates its partitions through Raft groups with {@link #peers()}. */

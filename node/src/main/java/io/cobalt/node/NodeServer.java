@@ -138,6 +138,11 @@ public final class NodeServer implements AutoCloseable {
       Membership membership = config.hasMembership()
           ? HazelcastMembership.start(config.membership(), announcement(config, rpc.port()))
           : null;
+      if (raft != null) {
+        // A joining node registers itself in the placement map with this endpoint (ADR 0029).
+        raft.announce((config.hasMembership() ? config.membership().publicHost() : config.bindHost()) + ":"
+            + rpc.port());
+      }
       if (raft != null && membership != null) {
         // Liveness for the placement controller: the membership's current view (a hint; only the
         // meta group's commits decide placement, ADR 0021).
@@ -167,10 +172,7 @@ public final class NodeServer implements AutoCloseable {
    */
   private static ClusterMember announcement(NodeConfig config, int grpcPort) {
     MembershipConfig m = config.membership();
-    String raftEndpoint = config.peers().stream()
-        .filter(p -> p.nodeId().equals(config.nodeId()))
-        .map(ClusterPeer::raftAddress)
-        .findFirst().orElse("");
+    String raftEndpoint = config.clustered() ? config.self().raftAddress() : "";
     return new ClusterMember(config.nodeId(), m.publicHost() + ":" + grpcPort, raftEndpoint, m.zone());
   }
 
@@ -244,6 +246,21 @@ public final class NodeServer implements AutoCloseable {
   /** The voters of {@code partition}'s Raft group in its configuration as this node's replica knows it. */
   public List<String> raftVotersOf(int partition) {
     return raft == null ? List.of() : raft.votersOf(partition);
+  }
+
+  /** The meta group's voters in its Raft configuration on this node (sorted; empty if it runs no replica). */
+  public List<String> raftMetaVoters() {
+    return raft == null ? List.of() : raft.metaVoters();
+  }
+
+  /** Whether this node leads the meta group (whose leader runs the placement controller). */
+  public boolean leadsMetaGroup() {
+    return raft != null && raft.leadsMetaGroup();
+  }
+
+  /** How long each rebalancing move this node's placement controller made took, ms (ADR 0029). */
+  public List<Long> placementMoveMillis() {
+    return raft == null ? List.of() : raft.moveDurationsMillis();
   }
 
   /** The Raft state of each partition group on this node (a standalone node has none). */

@@ -113,9 +113,16 @@ final class ClusterCommand implements Runnable {
         err.println("error: " + e.getMessage());
         return FAILED;
       }
-      List<ClusterHealth.MemberReport> reports = ask(targets.nodes(), tls, Duration.ofMillis(timeoutMillis));
+      List<ClusterHealth.MemberReport> reports = new ArrayList<>(
+          ask(targets.nodes(), tls, Duration.ofMillis(timeoutMillis)));
+      // Nodes that joined after the configuration (ADR 0029) are named, with their gRPC endpoint,
+      // in the placement map the members report: they are asked too.
+      List<ClusterTargets.Target> joined = joinedTargets(reports);
+      if (!joined.isEmpty()) {
+        reports.addAll(ask(joined, tls, Duration.ofMillis(timeoutMillis)));
+      }
       ClusterHealth health = ClusterHealth.assess(reports, targets.partitions(),
-          Math.min(voters, targets.nodes().size()), maxLag);
+          Math.min(voters, targets.nodes().size() + joined.size()), maxLag);
       int exit = health.healthy() ? HEALTHY : DEGRADED;
       if (json) {
         ClusterStatusReport.printJson(health, exit, out);
@@ -143,6 +150,36 @@ final class ClusterCommand implements Runnable {
         throw new IOException("cannot load " + identity + ".pem/" + identity + ".key/ca.pem from " + dir + ": "
             + e.getMessage(), e);
       }
+    }
+
+    /** The joined nodes (ADR 0029) in the newest placement map reported, that were not asked yet. */
+    static List<ClusterTargets.Target> joinedTargets(List<ClusterHealth.MemberReport> reports) {
+      io.cobalt.proto.node.v1.PlacementMap newest = io.cobalt.proto.node.v1.PlacementMap.getDefaultInstance();
+      java.util.Set<String> asked = new java.util.HashSet<>();
+      for (ClusterHealth.MemberReport r : reports) {
+        asked.add(r.name());
+        if (r.status() != null) {
+          asked.add(r.status().getNodeId());
+          if (r.status().getPlacement().getVersion() > newest.getVersion()) {
+            newest = r.status().getPlacement();
+          }
+        }
+      }
+      List<ClusterTargets.Target> out = new ArrayList<>();
+      for (io.cobalt.proto.node.v1.JoinNode j : newest.getJoinedNodesList()) {
+        String endpoint = j.getGrpcEndpoint();
+        int colon = endpoint.lastIndexOf(':');
+        if (asked.contains(j.getNodeId()) || colon <= 0) {
+          continue;
+        }
+        try {
+          out.add(new ClusterTargets.Target(j.getNodeId(), endpoint.substring(0, colon),
+              Integer.parseInt(endpoint.substring(colon + 1))));
+        } catch (IllegalArgumentException e) {
+          // a malformed endpoint is not asked
+        }
+      }
+      return out;
     }
 
     /** Asks every node at once; each answer or failure arrives within the timeout (the call's deadline). */

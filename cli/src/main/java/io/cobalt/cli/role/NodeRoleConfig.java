@@ -25,7 +25,10 @@ import java.util.Set;
  *   <li>{@code partitions} [COBALT_PARTITIONS] — metadata partitions, fixed at init (default 16)
  *   <li>{@code tls.dir} [COBALT_TLS_DIR] — cluster CA and certificates (default tls)
  *   <li>{@code tls.name} [COBALT_TLS_NAME] — this node's certificate, {@code <name>.pem/.key} (default: node.id)
- *   <li>{@code peers} [COBALT_PEERS] — every node's Raft address, this one included: {@code id@host:raftPort,...}
+ *   <li>{@code peers} [COBALT_PEERS] — every node's Raft address, this one included: {@code id@host:raftPort,...};
+ *       with {@code join=true} the cluster's configured nodes (the seeds), without this one
+ *   <li>{@code join} [COBALT_JOIN] — true: this node is not in the cluster's configured {@code peers}; it
+ *       registers itself in the placement map and is given partitions (ADR 0029; default false; needs membership)
  *   <li>{@code leader.wait.millis} [COBALT_LEADER_WAIT_MILLIS] — how long to wait for Raft leaders before warning (default 60000)
  *   <li>{@code membership.enabled} [COBALT_MEMBERSHIP_ENABLED] — join the Hazelcast membership (true/false, default false)
  *   <li>{@code membership.join} [COBALT_MEMBERSHIP_JOIN] — {@code tcp-ip} (default) or {@code kubernetes-dns}
@@ -50,6 +53,9 @@ import java.util.Set;
  *   <li>{@code placement.replace-after} [COBALT_PLACEMENT_REPLACE_AFTER] — seconds a node may be absent
  *       from the membership before its partition voters are replaced on other nodes (default 600;
  *       0: never; needs membership; ADR 0021)
+ *   <li>{@code placement.rebalance-interval} [COBALT_PLACEMENT_REBALANCE_INTERVAL] — seconds between two
+ *       rebalancing moves (one partition voter onto the least-loaded node, e.g. one that joined;
+ *       default 30; 0: no rebalancing; ADR 0029)
  * </ul>
  */
 record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort, Path dataDir, int partitions,
@@ -62,7 +68,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
       "membership.cluster.name", "membership.zone", "chunk.nodes", "replication.factor",
       "heal.anti.entropy.interval.millis", "heal.repairs.per.second", "heal.repair.queue.max.items",
       "heal.scrub.bytes.per.second", "heal.scrub.pause.millis", "heal.gc.delay.millis", "heal.gc.interval.millis",
-      "placement.replace-after");
+      "placement.replace-after", "join", "placement.rebalance-interval");
 
   static NodeRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -84,7 +90,19 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
         s.problem(e.getMessage());
       }
     }
-    if (!peers.isEmpty() && peers.stream().noneMatch(p -> p.nodeId().equals(id) && p.raftPort() == raftPort)) {
+    String join = s.string("join", "false");
+    if (!join.equals("true") && !join.equals("false")) {
+      s.problem("join must be true or false, was '" + join + "' (" + s.origin("join") + ")");
+    }
+    boolean joining = join.equals("true");
+    if (joining && peers.isEmpty()) {
+      s.problem("join=true needs peers: the Raft addresses of the cluster's configured nodes (the seeds)");
+    }
+    if (joining && peers.stream().anyMatch(p -> p.nodeId().equals(id))) {
+      s.problem("join=true: peers must not list this node (" + id + "); it joins the nodes listed");
+    }
+    if (!joining && !peers.isEmpty()
+        && peers.stream().noneMatch(p -> p.nodeId().equals(id) && p.raftPort() == raftPort)) {
       s.problem("peers must list this node as " + id + "@" + host + ":" + raftPort + " (raft.port " + raftPort + ")");
     }
     if (peers.stream().map(ClusterPeer::nodeId).distinct().count() != peers.size()) {
@@ -94,9 +112,18 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     HealingConfig healing = healing(s, peers);
     long replaceAfterSeconds = s.number("placement.replace-after",
         PlacementConfig.DEFAULT_REPLACE_AFTER_MILLIS / 1000, 0, 30 * 86_400L);
+    long rebalanceSeconds = s.number("placement.rebalance-interval",
+        PlacementConfig.DEFAULT_REBALANCE_INTERVAL_MILLIS / 1000, 0, 86_400L);
+    if (joining && membership == null) {
+      s.problem("join=true needs membership.enabled=true (the controller moves partitions only to live members)");
+    }
+    if (joining && healing.enabled()) {
+      s.problem("join=true: chunk.nodes is not supported on a joining node yet (chunk placement is configured, ADR 0029)");
+    }
     s.validate();
     return new NodeRoleConfig(id, host, grpcPort, raftPort, dataDir, partitions, tlsDir, tlsName, peers, leaderWait,
-        membership, healing, s.file(), PlacementConfig.defaults().withReplaceAfterMillis(replaceAfterSeconds * 1000));
+        membership, healing, s.file(), PlacementConfig.defaults().withReplaceAfterMillis(replaceAfterSeconds * 1000)
+            .withRebalanceIntervalMillis(rebalanceSeconds * 1000));
   }
 
   /** The chunk healing settings (ADR 0010); off when {@code chunk.nodes} is empty. */
@@ -217,6 +244,8 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     m.put("peers", String.join(",", peers.stream().map(p -> p.nodeId() + "@" + p.raftAddress()).toList()));
     m.put("leader.wait.millis", Long.toString(leaderWaitMillis));
     m.put("placement.replace-after", Long.toString(placement.replaceAfterMillis() / 1000));
+    m.put("placement.rebalance-interval", Long.toString(placement.rebalanceIntervalMillis() / 1000));
+    m.put("join", Boolean.toString(peers.stream().noneMatch(p -> p.nodeId().equals(nodeId)) && !peers.isEmpty()));
     if (!healing.enabled()) {
       m.put("chunk.nodes", "(none: chunk healing off)");
     } else {

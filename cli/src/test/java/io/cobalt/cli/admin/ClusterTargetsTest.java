@@ -56,4 +56,28 @@ class ClusterTargetsTest {
   void refusesADirectoryThatIsNoCluster(@TempDir Path dir) {
     assertThrows(IllegalArgumentException.class, () -> ClusterTargets.fromDirectory(dir));
   }
+
+  @Test
+  void nodesThatJoinedAreAskedFromTheNewestPlacementMapTheMembersReport() {
+    io.cobalt.proto.node.v1.PlacementMap older = io.cobalt.proto.node.v1.PlacementMap.newBuilder().setVersion(2)
+        .addJoinedNodes(io.cobalt.proto.node.v1.JoinNode.newBuilder().setNodeId("node-4")
+            .setGrpcEndpoint("10.0.0.4:7104"))
+        .build();
+    io.cobalt.proto.node.v1.PlacementMap newer = older.toBuilder().setVersion(3)
+        .addJoinedNodes(io.cobalt.proto.node.v1.JoinNode.newBuilder().setNodeId("node-5")
+            .setGrpcEndpoint("10.0.0.5:7105"))
+        .addJoinedNodes(io.cobalt.proto.node.v1.JoinNode.newBuilder().setNodeId("node-1")
+            .setGrpcEndpoint("10.0.0.1:7101"))
+        .build();
+    List<ClusterHealth.MemberReport> reports = List.of(
+        ClusterHealth.MemberReport.answered("node-1", "10.0.0.1:7101",
+            io.cobalt.proto.node.v1.NodeStatus.newBuilder().setNodeId("node-1").setPlacement(older).build()),
+        ClusterHealth.MemberReport.answered("node-2", "10.0.0.2:7102",
+            io.cobalt.proto.node.v1.NodeStatus.newBuilder().setNodeId("node-2").setPlacement(newer).build()),
+        ClusterHealth.MemberReport.failed("node-3", "10.0.0.3:7103", "refused"));
+    // node-1 was asked already; node-4 and node-5 joined (the newest map names both).
+    assertEquals(List.of(new ClusterTargets.Target("node-4", "10.0.0.4", 7104),
+        new ClusterTargets.Target("node-5", "10.0.0.5", 7105)), ClusterCommand.Status.joinedTargets(reports));
+    assertEquals(List.of(), ClusterCommand.Status.joinedTargets(reports.subList(2, 3)));
+  }
 }

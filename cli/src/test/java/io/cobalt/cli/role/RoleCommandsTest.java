@@ -89,6 +89,27 @@ class RoleCommandsTest {
   }
 
   @Test
+  void aJoiningNodeListsTheClusterAsPeersWithoutItself(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("node-4.properties");
+    Files.writeString(f, "node.id=node-4\ngrpc.port=7104\nraft.port=7204\ndata.dir=" + dir.resolve("d4") + "\n"
+        + "peers=node-1@127.0.0.1:7201,node-2@127.0.0.1:7202,node-3@127.0.0.1:7203\njoin=true\n"
+        + "membership.enabled=true\nmembership.members=127.0.0.1:5701,127.0.0.1:5704\nmembership.port=5704\n"
+        + "placement.rebalance-interval=10\n");
+    NodeRoleConfig c = NodeRoleConfig.load(f, Map.of());
+    assertEquals(3, c.peers().size());
+    assertEquals(10_000, c.placement().rebalanceIntervalMillis());
+    assertEquals("true", c.describe().get("join"));
+    // Without join=true, a node missing from peers is a configuration error; with it, listing itself is one.
+    Files.writeString(f, Files.readString(f).replace("join=true", "join=false"));
+    assertTrue(assertThrows(RoleConfigException.class, () -> NodeRoleConfig.load(f, Map.of())).getMessage()
+        .contains("peers must list this node"));
+    Files.writeString(f, Files.readString(f).replace("join=false", "join=true")
+        .replace("node-3@127.0.0.1:7203", "node-4@127.0.0.1:7204"));
+    assertTrue(assertThrows(RoleConfigException.class, () -> NodeRoleConfig.load(f, Map.of())).getMessage()
+        .contains("peers must not list this node"));
+  }
+
+  @Test
   void rejectsAnInvalidFileListingEveryProblem(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("node.properties");
     Files.writeString(f, "node.id=node-1\ngrpc.port=70000\nraft.port=abc\npeers=node-2@127.0.0.1:5000,broken\n"

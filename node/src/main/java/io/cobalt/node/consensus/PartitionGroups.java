@@ -1,6 +1,7 @@
 package io.cobalt.node.consensus;
 
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.proto.node.v1.JoinNode;
 import io.cobalt.proto.node.v1.PartitionVoters;
 import io.cobalt.proto.node.v1.PlacementMap;
 import java.nio.ByteBuffer;
@@ -38,15 +39,19 @@ final class PartitionGroups {
       RaftGroupId.valueOf(UUID.nameUUIDFromBytes("cobalt/meta".getBytes(StandardCharsets.UTF_8)));
   static final int META_VOTERS = 3;
 
+  /** Configured peers, then joined nodes (ADR 0029) as the map names them; guarded by {@code this}. */
   private final Map<String, ClusterPeer> peers = new LinkedHashMap<>();
+  private final List<ClusterPeer> configured;
   private final List<RaftGroupId> ids;
   private final Map<RaftGroupId, Integer> partitionOf = new HashMap<>();
   private final PlacementMap initial;
-  private final RaftGroup meta;
+  private final RaftGroup initialMeta;
+  private volatile RaftGroup meta;
   private volatile PlacementMap map;
 
   PartitionGroups(List<ClusterPeer> peers, int partitions, int votersPerPartition) {
     peers.forEach(p -> this.peers.put(p.nodeId(), p));
+    this.configured = List.copyOf(peers);
     List<RaftGroupId> all = new ArrayList<>(partitions);
     for (int p = 0; p < partitions; p++) {
       RaftGroupId id = groupId(p);
@@ -60,7 +65,8 @@ final class PartitionGroups {
     for (ClusterPeer peer : rank(peers, "meta").subList(0, Math.min(META_VOTERS, peers.size()))) {
       metaPeers.add(raftPeer(peer));
     }
-    this.meta = RaftGroup.valueOf(META_GROUP_ID, metaPeers);
+    this.initialMeta = RaftGroup.valueOf(META_GROUP_ID, metaPeers);
+    this.meta = initialMeta;
   }
 
   /** The initial placement map (version 1): rendezvous order over {@code peers}. */
@@ -98,7 +104,13 @@ final class PartitionGroups {
     if (newer.getVersion() <= old.getVersion() || newer.getPartitionsCount() != old.getPartitionsCount()) {
       return List.of();
     }
+    for (JoinNode j : newer.getJoinedNodesList()) {
+      addPeer(new ClusterPeer(j.getNodeId(), j.getRaftHost(), j.getRaftPort()));
+    }
     map = newer;
+    if (newer.getMetaVotersCount() > 0) {
+      meta = RaftGroup.valueOf(META_GROUP_ID, raftPeers(newer.getMetaVotersList()));
+    }
     List<Integer> changed = new ArrayList<>();
     for (int p = 0; p < old.getPartitionsCount(); p++) {
       if (!old.getPartitions(p).getNodeIdsList().equals(newer.getPartitions(p).getNodeIdsList())) {
@@ -108,8 +120,32 @@ final class PartitionGroups {
     return changed;
   }
 
+  /** The meta group with its current voters (the map's, else the initial rendezvous choice). */
   RaftGroup meta() {
     return meta;
+  }
+
+  /** The meta group's voters at cluster start (rendezvous of {@code "meta"} over the configured peers). */
+  RaftGroup initialMeta() {
+    return initialMeta;
+  }
+
+  /** The meta group's current voters, node ids in order. */
+  List<String> metaVoterIds() {
+    return meta.getPeers().stream().map(peer -> peer.getId().toString()).toList();
+  }
+
+  /**
+   * Adds a node that is not in the configuration (this node when it joins, or a joined node the
+   * map names); a known id keeps its entry.
+   */
+  synchronized void addPeer(ClusterPeer peer) {
+    peers.putIfAbsent(peer.nodeId(), peer);
+  }
+
+  /** The configured peers only (what the initial map was computed from). */
+  List<ClusterPeer> configuredPeers() {
+    return configured;
   }
 
   boolean isMetaVoter(RaftPeerId peer) {
@@ -129,12 +165,13 @@ final class PartitionGroups {
     return RaftGroup.valueOf(ids.get(partition), raftPeers(map.getPartitions(partition).getNodeIdsList()));
   }
 
-  List<RaftPeer> raftPeers(List<String> nodeIds) {
+  synchronized List<RaftPeer> raftPeers(List<String> nodeIds) {
     List<RaftPeer> voters = new ArrayList<>();
     for (String id : nodeIds) {
       ClusterPeer peer = peers.get(id);
       if (peer == null) {
-        throw new IllegalStateException("the placement map names node " + id + ", which is not a configured peer");
+        throw new IllegalStateException("the placement map names node " + id + ", which is neither a configured "
+            + "peer nor a joined node");
       }
       voters.add(raftPeer(peer));
     }
@@ -149,8 +186,8 @@ final class PartitionGroups {
     return RaftPeer.newBuilder().setId(peer.nodeId()).setAddress(peer.raftAddress()).build();
   }
 
-  /** The configured peers, in configuration order. */
-  List<ClusterPeer> peers() {
+  /** The configured peers in configuration order, then the joined nodes in the order they joined. */
+  synchronized List<ClusterPeer> peers() {
     return List.copyOf(peers.values());
   }
 

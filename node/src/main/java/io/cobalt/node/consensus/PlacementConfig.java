@@ -10,28 +10,47 @@ package io.cobalt.node.consensus;
  *     replaced ({@code placement.replace-after}; default 10 minutes); 0 turns replacement off
  * @param catchUpTimeoutMillis how long a new replica may take to catch up (snapshot plus log)
  *     before the replacement gives up and is tried again later
+ * @param rebalanceIntervalMillis rate limit of rebalancing (ADR 0029): at most one partition voter
+ *     moves to a less loaded node (e.g. one that joined) per this interval, and only on a
+ *     controller round ({@code refreshMillis}); 0 turns rebalancing off
  */
-public record PlacementConfig(long refreshMillis, long replaceAfterMillis, long catchUpTimeoutMillis) {
+public record PlacementConfig(long refreshMillis, long replaceAfterMillis, long catchUpTimeoutMillis,
+    long rebalanceIntervalMillis) {
   public static final long DEFAULT_REPLACE_AFTER_MILLIS = 10 * 60 * 1000L;
+  public static final long DEFAULT_REBALANCE_INTERVAL_MILLIS = 30_000L;
 
   public PlacementConfig {
-    if (refreshMillis <= 0 || replaceAfterMillis < 0 || catchUpTimeoutMillis <= 0) {
+    if (refreshMillis <= 0 || replaceAfterMillis < 0 || catchUpTimeoutMillis <= 0 || rebalanceIntervalMillis < 0) {
       throw new IllegalArgumentException("invalid placement config: " + this);
     }
   }
 
+  /** With the default rebalancing rate. */
+  public PlacementConfig(long refreshMillis, long replaceAfterMillis, long catchUpTimeoutMillis) {
+    this(refreshMillis, replaceAfterMillis, catchUpTimeoutMillis, DEFAULT_REBALANCE_INTERVAL_MILLIS);
+  }
+
   public static PlacementConfig defaults() {
-    return new PlacementConfig(5_000, DEFAULT_REPLACE_AFTER_MILLIS, 120_000);
+    return new PlacementConfig(5_000, DEFAULT_REPLACE_AFTER_MILLIS, 120_000, DEFAULT_REBALANCE_INTERVAL_MILLIS);
+  }
+
+  /** The same with at most one rebalancing move per {@code millis} (0: no rebalancing). */
+  public PlacementConfig withRebalanceIntervalMillis(long millis) {
+    return new PlacementConfig(refreshMillis, replaceAfterMillis, catchUpTimeoutMillis, millis);
+  }
+
+  public boolean rebalances() {
+    return rebalanceIntervalMillis > 0;
   }
 
   /** The same with voters replaced after {@code millis} of absence. */
   public PlacementConfig withReplaceAfterMillis(long millis) {
-    return new PlacementConfig(refreshMillis, millis, catchUpTimeoutMillis);
+    return new PlacementConfig(refreshMillis, millis, catchUpTimeoutMillis, rebalanceIntervalMillis);
   }
 
   /** The same with the map read (and the controller run) every {@code millis}. */
   public PlacementConfig withRefreshMillis(long millis) {
-    return new PlacementConfig(millis, replaceAfterMillis, catchUpTimeoutMillis);
+    return new PlacementConfig(millis, replaceAfterMillis, catchUpTimeoutMillis, rebalanceIntervalMillis);
   }
 
   public boolean replaces() {

@@ -56,6 +56,10 @@ final class PlacementController {
   private final java.util.function.Function<RaftGroup, RaftClient> clients;
   private final Proposer proposer;
   private final PlacementPlanner planner = new PlacementPlanner();
+  /** A rebalancing move needs the most-loaded node to have this many more voter slots than the least. */
+  static final int REBALANCE_MIN_SKEW = 2;
+  private long lastMoveMillis = Long.MIN_VALUE / 2;
+  private final List<Long> moveDurations = new ArrayList<>();
 
   PlacementController(String nodeId, RaftServer server, PartitionGroups groups,
       java.util.function.Function<RaftGroup, RaftClient> clients, Supplier<Set<String>> liveNodes, Clock clock,
@@ -70,11 +74,16 @@ final class PlacementController {
     this.proposer = proposer;
   }
 
-  /** One round: plan, and carry out at most one replacement. */
+  /** One round: plan, and carry out at most one replacement (else one rebalancing move). */
   void runOnce() {
     Set<String> live = liveNodes.get();
-    Set<String> gone = planner.observe(groups.peers(), live, clock.millis(), config.replaceAfterMillis());
+    Set<String> gone = config.replaces()
+        ? planner.observe(groups.peers(), live, clock.millis(), config.replaceAfterMillis()) : Set.of();
     if (gone.isEmpty()) {
+      rebalanceOnce(live);
+      return;
+    }
+    if (replaceMetaVoterOnce(live, gone)) {
       return;
     }
     Optional<PlacementPlanner.Replacement> step =
@@ -136,10 +145,99 @@ final class PlacementController {
     return groups.peers().stream().map(io.cobalt.node.ClusterPeer::nodeId).toList();
   }
 
+  // ---- node join and rebalancing, meta voters (ADR 0029) ----
+
+  /**
+   * One rebalancing move (ADR 0029), at most one per {@code rebalanceIntervalMillis}: the same
+   * learner, catch-up, joint-consensus swap as a replacement, then the map. The moved-away node
+   * drops its replica of the group itself when it sees the map (RaftPartitionServer's stray rule).
+   */
+  private void rebalanceOnce(Set<String> live) {
+    if (!config.rebalances() || clock.millis() - lastMoveMillis < config.rebalanceIntervalMillis()) {
+      return;
+    }
+    Optional<PlacementPlanner.Replacement> step =
+        PlacementPlanner.rebalance(groups.map(), groups.peers(), live, REBALANCE_MIN_SKEW);
+    if (step.isEmpty()) {
+      return;
+    }
+    PlacementPlanner.Replacement r = step.get();
+    lastMoveMillis = clock.millis();
+    long t0 = System.nanoTime();
+    log.info("node {}: placement: partition {}: moving a voter from {} to {} (rebalancing)", nodeId, r.partition(),
+        r.removed(), r.added());
+    try {
+      replace(r);
+      PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
+          .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      synchronized (moveDurations) {
+        if (moveDurations.size() == 1000) {
+          moveDurations.remove(0);
+        }
+        moveDurations.add(ms);
+      }
+      log.info("node {}: placement: partition {}: moved from {} to {} in {} ms; map version {} {}", nodeId,
+          r.partition(), r.removed(), r.added(), ms, result.getCurrent().getVersion(),
+          result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
+    } catch (IOException | RuntimeException e) {
+      log.warn("node {}: placement: partition {}: moving from {} to {} failed (tried again next round): {}", nodeId,
+          r.partition(), r.removed(), r.added(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How long each rebalancing move took (group add to map commit), ms; the latest 1000. */
+  List<Long> moveDurationsMillis() {
+    synchronized (moveDurations) {
+      return List.copyOf(moveDurations);
+    }
+  }
+
+  /**
+   * Replaces a gone voter of the meta group itself (ADR 0029) if it still has a live majority;
+   * true if a step was tried. The map's {@code meta_voters} then names the new voters.
+   */
+  private boolean replaceMetaVoterOnce(Set<String> live, Set<String> gone) {
+    List<String> metaVoters = groups.metaVoterIds();
+    Optional<PlacementPlanner.MetaReplacement> step =
+        PlacementPlanner.nextMeta(groups.map(), metaVoters, groups.peers(), live, gone);
+    if (step.isEmpty()) {
+      return false;
+    }
+    PlacementPlanner.MetaReplacement r = step.get();
+    long t0 = System.nanoTime();
+    log.info("node {}: placement: meta group: replacing voter {} (absent past the grace period) by {}", nodeId,
+        r.removed(), r.added());
+    try {
+      swap(groups.meta(), r.removed(), r.added(), r.next().getMetaVotersList());
+      PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
+          .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
+      log.info("node {}: placement: meta group: {} replaced {} in {} ms; map version {} {}", nodeId, r.added(),
+          r.removed(), (System.nanoTime() - t0) / 1_000_000, result.getCurrent().getVersion(),
+          result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
+    } catch (IOException | RuntimeException e) {
+      log.warn("node {}: placement: meta group: replacing {} by {} failed (tried again next round): {}", nodeId,
+          r.removed(), r.added(), e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
+  }
+
   private void replace(PlacementPlanner.Replacement r) throws IOException, InterruptedException {
-    RaftGroup current = groups.group(r.partition());
+    swap(groups.group(r.partition()), r.removed(), r.added(), r.next().getPartitions(r.partition()).getNodeIdsList());
+  }
+
+  /**
+   * In {@code current}'s group: {@code added} joins as a listener, catches up, and replaces
+   * {@code removed} in one configuration change; {@code nextIds} are the voters afterwards.
+   */
+  private void swap(RaftGroup current, String removedId, String addedId, List<String> nextIds)
+      throws IOException, InterruptedException {
     RaftGroupId gid = current.getGroupId();
-    RaftPeer added = groups.raftPeer(r.added());
+    RaftPeer added = groups.raftPeer(addedId);
     RaftPeer listener = RaftPeer.newBuilder(added).setStartupRole(RaftPeerRole.LISTENER).build();
     List<RaftPeer> voters = new ArrayList<>(current.getPeers());
     try (RaftClient client = clients.apply(current)) {
@@ -149,7 +247,7 @@ final class PlacementController {
       try {
         RaftClientReply add = client.getGroupManagementApi(added.getId()).add(RaftGroup.valueOf(gid, withListener));
         if (!add.isSuccess() && !String.valueOf(add.getException()).contains("already")) {
-          throw new IOException("adding the group on " + r.added() + " failed: " + add.getException());
+          throw new IOException("adding the group on " + addedId + " failed: " + add.getException());
         }
       } catch (AlreadyExistsException e) {
         // a previous round got this far
@@ -159,21 +257,47 @@ final class PlacementController {
       if (!alreadyVoter) {
         RaftClientReply asListener = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
             .setServersInNewConf(voters).setListenersInNewConf(List.of(listener)).build());
-        requireSuccess(asListener, "adding " + r.added() + " as a listener");
+        requireSuccess(asListener, "adding " + addedId + " as a listener");
       }
-      awaitCaughtUp(client, gid, voters, added.getId(), r.removed());
+      awaitCaughtUp(client, gid, voters, added.getId(), removedId);
+      handLeadershipAway(client, gid, voters, removedId);
       // 3. Promote it and remove the gone voter in one configuration change (joint consensus).
       List<RaftPeer> next = new ArrayList<>();
       for (RaftPeer v : voters) {
-        next.add(v.getId().toString().equals(r.removed()) ? added : v);
+        next.add(v.getId().toString().equals(removedId) ? added : v);
       }
       if (alreadyVoter) {
-        next = groups.raftPeers(r.next().getPartitions(r.partition()).getNodeIdsList());
+        next = groups.raftPeers(nextIds);
       }
       RaftClientReply swap = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
           .setServersInNewConf(next).setListenersInNewConf(List.of()).build());
-      requireSuccess(swap, "promoting " + r.added() + " and removing " + r.removed());
+      requireSuccess(swap, "promoting " + addedId + " and removing " + removedId);
     }
+  }
+
+  /**
+   * If the voter to be removed leads the group (a rebalancing move takes a live voter away), the
+   * leadership moves to another voter first: a Ratis leader that commits a configuration without
+   * itself closes its own division from its leader thread, which blocked for minutes in tests
+   * (ADR 0029).
+   */
+  private void handLeadershipAway(RaftClient client, RaftGroupId gid, List<RaftPeer> voters, String removedId)
+      throws IOException {
+    RaftPeerId removed = RaftPeerId.valueOf(removedId);
+    if (voters.stream().noneMatch(v -> v.getId().equals(removed))) {
+      return;
+    }
+    try {
+      GroupInfoReply info = client.getGroupManagementApi(removed).info(gid);
+      if (info.getRoleInfoProto().getRole() != RaftPeerRole.LEADER) {
+        return;
+      }
+    } catch (IOException e) {
+      return; // not reachable: not the leader anyone follows (a gone voter)
+    }
+    RaftPeerId to = voters.stream().map(RaftPeer::getId).filter(id -> !id.equals(removed)).findFirst().orElseThrow();
+    RaftClientReply reply = client.admin().transferLeadership(to, 30_000);
+    requireSuccess(reply, "moving the leadership of " + gid + " from " + removedId + " to " + to);
   }
 
   /** Waits until the new replica has applied what a live voter has committed now. */

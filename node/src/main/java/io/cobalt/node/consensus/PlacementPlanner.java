@@ -80,4 +80,97 @@ final class PlacementPlanner {
     }
     return Optional.empty();
   }
+
+  // ---- node join and rebalancing, meta voters (ADR 0029) ----
+
+  /**
+   * The next rebalancing move, if the cluster is uneven: while the live node with the most voter
+   * slots has at least {@code minSkew} (2) more than the live node with the fewest, one voter of
+   * the lowest partition where the most-loaded node votes and the least-loaded does not moves to
+   * the least-loaded (it takes the removed voter's position). Ties: the lower node id is "most" and
+   * "least" loaded. Nothing moves while any voter of the map is not live (replacement comes first,
+   * and a move must not take a group's majority below what it needs) or a node is gone.
+   *
+   * @param nodes every node the map knows (configured and joined)
+   */
+  static Optional<Replacement> rebalance(PlacementMap map, List<ClusterPeer> nodes, Set<String> live, int minSkew) {
+    java.util.TreeMap<String, Integer> load = new java.util.TreeMap<>();
+    for (ClusterPeer n : nodes) {
+      if (live.contains(n.nodeId())) {
+        load.put(n.nodeId(), 0);
+      }
+    }
+    for (PartitionVoters v : map.getPartitionsList()) {
+      for (String id : v.getNodeIdsList()) {
+        if (!load.containsKey(id)) {
+          return Optional.empty(); // a voter is not live (or unknown): leave it to replacement
+        }
+        load.merge(id, 1, Integer::sum);
+      }
+    }
+    if (load.size() < 2) {
+      return Optional.empty();
+    }
+    String most = null;
+    String least = null;
+    for (Map.Entry<String, Integer> e : load.entrySet()) { // ascending ids: ties keep the lower id
+      if (most == null || e.getValue() > load.get(most)) {
+        most = e.getKey();
+      }
+      if (least == null || e.getValue() < load.get(least)) {
+        least = e.getKey();
+      }
+    }
+    if (load.get(most) - load.get(least) < minSkew) {
+      return Optional.empty();
+    }
+    for (int p = 0; p < map.getPartitionsCount(); p++) {
+      List<String> voters = map.getPartitions(p).getNodeIdsList();
+      if (voters.contains(most) && !voters.contains(least)) {
+        List<String> nextVoters = new ArrayList<>(voters);
+        nextVoters.set(nextVoters.indexOf(most), least);
+        PlacementMap next = map.toBuilder()
+            .setVersion(map.getVersion() + 1)
+            .setPartitions(p, PartitionVoters.newBuilder().addAllNodeIds(nextVoters))
+            .build();
+        return Optional.of(new Replacement(p, most, least, next));
+      }
+    }
+    return Optional.empty(); // unreachable while most has more slots than least
+  }
+
+  /** One step of the meta group's own voters: {@code added} replaces {@code removed}. */
+  record MetaReplacement(String removed, String added, PlacementMap next) {}
+
+  /**
+   * The next replacement of a gone meta voter, if the meta group still has a live majority: the
+   * new voter is the first live node, not already a meta voter, in rendezvous order of
+   * {@code "meta"} over every known node; it takes the gone voter's position. The map's
+   * {@code meta_voters} records the result (so every node, and a restart, knows the meta group).
+   */
+  static Optional<MetaReplacement> nextMeta(PlacementMap map, List<String> metaVoters, List<ClusterPeer> nodes,
+      Set<String> live, Set<String> gone) {
+    String removed = metaVoters.stream().filter(gone::contains).findFirst().orElse(null);
+    if (removed == null) {
+      return Optional.empty();
+    }
+    long liveVoters = metaVoters.stream().filter(live::contains).count();
+    if (liveVoters * 2 <= metaVoters.size()) {
+      return Optional.empty();
+    }
+    List<ClusterPeer> candidates = new ArrayList<>();
+    for (ClusterPeer n : nodes) {
+      if (live.contains(n.nodeId()) && !metaVoters.contains(n.nodeId())) {
+        candidates.add(n);
+      }
+    }
+    if (candidates.isEmpty()) {
+      return Optional.empty();
+    }
+    String added = PartitionGroups.rank(candidates, "meta").get(0).nodeId();
+    List<String> next = new ArrayList<>(metaVoters);
+    next.set(next.indexOf(removed), added);
+    return Optional.of(new MetaReplacement(removed, added,
+        map.toBuilder().setVersion(map.getVersion() + 1).clearMetaVoters().addAllMetaVoters(next).build()));
+  }
 }

@@ -27,6 +27,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import io.cobalt.node.ClusterPeer;
+import io.cobalt.proto.node.v1.JoinNode;
 import io.cobalt.proto.node.v1.PlacementMap;
 import io.cobalt.proto.node.v1.PlacementUpdate;
 import io.cobalt.proto.node.v1.PlacementUpdateResult;
@@ -84,7 +86,14 @@ public final class RaftPartitionServer implements AutoCloseable {
   private final PartitionGroups groups;
   private final RaftCommandLog commandLog;
   private final LeaderWatch leaderWatch;
-  private final RaftClient metaClient;
+  private volatile RaftClient metaClient;
+  private final java.util.function.Function<RaftGroup, RaftClient> metaClients;
+  private final Path mapFile;
+  private final ClusterPeer self;
+  private final boolean joining;
+  private volatile String grpcEndpoint;
+  private List<String> metaClientVoters;
+  private long persistedVersion;
   private final PlacementConfig placementConfig;
   private final ScheduledExecutorService placementThread;
   private volatile PlacementController controller;
@@ -92,11 +101,25 @@ public final class RaftPartitionServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RaftPartitionServer(String nodeId, RaftServer server, PartitionGroups groups, RaftCommandLog commandLog,
-      LeaderWatch leaderWatch, RaftClient metaClient, PlacementConfig placementConfig,
-      java.util.function.Function<RaftGroup, RaftClient> adminClients) {
+      LeaderWatch leaderWatch, java.util.function.Function<RaftGroup, RaftClient> metaClients,
+      PlacementConfig placementConfig, java.util.function.Function<RaftGroup, RaftClient> adminClients,
+      Path mapFile, ClusterPeer self, boolean joining, long persistedVersion) {
     this.adminClients = adminClients;
     this.leaderWatch = leaderWatch;
-    this.metaClient = metaClient;
+    this.metaClients = metaClients;
+    this.metaClient = metaClients.apply(groups.meta());
+    this.metaClientVoters = groups.metaVoterIds();
+    this.mapFile = mapFile;
+    this.self = self;
+    this.joining = joining;
+    this.persistedVersion = persistedVersion;
+    Set<Integer> voting = new HashSet<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      if (groups.isVoter(p, server.getId())) {
+        voting.add(p);
+      }
+    }
+    this.votedBefore = voting;
     this.placementConfig = placementConfig;
     this.placementThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "node-" + nodeId + "-placement");
@@ -125,6 +148,17 @@ public final class RaftPartitionServer implements AutoCloseable {
     Files.createDirectories(dir);
     RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
     PartitionGroups groups = new PartitionGroups(config.peers(), config.partitions(), settings.votersPerPartition());
+    // A node outside the configured peers joins (ADR 0029): it knows itself, and the rest from the map.
+    ClusterPeer selfPeer = config.self();
+    boolean joining = config.joining();
+    groups.addPeer(selfPeer);
+    // The last map this node knew (ADR 0029): so a restart knows joined nodes, the meta group's
+    // current voters and its own partitions before the meta group answers.
+    Path mapFile = config.dataDir().resolve(MAP_FILE);
+    PlacementMap known = readMap(mapFile);
+    if (known != null) {
+      groups.update(known);
+    }
     RaftProperties properties = properties(config, settings, dir);
     Parameters parameters = tlsParameters(config.tls());
     // A newer placement map (committed here or read from the meta group) changes the voters a
@@ -176,11 +210,11 @@ public final class RaftPartitionServer implements AutoCloseable {
       }, settings.commandTimeoutMillis(), settings.clientRetrySleepMillis(),
           leaderWatch::leaderlessMillis, settings.failFastAfterLeaderlessMillis());
       logRef.set(commandLog);
-      RaftClient metaClient = RaftClient.newBuilder()
+      java.util.function.Function<RaftGroup, RaftClient> metaClients = meta -> RaftClient.newBuilder()
           .setProperties(properties)
           .setParameters(parameters)
-          .setRaftGroup(groups.meta())
-          .setLeaderId(groups.isMetaVoter(self) ? self : groups.meta().getPeers().iterator().next().getId())
+          .setRaftGroup(meta)
+          .setLeaderId(meta.getPeer(self) != null ? self : meta.getPeers().iterator().next().getId())
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
               TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
           .build();
@@ -198,8 +232,8 @@ public final class RaftPartitionServer implements AutoCloseable {
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
               TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
           .build();
-      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog, leaderWatch, metaClient,
-          config.placement(), adminClients);
+      return new RaftPartitionServer(config.nodeId(), server, groups, commandLog, leaderWatch, metaClients,
+          config.placement(), adminClients, mapFile, selfPeer, joining, known == null ? 0 : known.getVersion());
     } catch (IOException | RuntimeException e) {
       leaderWatch.close();
       try {
@@ -418,7 +452,7 @@ public final class RaftPartitionServer implements AutoCloseable {
    * group. {@code liveNodes} must answer from memory (the membership's current view).
    */
   public void startPlacementController(Supplier<Set<String>> liveNodes, Clock clock) {
-    if (!placementConfig.replaces()) {
+    if (!placementConfig.replaces() && !placementConfig.rebalances()) {
       return;
     }
     controller = new PlacementController(nodeId, server, groups, adminClients, liveNodes, clock, placementConfig,
@@ -450,6 +484,7 @@ public final class RaftPartitionServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       log.debug("node {}: reading the placement map failed: {}", nodeId, e.toString());
     }
+    joinTick();
     PlacementController c = controller;
     if (c != null && !closed.get() && leadsMetaGroup()) {
       try {
@@ -463,6 +498,192 @@ public final class RaftPartitionServer implements AutoCloseable {
   private void followMap(PlacementMap map) {
     for (int p : groups.update(map)) {
       commandLog.renew(p);
+    }
+  }
+
+  // ---- node join, meta voters, the map kept on disk (ADR 0029) ----
+
+  /** Where a node keeps the last placement map it knew, in its data directory. */
+  static final String MAP_FILE = "placement-map.pb";
+
+  /**
+   * The node's gRPC endpoint as gateways and peers reach it ({@code host:port}); a joining node
+   * registers itself in the map only once it is known (the RPC server runs).
+   */
+  public void announce(String endpoint) {
+    this.grpcEndpoint = endpoint;
+  }
+
+  /** Whether this node is in the map's members: configured, or joined and registered. */
+  public boolean isMember() {
+    return !joining || groups.map().getJoinedNodesList().stream().anyMatch(j -> j.getNodeId().equals(nodeId));
+  }
+
+  /**
+   * On the placement thread: keep the known map on disk; a joining node not yet in the map
+   * registers itself (compare-and-set on the version; repeated each round until it is in).
+   */
+  private void joinTick() {
+    persistMap();
+    if (isMember()) {
+      removeStrayGroups();
+    }
+    if (!metaClientVoters.equals(groups.metaVoterIds())) {
+      renewMetaClient();
+    }
+    if (isMember() || grpcEndpoint == null || closed.get()) {
+      return;
+    }
+    PlacementMap current = groups.map();
+    PlacementMap next = current.toBuilder().setVersion(current.getVersion() + 1)
+        .addJoinedNodes(JoinNode.newBuilder().setNodeId(nodeId).setRaftHost(self.host())
+            .setRaftPort(self.raftPort()).setGrpcEndpoint(grpcEndpoint))
+        .build();
+    try {
+      PlacementUpdateResult r = proposePlacement(PlacementUpdate.newBuilder()
+          .setExpectedVersion(current.getVersion()).setMap(next).build());
+      log.info("node {}: join: registering in the placement map {} (map version {})", nodeId,
+          r.getApplied() ? "done" : "raced with another change; tried again next round", r.getCurrent().getVersion());
+    } catch (IOException | RuntimeException e) {
+      log.info("node {}: join: registering in the placement map failed (tried again next round): {}", nodeId,
+          e.toString());
+    }
+    persistMap();
+  }
+
+  /**
+   * A replica of a partition group this node keeps although the map no longer names it a voter is a
+   * stray (ADR 0029); it is removed (Ratis group remove, directory renamed into
+   * {@code ratis-removed/}):
+   *
+   * <ul>
+   *   <li>at once when this node saw the map change from naming it a voter of the partition to not
+   *       (it was moved away or replaced; the configuration change was committed before the map);
+   *   <li>otherwise (a replica from before a restart that missed the change, or one left over)
+   *       once the map has not named this node for {@link #strayAfterMillis} in a row: longer than
+   *       a move's catch-up may take, because a new voter being caught up runs the group before the
+   *       map names it (and a snapshot it installs may carry the configuration from before it was
+   *       added as a listener, so its own configuration cannot tell).
+   * </ul>
+   */
+  private void removeStrayGroups() {
+    long now = System.nanoTime();
+    Set<RaftGroupId> present = new HashSet<>();
+    try {
+      server.getGroupIds().forEach(present::add);
+    } catch (RuntimeException e) {
+      return;
+    }
+    RaftPeerId me = server.getId();
+    Set<Integer> votingNow = new HashSet<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      if (groups.isVoter(p, me)) {
+        votingNow.add(p);
+      }
+    }
+    for (int p = 0; p < groups.partitions(); p++) {
+      RaftGroupId gid = groups.id(p);
+      if (!present.contains(gid) || votingNow.contains(p)) {
+        strayFirstSeen.remove(gid);
+        continue;
+      }
+      boolean left = votedBefore.contains(p);
+      long first = strayFirstSeen.computeIfAbsent(gid, k -> now);
+      if (!left && now - first < TimeUnit.MILLISECONDS.toNanos(strayAfterMillis())) {
+        continue;
+      }
+      if (!removing.add(gid)) {
+        continue; // a removal of this group is under way
+      }
+      String why = left ? "the map moved its voter away"
+          : "the map has not named this node for " + strayAfterMillis() / 1000 + " s";
+      int part = p;
+      // Ratis's group remove waits for the division to close before it returns its future: a slow
+      // close delays this node's next placement round (ADR 0029, not done).
+      server.groupManagementAsync(GroupManagementRequest.newRemove(ClientId.randomId(), me,
+          strayCallId.incrementAndGet(), gid, false, true)).whenComplete((reply, e) -> {
+            removing.remove(gid);
+            log.info("node {}: partition {}: removed this node's stray replica ({}): {}", nodeId, part, why,
+                e != null ? e.toString() : reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
+          });
+      strayFirstSeen.remove(gid);
+    }
+    votedBefore = votingNow;
+  }
+
+  /** Longer than a move's catch-up may take (the controller gives up after {@code catchUpTimeoutMillis}). */
+  private long strayAfterMillis() {
+    return Math.max(STRAY_AFTER_MIN_MILLIS, 2 * placementConfig.catchUpTimeoutMillis());
+  }
+
+  static final long STRAY_AFTER_MIN_MILLIS = 60_000;
+  private final Map<RaftGroupId, Long> strayFirstSeen = new java.util.HashMap<>();
+  private final AtomicLong strayCallId = new AtomicLong();
+  private final Set<RaftGroupId> removing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The partitions the map named this node a voter of at the previous round. */
+  private Set<Integer> votedBefore;
+
+  private void renewMetaClient() {
+    RaftClient old = metaClient;
+    RaftGroup meta = groups.meta();
+    metaClient = metaClients.apply(meta);
+    metaClientVoters = groups.metaVoterIds();
+    log.info("node {}: meta group voters are now {}", nodeId, groups.metaVoterIds());
+    try {
+      old.close();
+    } catch (IOException | RuntimeException e) {
+      log.debug("closing the old meta client: {}", e.toString());
+    }
+  }
+
+  private void persistMap() {
+    PlacementMap map = groups.map();
+    if (map.getVersion() <= persistedVersion) {
+      return;
+    }
+    try {
+      Path tmp = mapFile.resolveSibling(MAP_FILE + ".tmp");
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+          java.nio.file.StandardOpenOption.WRITE)) {
+        ch.write(java.nio.ByteBuffer.wrap(map.toByteArray()));
+        ch.force(true);
+      }
+      Files.move(tmp, mapFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      persistedVersion = map.getVersion();
+    } catch (IOException e) {
+      log.warn("node {}: keeping the placement map version {} on disk failed: {}", nodeId, map.getVersion(),
+          e.toString());
+    }
+  }
+
+  /** The map kept on disk, or null if there is none (or it is unreadable: the meta group has the truth). */
+  private static PlacementMap readMap(Path file) {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    try {
+      return PlacementMap.parseFrom(Files.readAllBytes(file));
+    } catch (IOException e) {
+      log.warn("the placement map kept in {} is unreadable; starting from the initial map: {}", file, e.toString());
+      return null;
+    }
+  }
+
+  /** How long each rebalancing move of this node's controller took, ms (the latest 1000). */
+  public List<Long> moveDurationsMillis() {
+    PlacementController c = controller;
+    return c == null ? List.of() : c.moveDurationsMillis();
+  }
+
+  /** The meta group's voters in its Raft configuration on this node (sorted); empty if it runs no replica. */
+  public List<String> metaVoters() {
+    try {
+      RaftServer.Division d = server.getDivision(PartitionGroups.META_GROUP_ID);
+      return d.getRaftConf().getCurrentPeers().stream().map(peer -> peer.getId().toString()).sorted().toList();
+    } catch (IOException e) {
+      return List.of();
     }
   }
 

@@ -85,4 +85,71 @@ class PlacementPlannerTest {
     // Nothing gone: nothing to do.
     assertTrue(PlacementPlanner.next(m, PEERS, Set.of("a", "b", "c"), Set.of()).isEmpty());
   }
+
+  // ---- node join and rebalancing, meta voters (ADR 0029) ----
+
+  private static java.util.Map<String, Integer> load(PlacementMap m) {
+    java.util.Map<String, Integer> load = new java.util.TreeMap<>();
+    m.getPartitionsList().forEach(v -> v.getNodeIdsList().forEach(id -> load.merge(id, 1, Integer::sum)));
+    return load;
+  }
+
+  @Test
+  void aJoinedNodeIsGivenVotersOneMoveAtATimeUntilTheLoadsDifferByAtMostOne() {
+    List<ClusterPeer> three = List.of(peer("a"), peer("b"), peer("c"));
+    PlacementMap m = PartitionGroups.initialMap(three, 8, 3);
+    List<ClusterPeer> four = List.of(peer("a"), peer("b"), peer("c"), peer("d"));
+    Set<String> live = Set.of("a", "b", "c", "d");
+    int moves = 0;
+    while (true) {
+      Optional<PlacementPlanner.Replacement> step = PlacementPlanner.rebalance(m, four, live, 2);
+      if (step.isEmpty()) {
+        break;
+      }
+      PlacementPlanner.Replacement r = step.get();
+      assertEquals("d", r.added(), "the empty node gains");
+      assertEquals(m.getVersion() + 1, r.next().getVersion());
+      List<String> before = m.getPartitions(r.partition()).getNodeIdsList();
+      List<String> after = r.next().getPartitions(r.partition()).getNodeIdsList();
+      assertEquals(before.indexOf(r.removed()), after.indexOf(r.added()), "the new voter takes the old one's place");
+      assertEquals(3, new java.util.HashSet<>(after).size(), "distinct voters");
+      // Deterministic: the same map plans the same move.
+      assertEquals(r, PlacementPlanner.rebalance(m, four, live, 2).orElseThrow());
+      m = r.next();
+      moves++;
+      assertTrue(moves <= 8, "converges");
+    }
+    assertEquals(6, moves, "24 voter slots: 8, 8, 8, 0 become 6, 6, 6, 6");
+    assertEquals(java.util.Map.of("a", 6, "b", 6, "c", 6, "d", 6), load(m));
+  }
+
+  @Test
+  void nothingMovesWhileAVoterIsDownOrTheLoadsDifferByLessThanTwo() {
+    List<ClusterPeer> four = List.of(peer("a"), peer("b"), peer("c"), peer("d"));
+    PlacementMap m = PartitionGroups.initialMap(List.of(peer("a"), peer("b"), peer("c")), 8, 3);
+    assertTrue(PlacementPlanner.rebalance(m, four, Set.of("a", "b", "d"), 2).isEmpty(), "c votes and is down");
+    // d is known but not live: not a candidate, and the others are even.
+    assertTrue(PlacementPlanner.rebalance(m, four, Set.of("a", "b", "c"), 2).isEmpty());
+    PlacementMap even = map(3, List.of(List.of("a", "b", "c"), List.of("d", "a", "b"), List.of("c", "d", "a")));
+    // loads a 3, b 2, c 2, d 2: skew 1
+    assertTrue(PlacementPlanner.rebalance(even, four, Set.of("a", "b", "c", "d"), 2).isEmpty());
+  }
+
+  @Test
+  void aGoneMetaVoterIsReplacedByTheFirstLiveNonVoterInRendezvousOrderOfMeta() {
+    PlacementMap m = map(4, List.of(List.of("a", "b", "c")));
+    List<String> metaVoters = List.of("a", "b", "c");
+    Set<String> live = Set.of("a", "b", "d", "e");
+    PlacementPlanner.MetaReplacement r =
+        PlacementPlanner.nextMeta(m, metaVoters, PEERS, live, Set.of("c")).orElseThrow();
+    assertEquals("c", r.removed());
+    String expected = PartitionGroups.rank(List.of(peer("d"), peer("e")), "meta").get(0).nodeId();
+    assertEquals(expected, r.added());
+    assertEquals(List.of("a", "b", expected), r.next().getMetaVotersList());
+    assertEquals(5, r.next().getVersion());
+    assertEquals(m.getPartitionsList(), r.next().getPartitionsList(), "partitions untouched");
+    // Without a live majority, or with nobody gone, nothing.
+    assertTrue(PlacementPlanner.nextMeta(m, metaVoters, PEERS, Set.of("a", "d", "e"), Set.of("b", "c")).isEmpty());
+    assertTrue(PlacementPlanner.nextMeta(m, metaVoters, PEERS, Set.of("a", "b", "c"), Set.of("d")).isEmpty());
+  }
 }
