@@ -127,7 +127,9 @@ public record FaultSchedule(long seed, List<Fault> faults) {
         case ROLLING_RESTART -> kind + " " + String.join(",", nodes) + " (each down";
         default -> kind + " " + node;
       };
-      return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)" : " for " + durationMillis + " ms")
+      return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)"
+          : kind == Kind.REMOVE_NODE ? " until its voters are replaced, at most " + durationMillis + " ms"
+          : " for " + durationMillis + " ms")
           + ", then " + gapAfterMillis + " ms healthy";
     }
   }
