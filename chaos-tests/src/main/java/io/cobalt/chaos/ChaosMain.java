@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -18,11 +19,15 @@ import java.util.Set;
 public final class ChaosMain {
   static final String USAGE = """
       usage: cobalt chaos [--duration 60s] [--seed N] [--nodes 3] [--partitions 8]
-                          [--workloads set,register,queue,table,batch] [--report DIR] [--jar cobalt.jar] [--keep-data]
+                          [--workloads set,register,queue,table,batch] [--faults keys,remove-node]
+                          [--report DIR] [--jar cobalt.jar] [--keep-data]
         Starts a cluster of separate processes (kms-agent, N nodes, gateway) from the packaged jar, runs the
-        workloads while seeded faults (SIGKILL and restart, SIGSTOP/SIGCONT) hit random nodes for --duration
-        (s, m or h; a bare number is seconds), heals, checks every invariant and writes chaos-report.json,
-        chaos-report.html and chaos-history.jsonl into --report (default ./chaos-report).
+        workloads while seeded faults (SIGKILL and restart, SIGSTOP/SIGCONT, partitions, chunk corruption,
+        rolling restarts) hit random nodes for --duration (s, m or h; a bare number is seconds), heals, checks
+        every invariant and writes chaos-report.json, chaos-report.html and chaos-history.jsonl into --report
+        (default ./chaos-report).
+        --faults adds to the menu: keys (= key-rotate,key-revoke,kms-down,kms-pause), any of those four,
+        remove-node (needs --nodes 4 or more), or none (the default).
         Exit code: 0 every invariant held, 1 one failed, 2 usage error. Replay a run with its --seed.
       """;
 
@@ -72,6 +77,7 @@ public final class ChaosMain {
     Path report = Paths.get("chaos-report");
     Path jar = null;
     boolean keepData = false;
+    Set<FaultSchedule.Kind> extras = new LinkedHashSet<>();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--help") || a.equals("-h")) {
@@ -108,12 +114,40 @@ public final class ChaosMain {
             throw new UsageException("--workloads names none");
           }
         }
+        case "--faults" -> extras = faults(v);
         default -> throw new UsageException("unknown option " + a);
       }
     }
+    if (extras.contains(FaultSchedule.Kind.REMOVE_NODE) && nodes < 4) {
+      throw new UsageException("--faults remove-node needs --nodes 4 or more (a spare node for the lost voters)");
+    }
     Path abs = report.toAbsolutePath();
     return new ChaosSuite.Options(seed, nodes, partitions, durationMillis, Collections.unmodifiableSet(workloads), abs,
-        abs.resolve("chaos-runs"), jar != null ? jar.toAbsolutePath() : ProcessCluster.defaultJar(), keepData);
+        abs.resolve("chaos-runs"), jar != null ? jar.toAbsolutePath() : ProcessCluster.defaultJar(), keepData,
+        Collections.unmodifiableSet(extras), null);
+  }
+
+  /** {@code --faults}: {@code keys}, {@code key-rotate}, {@code key-revoke}, {@code kms-down}, {@code kms-pause}, {@code remove-node}, {@code none}. */
+  static Set<FaultSchedule.Kind> faults(String v) throws UsageException {
+    Set<FaultSchedule.Kind> out = new LinkedHashSet<>();
+    for (String part : v.split(",")) {
+      String name = part.trim().toLowerCase(Locale.ROOT);
+      switch (name) {
+        case "none", "" -> { }
+        case "keys" -> out.addAll(List.of(FaultSchedule.Kind.KEY_ROTATE, FaultSchedule.Kind.KEY_REVOKE,
+            FaultSchedule.Kind.KMS_DOWN, FaultSchedule.Kind.KMS_PAUSE));
+        case "key-rotate" -> out.add(FaultSchedule.Kind.KEY_ROTATE);
+        case "key-revoke" -> out.add(FaultSchedule.Kind.KEY_REVOKE);
+        case "kms-down" -> out.add(FaultSchedule.Kind.KMS_DOWN);
+        case "kms-pause" -> out.add(FaultSchedule.Kind.KMS_PAUSE);
+        case "remove-node" -> out.add(FaultSchedule.Kind.REMOVE_NODE);
+        case "add-node" -> throw new UsageException("--faults add-node: not available yet (a node that was not in the"
+            + " initial configuration cannot join a cluster)");
+        default -> throw new UsageException("--faults: unknown fault '" + part
+            + "' (known: keys, key-rotate, key-revoke, kms-down, kms-pause, remove-node, none)");
+      }
+    }
+    return out;
   }
 
   /** {@code 90}, {@code 90s}, {@code 5m}, {@code 2h}: milliseconds, at least 10 s, at most 7 days. */

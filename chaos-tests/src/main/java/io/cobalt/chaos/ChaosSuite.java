@@ -12,9 +12,11 @@ import com.azure.storage.common.policy.RetryPolicyType;
 import com.azure.storage.queue.QueueClient;
 import com.azure.storage.queue.QueueClientBuilder;
 import io.cobalt.cli.role.ProcessCluster;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,9 +37,26 @@ public final class ChaosSuite {
   /** What a node restart takes on a busy 2-core machine (measured 10-18 s). */
   public static final long RESTART_ESTIMATE_MILLIS = 12_000;
 
-  /** What to run. {@code faultMillis}: length of the fault phase. */
+  /** The placement grace of a run with {@code REMOVE_NODE} ({@code placement.replace-after}, seconds). */
+  public static final int REPLACE_AFTER_SECONDS = 25;
+  /** How long a {@code REMOVE_NODE} keeps its node down at most: the grace, then ~2-5 s per partition moved. */
+  public static final long REMOVE_BOUND_MILLIS = 150_000;
+  /** Anti-entropy interval and scrubber pause of the chaos cluster's nodes (defaults: 10 min and 24 h). */
+  public static final long ANTI_ENTROPY_MILLIS = 15_000;
+  public static final long SCRUB_PAUSE_MILLIS = 30_000;
+
+  /**
+   * What to run. {@code faultMillis}: length of the fault phase. {@code extraFaults}: kinds beyond
+   * the base menu ({@link FaultSchedule#EXTRA_KINDS}). {@code schedule}: play exactly these faults
+   * instead of a generated schedule (null: generate from the seed).
+   */
   public record Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
-      Path workDir, Path jar, boolean keepData) {}
+      Path workDir, Path jar, boolean keepData, Set<FaultSchedule.Kind> extraFaults, List<FaultSchedule.Fault> schedule) {
+    public Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
+        Path workDir, Path jar, boolean keepData) {
+      this(seed, nodes, partitions, faultMillis, workloads, reportDir, workDir, jar, keepData, Set.of(), null);
+    }
+  }
 
   /** The report and every invariant that failed (empty: the run passed). */
   public record Outcome(ChaosReport report, List<String> violations, Path json, Path html) {
@@ -54,7 +73,9 @@ public final class ChaosSuite {
     for (int i = 1; i <= o.nodes(); i++) {
       nodes.add(ProcessCluster.nodeName(i));
     }
-    FaultSchedule schedule = FaultSchedule.generate(o.seed(), nodes, o.faultMillis(), RESTART_ESTIMATE_MILLIS);
+    FaultSchedule schedule = o.schedule() != null ? new FaultSchedule(o.seed(), List.copyOf(o.schedule()))
+        : FaultSchedule.generate(o.seed(), nodes, o.faultMillis(), RESTART_ESTIMATE_MILLIS, o.extraFaults(),
+            REMOVE_BOUND_MILLIS);
     out.println("chaos schedule (" + schedule.faults().size() + " faults): ");
     schedule.faults().forEach(f -> out.println("  " + f));
     out.println("chaos workloads: " + o.workloads());
@@ -62,6 +83,7 @@ public final class ChaosSuite {
     Path dir = Files.createTempDirectory(Files.createDirectories(o.workDir()), "run-");
     Outcome outcome;
     try (ProcessCluster cluster = ProcessCluster.init(dir, o.jar(), o.nodes(), o.partitions())) {
+      configure(cluster, nodes, schedule, out);
       long t0 = System.nanoTime();
       cluster.startAll();
       long startMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -78,8 +100,59 @@ public final class ChaosSuite {
     return outcome;
   }
 
+  /**
+   * The chaos cluster's settings beyond {@code cobalt init}'s: healing loops that run within a
+   * run's minutes (anti-entropy every 15 s, a scrub pass every 30 s, so injected corruptions are
+   * found and repaired), a short placement grace when a node is to be removed, and the operator's
+   * {@code admin} certificate granted key management at the kms-agent when keys are to be faulted.
+   */
+  static void configure(ProcessCluster cluster, List<String> nodes, FaultSchedule schedule, PrintStream out)
+      throws IOException {
+    boolean remove = schedule.faults().stream().anyMatch(f -> f.kind() == FaultSchedule.Kind.REMOVE_NODE);
+    boolean keys = schedule.faults().stream().anyMatch(f -> f.kind().isKeyFault());
+    for (String n : nodes) {
+      StringBuilder b = new StringBuilder("\n# chaos suite (ChaosSuite.configure)\n")
+          .append("heal.anti.entropy.interval.millis=").append(ANTI_ENTROPY_MILLIS).append('\n')
+          .append("heal.scrub.pause.millis=").append(SCRUB_PAUSE_MILLIS).append('\n');
+      if (remove) {
+        b.append("placement.replace-after=").append(REPLACE_AFTER_SECONDS).append('\n');
+      }
+      Files.writeString(cluster.dir().resolve(n + ".properties"), b.toString(), StandardOpenOption.APPEND);
+    }
+    if (keys) {
+      Files.writeString(cluster.dir().resolve(FaultSchedule.KMS + ".properties"),
+          "\n# chaos suite: key faults rotate and revoke through the admin API\nadmin.callers=admin\n",
+          StandardOpenOption.APPEND);
+    }
+    out.printf("chaos: anti-entropy every %d ms, scrub pause %d ms%s%s%n", ANTI_ENTROPY_MILLIS, SCRUB_PAUSE_MILLIS,
+        remove ? ", placement.replace-after " + REPLACE_AFTER_SECONDS + " s" : "",
+        keys ? ", admin certificate granted key management" : "");
+  }
+
   private static Outcome runWorkloads(Options o, ProcessCluster cluster, FaultSchedule schedule, long startMillis,
       PrintStream out) throws Exception {
+    List<String> nodeNames = new ArrayList<>();
+    for (int i = 1; i <= o.nodes(); i++) {
+      nodeNames.add(ProcessCluster.nodeName(i));
+    }
+    try (ClusterProbe probe = new ClusterProbe(cluster, nodeNames);
+        KeyNemesis keys = schedule.faults().stream().anyMatch(f -> f.kind().isKeyFault())
+            ? new KeyNemesis(cluster, account(cluster.connectionString())) : null) {
+      return runWorkloads(o, cluster, schedule, startMillis, out, probe, keys, nodeNames);
+    }
+  }
+
+  static String account(String connectionString) {
+    for (String part : connectionString.split(";")) {
+      if (part.startsWith("AccountName=")) {
+        return part.substring("AccountName=".length());
+      }
+    }
+    throw new IllegalArgumentException("no AccountName in the connection string");
+  }
+
+  private static Outcome runWorkloads(Options o, ProcessCluster cluster, FaultSchedule schedule, long startMillis,
+      PrintStream out, ClusterProbe probe, KeyNemesis keyNemesis, List<String> nodeNames) throws Exception {
     String cs = cluster.connectionString();
     Duration timeout = Duration.ofSeconds(10);
     // Set-full and the queue may retry (a retried PUT of a unique blob, a duplicate message: both are
@@ -94,7 +167,11 @@ public final class ChaosSuite {
         .buildClient();
 
     History history = new History(System.nanoTime());
-    Nemesis nemesis = new Nemesis(cluster, history, out);
+    Nemesis nemesis = new Nemesis(cluster, history, out, new Nemesis.Extras(probe, keyNemesis, o.partitions(),
+        Math.min(3, o.nodes()), 90_000, ANTI_ENTROPY_MILLIS));
+    // The nodes' healing counters count per process: sample them every few seconds (and the
+    // nemesis just before it stops a node).
+    probe.startSampling(3_000);
     SetFullWorkload setFull = null;
     List<RegisterWorkload> registers = new ArrayList<>();
     QueueWorkload queue = null;
@@ -153,6 +230,16 @@ public final class ChaosSuite {
     }
     long runMillis = history.now() / 1_000_000;
     out.printf("chaos: workloads stopped after %.1f s; checking%n", runMillis / 1e3);
+    // Injected corruptions: give the scrubber and the repair queue a bounded while to finish.
+    Map<String, Object> corruptions = corruptions(nemesis, probe, cluster, nodeNames);
+    for (long until = System.nanoTime() + 40_000_000_000L;
+        !nemesis.corruptions().isEmpty() && !CorruptionTally.allRepaired(corruptions) && System.nanoTime() < until; ) {
+      Thread.sleep(3_000);
+      corruptions = corruptions(nemesis, probe, cluster, nodeNames);
+    }
+    probe.stopSampling();
+    probe.sample(Duration.ofSeconds(2));
+    corruptions = corruptions(nemesis, probe, cluster, nodeNames);
 
     List<String> violations = new ArrayList<>();
     Map<String, Object> invariants = new LinkedHashMap<>();
@@ -300,6 +387,10 @@ public final class ChaosSuite {
     if (nemesis.windows().isEmpty()) {
       violations.add("no fault was injected");
     }
+    List<String> keyViolations = new ArrayList<>();
+    Map<String, Object> keyFaults = KeyFaultCheck.check(nemesis.windows(), history.ops(), keyViolations);
+    violations.addAll(keyViolations);
+    invariants.put("keyFaultViolations", keyViolations.size());
 
     List<History.Op> ops = history.ops();
     Map<String, Object> run = new LinkedHashMap<>();
@@ -328,6 +419,9 @@ public final class ChaosSuite {
     report.put("acknowledgedWrites", acknowledged);
     report.put("invariants", invariants);
     report.put("violations", violations);
+    report.put("corruptions", corruptions);
+    report.put("replicationRestore", restores(nemesis.restores()));
+    report.put("keyFaults", keyFaults);
     sections.forEach(report::put);
 
     Files.createDirectories(o.reportDir());
@@ -347,8 +441,52 @@ public final class ChaosSuite {
       out.println("chaos: batch " + sections.get("batch"));
     }
     out.println("chaos: inside faults " + report.get("insideFaults") + ", outside " + report.get("outsideFaults"));
+    out.println("chaos: corruptions " + corruptions);
+    if (!nemesis.restores().isEmpty()) {
+      out.println("chaos: replication restore " + report.get("replicationRestore"));
+    }
+    if (keyFaults.get("rotations") instanceof Integer n && n + (int) keyFaults.get("revocations")
+        + (int) keyFaults.get("kmsOutages") > 0) {
+      out.println("chaos: key faults " + keyFaults);
+    }
     out.println("chaos report: " + json + " and " + html);
     out.println(violations.isEmpty() ? "chaos: PASSED, every invariant held" : "chaos: FAILED: " + violations);
     return new Outcome(report, List.copyOf(violations), json, html);
+  }
+
+  private static Map<String, Object> corruptions(Nemesis nemesis, ClusterProbe probe, ProcessCluster cluster,
+      List<String> nodes) {
+    return CorruptionTally.tally(nemesis.corruptions(), nodes, (node, offset) -> logSince(cluster, node, offset),
+        probe.tally().totals());
+  }
+
+  /** A node's log from {@code offset} on ("" if unreadable). */
+  static String logSince(ProcessCluster cluster, String node, long offset) {
+    try {
+      byte[] all = Files.readAllBytes(cluster.dir().resolve("logs/" + node + ".log"));
+      int from = (int) Math.min(Math.max(0, offset), all.length);
+      return new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  static List<Map<String, Object>> restores(List<Nemesis.RfRestore> restores) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Nemesis.RfRestore r : restores) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("node", r.node());
+      m.put("killedAtMillis", r.killAtMillis());
+      m.put("replaceAfterSeconds", REPLACE_AFTER_SECONDS);
+      m.put("partitionsRestoredSeconds", r.partitionsRestoredMillis() == null ? null
+          : ChaosReport.round(r.partitionsRestoredMillis() / 1e3));
+      m.put("placementVersionBefore", r.placementVersionBefore());
+      m.put("placementVersionAfter", r.placementVersionAfter());
+      m.put("underReplicatedAtBound", r.underReplicatedAtBound());
+      m.put("chunksRestoredAfterReturnSeconds", r.chunksRestoredAfterReturnMillis() == null ? null
+          : ChaosReport.round(r.chunksRestoredAfterReturnMillis() / 1e3));
+      out.add(m);
+    }
+    return out;
   }
 }

@@ -45,6 +45,9 @@ final class ChaosTimeline {
           .append(esc(String.valueOf(v))).append("</td></tr>"));
       b.append("</table>\n");
     }
+    table(b, "Corruptions: injected, detected, repaired", fields.get("corruptions"));
+    table(b, "Time to restore the replication factor (node removed)", fields.get("replicationRestore"));
+    table(b, "Key faults: rotation, revocation, key service outage", fields.get("keyFaults"));
     b.append("<h2>Timeline</h2>\n").append(svg(windows, ops));
     b.append("<h2>Faults</h2>\n<table><tr><th>kind</th><th>node</th><th>from (s)</th><th>to (s)</th></tr>");
     for (Nemesis.Window w : windows) {
@@ -57,6 +60,26 @@ final class ChaosTimeline {
     ChaosReport.json(json, fields, "");
     b.append(esc(json.toString())).append("</pre>\n</body></html>\n");
     return b.toString();
+  }
+
+  /** A section as a table: a map as name/value rows, a list of maps as one row each; nothing if empty or absent. */
+  static void table(StringBuilder b, String title, Object section) {
+    if (section instanceof Map<?, ?> m && !m.isEmpty()) {
+      b.append("<h2>").append(esc(title)).append("</h2>\n<table><tr><th>figure</th><th>value</th></tr>");
+      m.forEach((k, v) -> b.append("<tr><td>").append(esc(String.valueOf(k))).append("</td><td>")
+          .append(esc(String.valueOf(v))).append("</td></tr>"));
+      b.append("</table>\n");
+    } else if (section instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Map<?, ?> first) {
+      b.append("<h2>").append(esc(title)).append("</h2>\n<table><tr>");
+      first.keySet().forEach(k -> b.append("<th>").append(esc(String.valueOf(k))).append("</th>"));
+      b.append("</tr>");
+      for (Object row : l) {
+        b.append("<tr>");
+        ((Map<?, ?>) row).values().forEach(v -> b.append("<td>").append(esc(String.valueOf(v))).append("</td>"));
+        b.append("</tr>");
+      }
+      b.append("</table>\n");
+    }
   }
 
   /** Per-second ok operations and errors by completion time; fault windows as shaded bands. */
@@ -97,6 +120,8 @@ final class ChaosTimeline {
         case "KILL" -> "#f4b6b6";
         case "PAUSE_LONG" -> "#f7d9a8";
         case "PAUSE_SHORT" -> "#f9ecc4";
+        case "REMOVE_NODE" -> "#e0a0a0";
+        case "KEY_ROTATE", "KEY_REVOKE", "KMS_DOWN", "KMS_PAUSE" -> "#d4c4ee";
         default -> "#c9d7f2"; // partitions and faults added later
       };
       b.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
@@ -125,7 +150,8 @@ final class ChaosTimeline {
     b.append(polyline(ok, xs, ys, plotH, "#1f6fb2")).append(polyline(err, xs, ys, plotH, "#c62828"));
     b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"14\" fill=\"#1f6fb2\">ok operations/s</text>"
         + "<text x=\"%d\" y=\"14\" fill=\"#c62828\">errors/s (fail or info)</text>"
-        + "<text x=\"%d\" y=\"14\">shaded: fault in force (red kill, orange long pause, yellow short pause, blue other)</text>%n",
+        + "<text x=\"%d\" y=\"14\">shaded: fault (red kill, dark red node removed, orange/yellow"
+        + " long/short pause, violet key faults, blue other)</text>%n",
         LEFT, LEFT + 130, LEFT + 300));
     return b.append("</svg>\n").toString();
   }

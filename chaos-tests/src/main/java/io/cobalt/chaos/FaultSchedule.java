@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -39,12 +40,38 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     /** Stop the node (SIGKILL or SIGTERM), damage some of its stored chunks, restart it. */
     CORRUPT,
     /** Every node in turn: SIGTERM, down for the duration, restart, wait for its partition leaders. */
-    ROLLING_RESTART;
+    ROLLING_RESTART,
+    /**
+     * SIGKILL and stay down past the placement grace ({@code placement.replace-after}) until every
+     * partition has a full set of live voters again (ADR 0021) or the duration (a bound) ends, then
+     * start again on the same data. Needs at least 4 nodes (a spare for the lost voters).
+     */
+    REMOVE_NODE,
+    /** Rotate the account's key at the kms-agent (admin API); the duration is the observation window after it. */
+    KEY_ROTATE,
+    /** Disable every enabled version of the account's key (revocation), wait the duration, enable them again. */
+    KEY_REVOKE,
+    /** SIGKILL the kms-agent, down for the duration, start it again (fail closed: 503 meanwhile). */
+    KMS_DOWN,
+    /** SIGSTOP the kms-agent for the duration, then SIGCONT (its streams go silent rather than closed). */
+    KMS_PAUSE;
 
     public boolean isPartition() {
       return name().startsWith("PARTITION_");
     }
+
+    /** A fault of the key service rather than of a node: the kms-agent or the account's key. */
+    public boolean isKeyFault() {
+      return this == KEY_ROTATE || this == KEY_REVOKE || this == KMS_DOWN || this == KMS_PAUSE;
+    }
   }
+
+  /** The kinds beyond the base menu, in the order their draws are numbered; {@code cobalt chaos --faults} names them. */
+  public static final List<Kind> EXTRA_KINDS = List.of(Kind.KEY_ROTATE, Kind.KEY_REVOKE, Kind.KMS_DOWN, Kind.KMS_PAUSE,
+      Kind.REMOVE_NODE);
+
+  /** The target name of key faults (they hit no node). */
+  public static final String KMS = "kms-agent";
 
   /** One direction of a cut: {@code from}'s packets to {@code to}'s listening ports are dropped. */
   public record Link(String from, String to) {
@@ -85,7 +112,7 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     /** How long the fault is expected to be in force when a node restart takes {@code restartEstimateMillis}. */
     public long expectedMillis(long restartEstimateMillis) {
       return switch (kind) {
-        case KILL, CORRUPT -> durationMillis + restartEstimateMillis;
+        case KILL, CORRUPT, REMOVE_NODE, KMS_DOWN -> durationMillis + restartEstimateMillis;
         case ROLLING_RESTART -> nodes.size() * (durationMillis + restartEstimateMillis);
         default -> durationMillis;
       };
@@ -100,7 +127,9 @@ public record FaultSchedule(long seed, List<Fault> faults) {
         case ROLLING_RESTART -> kind + " " + String.join(",", nodes) + " (each down";
         default -> kind + " " + node;
       };
-      return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)" : " for " + durationMillis + " ms")
+      return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)"
+          : kind == Kind.REMOVE_NODE ? " until its voters are replaced, at most " + durationMillis + " ms"
+          : " for " + durationMillis + " ms")
           + ", then " + gapAfterMillis + " ms healthy";
     }
   }
@@ -113,12 +142,31 @@ public record FaultSchedule(long seed, List<Fault> faults) {
    * isolation; with one node partitions become long pauses.
    */
   public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis) {
+    return generate(seed, nodes, plannedFaultMillis, restartEstimateMillis, Set.of(), 0);
+  }
+
+  /**
+   * As {@link #generate(long, List, long, long)}, with the {@code extras} (of {@link #EXTRA_KINDS})
+   * on the menu too: each adds one draw (21, 22, ... in {@link #EXTRA_KINDS} order), so without
+   * extras a seed gives the same schedule as before they existed. {@link Kind#REMOVE_NODE} needs
+   * 4 nodes and is dropped from a smaller cluster's menu; it keeps the node down for
+   * {@code removeBoundMillis} at most.
+   */
+  public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis,
+      Set<Kind> extras, long removeBoundMillis) {
+    List<Kind> menu = new ArrayList<>();
+    for (Kind k : EXTRA_KINDS) {
+      if (extras.contains(k) && (k != Kind.REMOVE_NODE || nodes.size() >= 4)) {
+        menu.add(k);
+      }
+    }
     Random r = new Random(seed);
     List<Fault> faults = new ArrayList<>();
     long planned = 0;
     while (planned < plannedFaultMillis) {
-      int roll = r.nextInt(20);
-      Kind kind = roll < 3 ? Kind.KILL
+      int roll = r.nextInt(20 + menu.size());
+      Kind kind = roll >= 20 ? menu.get(roll - 20)
+          : roll < 3 ? Kind.KILL
           : roll < 6 ? Kind.PAUSE_LONG
           : roll < 8 ? Kind.PAUSE_SHORT
           : roll < 11 ? Kind.PARTITION_ISOLATE
@@ -143,6 +191,11 @@ public record FaultSchedule(long seed, List<Fault> faults) {
             new Corruption(3 + r.nextInt(18), r.nextBoolean() ? ChunkStoreFaults.Mode.FLIP : ChunkStoreFaults.Mode.TRUNCATE,
                 r.nextBoolean(), r.nextLong()));
         case ROLLING_RESTART -> new Fault(kind, node, 1_000 + r.nextInt(2_000), gap, rotation(nodes, node), List.of(), null);
+        case REMOVE_NODE -> new Fault(kind, node, removeBoundMillis, gap);
+        case KEY_ROTATE -> new Fault(kind, KMS, 3_000 + r.nextInt(3_000), gap);
+        case KEY_REVOKE -> new Fault(kind, KMS, 6_000 + r.nextInt(6_000), gap);
+        case KMS_DOWN -> new Fault(kind, KMS, 2_000 + r.nextInt(4_000), gap);
+        case KMS_PAUSE -> new Fault(kind, KMS, 3_000 + r.nextInt(5_000), gap);
         default -> partition(kind, node, nodes, 3_000 + r.nextInt(12_000), gap, r);
       };
       faults.add(f);

@@ -4,11 +4,15 @@ import io.cobalt.cli.role.ProcessCluster;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.storage.rocksdb.ChunkStoreFaults;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Plays a {@link FaultSchedule} against a {@link ProcessCluster} and records when each fault was
@@ -17,22 +21,56 @@ import java.util.Set;
  * outlast the deadline and always heals the one in progress, also when playing it fails.
  */
 public final class Nemesis {
-  /** When a fault was in force, in the history's time (nanoseconds since the run's origin). */
-  public record Window(FaultSchedule.Fault fault, long startNanos, long endNanos) {}
+  /**
+   * When a fault was in force, in the history's time (nanoseconds since the run's origin).
+   * {@code effectiveNanos}: when it took hold (a key's versions disabled, the kms-agent stopped);
+   * {@code liftNanos}: when healing began (the enable sent, the agent restarted). For other kinds
+   * they are the start and the end.
+   */
+  public record Window(FaultSchedule.Fault fault, long startNanos, long endNanos, long effectiveNanos, long liftNanos) {
+    public Window(FaultSchedule.Fault fault, long startNanos, long endNanos) {
+      this(fault, startNanos, endNanos, startNanos, endNanos);
+    }
+  }
 
   /** One chunk replica a {@link FaultSchedule.Kind#CORRUPT} fault damaged. */
   public record Injection(String node, String chunkId, ChunkStoreFaults.Mode mode, long atNanos) {}
 
+  /**
+   * What a {@link FaultSchedule.Kind#REMOVE_NODE} measured: from the SIGKILL to every partition
+   * having its full set of live voters again (null: not within the bound), the placement map version
+   * then, and, after the node came back, from its restart to the chunk replicas being complete again
+   * (an anti-entropy pass on every node finding none missing, no repair waiting; null: not within the
+   * bound).
+   */
+  public record RfRestore(String node, long killAtMillis, Long partitionsRestoredMillis, long placementVersionBefore,
+      long placementVersionAfter, List<Integer> underReplicatedAtBound, Long chunksRestoredAfterReturnMillis) {}
+
+  /**
+   * What the extra faults need: the status probe, the key service's admin client, the partition
+   * count and replication factor, and the longest wait for chunk replicas after a removed node returns.
+   */
+  public record Extras(ClusterProbe probe, KeyNemesis keys, int partitions, int replicationFactor,
+      long chunkRestoreBoundMillis, long antiEntropyIntervalMillis) {}
+
   private final ProcessCluster cluster;
   private final History clock;
   private final PrintStream log;
+  private final Extras extras;
   private final List<Window> windows = new ArrayList<>(); // guarded by this
   private final List<Injection> injections = new ArrayList<>(); // guarded by this
+  private final List<CorruptionTally.Injected> corruptions = new ArrayList<>(); // guarded by this
+  private final List<RfRestore> restores = new ArrayList<>(); // guarded by this
 
   public Nemesis(ProcessCluster cluster, History clock, PrintStream log) {
+    this(cluster, clock, log, null);
+  }
+
+  public Nemesis(ProcessCluster cluster, History clock, PrintStream log, Extras extras) {
     this.cluster = cluster;
     this.clock = clock;
     this.log = log;
+    this.extras = extras;
   }
 
   /**
@@ -58,9 +96,11 @@ public final class Nemesis {
   /** Plays one fault now, heals it, and records its window (also when playing it failed); returns the window. */
   public Window inject(FaultSchedule.Fault f) throws Exception {
     long start = clock.now();
+    long[] marks = {start, -1}; // effective, lift
     try {
       switch (f.kind()) {
         case KILL -> {
+          sampleBeforeStop();
           cluster.kill(f.node());
           try {
             Thread.sleep(f.durationMillis());
@@ -90,7 +130,47 @@ public final class Nemesis {
           }
         }
         case CORRUPT -> corrupt(f);
+        case REMOVE_NODE -> removeNode(f, marks);
+        case KEY_ROTATE -> {
+          int v = extras().keys().rotate();
+          marks[0] = clock.now();
+          log.printf("nemesis: KEY_ROTATE: %s now at version %d%n", extras().keys().keyId(), v);
+          Thread.sleep(f.durationMillis());
+        }
+        case KEY_REVOKE -> {
+          List<Integer> disabled = new ArrayList<>();
+          try {
+            extras().keys().revoke(disabled);
+            marks[0] = clock.now();
+            log.printf("nemesis: KEY_REVOKE: disabled %s versions %s%n", extras().keys().keyId(), disabled);
+            Thread.sleep(f.durationMillis());
+          } finally {
+            marks[1] = clock.now();
+            extras().keys().restore(disabled);
+          }
+        }
+        case KMS_DOWN -> {
+          cluster.kill(FaultSchedule.KMS);
+          marks[0] = clock.now();
+          try {
+            Thread.sleep(f.durationMillis());
+          } finally {
+            marks[1] = clock.now();
+            cluster.restart(FaultSchedule.KMS);
+          }
+        }
+        case KMS_PAUSE -> {
+          cluster.pause(FaultSchedule.KMS);
+          marks[0] = clock.now();
+          try {
+            Thread.sleep(f.durationMillis());
+          } finally {
+            marks[1] = clock.now();
+            cluster.resume(FaultSchedule.KMS);
+          }
+        }
         case ROLLING_RESTART -> {
+          sampleBeforeStop();
           for (String node : f.nodes()) {
             cluster.stop(node);
             try {
@@ -103,14 +183,84 @@ public final class Nemesis {
         }
       }
     } finally {
-      record(f, start);
+      record(f, start, marks[0], marks[1]);
     }
     return windows().get(windows().size() - 1);
   }
 
-  private void record(FaultSchedule.Fault f, long start) {
+  private Extras extras() {
+    if (extras == null) {
+      throw new IllegalStateException("this nemesis has no probe or key client for extra faults");
+    }
+    return extras;
+  }
+
+  /** The nodes' healing counters just before one stops (they count per process). */
+  private void sampleBeforeStop() {
+    if (extras != null) {
+      extras.probe().sample(java.time.Duration.ofSeconds(2));
+    }
+  }
+
+  /**
+   * SIGKILL and keep the node down until every partition has a full set of live voters again (its
+   * voters replaced elsewhere after {@code placement.replace-after}), at most the fault's duration;
+   * then start it again and wait (bounded) for the chunk replicas to be complete again.
+   */
+  private void removeNode(FaultSchedule.Fault f, long[] marks) throws Exception {
+    Extras x = extras();
+    java.time.Duration timeout = java.time.Duration.ofSeconds(2);
+    long versionBefore = Replication.assess(x.probe().sample(timeout), x.partitions(), x.replicationFactor(), 100, 0)
+        .placementVersion();
+    long killedAt = clock.now();
+    cluster.kill(f.node());
+    marks[0] = clock.now();
+    Long restored = null;
+    Replication.State st = null;
+    try {
+      long bound = killedAt + f.durationMillis() * 1_000_000;
+      while (clock.now() < bound) {
+        Thread.sleep(1_000);
+        st = Replication.assess(x.probe().sample(timeout), x.partitions(), x.replicationFactor(), 100, 0);
+        if (st.partitionsFull()) {
+          restored = (clock.now() - killedAt) / 1_000_000;
+          break;
+        }
+      }
+      log.printf("nemesis: REMOVE_NODE %s: %s%n", f.node(), restored == null
+          ? "partitions not fully replicated within " + f.durationMillis() + " ms: " + (st == null ? "?" : st)
+          : "every partition fully replicated again " + restored + " ms after the kill (placement map version "
+              + st.placementVersion() + ")");
+    } finally {
+      marks[1] = clock.now();
+      cluster.restart(f.node());
+    }
+    long back = System.currentTimeMillis();
+    long backNanos = clock.now();
+    Long chunks = null;
+    long chunkBound = backNanos + x.chunkRestoreBoundMillis() * 1_000_000;
+    while (clock.now() < chunkBound) {
+      Thread.sleep(2_000);
+      // A pass must have started after the return: ended more than one interval after it.
+      Replication.State c = Replication.assess(x.probe().sample(timeout), x.partitions(), x.replicationFactor(), 100,
+          back + x.antiEntropyIntervalMillis());
+      if (c.chunksFull()) {
+        chunks = (clock.now() - backNanos) / 1_000_000;
+        break;
+      }
+    }
+    log.printf("nemesis: REMOVE_NODE %s: chunk replicas %s after its return%n", f.node(),
+        chunks == null ? "not complete within " + x.chunkRestoreBoundMillis() + " ms" : "complete " + chunks + " ms");
+    synchronized (this) {
+      restores.add(new RfRestore(f.node(), killedAt / 1_000_000, restored, versionBefore,
+          st == null ? versionBefore : st.placementVersion(),
+          restored == null && st != null ? st.underReplicatedPartitions() : List.of(), chunks));
+    }
+  }
+
+  private void record(FaultSchedule.Fault f, long start, long effective, long lift) {
     long end = clock.now();
-    Window w = new Window(f, start, end);
+    Window w = new Window(f, start, end, effective, lift < 0 ? end : lift);
     synchronized (this) {
       windows.add(w);
     }
@@ -121,6 +271,13 @@ public final class Nemesis {
   private void corrupt(FaultSchedule.Fault f) throws Exception {
     FaultSchedule.Corruption c = f.corruption();
     long at = clock.now();
+    sampleBeforeStop();
+    Map<String, Long> offsets = new TreeMap<>();
+    for (int i = 1; i <= cluster.nodeCount(); i++) {
+      String n = ProcessCluster.nodeName(i);
+      Path log = cluster.dir().resolve("logs/" + n + ".log");
+      offsets.put(n, Files.exists(log) ? Files.size(log) : 0L);
+    }
     if (c.cleanStop()) {
       cluster.stop(f.node());
     } else {
@@ -138,6 +295,7 @@ public final class Nemesis {
         for (String id : ids) {
           injections.add(new Injection(f.node(), id, c.mode(), at));
         }
+        corruptions.add(new CorruptionTally.Injected(f.node(), List.copyOf(ids), offsets));
       }
       log.printf("nemesis: %s: damaged %d chunks on %s: %s%n", f.kind(), ids.size(), f.node(), ids);
       Thread.sleep(f.durationMillis());
@@ -153,6 +311,16 @@ public final class Nemesis {
   /** Every chunk replica damaged so far, in order. */
   public synchronized List<Injection> injections() {
     return List.copyOf(injections);
+  }
+
+  /** Every {@code CORRUPT} fault's damaged replicas, with the nodes' log offsets just before it. */
+  public synchronized List<CorruptionTally.Injected> corruptions() {
+    return List.copyOf(corruptions);
+  }
+
+  /** What each {@code REMOVE_NODE} measured. */
+  public synchronized List<RfRestore> restores() {
+    return List.copyOf(restores);
   }
 
   /** The distinct chunk ids damaged so far (hex). */

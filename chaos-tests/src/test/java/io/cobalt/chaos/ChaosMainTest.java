@@ -29,6 +29,22 @@ class ChaosMainTest {
   }
 
   @Test
+  void faultsOptionAddsKeyFaultsAndNodeRemoval() throws Exception {
+    assertEquals(Set.of(FaultSchedule.Kind.KEY_ROTATE, FaultSchedule.Kind.KEY_REVOKE, FaultSchedule.Kind.KMS_DOWN,
+        FaultSchedule.Kind.KMS_PAUSE, FaultSchedule.Kind.REMOVE_NODE),
+        ChaosMain.parse(new String[] {"--faults", "keys,remove-node", "--nodes", "4"}).extraFaults());
+    assertEquals(Set.of(FaultSchedule.Kind.KMS_PAUSE), ChaosMain.parse(new String[] {"--faults", "kms-pause"}).extraFaults());
+    assertEquals(Set.of(), ChaosMain.parse(new String[0]).extraFaults());
+    ChaosMain.UsageException three = assertThrows(ChaosMain.UsageException.class,
+        () -> ChaosMain.parse(new String[] {"--faults", "remove-node"}));
+    assertTrue(three.getMessage().contains("--nodes 4"), three.getMessage());
+    ChaosMain.UsageException add = assertThrows(ChaosMain.UsageException.class,
+        () -> ChaosMain.parse(new String[] {"--faults", "add-node", "--nodes", "4"}));
+    assertTrue(add.getMessage().contains("not available yet"), add.getMessage());
+    assertThrows(ChaosMain.UsageException.class, () -> ChaosMain.parse(new String[] {"--faults", "meteor"}));
+  }
+
+  @Test
   void defaultsRunEveryWorkloadForAMinuteOnThreeNodes() throws Exception {
     ChaosSuite.Options o = ChaosMain.parse(new String[0]);
     assertEquals(60_000, o.faultMillis());

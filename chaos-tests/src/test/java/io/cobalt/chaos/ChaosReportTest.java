@@ -40,6 +40,10 @@ class ChaosReportTest {
     ChaosReport report = ChaosReport.of(run, new FaultSchedule(7, List.of(kill)), windows, ops);
     report.put("invariants", Map.of("corruptedReads", 0));
     report.put("violations", List.of());
+    report.put("corruptions", new LinkedHashMap<>(Map.of("injected", 7L)));
+    report.put("replicationRestore", List.of(new LinkedHashMap<>(Map.of("node", "node-4",
+        "partitionsRestoredSeconds", 41.5))));
+    report.put("keyFaults", Map.of());
 
     Map<?, ?> outside = (Map<?, ?>) report.get("outsideFaults");
     assertEquals(5, outside.get("ops"));
@@ -66,6 +70,10 @@ class ChaosReportTest {
     assertTrue(page.startsWith("<!DOCTYPE html>"));
     assertTrue(page.contains("<svg") && page.contains("<polyline") && page.contains("kill node-2"), page);
     assertTrue(page.contains("every invariant held"));
+    assertTrue(page.contains("Corruptions: injected, detected, repaired") && page.contains("<td>injected</td><td>7</td>"),
+        page);
+    assertTrue(page.contains("Time to restore the replication factor") && page.contains("<td>41.5</td>"), page);
+    assertTrue(!page.contains("Key faults:"), "an empty section is left out");
     // Self-contained: nothing fetched (the only URL is the SVG namespace), no scripts.
     assertFalse(page.contains("<script") || page.contains("src=") || page.contains("href=") || page.contains("@import"));
     assertEquals(1, page.split("http", -1).length - 1, "only the SVG namespace names a URL");

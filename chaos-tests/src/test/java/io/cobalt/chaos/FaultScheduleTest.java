@@ -59,7 +59,9 @@ class FaultScheduleTest {
         }
       }
     }
-    assertEquals(EnumSet.allOf(Kind.class), seen);
+    Set<Kind> base = EnumSet.allOf(Kind.class);
+    base.removeAll(FaultSchedule.EXTRA_KINDS);
+    assertEquals(base, seen, "every kind of the base menu, nothing else unless asked");
   }
 
   @Test
@@ -126,5 +128,35 @@ class FaultScheduleTest {
         }
       }
     }
+  }
+
+  @Test
+  void extraFaultsLeaveTheBaseScheduleOfASeedAloneAndJoinTheMenuWhenAsked() {
+    List<String> four = List.of("node-1", "node-2", "node-3", "node-4");
+    for (long seed = 0; seed < 20; seed++) {
+      assertEquals(FaultSchedule.generate(seed, NODES, 120_000, 8_000),
+          FaultSchedule.generate(seed, NODES, 120_000, 8_000, Set.of(), 150_000), "no extras: the same as before");
+    }
+    Set<Kind> seen = EnumSet.noneOf(Kind.class);
+    Set<Kind> seenOnThree = EnumSet.noneOf(Kind.class);
+    for (long seed = 0; seed < 200; seed++) {
+      for (FaultSchedule.Fault f : FaultSchedule.generate(seed, four, 120_000, 8_000, EnumSet.copyOf(FaultSchedule.EXTRA_KINDS),
+          150_000).faults()) {
+        seen.add(f.kind());
+        if (f.kind().isKeyFault()) {
+          assertEquals(FaultSchedule.KMS, f.node(), f.toString());
+          assertTrue(f.durationMillis() >= 2_000 && f.durationMillis() <= 12_000, f.toString());
+        }
+        if (f.kind() == Kind.REMOVE_NODE) {
+          assertEquals(150_000, f.durationMillis());
+          assertEquals(150_000 + 8_000, f.expectedMillis(8_000));
+        }
+      }
+      FaultSchedule.generate(seed, NODES, 120_000, 8_000, EnumSet.copyOf(FaultSchedule.EXTRA_KINDS), 150_000).faults()
+          .forEach(f -> seenOnThree.add(f.kind()));
+    }
+    assertTrue(seen.containsAll(FaultSchedule.EXTRA_KINDS), "every extra kind drawn: " + seen);
+    assertFalse(seenOnThree.contains(Kind.REMOVE_NODE), "no node removal with 3 nodes (no spare for its voters)");
+    assertTrue(seenOnThree.contains(Kind.KEY_REVOKE));
   }
 }

@@ -2,12 +2,14 @@ package io.cobalt.cli.role;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.KmsAgentConfig;
+import io.cobalt.kms.policy.CallerGrant;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,13 +28,17 @@ import java.util.Set;
  *   <li>{@code tls.dir}, {@code tls.name} — the agent's certificate (default tls, kms-agent); reloaded when the files change
  *   <li>{@code allowed.callers} [COBALT_ALLOWED_CALLERS] — names of certificates in tls.dir whose holders
  *       may use data keys (default gateway); only their public certificates are read
+ *   <li>{@code admin.callers} [COBALT_ADMIN_CALLERS] — names of certificates in tls.dir whose holders may
+ *       manage every key (create, rotate, disable, enable, ...: {@code cobalt admin keys}); default none.
+ *       The chaos suite grants its {@code admin} certificate this way to rotate and revoke keys
  * </ul>
  */
 record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKeyFile, Path tlsDir, String tlsName,
-    List<String> allowedCallers, Path file) {
+    List<String> allowedCallers, List<String> adminCallers, Path file) {
 
   static final Set<String> KEYS =
-      Set.of("bind.host", "port", "data.dir", "master.key.file", "tls.dir", "tls.name", "allowed.callers");
+      Set.of("bind.host", "port", "data.dir", "master.key.file", "tls.dir", "tls.name", "allowed.callers",
+          "admin.callers");
 
   static KmsAgentRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -46,8 +52,10 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
     if (callers.isEmpty()) {
       s.problem("allowed.callers must name at least one certificate (e.g. gateway)");
     }
+    List<String> admins = s.list("admin.callers", "");
     s.validate();
-    return new KmsAgentRoleConfig(host, port, dataDir, masterKey, tlsDir, tlsName, List.copyOf(callers), s.file());
+    return new KmsAgentRoleConfig(host, port, dataDir, masterKey, tlsDir, tlsName, List.copyOf(callers),
+        List.copyOf(admins), s.file());
   }
 
   /** The agent's runtime configuration: TLS loaded (and reloaded on change), callers' identities from their certificates. */
@@ -59,17 +67,27 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
     RoleTls.load(file, tlsDir, tlsName); // a clear error before the agent's own
     Set<String> identities = new LinkedHashSet<>();
     for (String caller : allowedCallers) {
-      Path cert = tlsDir.resolve(caller + ".pem");
-      try (InputStream in = Files.newInputStream(cert)) {
-        identities.add(TlsMaterial.identityOf(CertificateFactory.getInstance("X.509").generateCertificate(in)));
-      } catch (IOException | GeneralSecurityException e) {
-        throw new RoleConfigException("invalid config " + file + ": allowed.callers: cannot read certificate " + cert);
-      }
+      identities.add(identity("allowed.callers", caller));
+    }
+    List<CallerGrant> admins = new ArrayList<>();
+    for (String admin : adminCallers) {
+      admins.add(CallerGrant.admin(admin, identity("admin.callers", admin), List.of("*")));
     }
     try {
-      return KmsAgentConfig.withTlsFrom(dataDir, masterKeyFile, bindHost, port, tlsDir, tlsName, identities);
+      KmsAgentConfig c = KmsAgentConfig.withTlsFrom(dataDir, masterKeyFile, bindHost, port, tlsDir, tlsName, identities);
+      return admins.isEmpty() ? c : c.withGrants(admins);
     } catch (IOException | IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** The public-key hash of {@code tls.dir/<name>.pem}. */
+  private String identity(String key, String name) throws RoleConfigException {
+    Path cert = tlsDir.resolve(name + ".pem");
+    try (InputStream in = Files.newInputStream(cert)) {
+      return TlsMaterial.identityOf(CertificateFactory.getInstance("X.509").generateCertificate(in));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new RoleConfigException("invalid config " + file + ": " + key + ": cannot read certificate " + cert);
     }
   }
 
@@ -82,6 +100,7 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
     m.put("tls.dir", tlsDir.toString());
     m.put("tls.name", tlsName + " (private key " + tlsDir.resolve(tlsName + ".key") + ": not shown)");
     m.put("allowed.callers", String.join(",", allowedCallers));
+    m.put("admin.callers", String.join(",", adminCallers));
     return m;
   }
 }

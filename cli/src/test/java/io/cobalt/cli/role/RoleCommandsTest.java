@@ -63,6 +63,11 @@ class RoleCommandsTest {
     assertEquals(30_000, GatewayRoleConfig.load(dir.resolve("gateway.properties"),
         Map.of("COBALT_KEY_OFFLINE_GRACE_MS", "30000")).keyCache().offlineGraceMillis());
     assertEquals(1, k.toAgentConfig().allowedCallers().size());
+    assertEquals(k.toAgentConfig().effectiveGrants().size(), KmsAgentRoleConfig.load(dir.resolve("kms-agent.properties"),
+        Map.of("COBALT_ADMIN_CALLERS", "admin")).toAgentConfig().effectiveGrants().size() - 1,
+        "admin.callers adds one admin grant (the chaos suite's key faults use it)");
+    assertTrue(KmsAgentRoleConfig.load(dir.resolve("kms-agent.properties"), Map.of("COBALT_ADMIN_CALLERS", "admin"))
+        .toAgentConfig().effectiveGrants().stream().anyMatch(io.cobalt.kms.policy.CallerGrant::admin));
   }
 
   @Test
