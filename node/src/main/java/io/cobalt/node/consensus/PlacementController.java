@@ -197,7 +197,7 @@ final class PlacementController {
 
   /**
    * Replaces a gone voter of the meta group itself (ADR 0029) if it still has a live majority;
-   * true if a step was tried. The map's {@code meta_voters} then names the new voters.
+   * true if a step was carried out (a failed one returns false so the partitions' replacements still go ahead). The map's {@code meta_voters} then names the new voters.
    */
   private boolean replaceMetaVoterOnce(Set<String> live, Set<String> gone) {
     List<String> metaVoters = groups.metaVoterIds();
@@ -220,6 +220,7 @@ final class PlacementController {
     } catch (IOException | RuntimeException e) {
       log.warn("node {}: placement: meta group: replacing {} by {} failed (tried again next round): {}", nodeId,
           r.removed(), r.added(), e.toString());
+      return false; // a failing meta step must not hold back the partitions' replacements
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -292,8 +293,10 @@ final class PlacementController {
       if (info.getRoleInfoProto().getRole() != RaftPeerRole.LEADER) {
         return;
       }
-    } catch (IOException e) {
-      return; // not reachable: not the leader anyone follows (a gone voter)
+    } catch (IOException | RuntimeException e) {
+      // not reachable (Ratis' gRPC client may fail with an unchecked StatusRuntimeException): not
+      // the leader anyone follows (a gone voter)
+      return;
     }
     RaftPeerId to = voters.stream().map(RaftPeer::getId).filter(id -> !id.equals(removed)).findFirst().orElseThrow();
     RaftClientReply reply = client.admin().transferLeadership(to, 30_000);
@@ -311,7 +314,7 @@ final class PlacementController {
       try {
         GroupInfoReply info = client.getGroupManagementApi(v.getId()).info(gid);
         target = Math.max(target, info.getLogInfoProto().getCommitted().getIndex());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         log.debug("group info of {} failed: {}", v.getId(), e.toString());
       }
     }
