@@ -166,11 +166,13 @@ class CustomerKeyIT {
     assertEquals("finance", ledger.getBlobClient("q1").getProperties().getEncryptionScope());
     assertEquals("numbers", ledger.getBlobClient("q1").downloadContent().toString());
 
-    // The account key is another scope: refused on a container that denies overrides.
+    // The account key is another scope: refused on a container that denies overrides, with the
+    // code a recorded service response gives (ADR 0023).
     BlobStorageException denied = assertThrows(BlobStorageException.class, () -> sdk()
         .encryptionScope("$account-encryption-key").buildClient().getBlobContainerClient("ledger")
         .getBlobClient("q2").upload(BinaryData.fromString("x")));
-    assertEquals(409, denied.getStatusCode());
+    assertEquals(403, denied.getStatusCode());
+    assertEquals("RequestForbiddenByContainerEncryptionPolicy", denied.getErrorCode().toString());
 
     // Per client, on an ordinary container; an unknown scope is refused.
     BlobContainerClient open = service.createBlobContainer("open");
