@@ -13,6 +13,7 @@ import io.cobalt.kms.KmsAgentServer;
 import io.cobalt.kms.MasterKeyFile;
 import io.cobalt.kms.policy.CallerGrant;
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.healing.HealingConfig;
 import io.cobalt.node.NodeServer;
@@ -20,8 +21,6 @@ import io.cobalt.node.consensus.GroupStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -344,10 +343,9 @@ public final class DevCluster implements AutoCloseable {
     return nodeId(i) + ".grpcPort";
   }
 
-  private static int freePort(String host) throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-      return s.getLocalPort();
-    }
+  /** A port below the kernel's ephemeral range, so no outgoing connection takes it on a later start. */
+  private static int freePort(String host) {
+    return ListenPorts.next(host);
   }
 
   /** The partition count is fixed when a data directory is initialised; later starts must agree. */

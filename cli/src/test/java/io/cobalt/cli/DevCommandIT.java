@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.azure.core.util.BinaryData;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import io.cobalt.node.ListenPorts;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +21,7 @@ class DevCommandIT {
 
   @Test
   void startsWithin15SecondsStopsOnCtrlCAndKeepsDataAcrossRestarts(@TempDir Path data) throws Exception {
-    int port = DevProcess.freePort();
+    int port = ListenPorts.next();
 
     DevProcess first = DevProcess.start(data, port);
     try {

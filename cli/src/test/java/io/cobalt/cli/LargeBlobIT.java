@@ -7,6 +7,7 @@ import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.models.ParallelTransferOptions;
 import com.azure.storage.blob.options.BlobParallelUploadOptions;
+import io.cobalt.node.ListenPorts;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ class LargeBlobIT {
   @Test
   void streams256MiBThroughAGatewayWithA256MiBHeap(@TempDir Path data) throws Exception {
     System.out.println("LargeBlobIT seed " + SEED);
-    DevProcess dev = DevProcess.start(data, DevProcess.freePort(), "-Xmx256m", "-XX:MaxDirectMemorySize=256m");
+    DevProcess dev = DevProcess.start(data, ListenPorts.next(), "-Xmx256m", "-XX:MaxDirectMemorySize=256m");
     try {
       BlobClient blob = new BlobServiceClientBuilder().connectionString(dev.connectionString()).buildClient()
           .createBlobContainer("large").getBlobClient("quarter-gib");

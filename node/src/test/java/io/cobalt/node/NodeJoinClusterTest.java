@@ -29,7 +29,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -101,9 +100,9 @@ class NodeJoinClusterTest {
   private void ports(int total, int configuredNodes) throws IOException {
     configured = configuredNodes;
     for (int i = 0; i < total; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      grpcPorts[i] = freePort();
-      hazelcastPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
+      hazelcastPorts[i] = ListenPorts.next();
     }
   }
 
@@ -149,11 +148,6 @@ class NodeJoinClusterTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private ManagedChannel channel(int node) {
     return channels.computeIfAbsent(node, n -> Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPorts[n],

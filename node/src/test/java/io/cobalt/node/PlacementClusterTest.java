@@ -33,7 +33,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -141,11 +140,6 @@ class PlacementClusterTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private ManagedChannel channel(int node) {
     return channels.computeIfAbsent(node, n -> Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPorts[n],
@@ -184,9 +178,9 @@ class PlacementClusterTest {
   @Test
   void aNodeAbsentPastTheGracePeriodHasItsVotersReplacedAndTheDataStaysReadable() throws Exception {
     for (int i = 0; i < NODES; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      grpcPorts[i] = freePort();
-      hazelcastPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
+      hazelcastPorts[i] = ListenPorts.next();
     }
     startInParallel(0, 1, 2, 3);
     for (NodeServer n : nodes) {

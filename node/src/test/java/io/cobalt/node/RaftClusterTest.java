@@ -34,7 +34,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -91,8 +90,8 @@ class RaftClusterTest {
 
   private void startCluster() throws Exception {
     for (int i = 0; i < 3; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      grpcPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
     }
     for (int i = 0; i < 3; i++) {
       nodes[i] = startNode(i);
@@ -106,11 +105,6 @@ class RaftClusterTest {
         RpcServerConfig.defaults(self.nodeId(), "127.0.0.1", grpcPorts[i]), raftSettings);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private MetadataServiceGrpc.MetadataServiceBlockingStub metadata(int node) {
     ManagedChannel c = channels.computeIfAbsent("node-" + node, id -> Grpc.newChannelBuilderForAddress(

@@ -8,10 +8,10 @@ import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.IssuedCertificate;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.partition.Records;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -42,10 +42,7 @@ class RaftTransportTlsTest {
   @BeforeAll
   static void startSingleVoterNode() throws Exception {
     ca = ClusterCa.create("raft-tls", new SecureRandom());
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      raftPort = s.getLocalPort();
-    }
+    int raftPort = ListenPorts.next();
     peer = new ClusterPeer("node-1", "127.0.0.1", raftPort);
     node = NodeServer.start(new NodeConfig("node-1", data, "127.0.0.1", 0, 2,
         TlsMaterial.of(ca.issue("node-1", List.of("localhost"), List.of("127.0.0.1"))), raftPort, List.of(peer)));

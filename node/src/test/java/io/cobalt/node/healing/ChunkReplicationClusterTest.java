@@ -10,6 +10,7 @@ import com.google.protobuf.ByteString;
 import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.consensus.PlacementConfig;
@@ -41,7 +42,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -156,11 +156,6 @@ class ChunkReplicationClusterTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private ManagedChannel channel(int node) {
     return channels.computeIfAbsent(node, n -> Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPorts[n],
@@ -220,9 +215,9 @@ class ChunkReplicationClusterTest {
   @Test
   void aNodeGonePastTheGracePeriodIsRetiredAndItsChunksAreReReplicatedToThreeLiveNodes() throws Exception {
     for (int i = 0; i < NODES; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      grpcPorts[i] = freePort();
-      hazelcastPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
+      hazelcastPorts[i] = ListenPorts.next();
     }
     startInParallel(0, 1, 2, 3);
     for (NodeServer n : nodes) {

@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.consensus.RaftSettings;
@@ -41,7 +42,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -139,8 +139,8 @@ class HealingClusterTest {
 
   private void startCluster() throws Exception {
     for (int i = 0; i < 3; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      grpcPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
     }
     for (int i = 0; i < 3; i++) {
       nodes[i] = startNode(i);
@@ -166,11 +166,6 @@ class HealingClusterTest {
         RpcServerConfig.defaults(self.nodeId(), "127.0.0.1", grpcPorts[i]), RaftSettings.defaults(), clock);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private ManagedChannel channel(int node) {
     return channels.computeIfAbsent(node, n -> Grpc.newChannelBuilderForAddress("127.0.0.1", grpcPorts[n],

@@ -16,6 +16,7 @@ import com.google.protobuf.ByteString;
 import io.cobalt.crypto.tls.ClusterTls;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.ClusterPeer;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.NodeConfig;
 import io.cobalt.node.NodeServer;
 import io.cobalt.node.storage.ChunkId;
@@ -32,7 +33,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,8 +115,8 @@ class MembershipTrafficTest {
     List<ClusterPeer> peers = new ArrayList<>();
     int[] hazelcastPorts = new int[NODES];
     for (int i = 0; i < NODES; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", freePort()));
-      hazelcastPorts[i] = freePort();
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      hazelcastPorts[i] = ListenPorts.next();
       proxies[i] = RecordingTcpProxy.start("node-" + i, hazelcastPorts[i]);
     }
     List<String> memberList = Arrays.stream(proxies).map(p -> "127.0.0.1:" + p.port()).collect(Collectors.toList());
@@ -358,11 +358,6 @@ class MembershipTrafficTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);

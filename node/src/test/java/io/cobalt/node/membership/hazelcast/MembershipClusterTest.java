@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import io.cobalt.node.ListenPorts;
 import io.cobalt.node.membership.ClusterMember;
 import io.cobalt.node.membership.Membership;
 import io.cobalt.node.membership.MembershipConfig;
 import io.cobalt.node.membership.MembershipListener;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +40,7 @@ class MembershipClusterTest {
 
   @Test
   void threeMembersJoinOverTcpIpSeeEachOthersAnnouncementsAndALeaverIsReportedAtOnce() throws Exception {
-    int[] ports = {freePort(), freePort(), freePort()};
+    int[] ports = {ListenPorts.next(), ListenPorts.next(), ListenPorts.next()};
     List<String> addresses = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
     List<ClusterMember> announced = List.of(
         new ClusterMember("node-0", "127.0.0.1:7100", "127.0.0.1:7200", "zone-a"),
@@ -80,7 +80,7 @@ class MembershipClusterTest {
 
   @Test
   void aCrashedMemberIsReportedAsLeftByFailureDetectionWithinTheBound() throws Exception {
-    int[] ports = {freePort(), freePort()};
+    int[] ports = {ListenPorts.next(), ListenPorts.next()};
     List<String> addresses = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
     for (int i = 0; i < 2; i++) {
       started.add(HazelcastMembership.start(
@@ -107,7 +107,7 @@ class MembershipClusterTest {
   void kubernetesDnsLookupFormsACluster() throws Exception {
     // Both members resolve "localhost" on the first member's port: the first finds itself, the
     // second finds the first (as pods find each other through a headless service).
-    int[] ports = {freePort(), freePort()};
+    int[] ports = {ListenPorts.next(), ListenPorts.next()};
     MembershipConfig.Join dns = new MembershipConfig.Join.KubernetesDns("localhost", ports[0]);
     for (int i = 0; i < 2; i++) {
       long t0 = System.nanoTime();
@@ -169,11 +169,6 @@ class MembershipClusterTest {
     }
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
