@@ -3,6 +3,7 @@ package io.cobalt.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
@@ -241,6 +243,121 @@ class AdminApiIT {
       } finally {
         server.close();
       }
+    }
+  }
+
+  /**
+   * Key sources over the API (ADR 0031, ADR 0033 addendum): show the account's service-managed source,
+   * refusals of a switch to a missing, disabled or deleted customer key as 4xx with the agent's code
+   * (and nothing changed), a scope pinned to a version, then the account switched to a customer key
+   * with {@code "rewrap":true}: the owner-mode rewrap job runs to completion and its census, the
+   * agent's census and the stored records all show every DEK of the account on the customer key.
+   */
+  @Test
+  void setsAndShowsKeySourcesRefusesUnusableKeysAndRewrapsAfterASwitch() throws Exception {
+    DevCluster.Options options = DevCluster.Options.defaults(data).withBlobPort(0).withTablePort(0).withQueuePort(0);
+    try (DevCluster cluster = DevCluster.start(options);
+        KeyAdminClient agent = StoredDeks.agent(cluster);
+        MetadataPartitionsClient nodes = StoredDeks.nodes(cluster);
+        AdminApiServer server = startServer(cluster, agent, nodes, jobs)) {
+      int port = server.port();
+      HttpClient http = client(TlsMaterial.load(cluster.tlsDir(), DevCluster.ADMIN));
+      String account = DevCluster.DEV_ACCOUNT;
+      String sourcePath = "/v1/accounts/" + account + "/key-source";
+
+      BlobContainerClient c = new BlobServiceClientBuilder().connectionString(cluster.connectionString())
+          .buildClient().getBlobContainerClient("keysource");
+      c.create();
+      int blobs = 10;
+      for (int i = 0; i < blobs; i++) {
+        c.getBlobClient("b" + i).upload(BinaryData.fromString("written under the service key: " + i));
+      }
+
+      Answer shown = call(http, port, "GET", sourcePath, null);
+      assertEquals(200, shown.status(), shown.body().encode());
+      assertTrue(shown.body().getBoolean("serviceManaged"), shown.body().encode());
+      assertEquals(ACCOUNT_KEY, shown.body().getString("owner"));
+      assertEquals(ACCOUNT_KEY, shown.body().getString("effectiveKey"), shown.body().encode());
+
+      // Refusals: 4xx with the agent's code, and the source stays as it was.
+      assertError(call(http, port, "PUT", sourcePath, "{\"backend\":\"local\",\"key\":\"cmk/nosuch\"}"), 404,
+          "UNKNOWN_KEY");
+      assertEquals(201, call(http, port, "POST", "/v1/keys", "{\"id\":\"cmk/disabledks\"}").status());
+      assertEquals(200, call(http, port, "POST", "/v1/keys/" + enc("cmk/disabledks") + "/versions/1/disable",
+          null).status());
+      assertError(call(http, port, "PUT", sourcePath, "{\"backend\":\"local\",\"key\":\"cmk/disabledks\"}"),
+          409, "KEY_DISABLED");
+      assertEquals(201, call(http, port, "POST", "/v1/keys", "{\"id\":\"cmk/deletedks\"}").status());
+      assertEquals(200, call(http, port, "DELETE", "/v1/keys/" + enc("cmk/deletedks"), null).status());
+      assertError(call(http, port, "PUT", sourcePath, "{\"backend\":\"local\",\"key\":\"cmk/deletedks\"}"),
+          409, "KEY_DELETED");
+      assertError(call(http, port, "PUT", sourcePath, "{\"backend\":\"local\"}"), 400, "INVALID_REQUEST");
+      assertError(call(http, port, "PUT", sourcePath, "{\"serviceManaged\":true,\"key\":\"cmk/x\"}"), 400,
+          "INVALID_REQUEST");
+      assertError(call(http, port, "PUT", sourcePath, "{\"backend\":\"local\",\"key\":\"cmk/x\",\"version\":0}"),
+          400, "INVALID_REQUEST");
+      assertError(call(http, port, "PUT", "/v1/accounts/NOPE/key-source", "{\"serviceManaged\":true}"), 400,
+          "INVALID_REQUEST");
+      assertError(call(http, port, "POST", sourcePath, null), 405, "METHOD_NOT_ALLOWED");
+      assertError(call(http, port, "POST", "/v1/jobs/rewrap", "{\"key\":\"" + ACCOUNT_KEY + "\",\"account\":\""
+          + account + "\"}"), 400, "INVALID_REQUEST");
+      assertTrue(call(http, port, "GET", sourcePath, null).body().getBoolean("serviceManaged"));
+
+      // A scope's own source, pinned to a version.
+      assertEquals(201, call(http, port, "POST", "/v1/keys", "{\"id\":\"cmk/ledgerks\"}").status());
+      assertEquals(200, call(http, port, "POST", "/v1/keys/" + enc("cmk/ledgerks") + "/rotate", null).status());
+      assertEquals(201, call(http, port, "POST", "/v1/accounts/" + account + "/scopes", "{\"name\":\"ledger\"}")
+          .status());
+      String scopePath = "/v1/accounts/" + account + "/scopes/ledger/key-source";
+      Answer pinned = call(http, port, "PUT", scopePath,
+          "{\"backend\":\"local\",\"key\":\"cmk/ledgerks\",\"version\":1}");
+      assertEquals(200, pinned.status(), pinned.body().encode());
+      assertEquals(1, pinned.body().getInteger("version"), pinned.body().encode());
+      assertEquals("cmk/ledgerks", pinned.body().getString("effectiveKey"));
+      assertEquals(1, pinned.body().getInteger("effectiveVersion"));
+      Answer scopeShown = call(http, port, "GET", scopePath, null);
+      assertEquals("ledger", scopeShown.body().getString("scope"), scopeShown.body().encode());
+      assertFalse(scopeShown.body().getBoolean("serviceManaged"));
+      assertTrue(call(http, port, "GET", sourcePath, null).body().getBoolean("serviceManaged"),
+          "the scope's source is its own, not the account's");
+
+      // The switch, with its rewrap job.
+      assertEquals(201, call(http, port, "POST", "/v1/keys", "{\"id\":\"cmk/contosoks\"}").status());
+      Thread.sleep(1100);  // the census walk must begin after the last second the service key wrapped a DEK
+      Answer switched = call(http, port, "PUT", sourcePath,
+          "{\"backend\":\"local\",\"key\":\"cmk/contosoks\",\"version\":\"latest\",\"rewrap\":true}");
+      assertEquals(200, switched.status(), switched.body().encode());
+      assertFalse(switched.body().getBoolean("serviceManaged"));
+      assertEquals("latest", switched.body().getString("version"));
+      assertEquals("cmk/contosoks", switched.body().getString("key"));
+      assertEquals("local", switched.body().getString("backend"));
+      assertNotNull(switched.body().getString("changed"));
+      JsonObject started = switched.body().getJsonObject("job");
+      assertEquals(account, started.getString("account"), started.encode());
+      JsonObject done = awaitJob(http, port, started.getString("id"), "succeeded");
+      System.out.println("AdminApiIT: rewrap job after a key-source switch " + done.encode());
+      JsonObject report = done.getJsonObject("report");
+      assertEquals("cmk/contosoks", report.getString("targetKey"), done.encode());
+      assertEquals(new JsonObject().put("1", (long) blobs), report.getJsonObject("liveDeksPerVersion"), done.encode());
+      assertEquals(new JsonObject(), report.getJsonObject("liveDeksPerKey").getJsonObject(ACCOUNT_KEY), done.encode());
+      assertEquals((long) blobs, done.getJsonObject("progress").getLong("rewrapped"), done.encode());
+
+      Answer census = call(http, port, "GET", "/v1/keys/" + enc("cmk/contosoks") + "/census", null);
+      assertEquals(blobs, census.body().getJsonArray("versions").getJsonObject(0).getLong("censusDeks"),
+          census.body().encode());
+      Answer serviceCensus = call(http, port, "GET", "/v1/keys/" + enc(ACCOUNT_KEY) + "/census", null);
+      JsonArray serviceVersions = serviceCensus.body().getJsonArray("versions");
+      for (int i = 0; i < serviceVersions.size(); i++) {
+        assertEquals(0L, serviceVersions.getJsonObject(i).getLong("censusDeks"), serviceCensus.body().encode());
+      }
+      assertEquals(Map.of("cmk/contosoks v1", (long) blobs), StoredDeks.byKeyVersion(nodes, account));
+      assertEquals("written under the service key: 7", c.getBlobClient("b7").downloadContent().toString());
+
+      // Back to service-managed (no job asked for: the DEKs stay where they are until one runs).
+      Answer back = call(http, port, "PUT", sourcePath, "{\"serviceManaged\":true}");
+      assertEquals(200, back.status(), back.body().encode());
+      assertTrue(back.body().getBoolean("serviceManaged"));
+      assertNull(back.body().getValue("job"));
     }
   }
 

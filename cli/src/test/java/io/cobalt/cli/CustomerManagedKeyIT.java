@@ -11,7 +11,9 @@ import com.azure.data.tables.TableServiceClientBuilder;
 import com.azure.data.tables.models.TableEntity;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobListDetails;
 import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.specialized.BlockBlobClient;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
@@ -51,8 +53,10 @@ import picocli.CommandLine;
  * {@code cobalt admin accounts set-key}, new data under the customer key at once, the rewrap job
  * moving every stored DEK of the account across keys (never re-encrypting data), every blob, a
  * staged block, a table entity and a queue message still reading byte-equal, the census showing no
- * DEK left under the service key — and disabling the customer key refusing reads and writes with
- * 403 KeyVaultEncryptionKeyNotFound, re-enabling restoring them.
+ * DEK left under the service key, which is then disabled without force while List Blobs with
+ * metadata still answers (it checks the account's key source) — and disabling the customer key
+ * refusing reads, writes and listings with metadata with 403 KeyVaultEncryptionKeyNotFound while a
+ * listing without metadata proceeds, re-enabling restoring them.
  */
 class CustomerManagedKeyIT {
   private static final long SEED = Long.getLong("cobalt.seed", System.nanoTime());
@@ -195,6 +199,16 @@ class CustomerManagedKeyIT {
       assertEquals(42, table.getEntity("pk", "rk").getProperty("Amount"));
       assertEquals("written under the service key", queue.peekMessage().getBody().toString());
 
+      // The former service key wraps nothing now: it is disabled without force, and List Blobs with
+      // metadata, which checks the account's current key (its source), still answers.
+      long listed = written.size() + 1;  // and the committed "staged" blob
+      Cli serviceOff = admin(cluster, "keys", "disable", SERVICE_KEY, "--version", "1");
+      assertEquals(0, serviceOff.exit(), serviceOff.err());
+      // Over a window longer than the disable's push takes (ADR 0014), so a cached state cannot pass for it.
+      for (long end = System.nanoTime() + Duration.ofSeconds(3).toNanos(); System.nanoTime() < end; Thread.sleep(200)) {
+        assertEquals(listed, c.listBlobs(withMetadata(), null).stream().count());
+      }
+
       // Revocation: disabling the customer key (it wraps live DEKs: force) cuts reads and writes off.
       Cli disabled = admin(cluster, "keys", "disable", CMK, "--version", "1", "--force");
       assertEquals(0, disabled.exit(), disabled.err());
@@ -206,6 +220,12 @@ class CustomerManagedKeyIT {
       BlobStorageException write = awaitRefusal(() -> c.getBlobClient("refused").upload(BinaryData.fromString("x")));
       assertEquals(403, write.getStatusCode());
       assertEquals("KeyVaultEncryptionKeyNotFound", write.getErrorCode().toString());
+      // Listing with metadata follows the account's source to the disabled customer key; without
+      // metadata the listing proceeds (issue 4, point 4).
+      BlobStorageException listing = awaitRefusal(() -> c.listBlobs(withMetadata(), null).stream().count());
+      assertEquals(403, listing.getStatusCode());
+      assertEquals("KeyVaultEncryptionKeyNotFound", listing.getErrorCode().toString());
+      assertEquals(listed, c.listBlobs().stream().count());
 
       Cli enabled = admin(cluster, "keys", "enable", CMK, "--version", "1");
       assertEquals(0, enabled.exit(), enabled.err());
@@ -213,6 +233,10 @@ class CustomerManagedKeyIT {
         assertArrayEquals(e.getValue(), c.getBlobClient(e.getKey()).downloadContent().toBytes(), e.getKey());
       }
     }
+  }
+
+  private static ListBlobsOptions withMetadata() {
+    return new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveMetadata(true));
   }
 
   /** The refusal {@code call} meets within 5 s (the revocation bound of ADR 0014). */

@@ -47,6 +47,23 @@ final class FakeKeyClient implements KeyClient {
     refusal = agentKind;
   }
 
+  /** The customer key source GetKey names for every account's own key ("" = service-managed; ADR 0036). */
+  private volatile String accountSource = "";
+  /** Key ids whose GetKey shows every version disabled (GetKey only: unwraps are not affected). */
+  private final java.util.Set<String> disabledForGetKey = ConcurrentHashMap.newKeySet();
+
+  void accountSource(String customerKeyId) {
+    accountSource = customerKeyId;
+  }
+
+  void disableForGetKey(String keyId, boolean disabled) {
+    if (disabled) {
+      disabledForGetKey.add(keyId);
+    } else {
+      disabledForGetKey.remove(keyId);
+    }
+  }
+
   private void maybeRefuse() {
     String kind = refusal;
     if (kind == null) {
@@ -150,6 +167,17 @@ final class FakeKeyClient implements KeyClient {
    */
   @Override
   public CompletableFuture<KeyStatus> keyStatus(String keyId, String requestId) {
+    return status(keyId).thenApply(st -> {
+      KeyStatus s = disabledForGetKey.contains(keyId) ? new KeyStatus(keyId, Map.of(1, "DISABLED"), 1, false) : st;
+      String source = accountSource;
+      if (!source.isEmpty() && keyId.startsWith("account/") && !keyId.contains("/scope/")) {
+        s = new KeyStatus(s.keyId(), s.versionStates(), s.minDecryptionVersion(), s.deleted(), source, 0);
+      }
+      return s;
+    });
+  }
+
+  private CompletableFuture<KeyStatus> status(String keyId) {
     return CompletableFuture.supplyAsync(() -> {
       String kind = refusal;
       described.incrementAndGet();

@@ -153,6 +153,37 @@ class KeyRevocationEndpointTest {
     assertFalse(c.getBlobClient("doomed").exists());
   }
 
+  /**
+   * After a switch to a customer key (ADR 0031), List Blobs with metadata checks the key the agent
+   * names as the account's source (ADR 0036): the former service key disabled does not refuse it,
+   * the customer key disabled does — while a listing without metadata proceeds.
+   */
+  @Test
+  void listingWithMetadataChecksTheAccountsCustomerKeySourceNotItsFormerServiceKey() {
+    BlobContainerClient c = newContainer();
+    c.getBlobClient("b").upload(BinaryData.fromString("under the customer key"));
+    com.azure.storage.blob.models.ListBlobsOptions withMetadata = new com.azure.storage.blob.models.ListBlobsOptions()
+        .setDetails(new com.azure.storage.blob.models.BlobListDetails().setRetrieveMetadata(true));
+    String serviceKey = "account/" + GatewayFixture.ACCOUNT;
+    keys.accountSource("cmk/contoso");
+    try {
+      keys.disableForGetKey(serviceKey, true);
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+      keys.disableForGetKey(serviceKey, false);
+
+      keys.disableForGetKey("cmk/contoso", true);
+      assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+          () -> c.listBlobs(withMetadata, null).stream().count()));
+      assertEquals(1, c.listBlobs().stream().count());
+      keys.disableForGetKey("cmk/contoso", false);
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+    } finally {
+      keys.accountSource("");
+      keys.disableForGetKey(serviceKey, false);
+      keys.disableForGetKey("cmk/contoso", false);
+    }
+  }
+
   @Test
   void gatewayDeniedTheKeyIs403KeyVaultAccessTokenCannotBeAcquired() {
     BlobContainerClient c = newContainer();

@@ -13,6 +13,7 @@ import io.cobalt.proto.kms.v1.CreateKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyRequest;
+import io.cobalt.proto.kms.v1.GetKeyResponse;
 import io.cobalt.proto.kms.v1.KeySourceGetRequest;
 import io.cobalt.proto.kms.v1.KeySourceInfo;
 import io.cobalt.proto.kms.v1.KeySourceSetRequest;
@@ -230,6 +231,32 @@ class KeySourceRpcTest {
     assertEquals("INVALID_ARGUMENT/NOT_AUTHENTIC", refusal(() -> unwrap(tenant, "acct2", acct1Dek.getWrapped())));
     assertEquals("PERMISSION_DENIED/PERMISSION_DENIED", refusal(() -> unwrap(tenant, "acct1", acct1Dek.getWrapped())));
     assertEquals(1, tenant.data().getKey(GetKeyRequest.newBuilder().setKeyId("cmk/shared").build()).getPrimaryVersion());
+  }
+
+  /** GetKey of an owner names its customer key source (for the gateway's List Blobs check), even before its own key exists. */
+  @Test
+  void getKeyOfAnOwnerNamesItsCustomerKeySourceEvenBeforeItsOwnKeyExists() {
+    admin.admin().createKey(CreateKeyRequest.newBuilder().setKeyId("cmk/acme").setBackend("local").build());
+    GetKeyRequest acct1 = GetKeyRequest.newBuilder().setKeyId("account/acct1").build();
+    assertTrue(refusal(() -> gateway.data().getKey(acct1)).endsWith("/UNKNOWN_KEY"), "never written: no key yet");
+
+    admin.admin().keySourceSet(cmk("acct1", "", "acme", 0));
+    GetKeyResponse latest = gateway.data().getKey(acct1);
+    assertEquals("account/acct1", latest.getKeyId());
+    assertEquals(0, latest.getVersionsCount(), "the account's own key is still not created");
+    assertEquals("cmk/acme", latest.getSourceKeyId());
+    assertEquals(0, latest.getSourcePinnedVersion());
+    admin.admin().keySourceSet(cmk("acct1", "", "acme", 1));
+    assertEquals(1, gateway.data().getKey(acct1).getSourcePinnedVersion());
+
+    generate("acct2", "");
+    GetKeyResponse service = gateway.data().getKey(GetKeyRequest.newBuilder().setKeyId("account/acct2").build());
+    assertEquals("", service.getSourceKeyId(), "service-managed: no source named");
+    assertEquals(1, service.getVersionsCount());
+    assertEquals("", gateway.data().getKey(GetKeyRequest.newBuilder().setKeyId("cmk/acme").build()).getSourceKeyId());
+
+    admin.admin().keySourceSet(KeySourceSetRequest.newBuilder().setAccount("acct1").setServiceManaged(true).build());
+    assertTrue(refusal(() -> gateway.data().getKey(acct1)).endsWith("/UNKNOWN_KEY"), "back to service-managed");
   }
 
   private static KeySourceSetRequest cmk(String account, String scope, String key, int version) {

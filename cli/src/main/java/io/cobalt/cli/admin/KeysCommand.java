@@ -450,6 +450,10 @@ final class KeysCommand implements Runnable {
     @Option(names = "--once", description = "run the queued jobs and exit")
     boolean once;
 
+    @Option(names = "--progress-seconds", defaultValue = "10",
+        description = "progress line of a running job every N s (default: ${DEFAULT-VALUE})")
+    int progressSeconds;
+
     @ArgGroup(exclusive = false, multiplicity = "1", heading = "Nodes:%n")
     NodeTargets targets;
 
@@ -464,7 +468,7 @@ final class KeysCommand implements Runnable {
       try (MetadataPartitionsClient nodes = targets.connect(connection)) {
         io.cobalt.cli.admin.rewrap.RewrapRunner runner = new io.cobalt.cli.admin.rewrap.RewrapRunner(stateDir,
             options -> new RewrapJob(nodes, new AgentRewrapKeys(client), options, Clock.systemUTC(),
-                p -> log.accept("progress: " + p), Duration.ofSeconds(10)).run(), log);
+                p -> log.accept("progress " + options.label() + ": " + p), Duration.ofSeconds(Math.max(1, progressSeconds))).run(), log);
         if (once) {
           try {
             runner.runPending(concurrency, pageSize);

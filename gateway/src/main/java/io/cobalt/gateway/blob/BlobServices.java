@@ -61,17 +61,27 @@ public record BlobServices(
   }
 
   /**
-   * For a page of listed blobs: completes if the account's key has a usable version, else fails as
-   * {@link #requireKeyUsable}. Listings do not carry the blobs' wrapped keys (the nodes strip them),
-   * so a revocation of one older version only is not seen here; a revocation of the key (every
-   * version disabled, retired or destroyed, or the key deleted) is. An empty page needs no check.
+   * For a page of listed blobs: completes if the account's current key is usable, else fails as
+   * {@link #requireKeyUsable}. The current key is the account's key source (ADR 0031): its own key
+   * (some version usable), or the customer key it was switched to (the pinned version, or for
+   * "latest" some version) — so after a switch a disabled customer key refuses the listing and the
+   * disabled former service key does not. Listings do not carry the blobs' wrapped keys (the nodes
+   * strip them), so a revocation of one older version only is not seen here; a revocation of the
+   * key (every version disabled, retired or destroyed, or the key deleted) is. An empty page needs
+   * no check. Both states are cached and pushed like every key state (ADR 0014).
    */
   Future<Void> requireAccountKeyUsable(AzureRequest r, String account, boolean anyBlobs) {
     if (!anyBlobs) {
       return Future.succeededFuture();
     }
     return Future.fromCompletionStage(
-        keys.keyStatus("account/" + account, r.requestId()).thenAccept(s -> s.requireSomeVersionUsable()),
+        keys.keyStatus("account/" + account, r.requestId()).thenCompose(s -> {
+          if (!s.followsSource()) {
+            s.requireSomeVersionUsable();
+            return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
+          }
+          return keys.keyStatus(s.sourceKeyId(), r.requestId()).thenAccept(s::requireSourceUsable);
+        }),
         r.context());
   }
 

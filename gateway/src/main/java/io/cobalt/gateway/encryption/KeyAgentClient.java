@@ -97,7 +97,8 @@ public final class KeyAgentClient implements KeyClient, KeyEventSource, AutoClos
           for (KeyVersionInfo v : r.getVersionsList()) {
             states.put(v.getVersion(), v.getState());
           }
-          return new KeyStatus(r.getKeyId(), states, r.getMinDecryptionVersion(), r.hasDeletion());
+          return new KeyStatus(r.getKeyId(), states, r.getMinDecryptionVersion(), r.hasDeletion(),
+              r.getSourceKeyId(), r.getSourcePinnedVersion());
         }));
   }
 

@@ -12,11 +12,38 @@ import java.util.Objects;
  * @param versionStates each version's state (ENABLED, DISABLED, DESTROYED)
  * @param minDecryptionVersion versions below it are retired
  * @param deleted soft-deleted or purged
+ * @param sourceKeyId for an account's or scope's key whose key source is a customer key (ADR 0031):
+ *     that key, which the owner's new DEKs use; "" otherwise
+ * @param sourcePinnedVersion with {@code sourceKeyId}: the pinned version, 0 = latest
  */
-public record KeyStatus(String keyId, Map<Integer, String> versionStates, int minDecryptionVersion, boolean deleted) {
+public record KeyStatus(String keyId, Map<Integer, String> versionStates, int minDecryptionVersion, boolean deleted,
+    String sourceKeyId, int sourcePinnedVersion) {
   public KeyStatus {
     Objects.requireNonNull(keyId, "keyId");
     versionStates = Map.copyOf(versionStates);
+    sourceKeyId = sourceKeyId == null ? "" : sourceKeyId;
+  }
+
+  /** A key without a customer key source. */
+  public KeyStatus(String keyId, Map<Integer, String> versionStates, int minDecryptionVersion, boolean deleted) {
+    this(keyId, versionStates, minDecryptionVersion, deleted, "", 0);
+  }
+
+  /** True if this is an owner's key whose DEKs now go under a customer key ({@link #sourceKeyId}). */
+  public boolean followsSource() {
+    return !sourceKeyId.isEmpty();
+  }
+
+  /**
+   * For the source key's status {@code source}: returns if the owner's source may be used now (its
+   * pinned version, or for "latest" some version); otherwise throws as {@link #requireUsable}.
+   */
+  public void requireSourceUsable(KeyStatus source) {
+    if (sourcePinnedVersion == 0) {
+      source.requireSomeVersionUsable();
+    } else {
+      source.requireUsable(sourcePinnedVersion);
+    }
   }
 
   /**

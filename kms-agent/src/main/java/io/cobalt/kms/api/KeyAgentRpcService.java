@@ -109,7 +109,22 @@ public final class KeyAgentRpcService extends KeyAgentGrpc.KeyAgentImplBase {
       String keyId = req.getKeyId();
       String account = io.cobalt.kms.keys.KeyId.isValid(keyId) ? new io.cobalt.kms.keys.KeyId(keyId).account() : null;
       policy.authorize(ctx, KeyOperation.GET_KEY, keyId, null, account);
-      out.onNext(KeyDetailsCodec.encode(lifecycle.describe(ctx, keyId)));
+      // An owner with a customer key source (ADR 0031) names it, so that the gateway's checks of the
+      // owner's key follow the source; its own key may never have been created (switched before any write).
+      java.util.Optional<io.cobalt.kms.lifecycle.KeyCatalog.KeySource> source = lifecycle.customerSource(keyId);
+      GetKeyResponse r;
+      try {
+        r = KeyDetailsCodec.encode(lifecycle.describe(ctx, keyId));
+      } catch (KeyOperationException e) {
+        if (source.isEmpty() || e.kind() != KeyOperationException.Kind.UNKNOWN_KEY) {
+          throw e;
+        }
+        r = GetKeyResponse.newBuilder().setKeyId(keyId).build();
+      }
+      if (source.isPresent()) {
+        r = r.toBuilder().setSourceKeyId(source.get().keyId()).setSourcePinnedVersion(source.get().version()).build();
+      }
+      out.onNext(r);
       out.onCompleted();
     } catch (KeyOperationException e) {
       out.onError(statusOf(e, KeyOperation.GET_KEY));

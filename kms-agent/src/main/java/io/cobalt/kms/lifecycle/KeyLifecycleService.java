@@ -468,6 +468,14 @@ public final class KeyLifecycleService {
     }
   }
 
+  /**
+   * The customer key source of {@code ownerKeyId} ({@code account/<a>[/scope/<s>]}) if it has one;
+   * empty for a service-managed owner and for any other key id. Not audited (the caller's GetKey is).
+   */
+  public java.util.Optional<KeyCatalog.KeySource> customerSource(String ownerKeyId) {
+    return catalog.source(ownerKeyId).filter(s -> !s.serviceManaged());
+  }
+
   private KeySourceView sourceView(String account, String scope, String owner) {
     java.util.Optional<KeyCatalog.KeySource> src = catalog.source(owner).filter(s -> !s.serviceManaged());
     long changed = catalog.source(owner).map(KeyCatalog.KeySource::changedEpochMillis).orElse(0L);
@@ -575,8 +583,11 @@ public final class KeyLifecycleService {
    */
   private void announce(KeyOperation op, String keyId, Integer version, boolean failed) {
     KeyChange.Kind kind = switch (op) {
+      // A census (reported or read) changes no key's state: announcing it as CHANGED made every
+      // completed rewrap job look like a key-source change to rewrap-follow, which then queued an
+      // owner job whose own census report queued the next one, without end.
       case GET_KEY, LIST_KEYS, GET_IMPORT_KEY, CREATE_KEY, IMPORT_KEY, SET_ROTATION_POLICY, GENERATE_DEK, UNWRAP,
-          REWRAP -> null;
+          REWRAP, REPORT_DEK_CENSUS, GET_DEK_CENSUS, GET_KEY_SOURCE -> null;
       case DISABLE -> KeyChange.Kind.DISABLED;
       case ENABLE -> KeyChange.Kind.ENABLED;
       case SET_MIN_DECRYPTION_VERSION -> KeyChange.Kind.MIN_VERSION_CHANGED;

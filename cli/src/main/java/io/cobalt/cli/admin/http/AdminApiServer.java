@@ -8,6 +8,7 @@ import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.audit.AuditLogVerifier;
 import io.cobalt.proto.kms.v1.GetImportKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyResponse;
+import io.cobalt.proto.kms.v1.KeySourceSetRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -416,13 +417,20 @@ public final class AdminApiServer implements AutoCloseable {
         });
       }
       case "accounts" -> {
+        if (s.size() == 4 && s.get(3).equals("key-source")) {
+          return keySourceRoute(m, account(s.get(2)), "", "/v1/accounts/{account}/key-source");
+        }
+        if (s.size() == 6 && s.get(3).equals("scopes") && s.get(5).equals("key-source")) {
+          String account = account(s.get(2));
+          if (!SCOPE.matcher(s.get(4)).matches()) {
+            throw new ApiFailure(AdminApiError.INVALID_REQUEST, "scope names are 3-63 letters, digits and dashes");
+          }
+          return keySourceRoute(m, account, s.get(4), "/v1/accounts/{account}/scopes/{scope}/key-source");
+        }
         if (s.size() != 4 || !s.get(3).equals("scopes")) {
           throw notFound();
         }
-        String account = s.get(2);
-        if (!ACCOUNT.matcher(account).matches()) {
-          throw new ApiFailure(AdminApiError.INVALID_REQUEST, "account names are 3-24 lowercase letters and digits");
-        }
+        String account = account(s.get(2));
         String prefix = "account/" + account + "/scope/";
         return switch (m) {
           case "GET" -> new Route("GET /v1/accounts/{account}/scopes", b -> {
@@ -470,6 +478,69 @@ public final class AdminApiServer implements AutoCloseable {
     }
   }
 
+  private static String account(String account) throws ApiFailure {
+    if (!ACCOUNT.matcher(account).matches()) {
+      throw new ApiFailure(AdminApiError.INVALID_REQUEST, "account names are 3-24 lowercase letters and digits");
+    }
+    return account;
+  }
+
+  /**
+   * The key source of an account ({@code scope} "") or of one of its scopes (ADR 0031): GET shows
+   * it; PUT sets it ({@code {"serviceManaged":true}} or {@code {"backend","key","version"?}}, version
+   * N or "latest", the default), and with {@code "rewrap":true} also starts the rewrap job that moves
+   * the owner's stored DEKs to it (answered as {@code "job"}). The agent's refusal of a switch (no
+   * such key on that backend, key deleted, version disabled or retired) keeps its code and a 4xx.
+   */
+  private Route keySourceRoute(String m, String account, String scope, String template) throws ApiFailure {
+    return switch (m) {
+      case "GET" -> new Route("GET " + template, b -> Reply.ok(KeyJsonCodec.keySource(agent.keySource(account,
+          scope))));
+      case "PUT" -> new Route("PUT " + template, b -> {
+        KeySourceSetRequest request = keySourceRequest(account, scope, b);
+        boolean rewrap = bool(b, "rewrap");
+        if (rewrap) {
+          jobs.checkCanStart();  // before the switch: a refused job must not leave a switch without its rewrap
+        }
+        JsonObject source = KeyJsonCodec.keySource(agent.setKeySource(request));
+        if (rewrap) {
+          source.put("job", jobs.start(null, account, scope, false, RewrapJob.DEFAULT_CONCURRENCY,
+              RewrapJob.DEFAULT_PAGE_SIZE));
+        }
+        return Reply.ok(source);
+      });
+      default -> throw notAllowed();
+    };
+  }
+
+  private static KeySourceSetRequest keySourceRequest(String account, String scope, JsonObject b) throws ApiFailure {
+    KeySourceSetRequest.Builder r = KeySourceSetRequest.newBuilder().setAccount(account).setScope(scope);
+    boolean service = bool(b, "serviceManaged");
+    String backend = string(b, "backend", null);
+    String key = string(b, "key", null);
+    Object version = b.getValue("version");
+    if (service) {
+      if (backend != null || key != null || version != null) {
+        throw new ApiFailure(AdminApiError.INVALID_REQUEST, "\"serviceManaged\":true takes no backend, key or version");
+      }
+      return r.setServiceManaged(true).build();
+    }
+    if (backend == null || backend.isEmpty() || key == null || key.isEmpty()) {
+      throw new ApiFailure(AdminApiError.INVALID_REQUEST, "the body needs \"serviceManaged\":true, or \"backend\""
+          + " and \"key\" (and \"version\": N or \"latest\")");
+    }
+    int pinned;
+    if (version == null || "latest".equals(version)) {
+      pinned = 0;
+    } else if ((version instanceof Integer || version instanceof Long) && ((Number) version).longValue() >= 1
+        && ((Number) version).longValue() <= Integer.MAX_VALUE) {
+      pinned = ((Number) version).intValue();
+    } else {
+      throw new ApiFailure(AdminApiError.INVALID_REQUEST, "\"version\" must be an integer of 1 or more, or \"latest\"");
+    }
+    return r.setBackend(backend).setKeyName(key).setVersion(pinned).build();
+  }
+
   private Route jobRoute(String m, List<String> s) throws ApiFailure {
     if (s.size() == 2) {
       if (!m.equals("GET")) {
@@ -486,7 +557,22 @@ public final class AdminApiServer implements AutoCloseable {
         throw notAllowed();
       }
       return new Route("POST /v1/jobs/rewrap", b -> {
-        JsonObject job = jobs.start(required(b, "key"), bool(b, "censusOnly"),
+        String key = emptyToNull(string(b, "key", null));
+        String account = emptyToNull(string(b, "account", null));
+        String scope = string(b, "scope", "");
+        if ((key == null) == (account == null)) {
+          throw new ApiFailure(AdminApiError.INVALID_REQUEST, "the body needs \"key\" (the DEKs of a key) or"
+              + " \"account\" (and \"scope\"?: the DEKs of an owner, to its key source), not both");
+        }
+        if (account != null) {
+          account(account);
+          if (!scope.isEmpty() && !SCOPE.matcher(scope).matches()) {
+            throw new ApiFailure(AdminApiError.INVALID_REQUEST, "scope names are 3-63 letters, digits and dashes");
+          }
+        } else if (!scope.isEmpty()) {
+          throw new ApiFailure(AdminApiError.INVALID_REQUEST, "\"scope\" goes with \"account\"");
+        }
+        JsonObject job = jobs.start(key, account, scope, bool(b, "censusOnly"),
             (int) integer(b, "concurrency", (long) RewrapJob.DEFAULT_CONCURRENCY, 1, 64),
             (int) integer(b, "pageSize", (long) RewrapJob.DEFAULT_PAGE_SIZE, 1, 1000));
         return new Reply(202, job, Map.of("Location", "/v1/jobs/" + job.getString("id")));
@@ -611,6 +697,10 @@ public final class AdminApiServer implements AutoCloseable {
           + max);
     }
     return ((Number) v).longValue();
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   private static ApiFailure notFound() {

@@ -3,6 +3,7 @@ package io.cobalt.cli.admin.http;
 import io.cobalt.proto.kms.v1.DekCensusResponse;
 import io.cobalt.proto.kms.v1.DekCensusVersion;
 import io.cobalt.proto.kms.v1.GetKeyResponse;
+import io.cobalt.proto.kms.v1.KeySourceInfo;
 import io.cobalt.proto.kms.v1.KeyVersionInfo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,6 +37,21 @@ final class KeyJsonCodec {
           .put("purged", k.getDeletion().getPurged()));
     }
     return o;
+  }
+
+  /** An account's or scope's key source (ADR 0031); {@code version} is the pinned version or "latest". */
+  static JsonObject keySource(KeySourceInfo i) {
+    return new JsonObject()
+        .put("account", i.getAccount())
+        .put("scope", i.getScope().isEmpty() ? null : i.getScope())
+        .put("owner", i.getOwnerKeyId())
+        .put("serviceManaged", i.getServiceManaged())
+        .put("backend", i.getBackend())
+        .put("key", i.getKeyId())
+        .put("version", i.getPinnedVersion() == 0 ? (Object) "latest" : (Object) i.getPinnedVersion())
+        .put("effectiveKey", i.getEffectiveKeyId())
+        .put("effectiveVersion", i.getEffectiveVersion() == 0 ? null : i.getEffectiveVersion())
+        .put("changed", i.getChangedEpochMillis() == 0 ? null : time(i.getChangedEpochMillis()));
   }
 
   static JsonObject census(DekCensusResponse c) {

@@ -96,30 +96,46 @@ final class RewrapJobs implements AutoCloseable {
       records.put(r.getString("id"), r);
       String status = r.getString("status");
       if (("queued".equals(status) || "running".equals(status)) && partitions != null) {
-        LOG.info("resuming rewrap job {} of {} (found {})", r.getString("id"), r.getString("key"), status);
+        LOG.info("resuming rewrap job {} (found {})", r.getString("id"), status);
         r.put("resumed", r.getInteger("resumed", 0) + 1);
         queue(r);
       }
     }
   }
 
-  synchronized JsonObject start(String keyId, boolean censusOnly, int concurrency, int pageSize) throws JobException {
+  /** Refuses as {@link #start} would for want of nodes or room for one more record. */
+  synchronized void checkCanStart() throws JobException {
     if (partitions == null) {
       throw new JobException(AdminApiError.NOT_CONFIGURED, "rewrap jobs need the storage nodes: start the admin"
           + " server with --data DIR or --node ... --partitions N");
-    }
-    try {
-      new RewrapJob.Options(keyId, concurrency, pageSize, null, censusOnly);
-    } catch (IllegalArgumentException e) {
-      throw new JobException(AdminApiError.INVALID_REQUEST, e.getMessage());
     }
     if (records.size() >= maxJobs) {
       throw new JobException(AdminApiError.TOO_MANY_JOBS, "there are " + records.size() + " job records (limit "
           + maxJobs + "); DELETE finished ones");
     }
+  }
+
+  /**
+   * Queues a job over the DEKs of {@code keyId} (after a rotation), or, with {@code keyId} null,
+   * over the DEKs of {@code account} ({@code scope} "" : its own, else that scope's) to the owner's
+   * key source (after a switch, ADR 0031).
+   */
+  synchronized JsonObject start(String keyId, String account, String scope, boolean censusOnly, int concurrency,
+      int pageSize) throws JobException {
+    checkCanStart();
+    try {
+      new RewrapJob.Options(keyId, account, scope, concurrency, pageSize, null, censusOnly);
+    } catch (IllegalArgumentException e) {
+      throw new JobException(AdminApiError.INVALID_REQUEST, e.getMessage());
+    }
     String id = UUID.randomUUID().toString();
-    JsonObject r = new JsonObject().put("id", id).put("type", "rewrap").put("key", keyId)
-        .put("censusOnly", censusOnly).put("concurrency", concurrency).put("pageSize", pageSize)
+    JsonObject r = new JsonObject().put("id", id).put("type", "rewrap");
+    if (keyId != null) {
+      r.put("key", keyId);
+    } else {
+      r.put("account", account).put("scope", scope == null || scope.isEmpty() ? null : scope);
+    }
+    r.put("censusOnly", censusOnly).put("concurrency", concurrency).put("pageSize", pageSize)
         .put("created", clock.instant().toString()).put("resumed", 0);
     records.put(id, r);
     queue(r);
@@ -182,8 +198,8 @@ final class RewrapJobs implements AutoCloseable {
       }
       r.put("status", "running").put("started", clock.instant().toString());
       save(r);
-      options = new RewrapJob.Options(r.getString("key"), r.getInteger("concurrency"), r.getInteger("pageSize"),
-          dir.resolve(id + ".state"), r.getBoolean("censusOnly"));
+      options = new RewrapJob.Options(r.getString("key"), r.getString("account"), r.getString("scope"),
+          r.getInteger("concurrency"), r.getInteger("pageSize"), dir.resolve(id + ".state"), r.getBoolean("censusOnly"));
     }
     try {
       RewrapJob job = new RewrapJob(partitions, keys, options, clock, p -> progress(id, p), progressEvery);
@@ -192,9 +208,17 @@ final class RewrapJobs implements AutoCloseable {
         JsonObject r = records.get(id);
         JsonObject census = new JsonObject();
         report.census().forEach((v, n) -> census.put(Integer.toString(v), n));
+        JsonObject perKey = new JsonObject();
+        report.censusByKey().forEach((k, versions) -> {
+          JsonObject o = new JsonObject();
+          versions.forEach((v, n) -> o.put(Integer.toString(v), n));
+          perKey.put(k, o);
+        });
         r.put("progress", progressJson(report.progress())).put("finished", clock.instant().toString())
             .put("report", new JsonObject().put("complete", report.complete())
+                .put("targetKey", report.targetKeyId())
                 .put("primaryVersion", report.primaryVersion()).put("liveDeksPerVersion", census)
+                .put("liveDeksPerKey", perKey)
                 .put("censusReported", report.complete()).put("elapsedMillis", report.elapsed().toMillis()));
         long failed = report.progress().cumulative().failed();
         if (report.complete() && failed == 0) {

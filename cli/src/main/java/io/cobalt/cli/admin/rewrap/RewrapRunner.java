@@ -119,7 +119,8 @@ public final class RewrapRunner {
       RewrapJob.Options options = spec.startsWith("key:")
           ? new RewrapJob.Options(spec.substring(4), concurrency, pageSize, state)
           : ownerOptions(spec.substring("owner:".length()), concurrency, pageSize, state);
-      log.accept("rewrap " + spec + ": starting (resume file " + state.getFileName() + ")");
+      log.accept("rewrap " + spec + (Files.exists(state) ? ": resuming from " : ": starting (resume file ")
+          + state.getFileName() + (Files.exists(state) ? " (" + resumePoint(state) + ")" : ")"));
       RewrapJob.Report r = jobs.run(options);
       if (!r.complete()) {
         throw new IOException("rewrap " + spec + " stopped before the end; it stays queued");
@@ -137,6 +138,20 @@ public final class RewrapRunner {
       Files.deleteIfExists(state);
       done++;
     }
+  }
+
+  /** What an earlier run of a job left in its resume file, for the log: partitions done and DEKs rewrapped. */
+  private static String resumePoint(Path state) {
+    java.util.Properties p = new java.util.Properties();
+    try (java.io.InputStream in = Files.newInputStream(state)) {
+      p.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      return "unreadable: " + e.getMessage();
+    }
+    long done = p.stringPropertyNames().stream().filter(n -> n.startsWith("partition.")
+        && "done".equals(p.getProperty(n))).count();
+    return done + "/" + p.getProperty("partitions", "?") + " partitions done, " + p.getProperty("rewrapped", "0")
+        + " DEKs rewrapped before";
   }
 
   private static RewrapJob.Options ownerOptions(String owner, int concurrency, int pageSize, Path state) {
