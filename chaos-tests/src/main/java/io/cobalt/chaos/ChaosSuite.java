@@ -45,17 +45,46 @@ public final class ChaosSuite {
   public static final long ANTI_ENTROPY_MILLIS = 15_000;
   public static final long SCRUB_PAUSE_MILLIS = 30_000;
 
+  /** The CI smoke run's fault phase ({@code ChaosSmokeIT}; {@code -Dcobalt.chaos.faultMillis} changes it). */
+  public static final long SMOKE_FAULT_PHASE_MILLIS = 130_000;
+  /**
+   * The least fault time of the CI smoke run (issue 3 point 7: at least 2 minutes of faults in
+   * total): its schedule holds faults at least this long, and the nemesis plays on past the phase
+   * until they have been in force this long ({@code -Dcobalt.chaos.minFaultMillis} changes it).
+   */
+  public static final long SMOKE_MIN_FAULT_MILLIS = 120_000;
+
   /**
    * What to run. {@code faultMillis}: length of the fault phase. {@code extraFaults}: kinds beyond
    * the base menu ({@link FaultSchedule#EXTRA_KINDS}). {@code schedule}: play exactly these faults
-   * instead of a generated schedule (null: generate from the seed).
+   * instead of a generated schedule (null: generate from the seed). {@code minFaultMillis}: the
+   * least total time faults are in force; a generated schedule holds at least this much and the
+   * phase runs past {@code faultMillis} until it is reached (0: the phase alone decides).
    */
   public record Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
-      Path workDir, Path jar, boolean keepData, Set<FaultSchedule.Kind> extraFaults, List<FaultSchedule.Fault> schedule) {
+      Path workDir, Path jar, boolean keepData, Set<FaultSchedule.Kind> extraFaults, List<FaultSchedule.Fault> schedule,
+      long minFaultMillis) {
     public Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
         Path workDir, Path jar, boolean keepData) {
       this(seed, nodes, partitions, faultMillis, workloads, reportDir, workDir, jar, keepData, Set.of(), null);
     }
+
+    public Options(long seed, int nodes, int partitions, long faultMillis, Set<String> workloads, Path reportDir,
+        Path workDir, Path jar, boolean keepData, Set<FaultSchedule.Kind> extraFaults,
+        List<FaultSchedule.Fault> schedule) {
+      this(seed, nodes, partitions, faultMillis, workloads, reportDir, workDir, jar, keepData, extraFaults, schedule, 0);
+    }
+  }
+
+  /** The schedule a run plays: the given one, or one generated from the seed for the options. */
+  static FaultSchedule schedule(Options o) {
+    List<String> nodes = new ArrayList<>();
+    for (int i = 1; i <= o.nodes(); i++) {
+      nodes.add(ProcessCluster.nodeName(i));
+    }
+    return o.schedule() != null ? new FaultSchedule(o.seed(), List.copyOf(o.schedule()))
+        : FaultSchedule.generate(o.seed(), nodes, o.faultMillis(), RESTART_ESTIMATE_MILLIS, o.extraFaults(),
+            REMOVE_BOUND_MILLIS, o.minFaultMillis());
   }
 
   /** The report and every invariant that failed (empty: the run passed). */
@@ -73,10 +102,9 @@ public final class ChaosSuite {
     for (int i = 1; i <= o.nodes(); i++) {
       nodes.add(ProcessCluster.nodeName(i));
     }
-    FaultSchedule schedule = o.schedule() != null ? new FaultSchedule(o.seed(), List.copyOf(o.schedule()))
-        : FaultSchedule.generate(o.seed(), nodes, o.faultMillis(), RESTART_ESTIMATE_MILLIS, o.extraFaults(),
-            REMOVE_BOUND_MILLIS);
-    out.println("chaos schedule (" + schedule.faults().size() + " faults): ");
+    FaultSchedule schedule = schedule(o);
+    out.println("chaos schedule (" + schedule.faults().size() + " faults, " + schedule.heldMillis() + " ms held"
+        + (o.minFaultMillis() > 0 ? ", at least " + o.minFaultMillis() + " ms in force" : "") + "): ");
     schedule.faults().forEach(f -> out.println("  " + f));
     out.println("chaos workloads: " + o.workloads());
 
@@ -212,7 +240,7 @@ public final class ChaosSuite {
     }
     try {
       Thread.sleep(3_000);
-      nemesis.play(schedule, history.now() + o.faultMillis() * 1_000_000, RESTART_ESTIMATE_MILLIS);
+      nemesis.play(schedule, history.now() + o.faultMillis() * 1_000_000, RESTART_ESTIMATE_MILLIS, o.minFaultMillis());
       Thread.sleep(5_000); // healed: let the cluster settle under load
     } finally {
       if (setFull != null) {
@@ -410,6 +438,7 @@ public final class ChaosSuite {
     run.put("clusterStartMillis", startMillis);
     run.put("workloadMillis", runMillis);
     run.put("plannedFaultMillis", o.faultMillis());
+    run.put("minFaultMillis", o.minFaultMillis());
     run.put("faultMillis", nemesis.windows().stream().mapToLong(w -> (w.endNanos() - w.startNanos()) / 1_000_000).sum());
     run.put("jvm", System.getProperty("java.version"));
     run.put("cpus", Runtime.getRuntime().availableProcessors());

@@ -109,6 +109,19 @@ public record FaultSchedule(long seed, List<Fault> faults) {
       this(kind, node, durationMillis, gapAfterMillis, List.of(node), List.of(), null);
     }
 
+    /**
+     * How long the fault is surely in force however fast a node restarts: the time it is held
+     * (down, paused, cut, disabled; each node's down time of a rolling restart). A played fault's
+     * window is never shorter. {@link Kind#REMOVE_NODE} counts 0: its duration is a bound, not a hold.
+     */
+    public long heldMillis() {
+      return switch (kind) {
+        case REMOVE_NODE -> 0;
+        case ROLLING_RESTART -> nodes.size() * durationMillis;
+        default -> durationMillis;
+      };
+    }
+
     /** How long the fault is expected to be in force when a node restart takes {@code restartEstimateMillis}. */
     public long expectedMillis(long restartEstimateMillis) {
       return switch (kind) {
@@ -134,6 +147,11 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     }
   }
 
+  /** The sum of every fault's {@link Fault#heldMillis()}: the least fault time playing the whole schedule gives. */
+  public long heldMillis() {
+    return faults.stream().mapToLong(Fault::heldMillis).sum();
+  }
+
   /**
    * Enough faults to fill {@code plannedFaultMillis} of fault time, counting each restart of a
    * node as {@code restartEstimateMillis} more. Shares in 20 draws: 3 kills, 3 long pauses, 2 short
@@ -154,6 +172,19 @@ public record FaultSchedule(long seed, List<Fault> faults) {
    */
   public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis,
       Set<Kind> extras, long removeBoundMillis) {
+    return generate(seed, nodes, plannedFaultMillis, restartEstimateMillis, extras, removeBoundMillis, 0);
+  }
+
+  /**
+   * As {@link #generate(long, List, long, long, Set, long)}, drawing on (after the faults that fill
+   * {@code plannedFaultMillis}) until the faults' {@link #heldMillis()} is at least
+   * {@code minHeldMillis} too: played to the end, such a schedule is in force at least that long
+   * however fast nodes restart ({@link Nemesis#play(FaultSchedule, long, long, long)} plays on past
+   * its deadline until it is). The extra faults come after the others, so a seed's first faults stay
+   * the same.
+   */
+  public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis,
+      Set<Kind> extras, long removeBoundMillis, long minHeldMillis) {
     List<Kind> menu = new ArrayList<>();
     for (Kind k : EXTRA_KINDS) {
       if (extras.contains(k) && (k != Kind.REMOVE_NODE || nodes.size() >= 4)) {
@@ -163,7 +194,8 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     Random r = new Random(seed);
     List<Fault> faults = new ArrayList<>();
     long planned = 0;
-    while (planned < plannedFaultMillis) {
+    long held = 0;
+    while (planned < plannedFaultMillis || held < minHeldMillis) {
       int roll = r.nextInt(20 + menu.size());
       Kind kind = roll >= 20 ? menu.get(roll - 20)
           : roll < 3 ? Kind.KILL
@@ -200,6 +232,7 @@ public record FaultSchedule(long seed, List<Fault> faults) {
       };
       faults.add(f);
       planned += f.expectedMillis(restartEstimateMillis);
+      held += f.heldMillis();
     }
     return new FaultSchedule(seed, List.copyOf(faults));
   }

@@ -79,18 +79,45 @@ public final class Nemesis {
    * so a run stays bounded.
    */
   public void play(FaultSchedule schedule, long deadlineNanos, long restartEstimateMillis) throws Exception {
+    play(schedule, deadlineNanos, restartEstimateMillis, 0);
+  }
+
+  /**
+   * As {@link #play(FaultSchedule, long, long)}, but while the faults played so far have been in
+   * force for less than {@code minInForceMillis} in total, the deadline does not stop or skip
+   * anything: the phase runs on until the minimum is reached (or the schedule ends; a schedule
+   * whose {@link FaultSchedule#heldMillis()} is at least the minimum always gets there).
+   */
+  public void play(FaultSchedule schedule, long deadlineNanos, long restartEstimateMillis, long minInForceMillis)
+      throws Exception {
+    long inForceMillis = 0;
     for (FaultSchedule.Fault f : schedule.faults()) {
-      if (clock.now() >= deadlineNanos) {
+      long now = clock.now();
+      if (now >= deadlineNanos && inForceMillis >= minInForceMillis) {
         return;
       }
-      long expectedMillis = f.expectedMillis(restartEstimateMillis);
-      if (clock.now() + expectedMillis * 1_000_000 > deadlineNanos) {
+      if (!mayStart(now, deadlineNanos, f.expectedMillis(restartEstimateMillis), inForceMillis, minInForceMillis)) {
         log.printf("nemesis: skipping %s: it would not be healed by the deadline%n", f);
         continue;
       }
-      inject(f);
+      Window w = inject(f);
+      inForceMillis += (w.endNanos() - w.startNanos()) / 1_000_000;
       Thread.sleep(f.gapAfterMillis());
     }
+    if (inForceMillis < minInForceMillis) {
+      log.printf("nemesis: the schedule ended after %d ms of faults, short of the %d ms asked%n", inForceMillis,
+          minInForceMillis);
+    }
+  }
+
+  /**
+   * Whether a fault expected to be in force for {@code expectedMillis} may start at {@code nowNanos}:
+   * always while the faults so far have been in force for less than {@code minInForceMillis},
+   * otherwise only if it would be healed by {@code deadlineNanos}.
+   */
+  static boolean mayStart(long nowNanos, long deadlineNanos, long expectedMillis, long inForceMillis,
+      long minInForceMillis) {
+    return inForceMillis < minInForceMillis || nowNanos + expectedMillis * 1_000_000 <= deadlineNanos;
   }
 
   /** Plays one fault now, heals it, and records its window (also when playing it failed); returns the window. */

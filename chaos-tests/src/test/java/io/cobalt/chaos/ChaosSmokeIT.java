@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
  * The CI-sized chaos run ({@link ChaosSuite}): kms-agent, 3 nodes and the gateway as separate JVMs
  * from the packaged jar; all five workloads together (set-full blobs, blob registers with If-Match
  * CAS, table-entity registers with If-Match, a queue, table {@code $batch}es); about 130 s of seeded faults (SIGKILL and
- * restart, SIGSTOP/SIGCONT shorter and longer than the election timeout) on random nodes; then every
+ * restart, SIGSTOP/SIGCONT shorter and longer than the election timeout, partitions, corruption,
+ * rolling restarts) on random nodes, in force for at least 120 s in total (the phase runs on until
+ * they have been); then every
  * fault healed and every invariant checked: no acknowledged write lost, no stale or corrupted read,
  * every register key linearizable (none unknown), no queue message lost or unexpected, every batch
  * all-or-nothing and none lost or unexpected.
@@ -24,14 +26,17 @@ import org.junit.jupiter.api.Test;
  */
 class ChaosSmokeIT {
   private static final long SEED = Long.getLong("cobalt.seed", System.nanoTime());
-  private static final long FAULT_PHASE_MILLIS = Long.getLong("cobalt.chaos.faultMillis", 130_000);
+  private static final long FAULT_PHASE_MILLIS = Long.getLong("cobalt.chaos.faultMillis",
+      ChaosSuite.SMOKE_FAULT_PHASE_MILLIS);
+  /** Issue 3 point 7: at least 2 minutes of faults in total (the nemesis plays on past the phase until then). */
+  private static final long MIN_FAULT_MILLIS = Long.getLong("cobalt.chaos.minFaultMillis",
+      ChaosSuite.SMOKE_MIN_FAULT_MILLIS);
 
   @Test
   void everyInvariantHoldsUnderKillsAndPauses() throws Exception {
     Path target = Paths.get("target").toAbsolutePath();
     Path jar = Paths.get(System.getProperty("cobalt.jar", ProcessCluster.defaultJar().toString()));
-    ChaosSuite.Options options = new ChaosSuite.Options(SEED, 3, 8, FAULT_PHASE_MILLIS,
-        new LinkedHashSet<>(ChaosSuite.WORKLOADS), target, target.resolve("chaos-runs"), jar, false);
+    ChaosSuite.Options options = smokeOptions(SEED, FAULT_PHASE_MILLIS, MIN_FAULT_MILLIS, target, jar);
     ChaosSuite.Outcome outcome = ChaosSuite.run(options, System.out);
 
     @SuppressWarnings("unchecked")
@@ -50,8 +55,13 @@ class ChaosSmokeIT {
     assertEquals(List.of(), outcome.violations(), "violations" + seed);
     assertTrue(Files.size(outcome.html()) > 0, "the HTML report is written");
     long faultMillis = (long) ((Map<?, ?>) outcome.report().get("run")).get("faultMillis");
-    // The phase also holds the healthy gaps between faults and skips a fault that would outlast it.
-    assertTrue(faultMillis >= FAULT_PHASE_MILLIS * 6 / 10, "faults in force for " + faultMillis + " ms of a "
-        + FAULT_PHASE_MILLIS + " ms fault phase");
+    assertTrue(faultMillis >= MIN_FAULT_MILLIS, "faults in force for " + faultMillis + " ms, at least "
+        + MIN_FAULT_MILLIS + " ms asked (" + FAULT_PHASE_MILLIS + " ms fault phase)" + seed);
+  }
+
+  /** The smoke run's options (also what {@code FaultScheduleTest} checks the schedules of). */
+  static ChaosSuite.Options smokeOptions(long seed, long faultPhaseMillis, long minFaultMillis, Path target, Path jar) {
+    return new ChaosSuite.Options(seed, 3, 8, faultPhaseMillis, new LinkedHashSet<>(ChaosSuite.WORKLOADS), target,
+        target.resolve("chaos-runs"), jar, false, java.util.Set.of(), null, minFaultMillis);
   }
 }

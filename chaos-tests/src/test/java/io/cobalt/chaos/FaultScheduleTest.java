@@ -159,4 +159,50 @@ class FaultScheduleTest {
     assertFalse(seenOnThree.contains(Kind.REMOVE_NODE), "no node removal with 3 nodes (no spare for its voters)");
     assertTrue(seenOnThree.contains(Kind.KEY_REVOKE));
   }
+
+  /** Issue 3 point 7: the CI smoke run has at least 2 minutes of faults in force, for any seed. */
+  @Test
+  void theSmokeScheduleHoldsAtLeastTwoMinutesOfFaultsForEverySeed() {
+    java.nio.file.Path target = java.nio.file.Path.of("target");
+    java.nio.file.Path jar = java.nio.file.Path.of("cobalt.jar");
+    assertTrue(ChaosSuite.SMOKE_MIN_FAULT_MILLIS >= 120_000);
+    long most = 0;
+    for (long seed = 0; seed < 2_000; seed++) {
+      ChaosSuite.Options o = ChaosSmokeIT.smokeOptions(seed, ChaosSuite.SMOKE_FAULT_PHASE_MILLIS,
+          ChaosSuite.SMOKE_MIN_FAULT_MILLIS, target, jar);
+      FaultSchedule s = ChaosSuite.schedule(o);
+      assertTrue(s.heldMillis() >= 120_000, "seed " + seed + " holds faults for " + s.heldMillis() + " ms");
+      // The faults drawn for the minimum come after the phase's own: a seed's schedule keeps its start.
+      List<FaultSchedule.Fault> phaseOnly = FaultSchedule.generate(seed, NODES, ChaosSuite.SMOKE_FAULT_PHASE_MILLIS,
+          ChaosSuite.RESTART_ESTIMATE_MILLIS).faults();
+      assertEquals(phaseOnly, s.faults().subList(0, phaseOnly.size()), "seed " + seed);
+      most = Math.max(most, s.heldMillis());
+    }
+    // Not much longer than needed: one fault past the phase's plan (at most a rolling restart of 3 nodes,
+    // 3 x (3 s + 12 s)) or past the minimum (at most a 15 s partition).
+    assertTrue(most < ChaosSuite.SMOKE_FAULT_PHASE_MILLIS + 45_000, "the longest smoke schedule holds " + most + " ms");
+  }
+
+  @Test
+  void heldTimeIsWhatAFaultHoldsWhateverTheRestarts() {
+    assertEquals(4_000, new FaultSchedule.Fault(Kind.KILL, "node-1", 4_000, 1_000).heldMillis());
+    assertEquals(700, new FaultSchedule.Fault(Kind.PAUSE_SHORT, "node-1", 700, 1_000).heldMillis());
+    assertEquals(3 * 2_000, new FaultSchedule.Fault(Kind.ROLLING_RESTART, "node-2", 2_000, 1_000, NODES, List.of(), null)
+        .heldMillis());
+    assertEquals(0, new FaultSchedule.Fault(Kind.REMOVE_NODE, "node-4", 150_000, 1_000).heldMillis(),
+        "a removal's duration is a bound, not a hold");
+  }
+
+  @Test
+  void theNemesisPlaysPastItsDeadlineOnlyUntilTheMinimumFaultTimeIsReached() {
+    long s = 1_000_000_000L;
+    // Before the minimum: a fault starts even past the deadline.
+    assertTrue(Nemesis.mayStart(200 * s, 130 * s, 20_000, 110_000, 120_000));
+    // Minimum reached: only a fault healed by the deadline.
+    assertFalse(Nemesis.mayStart(120 * s, 130 * s, 20_000, 120_000, 120_000));
+    assertTrue(Nemesis.mayStart(100 * s, 130 * s, 20_000, 120_000, 120_000));
+    // No minimum: the deadline alone, as before.
+    assertFalse(Nemesis.mayStart(120 * s, 130 * s, 20_000, 0, 0));
+    assertTrue(Nemesis.mayStart(100 * s, 130 * s, 30_000, 0, 0));
+  }
 }

@@ -4,6 +4,7 @@ import io.cobalt.crypto.key.DataKey;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.gateway.nodeclient.GrpcCalls;
 import io.cobalt.gateway.nodeclient.NodeChannels;
+import io.cobalt.gateway.nodeclient.ReconnectPacer;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyRequest;
@@ -22,6 +23,7 @@ import io.grpc.stub.ClientResponseObserver;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,6 +49,8 @@ public final class KeyAgentClient implements KeyClient, KeyEventSource, AutoClos
       Set.of("PERMISSION_DENIED", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND");
 
   private final ManagedChannel channel;
+  /** The agent back from a restart is used again within a second, not after gRPC's backoff (up to 120 s). */
+  private final ReconnectPacer pacer;
 
   public KeyAgentClient(String host, int port, TlsMaterial tls) {
     this(NodeChannels.open(host, port, tls));
@@ -55,6 +59,7 @@ public final class KeyAgentClient implements KeyClient, KeyEventSource, AutoClos
   /** Over an open channel (tests: a plaintext loopback agent); closing this client shuts it down. */
   KeyAgentClient(ManagedChannel channel) {
     this.channel = channel;
+    this.pacer = new ReconnectPacer(List.of(channel), ReconnectPacer.DEFAULT_PERIOD_MILLIS, "gateway-kms-reconnect");
   }
 
   @Override
@@ -171,6 +176,7 @@ public final class KeyAgentClient implements KeyClient, KeyEventSource, AutoClos
 
   @Override
   public void close() {
+    pacer.close();
     channel.shutdown();
     try {
       if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {

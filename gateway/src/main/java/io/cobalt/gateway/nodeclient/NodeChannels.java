@@ -17,11 +17,14 @@ public final class NodeChannels implements AutoCloseable {
   public static final int MAX_INBOUND_MESSAGE_BYTES = 8 * 1024 * 1024;
 
   private final Map<String, ManagedChannel> channels = new HashMap<>();
+  /** A node back from a crash is used again within a second, not after gRPC's backoff (up to 120 s). */
+  private final ReconnectPacer pacer;
 
   public NodeChannels(List<NodeEndpoint> nodes, TlsMaterial tls) {
     for (NodeEndpoint n : nodes) {
       channels.put(n.nodeId(), open(n.host(), n.port(), tls));
     }
+    pacer = new ReconnectPacer(channels.values(), ReconnectPacer.DEFAULT_PERIOD_MILLIS, "gateway-node-reconnect");
   }
 
   /** An mTLS channel to {@code host:port} authenticated with {@code tls}. */
@@ -46,6 +49,7 @@ public final class NodeChannels implements AutoCloseable {
 
   @Override
   public void close() {
+    pacer.close();
     for (ManagedChannel c : channels.values()) {
       c.shutdown();
     }
