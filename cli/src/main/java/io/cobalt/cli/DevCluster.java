@@ -8,6 +8,7 @@ import io.cobalt.gateway.GatewayHttpsConfig;
 import io.cobalt.gateway.GatewayServer;
 import io.cobalt.gateway.KeyCacheConfig;
 import io.cobalt.gateway.NodeEndpoint;
+import io.cobalt.kms.KeyBackendConfig;
 import io.cobalt.kms.KmsAgentConfig;
 import io.cobalt.kms.KmsAgentServer;
 import io.cobalt.kms.MasterKeyFile;
@@ -93,11 +94,15 @@ public final class DevCluster implements AutoCloseable {
    *     -1 for none; ignored without {@code https} (then {@code blobPort} is plain HTTP)
    * @param tablePort the Table endpoint's port (plain HTTP; 0: any free port), or -1 for none
    * @param queuePort the Queue endpoint's port (plain HTTP; 0: any free port), or -1 for none
+   * @param keyBackends further backends of the in-process kms-agent (a PKCS#11 token, a KMIP server;
+   *     {@code cobalt dev --key-backends}): keys can be created in them and accounts or scopes switched
+   *     to those keys; service-managed keys stay in the local keystore
    */
   public record Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
       int replicationFactor, int writeQuorum, long maxPutBlobBytes, boolean https, int httpPort, int tablePort,
-      int queuePort) {
+      int queuePort, List<KeyBackendConfig> keyBackends) {
     public Options {
+      keyBackends = List.copyOf(keyBackends);
       if (nodes < 1 || replicationFactor < 1 || replicationFactor > nodes || writeQuorum < 1
           || writeQuorum > replicationFactor) {
         throw new IllegalArgumentException("need 1 <= writeQuorum <= replicationFactor <= nodes");
@@ -120,7 +125,7 @@ public final class DevCluster implements AutoCloseable {
     public Options(Path dataDir, String host, int blobPort, int nodes, int partitions,
         int replicationFactor, int writeQuorum, long maxPutBlobBytes) {
       this(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes, false, -1,
-          -1, -1);
+          -1, -1, List.of());
     }
 
     public static Options defaults(Path dataDir) {
@@ -129,25 +134,31 @@ public final class DevCluster implements AutoCloseable {
 
     public Options withBlobPort(int port) {
       return new Options(dataDir, host, port, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort, tablePort, queuePort);
+          https, httpPort, tablePort, queuePort, keyBackends);
     }
 
     /** A Table endpoint on {@code port} (0: any free port; -1: none). */
     public Options withTablePort(int port) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort, port, queuePort);
+          https, httpPort, port, queuePort, keyBackends);
     }
 
     /** A Queue endpoint on {@code port} (0: any free port; -1: none). */
     public Options withQueuePort(int port) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          https, httpPort, tablePort, port);
+          https, httpPort, tablePort, port, keyBackends);
+    }
+
+    /** The in-process kms-agent opens these backends as well (see {@code keyBackends}). */
+    public Options withKeyBackends(List<KeyBackendConfig> backends) {
+      return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
+          https, httpPort, tablePort, queuePort, backends);
     }
 
     /** HTTPS on {@code blobPort}; plain HTTP on {@code httpPort} as well, or -1 for HTTPS only. */
     public Options withHttps(int httpPort) {
       return new Options(dataDir, host, blobPort, nodes, partitions, replicationFactor, writeQuorum, maxPutBlobBytes,
-          true, httpPort, tablePort, queuePort);
+          true, httpPort, tablePort, queuePort, keyBackends);
     }
   }
 
@@ -194,7 +205,8 @@ public final class DevCluster implements AutoCloseable {
       String adminIdentity = TlsMaterial.identityOf(TlsMaterial.load(tlsDir, ADMIN).certificate());
       kms = KmsAgentServer.start(new KmsAgentConfig(kmsDir, masterKey, options.host(), 0,
           TlsMaterial.load(tlsDir, KMS), Set.of(TlsMaterial.identityOf(gatewayTls.certificate())))
-          .withGrants(List.of(CallerGrant.admin(ADMIN, adminIdentity, List.of("*")))));
+          .withGrants(List.of(CallerGrant.admin(ADMIN, adminIdentity, List.of("*"))))
+          .withExtraBackends(options.keyBackends()));
 
       List<ClusterPeer> peers = raftPeers(options, data);
       int[] grpcPorts = grpcPorts(options, data);
@@ -364,7 +376,7 @@ public final class DevCluster implements AutoCloseable {
       return new Options(options.dataDir(), options.host(), options.blobPort(), storedNodes, stored,
           Math.min(options.replicationFactor(), storedNodes), Math.min(options.writeQuorum(), storedNodes),
           options.maxPutBlobBytes(), options.https(), options.httpPort(), options.tablePort(),
-          options.queuePort());
+          options.queuePort(), options.keyBackends());
     }
     p.setProperty("partitions", Integer.toString(options.partitions()));
     p.setProperty("nodes", Integer.toString(options.nodes()));

@@ -1,5 +1,7 @@
 package io.cobalt.cli;
 
+import io.cobalt.cli.role.KeyBackendSettings;
+import io.cobalt.cli.role.RoleConfigException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -50,6 +52,14 @@ final class DevCommand implements Callable<Integer> {
       description = "Queue endpoint port, plain HTTP (default: ${DEFAULT-VALUE}; -1: no Queue endpoint).")
   int queuePort;
 
+  @Option(names = "--key-backends", paramLabel = "FILE",
+      description = "Properties file of further kms-agent key backends, in the kms-agent config's keys:"
+          + " pkcs11.library, pkcs11.slot.index, pkcs11.pin.file (a PKCS#11 token; the PIN only in that file),"
+          + " kmip.host, kmip.port, kmip.cert.file, kmip.key.file, kmip.ca.file (a KMIP server)."
+          + " Keys can then be created in them (cobalt admin keys create --backend pkcs11|kmip) and accounts or"
+          + " scopes switched to those keys.")
+  Path keyBackends;
+
   @Spec
   CommandSpec spec;
 
@@ -63,6 +73,14 @@ final class DevCommand implements Callable<Integer> {
     DevCluster.Options options = new DevCluster.Options(data, host, blobPort, defaults.nodes(), partitions,
         defaults.replicationFactor(), defaults.writeQuorum(), defaults.maxPutBlobBytes());
     options = options.withTablePort(tablePort).withQueuePort(queuePort);
+    if (keyBackends != null) {
+      try {
+        options = options.withKeyBackends(
+            KeyBackendSettings.load(keyBackends, System.getenv()).toBackends(data.resolve("kms")));
+      } catch (RoleConfigException e) {
+        throw new ParameterException(spec.commandLine(), "--key-backends: " + e.getMessage());
+      }
+    }
     return https ? options.withHttps(httpPort) : options;
   }
 
@@ -97,6 +115,11 @@ final class DevCommand implements Callable<Integer> {
     System.out.printf("cobalt dev: ready in %d ms — %d nodes, %d partitions, data in %s%n",
         ms, cluster.options().nodes(), cluster.options().partitions(), cluster.dataDir());
     System.out.println("Blob endpoint: " + cluster.blobEndpoint());
+    if (!options.keyBackends().isEmpty()) {
+      System.out.println("Key backends: local (service-managed keys), "
+          + String.join(", ", options.keyBackends().stream().map(b -> b.name()).toList())
+          + " (cobalt admin keys create --backend NAME)");
+    }
     if (cluster.queueEndpoint() != null) {
       System.out.println("Queue endpoint: " + cluster.queueEndpoint());
     }

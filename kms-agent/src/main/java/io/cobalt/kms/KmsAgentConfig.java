@@ -30,6 +30,9 @@ import java.util.Set;
  *     the files change (checked every {@code tlsReloadCheckMillis}) or on {@link KmsAgentServer#reloadTls()}
  * @param rotationCheckMillis how often the agent looks for keys due for automatic rotation or purge
  * @param tlsReloadCheckMillis how often the agent compares the TLS files with what it loaded
+ * @param extraBackends further backends opened beside {@code backend} and the local keystore, so keys
+ *     can be created in each ({@code CreateKey}'s backend name) and accounts or scopes switched to them;
+ *     at most one of each kind, none of the kind of {@code backend}
  */
 public record KmsAgentConfig(
     Path dataDir,
@@ -42,7 +45,8 @@ public record KmsAgentConfig(
     KeyBackendConfig backend,
     TlsFiles tlsFiles,
     long rotationCheckMillis,
-    long tlsReloadCheckMillis) {
+    long tlsReloadCheckMillis,
+    List<KeyBackendConfig> extraBackends) {
 
   public static final long DEFAULT_ROTATION_CHECK_MILLIS = 60_000;
   public static final long DEFAULT_TLS_RELOAD_CHECK_MILLIS = 10_000;
@@ -62,6 +66,13 @@ public record KmsAgentConfig(
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(backend, "backend");
     allowedCallers = Set.copyOf(Objects.requireNonNull(allowedCallers, "allowedCallers"));
+    extraBackends = List.copyOf(Objects.requireNonNull(extraBackends, "extraBackends"));
+    Set<String> backendNames = new HashSet<>(List.of("local", backend.name()));
+    for (KeyBackendConfig b : extraBackends) {
+      if (b instanceof KeyBackendConfig.Local || !backendNames.add(b.name())) {
+        throw new IllegalArgumentException("backend " + b.name() + " is configured more than once");
+      }
+    }
     grants = List.copyOf(Objects.requireNonNull(grants, "grants"));
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0..65535");
@@ -81,7 +92,7 @@ public record KmsAgentConfig(
   public KmsAgentConfig(Path dataDir, Path masterKeyFile, String bindHost, int port, TlsMaterial tls,
       Set<String> allowedCallers) {
     this(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, List.of(), KeyBackendConfig.local(), null,
-        DEFAULT_ROTATION_CHECK_MILLIS, DEFAULT_TLS_RELOAD_CHECK_MILLIS);
+        DEFAULT_ROTATION_CHECK_MILLIS, DEFAULT_TLS_RELOAD_CHECK_MILLIS, List.of());
   }
 
   /**
@@ -92,28 +103,34 @@ public record KmsAgentConfig(
       String name, Set<String> allowedCallers) throws IOException {
     return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, TlsMaterial.load(tlsDir, name), allowedCallers,
         List.of(), KeyBackendConfig.local(), new TlsFiles(tlsDir, name), DEFAULT_ROTATION_CHECK_MILLIS,
-        DEFAULT_TLS_RELOAD_CHECK_MILLIS);
+        DEFAULT_TLS_RELOAD_CHECK_MILLIS, List.of());
   }
 
   public KmsAgentConfig withGrants(List<CallerGrant> newGrants) {
     return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, newGrants, backend, tlsFiles,
-        rotationCheckMillis, tlsReloadCheckMillis);
+        rotationCheckMillis, tlsReloadCheckMillis, extraBackends);
   }
 
   public KmsAgentConfig withBackend(KeyBackendConfig newBackend) {
     return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, grants, newBackend, tlsFiles,
-        rotationCheckMillis, tlsReloadCheckMillis);
+        rotationCheckMillis, tlsReloadCheckMillis, extraBackends);
   }
 
   /** Reload {@code tls} from these files when they change ({@code tls} should have been loaded from them). */
   public KmsAgentConfig withTlsFiles(TlsFiles files) {
     return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, grants, backend, files,
-        rotationCheckMillis, tlsReloadCheckMillis);
+        rotationCheckMillis, tlsReloadCheckMillis, extraBackends);
   }
 
   public KmsAgentConfig withRotationCheckMillis(long millis) {
     return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, grants, backend, tlsFiles,
-        millis, tlsReloadCheckMillis);
+        millis, tlsReloadCheckMillis, extraBackends);
+  }
+
+  /** Opens these backends as well (see {@code extraBackends}). */
+  public KmsAgentConfig withExtraBackends(List<KeyBackendConfig> backends) {
+    return new KmsAgentConfig(dataDir, masterKeyFile, bindHost, port, tls, allowedCallers, grants, backend, tlsFiles,
+        rotationCheckMillis, tlsReloadCheckMillis, backends);
   }
 
   /** The grants the agent enforces: data-path grants for {@code allowedCallers}, then {@code grants}. */

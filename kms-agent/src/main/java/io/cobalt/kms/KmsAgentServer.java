@@ -163,16 +163,21 @@ public final class KmsAgentServer implements AutoCloseable {
       Deque<AutoCloseable> backendsOpened = new ArrayDeque<>();
       Map<String, KeyBackend> backends = new LinkedHashMap<>();
       backends.put("local", keystore);
-      if (config.backend() instanceof KeyBackendConfig.Pkcs11 p) {
-        Pkcs11KeyBackend b = Pkcs11KeyBackend.open(p.config(), random, clock);
-        opened.push(b);
-        backendsOpened.push(b);
-        backends.put(p.name(), b);
-      } else if (config.backend() instanceof KeyBackendConfig.Kmip k) {
-        KmipKeyBackend b = KmipKeyBackend.open(k.config(), random, clock);
-        opened.push(b);
-        backendsOpened.push(b);
-        backends.put(k.name(), b);
+      List<KeyBackendConfig> configured = new ArrayList<>();
+      configured.add(config.backend());
+      configured.addAll(config.extraBackends());
+      for (KeyBackendConfig c : configured) {
+        if (c instanceof KeyBackendConfig.Pkcs11 p) {
+          Pkcs11KeyBackend b = Pkcs11KeyBackend.open(p.config(), random, clock);
+          opened.push(b);
+          backendsOpened.push(b);
+          backends.put(p.name(), b);
+        } else if (c instanceof KeyBackendConfig.Kmip k) {
+          KmipKeyBackend b = KmipKeyBackend.open(k.config(), random, clock);
+          opened.push(b);
+          backendsOpened.push(b);
+          backends.put(k.name(), b);
+        }
       }
       backendsOpened.push(keystore);
       String selfIdentity = TlsMaterial.identityOf(config.tls().certificate());
@@ -241,8 +246,9 @@ public final class KmsAgentServer implements AutoCloseable {
       opened.push(() -> periodic.forEach(f -> f.cancel(false)));
       KmsAgentServer agent = new KmsAgentServer(server, executor, audit, backendsOpened, keys, lifecycle, tls,
           ownScheduler, periodic, lockChannel, selfIdentity, nanoTicker, changes, events, eventsScheduler);
-      LOG.info("kms-agent listening on {}:{} (mTLS, {} grants, backend {}, data in {})",
-          config.bindHost(), server.getPort(), config.effectiveGrants().size(), config.backend().name(), config.dataDir());
+      LOG.info("kms-agent listening on {}:{} (mTLS, {} grants, backends {} (new keys: {}), data in {})",
+          config.bindHost(), server.getPort(), config.effectiveGrants().size(), backends.keySet(),
+          config.backend().name(), config.dataDir());
       return agent;
     } catch (IOException | RuntimeException e) {
       closeAll(opened);

@@ -1,6 +1,7 @@
 package io.cobalt.cli.role;
 
 import io.cobalt.crypto.tls.TlsMaterial;
+import io.cobalt.kms.KeyBackendConfig;
 import io.cobalt.kms.KmsAgentConfig;
 import io.cobalt.kms.policy.CallerGrant;
 import java.io.IOException;
@@ -31,14 +32,25 @@ import java.util.Set;
  *   <li>{@code admin.callers} [COBALT_ADMIN_CALLERS] — names of certificates in tls.dir whose holders may
  *       manage every key (create, rotate, disable, enable, ...: {@code cobalt admin keys}); default none.
  *       The chaos suite grants its {@code admin} certificate this way to rotate and revoke keys
+ *   <li>{@code pkcs11.*}, {@code kmip.*} — an HSM (PKCS#11) and a KMIP server as further key backends;
+ *       see {@link KeyBackendSettings}
+ *   <li>{@code key.backend} [COBALT_KEY_BACKEND] — where new keys go when a request names no backend,
+ *       accounts' service-managed keys included: {@code local} (default), or a configured {@code pkcs11} or
+ *       {@code kmip}
  * </ul>
  */
 record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKeyFile, Path tlsDir, String tlsName,
-    List<String> allowedCallers, List<String> adminCallers, Path file) {
+    List<String> allowedCallers, List<String> adminCallers, KeyBackendSettings backends, String keyBackend,
+    Path file) {
 
-  static final Set<String> KEYS =
-      Set.of("bind.host", "port", "data.dir", "master.key.file", "tls.dir", "tls.name", "allowed.callers",
-          "admin.callers");
+  static final Set<String> KEYS = keys();
+
+  private static Set<String> keys() {
+    Set<String> keys = new java.util.HashSet<>(Set.of("bind.host", "port", "data.dir", "master.key.file", "tls.dir",
+        "tls.name", "allowed.callers", "admin.callers", "key.backend"));
+    keys.addAll(KeyBackendSettings.KEYS);
+    return Set.copyOf(keys);
+  }
 
   static KmsAgentRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -53,9 +65,14 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
       s.problem("allowed.callers must name at least one certificate (e.g. gateway)");
     }
     List<String> admins = s.list("admin.callers", "");
+    KeyBackendSettings backends = KeyBackendSettings.read(s);
+    String keyBackend = s.string("key.backend", "local");
+    if (!keyBackend.equals("local") && !backends.names().contains(keyBackend)) {
+      s.problem("key.backend " + keyBackend + " is not configured (local, or configure pkcs11.* or kmip.*)");
+    }
     s.validate();
     return new KmsAgentRoleConfig(host, port, dataDir, masterKey, tlsDir, tlsName, List.copyOf(callers),
-        List.copyOf(admins), s.file());
+        List.copyOf(admins), backends, keyBackend, s.file());
   }
 
   /** The agent's runtime configuration: TLS loaded (and reloaded on change), callers' identities from their certificates. */
@@ -73,8 +90,19 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
     for (String admin : adminCallers) {
       admins.add(CallerGrant.admin(admin, identity("admin.callers", admin), List.of("*")));
     }
+    List<KeyBackendConfig> configured = backends.toBackends(dataDir);
+    KeyBackendConfig main = KeyBackendConfig.local();
+    List<KeyBackendConfig> extra = new ArrayList<>();
+    for (KeyBackendConfig b : configured) {
+      if (b.name().equals(keyBackend)) {
+        main = b;
+      } else {
+        extra.add(b);
+      }
+    }
     try {
-      KmsAgentConfig c = KmsAgentConfig.withTlsFrom(dataDir, masterKeyFile, bindHost, port, tlsDir, tlsName, identities);
+      KmsAgentConfig c = KmsAgentConfig.withTlsFrom(dataDir, masterKeyFile, bindHost, port, tlsDir, tlsName, identities)
+          .withBackend(main).withExtraBackends(extra);
       return admins.isEmpty() ? c : c.withGrants(admins);
     } catch (IOException | IllegalArgumentException e) {
       throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
@@ -101,6 +129,8 @@ record KmsAgentRoleConfig(String bindHost, int port, Path dataDir, Path masterKe
     m.put("tls.name", tlsName + " (private key " + tlsDir.resolve(tlsName + ".key") + ": not shown)");
     m.put("allowed.callers", String.join(",", allowedCallers));
     m.put("admin.callers", String.join(",", adminCallers));
+    m.putAll(backends.describe());
+    m.put("key.backend", keyBackend);
     return m;
   }
 }

@@ -79,6 +79,12 @@ final class RoleConfigSource {
     return origins.getOrDefault(key, "default");
   }
 
+  /** Whether {@code key} has a non-blank value (file or environment). */
+  boolean has(String key) {
+    String v = values.get(key);
+    return v != null && !v.isEmpty();
+  }
+
   String string(String key, String defaultValue) {
     read.add(key);
     String v = values.get(key);

@@ -71,6 +71,27 @@ class RoleCommandsTest {
   }
 
   @Test
+  void theAgentFileOpensAPkcs11AndAKmipBackendAndNamesTheDefault(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    Path file = dir.resolve("kms-agent.properties");
+    Files.writeString(dir.resolve("pin"), "1234\n");
+    Files.writeString(dir.resolve("libpkcs11.so"), "not loaded until first use");
+    Files.writeString(file, Files.readString(file) + "pkcs11.library=libpkcs11.so\npkcs11.pin.file=pin\n"
+        + "kmip.host=127.0.0.1\nkmip.port=5697\nkmip.cert.file=tls/admin.pem\nkmip.key.file=tls/admin.key\n"
+        + "kmip.ca.file=tls/ca.pem\nkey.backend=kmip\n");
+    KmsAgentRoleConfig k = KmsAgentRoleConfig.load(file, Map.of());
+    io.cobalt.kms.KmsAgentConfig agent = k.toAgentConfig();
+    assertEquals("kmip", agent.backend().name(), "key.backend picks where new keys go");
+    assertEquals(List.of("pkcs11"), agent.extraBackends().stream().map(b -> b.name()).toList());
+    assertTrue(k.describe().get("pkcs11.pin.file").contains("not shown"));
+    assertFalse(k.describe().containsValue("1234"));
+
+    RoleConfigException e = assertThrows(RoleConfigException.class,
+        () -> KmsAgentRoleConfig.load(file, Map.of("COBALT_KEY_BACKEND", "vault")));
+    assertTrue(e.getMessage().contains("key.backend vault is not configured"), e.getMessage());
+  }
+
+  @Test
   void initRefusesAnInitialisedDirectory(@TempDir Path dir) {
     assertEquals(0, init(dir));
     assertEquals(2, init(dir));
