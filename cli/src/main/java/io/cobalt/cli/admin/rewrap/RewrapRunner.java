@@ -131,11 +131,14 @@ public final class RewrapRunner {
         log.accept("rewrap " + spec + ": " + r.progress().cumulative().failed() + " DEKs were refused by the agent"
             + " (their version disabled or retired?); run cobalt admin keys rewrap by hand after fixing the key");
       }
+      // The resume file goes first: a crash between the two steps then re-runs the job from the
+      // start (every DEK found already current), never leaves a finished job's resume point behind
+      // for the next job of the same key to "resume" from and skip its partitions.
+      Files.deleteIfExists(state);
       synchronized (this) {
         queue.remove(spec);
         saveQueue();
       }
-      Files.deleteIfExists(state);
       done++;
     }
   }
