@@ -288,8 +288,7 @@ final class PlacementController {
           (System.nanoTime() - t0) / 1_000_000, e.toString());
       return false; // a failing meta step must not hold back the partitions' replacements
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
+      Thread.currentThread().interrupt(); // stopping: the round ends here
     }
     return true;
   }

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.protocol.RaftGroup;
 import org.junit.jupiter.api.Test;
 
 /**
