@@ -56,6 +56,10 @@ import java.util.Set;
  *   <li>{@code placement.rebalance-interval} [COBALT_PLACEMENT_REBALANCE_INTERVAL] — seconds between two
  *       rebalancing moves (one partition voter onto the least-loaded node, e.g. one that joined;
  *       default 30; 0: no rebalancing; ADR 0029)
+ *   <li>{@code placement.admin-call-timeout} [COBALT_PLACEMENT_ADMIN_CALL_TIMEOUT] — seconds each Raft
+ *       admin call of the placement controller (group add, configuration change, leadership
+ *       transfer) may take before its step fails and is tried again on a later round (default 20;
+ *       ADR 0037)
  * </ul>
  */
 record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort, Path dataDir, int partitions,
@@ -68,7 +72,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
       "membership.cluster.name", "membership.zone", "chunk.nodes", "replication.factor",
       "heal.anti.entropy.interval.millis", "heal.repairs.per.second", "heal.repair.queue.max.items",
       "heal.scrub.bytes.per.second", "heal.scrub.pause.millis", "heal.gc.delay.millis", "heal.gc.interval.millis",
-      "placement.replace-after", "join", "placement.rebalance-interval");
+      "placement.replace-after", "join", "placement.rebalance-interval", "placement.admin-call-timeout");
 
   static NodeRoleConfig load(Path file, Map<String, String> env) throws RoleConfigException {
     RoleConfigSource s = RoleConfigSource.load(file, env, KEYS);
@@ -114,6 +118,8 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
         PlacementConfig.DEFAULT_REPLACE_AFTER_MILLIS / 1000, 0, 30 * 86_400L);
     long rebalanceSeconds = s.number("placement.rebalance-interval",
         PlacementConfig.DEFAULT_REBALANCE_INTERVAL_MILLIS / 1000, 0, 86_400L);
+    long adminCallSeconds = s.number("placement.admin-call-timeout",
+        PlacementConfig.DEFAULT_ADMIN_CALL_TIMEOUT_MILLIS / 1000, 1, 3_600L);
     if (joining && membership == null) {
       s.problem("join=true needs membership.enabled=true (the controller moves partitions only to live members)");
     }
@@ -123,7 +129,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     s.validate();
     return new NodeRoleConfig(id, host, grpcPort, raftPort, dataDir, partitions, tlsDir, tlsName, peers, leaderWait,
         membership, healing, s.file(), PlacementConfig.defaults().withReplaceAfterMillis(replaceAfterSeconds * 1000)
-            .withRebalanceIntervalMillis(rebalanceSeconds * 1000));
+            .withRebalanceIntervalMillis(rebalanceSeconds * 1000).withAdminCallTimeoutMillis(adminCallSeconds * 1000));
   }
 
   /** The chunk healing settings (ADR 0010); off when {@code chunk.nodes} is empty. */
@@ -245,6 +251,7 @@ record NodeRoleConfig(String nodeId, String bindHost, int grpcPort, int raftPort
     m.put("leader.wait.millis", Long.toString(leaderWaitMillis));
     m.put("placement.replace-after", Long.toString(placement.replaceAfterMillis() / 1000));
     m.put("placement.rebalance-interval", Long.toString(placement.rebalanceIntervalMillis() / 1000));
+    m.put("placement.admin-call-timeout", Long.toString(placement.adminCallTimeoutMillis() / 1000));
     m.put("join", Boolean.toString(peers.stream().noneMatch(p -> p.nodeId().equals(nodeId)) && !peers.isEmpty()));
     if (!healing.enabled()) {
       m.put("chunk.nodes", "(none: chunk healing off)");

@@ -112,6 +112,10 @@ class RoleCommandsTest {
     assertEquals(45_000, NodeRoleConfig.load(dir.resolve("node-1.properties"),
         Map.of("COBALT_PLACEMENT_REPLACE_AFTER", "45")).placement().replaceAfterMillis());
     assertEquals("COBALT_PLACEMENT_REPLACE_AFTER", RoleConfigSource.envName("placement.replace-after"));
+    // The bound of each Raft admin call of the placement controller (ADR 0037): seconds, 20 by default.
+    assertEquals(20_000, fromFile.placement().adminCallTimeoutMillis());
+    assertEquals(15_000, NodeRoleConfig.load(dir.resolve("node-1.properties"),
+        Map.of("COBALT_PLACEMENT_ADMIN_CALL_TIMEOUT", "15")).placement().adminCallTimeoutMillis());
   }
 
   @Test

@@ -37,14 +37,30 @@ import org.slf4j.LoggerFactory;
  *   <li>the new map version is committed to the meta group (compare-and-set on the version).
  * </ol>
  *
- * A round that fails midway leaves the map unchanged; the next round plans the same step again
+ * A round that fails midway leaves the map unchanged; a later round plans the same step again
  * (the choice is deterministic) and each step tolerates having been done already.
+ *
+ * <p>Every Ratis admin call is bounded ({@link PlacementConfig#adminCallTimeoutMillis}, ADR 0037),
+ * and a group whose step failed (or timed out) goes after the others on the next round: a failed
+ * meta step lets that round's partition step run and skips the meta group on the next round when a
+ * partition step is pending; a failed partition step is retried once no other partition needs a
+ * replacement. Rebalancing waits until no node has been absent for a rebalancing interval.
  */
 final class PlacementController {
   private static final Logger log = LoggerFactory.getLogger(PlacementController.class);
 
   interface Proposer {
     PlacementUpdateResult propose(PlacementUpdate update) throws IOException;
+  }
+
+  /**
+   * The Raft side of one step (learner, catch-up, swap) in {@code current}'s group: {@code added}
+   * replaces {@code removed}, {@code nextIds} are the voters afterwards. Every blocking call goes
+   * through {@code calls}. Tests replace it.
+   */
+  interface Swapper {
+    void swap(BoundedCalls calls, RaftGroup current, String removed, String added, List<String> nextIds)
+        throws IOException, InterruptedException;
   }
 
   private final String nodeId;
@@ -55,7 +71,13 @@ final class PlacementController {
   private final PlacementConfig config;
   private final java.util.function.Function<RaftGroup, RaftClient> clients;
   private final Proposer proposer;
+  private final Swapper swapper;
+  private final BoundedCalls calls;
   private final PlacementPlanner planner = new PlacementPlanner();
+  /** The meta group's last step failed: a pending partition step goes first on the next round. */
+  private boolean metaDeferred;
+  /** Partitions whose last step failed: tried again once no other partition needs a step. */
+  private final Set<Integer> deferredPartitions = new java.util.TreeSet<>();
   /** A rebalancing move needs the most-loaded node to have this many more voter slots than the least. */
   static final int REBALANCE_MIN_SKEW = 2;
   private long lastMoveMillis = Long.MIN_VALUE / 2;
@@ -64,6 +86,13 @@ final class PlacementController {
   PlacementController(String nodeId, RaftServer server, PartitionGroups groups,
       java.util.function.Function<RaftGroup, RaftClient> clients, Supplier<Set<String>> liveNodes, Clock clock,
       PlacementConfig config, Proposer proposer) {
+    this(nodeId, server, groups, clients, liveNodes, clock, config, proposer, null);
+  }
+
+  /** With {@code swapper} doing the Raft side of each step (null: the Ratis procedure). */
+  PlacementController(String nodeId, RaftServer server, PartitionGroups groups,
+      java.util.function.Function<RaftGroup, RaftClient> clients, Supplier<Set<String>> liveNodes, Clock clock,
+      PlacementConfig config, Proposer proposer, Swapper swapper) {
     this.nodeId = nodeId;
     this.server = server;
     this.groups = groups;
@@ -72,22 +101,35 @@ final class PlacementController {
     this.clock = clock;
     this.config = config;
     this.proposer = proposer;
+    this.swapper = swapper != null ? swapper : this::ratisSwap;
+    this.calls = new BoundedCalls(config.adminCallTimeoutMillis());
   }
 
   /** One round: plan, and carry out at most one replacement (else one rebalancing move). */
   void runOnce() {
     Set<String> live = liveNodes.get();
-    Set<String> gone = config.replaces()
-        ? planner.observe(groups.peers(), live, clock.millis(), config.replaceAfterMillis()) : Set.of();
+    // observe() always runs: rebalancing needs to know when a node was last absent
+    Set<String> absentPastGrace = planner.observe(groups.peers(), live, clock.millis(), config.replaceAfterMillis());
+    Set<String> gone = config.replaces() ? absentPastGrace : Set.of();
     if (gone.isEmpty()) {
+      metaDeferred = false;
+      deferredPartitions.clear();
       rebalanceOnce(live);
       return;
     }
-    if (replaceMetaVoterOnce(live, gone)) {
-      return;
+    boolean metaPending = PlacementPlanner.nextMeta(groups.map(), groups.metaVoterIds(), groups.peers(), live, gone)
+        .isPresent();
+    if (metaPending) {
+      if (metaDeferred && nextPartitionStep(live, gone).isPresent()) {
+        metaDeferred = false; // this round belongs to a partition; the meta group is tried on the next
+      } else if (replaceMetaVoterOnce(live, gone)) {
+        metaDeferred = false;
+        return;
+      } else {
+        metaDeferred = true; // failed: this round goes on to a partition, and the next starts with one
+      }
     }
-    Optional<PlacementPlanner.Replacement> step =
-        PlacementPlanner.next(groups.map(), groups.peers(), live, gone);
+    Optional<PlacementPlanner.Replacement> step = nextPartitionStep(live, gone);
     if (step.isEmpty()) {
       retireGone(gone);
       return;
@@ -103,12 +145,29 @@ final class PlacementController {
       log.info("node {}: placement: partition {}: {} replaced {} in {} ms; map version {} {}", nodeId, r.partition(),
           r.added(), r.removed(), (System.nanoTime() - t0) / 1_000_000, result.getCurrent().getVersion(),
           result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
+      deferredPartitions.remove(r.partition());
     } catch (IOException | RuntimeException e) {
-      log.warn("node {}: placement: partition {}: replacing {} by {} failed (tried again next round): {}", nodeId,
-          r.partition(), r.removed(), r.added(), e.toString());
+      deferredPartitions.add(r.partition());
+      log.warn("node {}: placement: partition {}: replacing {} by {} failed after {} ms (tried again on a later"
+          + " round, after the other partitions): {}", nodeId, r.partition(), r.removed(), r.added(),
+          (System.nanoTime() - t0) / 1_000_000, e.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * The next partition replacement, skipping partitions whose last step failed while another
+   * partition needs one; once only those are left, they are tried again.
+   */
+  private Optional<PlacementPlanner.Replacement> nextPartitionStep(Set<String> live, Set<String> gone) {
+    Optional<PlacementPlanner.Replacement> step =
+        PlacementPlanner.next(groups.map(), groups.peers(), live, gone, deferredPartitions);
+    if (step.isEmpty() && !deferredPartitions.isEmpty()) {
+      deferredPartitions.clear();
+      step = PlacementPlanner.next(groups.map(), groups.peers(), live, gone);
+    }
+    return step;
   }
 
   // ------------------------------------------------------------ chunk retirement (ADR 0028)
@@ -153,11 +212,17 @@ final class PlacementController {
    * drops its replica of the group itself when it sees the map (RaftPartitionServer's stray rule).
    */
   private void rebalanceOnce(Set<String> live) {
-    if (!config.rebalances() || clock.millis() - lastMoveMillis < config.rebalanceIntervalMillis()) {
+    long now = clock.millis();
+    if (!config.rebalances() || now - lastMoveMillis < config.rebalanceIntervalMillis()) {
       return;
     }
-    Optional<PlacementPlanner.Replacement> step =
-        PlacementPlanner.rebalance(groups.map(), groups.peers(), live, REBALANCE_MIN_SKEW);
+    // Replacement first, rebalancing after (ADR 0037): a node that was absent (or has just come
+    // back, its replicas still catching up) leaves groups short of live voters.
+    if (planner.allPresentForMillis(now) < config.rebalanceIntervalMillis()) {
+      return;
+    }
+    Optional<PlacementPlanner.Replacement> step = PlacementPlanner.rebalance(groups.map(), groups.metaVoterIds(),
+        groups.peers(), live, REBALANCE_MIN_SKEW);
     if (step.isEmpty()) {
       return;
     }
@@ -211,32 +276,34 @@ final class PlacementController {
     log.info("node {}: placement: meta group: replacing voter {} (absent past the grace period) by {}", nodeId,
         r.removed(), r.added());
     try {
-      swap(groups.meta(), r.removed(), r.added(), r.next().getMetaVotersList());
+      swapper.swap(calls, groups.meta(), r.removed(), r.added(), r.next().getMetaVotersList());
       PlacementUpdateResult result = proposer.propose(PlacementUpdate.newBuilder()
           .setExpectedVersion(r.next().getVersion() - 1).setMap(r.next()).build());
       log.info("node {}: placement: meta group: {} replaced {} in {} ms; map version {} {}", nodeId, r.added(),
           r.removed(), (System.nanoTime() - t0) / 1_000_000, result.getCurrent().getVersion(),
           result.getApplied() ? "committed" : "not committed (the map changed meanwhile)");
     } catch (IOException | RuntimeException e) {
-      log.warn("node {}: placement: meta group: replacing {} by {} failed (tried again next round): {}", nodeId,
-          r.removed(), r.added(), e.toString());
+      log.warn("node {}: placement: meta group: replacing {} by {} failed after {} ms (tried again on a later"
+          + " round; a pending partition step goes first): {}", nodeId, r.removed(), r.added(),
+          (System.nanoTime() - t0) / 1_000_000, e.toString());
       return false; // a failing meta step must not hold back the partitions' replacements
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      Thread.currentThread().interrupt(); // stopping: the round ends here
     }
     return true;
   }
 
   private void replace(PlacementPlanner.Replacement r) throws IOException, InterruptedException {
-    swap(groups.group(r.partition()), r.removed(), r.added(), r.next().getPartitions(r.partition()).getNodeIdsList());
+    swapper.swap(calls, groups.group(r.partition()), r.removed(), r.added(),
+        r.next().getPartitions(r.partition()).getNodeIdsList());
   }
 
   /**
    * In {@code current}'s group: {@code added} joins as a listener, catches up, and replaces
    * {@code removed} in one configuration change; {@code nextIds} are the voters afterwards.
    */
-  private void swap(RaftGroup current, String removedId, String addedId, List<String> nextIds)
-      throws IOException, InterruptedException {
+  private void ratisSwap(BoundedCalls calls, RaftGroup current, String removedId, String addedId,
+      List<String> nextIds) throws IOException, InterruptedException {
     RaftGroupId gid = current.getGroupId();
     RaftPeer added = groups.raftPeer(addedId);
     RaftPeer listener = RaftPeer.newBuilder(added).setStartupRole(RaftPeerRole.LISTENER).build();
@@ -246,7 +313,8 @@ final class PlacementController {
       List<RaftPeer> withListener = new ArrayList<>(voters);
       withListener.add(listener);
       try {
-        RaftClientReply add = client.getGroupManagementApi(added.getId()).add(RaftGroup.valueOf(gid, withListener));
+        RaftClientReply add = calls.call("adding group " + gid + " on " + addedId,
+            () -> client.getGroupManagementApi(added.getId()).add(RaftGroup.valueOf(gid, withListener)));
         if (!add.isSuccess() && !String.valueOf(add.getException()).contains("already")) {
           throw new IOException("adding the group on " + addedId + " failed: " + add.getException());
         }
@@ -256,12 +324,13 @@ final class PlacementController {
       // 2. The group gains it as a listener; the leader brings it up to date (snapshot, then log).
       boolean alreadyVoter = voters.stream().anyMatch(p -> p.getId().equals(added.getId()));
       if (!alreadyVoter) {
-        RaftClientReply asListener = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInNewConf(voters).setListenersInNewConf(List.of(listener)).build());
+        RaftClientReply asListener = calls.call("adding " + addedId + " to group " + gid + " as a listener",
+            () -> client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+                .setServersInNewConf(voters).setListenersInNewConf(List.of(listener)).build()));
         requireSuccess(asListener, "adding " + addedId + " as a listener");
       }
-      awaitCaughtUp(client, gid, voters, added.getId(), removedId);
-      handLeadershipAway(client, gid, voters, removedId);
+      awaitCaughtUp(calls, client, gid, voters, added.getId(), removedId);
+      handLeadershipAway(calls, client, gid, voters, removedId);
       // 3. Promote it and remove the gone voter in one configuration change (joint consensus).
       List<RaftPeer> next = new ArrayList<>();
       for (RaftPeer v : voters) {
@@ -270,8 +339,10 @@ final class PlacementController {
       if (alreadyVoter) {
         next = groups.raftPeers(nextIds);
       }
-      RaftClientReply swap = client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-          .setServersInNewConf(next).setListenersInNewConf(List.of()).build());
+      List<RaftPeer> nextPeers = next;
+      RaftClientReply swap = calls.call("promoting " + addedId + " and removing " + removedId + " in group " + gid,
+          () -> client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+              .setServersInNewConf(nextPeers).setListenersInNewConf(List.of()).build()));
       requireSuccess(swap, "promoting " + addedId + " and removing " + removedId);
     }
   }
@@ -282,14 +353,15 @@ final class PlacementController {
    * itself closes its own division from its leader thread, which blocked for minutes in tests
    * (ADR 0029).
    */
-  private void handLeadershipAway(RaftClient client, RaftGroupId gid, List<RaftPeer> voters, String removedId)
-      throws IOException {
+  private void handLeadershipAway(BoundedCalls calls, RaftClient client, RaftGroupId gid, List<RaftPeer> voters,
+      String removedId) throws IOException, InterruptedException {
     RaftPeerId removed = RaftPeerId.valueOf(removedId);
     if (voters.stream().noneMatch(v -> v.getId().equals(removed))) {
       return;
     }
     try {
-      GroupInfoReply info = client.getGroupManagementApi(removed).info(gid);
+      GroupInfoReply info = calls.call("group info of " + gid + " from " + removedId,
+          () -> client.getGroupManagementApi(removed).info(gid));
       if (info.getRoleInfoProto().getRole() != RaftPeerRole.LEADER) {
         return;
       }
@@ -299,20 +371,23 @@ final class PlacementController {
       return;
     }
     RaftPeerId to = voters.stream().map(RaftPeer::getId).filter(id -> !id.equals(removed)).findFirst().orElseThrow();
-    RaftClientReply reply = client.admin().transferLeadership(to, 30_000);
+    long transferMillis = Math.min(30_000, calls.timeoutMillis());
+    RaftClientReply reply = calls.call("moving the leadership of " + gid + " to " + to,
+        () -> client.admin().transferLeadership(to, transferMillis));
     requireSuccess(reply, "moving the leadership of " + gid + " from " + removedId + " to " + to);
   }
 
   /** Waits until the new replica has applied what a live voter has committed now. */
-  private void awaitCaughtUp(RaftClient client, RaftGroupId gid, List<RaftPeer> voters, RaftPeerId added,
-      String removed) throws IOException, InterruptedException {
+  private void awaitCaughtUp(BoundedCalls calls, RaftClient client, RaftGroupId gid, List<RaftPeer> voters,
+      RaftPeerId added, String removed) throws IOException, InterruptedException {
     long target = -1;
     for (RaftPeer v : voters) {
       if (v.getId().toString().equals(removed)) {
         continue;
       }
       try {
-        GroupInfoReply info = client.getGroupManagementApi(v.getId()).info(gid);
+        GroupInfoReply info = calls.call("group info of " + gid + " from " + v.getId(),
+            () -> client.getGroupManagementApi(v.getId()).info(gid));
         target = Math.max(target, info.getLogInfoProto().getCommitted().getIndex());
       } catch (IOException | RuntimeException e) {
         log.debug("group info of {} failed: {}", v.getId(), e.toString());
@@ -323,7 +398,8 @@ final class PlacementController {
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.catchUpTimeoutMillis());
     while (true) {
-      long applied = client.getGroupManagementApi(added).info(gid).getLogInfoProto().getApplied().getIndex();
+      long applied = calls.call("group info of " + gid + " from " + added,
+          () -> client.getGroupManagementApi(added).info(gid)).getLogInfoProto().getApplied().getIndex();
       if (applied >= target) {
         return;
       }

@@ -27,6 +27,8 @@ final class PlacementPlanner {
   record Replacement(int partition, String removed, String added, PlacementMap next) {}
 
   private final Map<String, Long> absentSince = new HashMap<>();
+  /** When {@link #observe} last saw a node absent; none yet: {@code Long.MIN_VALUE}. */
+  private long lastAbsentMillis = Long.MIN_VALUE;
 
   /**
    * Records who is live at {@code nowMillis}; returns the configured nodes absent for at least
@@ -39,6 +41,7 @@ final class PlacementPlanner {
       if (live.contains(id)) {
         absentSince.remove(id);
       } else {
+        lastAbsentMillis = nowMillis;
         long since = absentSince.computeIfAbsent(id, k -> nowMillis);
         if (nowMillis - since >= graceMillis) {
           gone.add(id);
@@ -48,9 +51,27 @@ final class PlacementPlanner {
     return gone;
   }
 
+  /**
+   * How long every node has been present in the membership, as seen by {@link #observe}, at
+   * {@code nowMillis}: 0 while one is absent, {@code Long.MAX_VALUE} if none has been absent yet.
+   * Rebalancing waits on it (ADR 0037): a node that has just come back still catches up.
+   */
+  long allPresentForMillis(long nowMillis) {
+    return lastAbsentMillis == Long.MIN_VALUE ? Long.MAX_VALUE : Math.max(0, nowMillis - lastAbsentMillis);
+  }
+
   /** The next replacement, if any partition has a gone voter and a live node can take its place. */
   static Optional<Replacement> next(PlacementMap map, List<ClusterPeer> peers, Set<String> live, Set<String> gone) {
+    return next(map, peers, live, gone, Set.of());
+  }
+
+  /** The same, skipping the partitions in {@code skipped} (their last step failed, ADR 0037). */
+  static Optional<Replacement> next(PlacementMap map, List<ClusterPeer> peers, Set<String> live, Set<String> gone,
+      Set<Integer> skipped) {
     for (int p = 0; p < map.getPartitionsCount(); p++) {
+      if (skipped.contains(p)) {
+        continue;
+      }
       List<String> voters = map.getPartitions(p).getNodeIdsList();
       String removed = voters.stream().filter(gone::contains).findFirst().orElse(null);
       if (removed == null) {
@@ -94,6 +115,23 @@ final class PlacementPlanner {
    * @param nodes every node the map knows (configured and joined)
    */
   static Optional<Replacement> rebalance(PlacementMap map, List<ClusterPeer> nodes, Set<String> live, int minSkew) {
+    return rebalance(map, List.of(), nodes, live, minSkew);
+  }
+
+  /**
+   * The same, and nothing moves while a voter of the meta group ({@code metaVoters}) is not live
+   * either, or a partition has fewer voters than the most any partition has (ADR 0037: replacement
+   * first, rebalancing after).
+   */
+  static Optional<Replacement> rebalance(PlacementMap map, List<String> metaVoters, List<ClusterPeer> nodes,
+      Set<String> live, int minSkew) {
+    if (!live.containsAll(metaVoters)) {
+      return Optional.empty();
+    }
+    int factor = map.getPartitionsList().stream().mapToInt(PartitionVoters::getNodeIdsCount).max().orElse(0);
+    if (map.getPartitionsList().stream().anyMatch(v -> v.getNodeIdsCount() < factor)) {
+      return Optional.empty();
+    }
     java.util.TreeMap<String, Integer> load = new java.util.TreeMap<>();
     for (ClusterPeer n : nodes) {
       if (live.contains(n.nodeId())) {

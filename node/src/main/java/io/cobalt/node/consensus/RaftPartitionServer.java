@@ -220,15 +220,19 @@ public final class RaftPartitionServer implements AutoCloseable {
           .build();
       log.info("node {}: Raft server on {}:{} with {} groups (meta voter: {})", config.nodeId(), config.bindHost(),
           config.raftPort(), countGroups(server), groups.isMetaVoter(self));
-      // Clients for the placement controller's configuration changes: a configuration change with
-      // a catch-up takes longer than a command, so they get the catch-up timeout per attempt.
+      // Clients for the placement controller's configuration changes. The controller bounds each
+      // call (placement adminCallTimeoutMillis, ADR 0037: with the catch-up timeout per attempt and
+      // the command retry policy, one setConfiguration ran 105 s in a ChaosOpsIT run); an attempt
+      // gets half the bound, so a retry to another peer fits in it. The first attempt goes to this
+      // node if it is a voter: the controller runs on the meta group's leader.
       RaftProperties adminProperties = properties(config, settings, dir);
       RaftClientConfigKeys.Rpc.setRequestTimeout(adminProperties,
-          millis(config.placement().catchUpTimeoutMillis()));
+          millis(Math.max(1_000, config.placement().adminCallTimeoutMillis() / 2)));
       java.util.function.Function<RaftGroup, RaftClient> adminClients = g -> RaftClient.newBuilder()
           .setProperties(adminProperties)
           .setParameters(parameters)
           .setRaftGroup(g)
+          .setLeaderId(g.getPeer(self) != null ? self : g.getPeers().iterator().next().getId())
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(settings.clientMaxAttempts(),
               TimeDuration.valueOf(settings.clientRetrySleepMillis(), TimeUnit.MILLISECONDS)))
           .build();

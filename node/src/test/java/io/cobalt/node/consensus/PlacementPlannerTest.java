@@ -152,4 +152,43 @@ class PlacementPlannerTest {
     assertTrue(PlacementPlanner.nextMeta(m, metaVoters, PEERS, Set.of("a", "d", "e"), Set.of("b", "c")).isEmpty());
     assertTrue(PlacementPlanner.nextMeta(m, metaVoters, PEERS, Set.of("a", "b", "c"), Set.of("d")).isEmpty());
   }
+
+  // ---- replacement before rebalancing, failed steps after the others (ADR 0037) ----
+
+  @Test
+  void rebalancingIsNotPlannedWhileAGroupIsShortOfLiveVoters() {
+    List<ClusterPeer> four = PEERS.subList(0, 4);
+    Set<String> all = Set.of("a", "b", "c", "d");
+    // uneven (d has no voter): a move would be planned ...
+    PlacementMap m = map(3, List.of(List.of("a", "b", "c"), List.of("a", "b", "c"), List.of("a", "b", "c")));
+    assertTrue(PlacementPlanner.rebalance(m, List.of("a", "b", "c"), four, all, 2).isPresent());
+    // ... but not while a meta voter is not live (d is live, but c, a meta voter, is not) ...
+    assertTrue(PlacementPlanner.rebalance(m, List.of("a", "b", "c"), four, Set.of("a", "b", "d"), 2).isEmpty());
+    // ... nor while a meta voter is unknown to the membership at all
+    assertTrue(PlacementPlanner.rebalance(m, List.of("a", "b", "e"), four, all, 2).isEmpty());
+    // ... nor while a partition has fewer voters than the others
+    PlacementMap shortOne = map(3, List.of(List.of("a", "b", "c"), List.of("a", "b"), List.of("a", "b", "c")));
+    assertTrue(PlacementPlanner.rebalance(shortOne, List.of("a", "b", "c"), four, all, 2).isEmpty());
+  }
+
+  @Test
+  void whetherEveryNodeHasBeenPresentLongEnoughForRebalancing() {
+    PlacementPlanner planner = new PlacementPlanner();
+    Set<String> all = Set.of("a", "b", "c", "d", "e");
+    planner.observe(PEERS, all, 1_000, 500);
+    assertEquals(Long.MAX_VALUE, planner.allPresentForMillis(1_000), "no node absent yet");
+    planner.observe(PEERS, Set.of("a", "b", "c", "d"), 2_000, 500);
+    assertEquals(0, planner.allPresentForMillis(2_000));
+    planner.observe(PEERS, all, 2_100, 500);
+    assertEquals(1_000, planner.allPresentForMillis(3_000), "counted from the last round that saw e absent");
+  }
+
+  @Test
+  void skippedPartitionsAreLeftForLater() {
+    PlacementMap m = map(7, List.of(List.of("a", "b", "c"), List.of("c", "d", "e"), List.of("a", "c", "d")));
+    Set<String> live = Set.of("a", "b", "d", "e");
+    assertEquals(0, PlacementPlanner.next(m, PEERS, live, Set.of("c")).orElseThrow().partition());
+    assertEquals(1, PlacementPlanner.next(m, PEERS, live, Set.of("c"), Set.of(0)).orElseThrow().partition());
+    assertTrue(PlacementPlanner.next(m, PEERS, live, Set.of("c"), Set.of(0, 1, 2)).isEmpty());
+  }
 }
