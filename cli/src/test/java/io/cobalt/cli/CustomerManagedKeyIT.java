@@ -213,16 +213,16 @@ class CustomerManagedKeyIT {
       Cli disabled = admin(cluster, "keys", "disable", CMK, "--version", "1", "--force");
       assertEquals(0, disabled.exit(), disabled.err());
       long revoked = System.nanoTime();
-      BlobStorageException read = awaitRefusal(() -> c.getBlobClient("service-3").downloadContent());
+      BlobStorageException read = Revocation.awaitRefusal(() -> c.getBlobClient("service-3").downloadContent());
       System.out.printf("CustomerManagedKeyIT: 403 on read %.0f ms after the disable%n", (System.nanoTime() - revoked) / 1e6);
       assertEquals(403, read.getStatusCode());
       assertEquals("KeyVaultEncryptionKeyNotFound", read.getErrorCode().toString());
-      BlobStorageException write = awaitRefusal(() -> c.getBlobClient("refused").upload(BinaryData.fromString("x")));
+      BlobStorageException write = Revocation.awaitRefusal(() -> c.getBlobClient("refused").upload(BinaryData.fromString("x")));
       assertEquals(403, write.getStatusCode());
       assertEquals("KeyVaultEncryptionKeyNotFound", write.getErrorCode().toString());
       // Listing with metadata follows the account's source to the disabled customer key; without
       // metadata the listing proceeds (issue 4, point 4).
-      BlobStorageException listing = awaitRefusal(() -> c.listBlobs(withMetadata(), null).stream().count());
+      BlobStorageException listing = Revocation.awaitRefusal(() -> c.listBlobs(withMetadata(), null).stream().count());
       assertEquals(403, listing.getStatusCode());
       assertEquals("KeyVaultEncryptionKeyNotFound", listing.getErrorCode().toString());
       assertEquals(listed, c.listBlobs().stream().count());
@@ -237,21 +237,5 @@ class CustomerManagedKeyIT {
 
   private static ListBlobsOptions withMetadata() {
     return new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveMetadata(true));
-  }
-
-  /** The refusal {@code call} meets within 5 s (the revocation bound of ADR 0014). */
-  private static BlobStorageException awaitRefusal(Runnable call) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (true) {
-      try {
-        call.run();
-      } catch (BlobStorageException e) {
-        return e;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("still served 5 s after the customer key was disabled");
-      }
-      Thread.sleep(50);
-    }
   }
 }

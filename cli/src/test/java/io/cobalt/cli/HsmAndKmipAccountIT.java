@@ -231,12 +231,12 @@ class HsmAndKmipAccountIT {
     // Revocation in the HSM: the account's blobs are refused, the KMIP scope's still read.
     ok("keys", "disable", HSM_KEY, "--version", "1", "--force");
     long revoked = System.nanoTime();
-    BlobStorageException refused = awaitRefusal(() -> hsm.getBlobClient("hsm-70003").downloadContent());
+    BlobStorageException refused = Revocation.awaitRefusal(() -> hsm.getBlobClient("hsm-70003").downloadContent());
     System.out.printf("HsmAndKmipAccountIT: 403 on read %.0f ms after disabling the HSM key%n",
         (System.nanoTime() - revoked) / 1e6);
     assertEquals(403, refused.getStatusCode());
     assertEquals("KeyVaultEncryptionKeyNotFound", refused.getErrorCode().toString());
-    BlobStorageException write = awaitRefusal(() -> hsm.getBlobClient("refused").upload(BinaryData.fromString("x")));
+    BlobStorageException write = Revocation.awaitRefusal(() -> hsm.getBlobClient("refused").upload(BinaryData.fromString("x")));
     assertEquals(403, write.getStatusCode());
     assertEquals("KeyVaultEncryptionKeyNotFound", write.getErrorCode().toString());
     assertReads(kmipContainer, kmipBlobs);
@@ -246,7 +246,7 @@ class HsmAndKmipAccountIT {
     // The same on the KMIP server's side.
     ok("keys", "disable", KMIP_KEY, "--version", "1", "--force");
     BlobStorageException kmipRefused =
-        awaitRefusal(() -> kmipContainer.getBlobClient("kmip-70003").downloadContent());
+        Revocation.awaitRefusal(() -> kmipContainer.getBlobClient("kmip-70003").downloadContent());
     assertEquals(403, kmipRefused.getStatusCode());
     assertEquals("KeyVaultEncryptionKeyNotFound", kmipRefused.getErrorCode().toString());
     assertReads(hsm, hsmBlobs);
@@ -257,21 +257,5 @@ class HsmAndKmipAccountIT {
         hsmBlobs.values().stream().mapToLong(b -> b.length).sum()
             + kmipBlobs.values().stream().mapToLong(b -> b.length).sum(), ioMillis,
         (System.nanoTime() - t0) / 1_000_000, startMillis);
-  }
-
-  /** The refusal {@code call} meets within 5 s (the revocation bound of ADR 0014). */
-  private static BlobStorageException awaitRefusal(Runnable call) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (true) {
-      try {
-        call.run();
-      } catch (BlobStorageException e) {
-        return e;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("still served 5 s after the key was disabled");
-      }
-      Thread.sleep(50);
-    }
   }
 }
