@@ -4,7 +4,7 @@ import io.cobalt.crypto.key.DataKey;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.gateway.nodeclient.GrpcCalls;
 import io.cobalt.gateway.nodeclient.NodeChannels;
-import io.cobalt.gateway.nodeclient.ReconnectPacer;
+import io.cobalt.proto.grpc.ReconnectPacer;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.GenerateDataKeyResponse;
 import io.cobalt.proto.kms.v1.GetKeyRequest;

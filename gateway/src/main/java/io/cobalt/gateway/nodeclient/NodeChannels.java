@@ -2,6 +2,7 @@ package io.cobalt.gateway.nodeclient;
 
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.gateway.NodeEndpoint;
+import io.cobalt.proto.grpc.ReconnectPacer;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;

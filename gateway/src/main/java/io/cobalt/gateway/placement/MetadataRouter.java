@@ -33,7 +33,8 @@ import java.util.function.IntFunction;
  * <p>Failover: the partition's voters (from the placement map, {@link PlacementView}) are tried in
  * order; a retriable failure ({@link BackendUnavailableException}: UNAVAILABLE, DEADLINE_EXCEEDED,
  * ...) moves on to the next voter (and the placement view is refreshed: the voter may have been
- * replaced), any other answer or failure is final. A command that failed with a deadline may still
+ * replaced), any other answer or failure is final. A voter that failed retriably is asked last for
+ * a while ({@link PlacementView#votersToTry}, ADR 0039). A command that failed with a deadline may still
  * have been committed, so the copy sent to the next voter could be applied a second time: every
  * command therefore carries a submit id, the same on every attempt, and the partition applies an
  * id at most once, answering a later copy with the first one's result (ADR 0024).
@@ -136,8 +137,8 @@ public final class MetadataRouter {
     MetadataCommand once = command.getSubmitId().isEmpty()
         ? command.toBuilder().setSubmitId(newSubmitId()).setSubmitEpochMillis(clock.millis()).build()
         : command;
-    List<String> voters = view.metadataNodesOf(once.getPartition());
-    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, once), view::refresh)
+    List<String> voters = view.votersToTry(once.getPartition());
+    CompletableFuture<CommandResult> answer = firstAnswer(voters, 0, node -> client.submit(node, once), view)
         .thenCompose(r -> r.getStatus() == CommandStatus.SUBMIT_EXPIRED
             ? CompletableFuture.failedFuture(new BackendUnavailableException("partition " + once.getPartition()
                 + ": the command reached the log after its deduplication window"))
@@ -152,32 +153,41 @@ public final class MetadataRouter {
   }
 
   public Future<QueryResult> query(Context ctx, int partition, MetadataQuery query) {
-    List<String> voters = view.metadataNodesOf(partition);
-    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), view::refresh), ctx);
+    List<String> voters = view.votersToTry(partition);
+    return Future.fromCompletionStage(firstAnswer(voters, 0, node -> client.query(node, query), view), ctx);
   }
 
+  /**
+   * Asks {@code nodes} from {@code i} on until one answers. A retriable failure makes that node
+   * suspect (asked last for a while) and refreshes the view; an answer, even a refusal, clears it.
+   */
   private static <T> CompletableFuture<T> firstAnswer(
-      List<String> nodes, int i, Function<String, CompletableFuture<T>> call, Runnable onRetry) {
+      List<String> nodes, int i, Function<String, CompletableFuture<T>> call, PlacementView view) {
+    String node = nodes.get(i);
     CompletableFuture<T> attempt;
     try {
-      attempt = call.apply(nodes.get(i));
+      attempt = call.apply(node);
     } catch (RuntimeException e) {
       attempt = CompletableFuture.failedFuture(e);
     }
-    if (i + 1 == nodes.size()) {
-      return attempt;
-    }
+    boolean last = i + 1 == nodes.size();
     return attempt.handle((result, failure) -> {
       if (failure == null) {
+        view.answered(node);
         return CompletableFuture.completedFuture(result);
       }
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       if (!(cause instanceof BackendUnavailableException)) {
+        view.answered(node);
         return CompletableFuture.<T>failedFuture(cause);
       }
-      onRetry.run();
-      return firstAnswer(nodes, i + 1, call, onRetry);
+      view.suspect(node);
+      if (last) {
+        return CompletableFuture.<T>failedFuture(cause);
+      }
+      view.refresh();
+      return firstAnswer(nodes, i + 1, call, view);
     }).thenCompose(f -> f);
   }
 

@@ -101,11 +101,56 @@ class MetadataRouterTest {
     assertEquals(7, r.getAppliedIndex());
     assertEquals(order, client.asked);
 
+    // The two voters that failed are asked last for a while (ADR 0039): the next call goes to the
+    // one that answered first.
     client.asked.clear();
     QueryResult q = router.query(ctx, 5, MetadataQuery.newBuilder().setPartition(5).build())
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(true, q.getTruncated());
-    assertEquals(order, client.asked);
+    assertEquals(List.of(order.get(2)), client.asked);
+  }
+
+  @Test
+  void aVoterThatFailedIsAskedLastUntilItsSuspicionEndsOrItAnswers() throws Exception {
+    RendezvousPlacement placement = new RendezvousPlacement(NODES, 16, 3);
+    List<String> order = placement.metadataNodesOf(5);
+    long[] now = {1_000_000_000L};
+    ScriptedClient client = new ScriptedClient(new java.util.HashSet<>(Set.of(order.get(0))), null);
+    PlacementView view = new PlacementView(placement, client, NODES, () -> now[0]);
+    MetadataRouter router = new MetadataRouter(placement, client, view);
+    MetadataQuery q = MetadataQuery.newBuilder().setPartition(5).build();
+
+    router.query(ctx, 5, q).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(order.get(0), order.get(1)), client.asked, "the first call meets the failing voter");
+
+    client.asked.clear();
+    router.query(ctx, 5, q).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(order.get(1)), client.asked, "later calls do not");
+    assertEquals(List.of(order.get(1), order.get(2), order.get(0)), view.votersToTry(5));
+    // Other partitions with that voter first skip it too: the node, not the partition, is suspect.
+    for (int p = 0; p < 16; p++) {
+      List<String> voters = placement.metadataNodesOf(p);
+      if (voters.get(0).equals(order.get(0))) {
+        assertEquals(order.get(0), view.votersToTry(p).get(2), "partition " + p);
+      }
+    }
+
+    // Still failing when the suspicion ends: asked first once more, and suspect again.
+    now[0] += TimeUnit.MILLISECONDS.toNanos(PlacementView.SUSPECT_MILLIS) + 1;
+    assertEquals(order, view.votersToTry(5));
+    client.asked.clear();
+    router.query(ctx, 5, q).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(order.get(0), order.get(1)), client.asked);
+    assertEquals(order.get(0), view.votersToTry(5).get(2));
+
+    // Back: once it answers a call (here as the last voter left), it is first again at once.
+    client.unavailable.clear();
+    client.unavailable.add(order.get(1));
+    client.unavailable.add(order.get(2));
+    client.asked.clear();
+    router.query(ctx, 5, q).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(List.of(order.get(1), order.get(2), order.get(0)), client.asked);
+    assertEquals(order, view.votersToTry(5), "it answered; the other two are suspect now");
   }
 
   @Test
@@ -117,7 +162,9 @@ class MetadataRouterTest {
     MetadataRouter router = new MetadataRouter(placement, client, clock);
     MetadataCommand command = MetadataCommand.newBuilder().setPartition(5).build();
     router.submit(ctx, command).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    router.submit(ctx, command).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // A second gateway (its own view, so the failed voters are not known to it to be suspect).
+    new MetadataRouter(placement, client, clock).submit(ctx, command)
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
     assertEquals(6, client.submitted.size());
     List<MetadataCommand> first = client.submitted.subList(0, 3);

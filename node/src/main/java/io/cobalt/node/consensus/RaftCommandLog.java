@@ -44,12 +44,8 @@ import org.slf4j.LoggerFactory;
  * request exhausts its retries (every later request then fails with AlreadyClosedException). Such
  * a client is replaced by a fresh one for the same group, and closed.
  *
- * <p>Queries go outside that window ({@code sendReadOnlyUnordered}, ADR 0038): in the ordered
- * window a read's reply waits for every earlier request of the client, so one command still being
- * retried against a lost leader held back every read of the partition from this node for as long
- * as its retries lasted (up to the retry policy's whole budget, minutes), far past a read's own
- * deadline. A read needs no order: each one gets its own read index when the leader receives it,
- * after every command whose acknowledgement the caller has seen, so it stays linearizable.
+ * <p>Queries stay in that ordered window: sending them unordered ({@code sendReadOnlyUnordered})
+ * was tried and measured worse under a network partition (ADR 0038).
  */
 public final class RaftCommandLog implements CommandLog, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RaftCommandLog.class);
@@ -130,7 +126,7 @@ public final class RaftCommandLog implements CommandLog, AutoCloseable {
     RaftClient client = clients.get(partition);
     CompletableFuture<RaftClientReply> sent;
     try {
-      sent = client.async().sendReadOnlyUnordered(query);
+      sent = client.async().sendReadOnly(query);
     } catch (RuntimeException e) {
       out.completeExceptionally(unavailable(partition, e));
       return;

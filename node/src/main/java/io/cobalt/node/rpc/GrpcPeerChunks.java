@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.node.healing.PeerChunks;
 import io.cobalt.node.storage.ChunkId;
+import io.cobalt.proto.grpc.ReconnectPacer;
 import io.cobalt.proto.node.v1.ChunkServiceGrpc;
 import io.cobalt.proto.node.v1.GetChunkRequest;
 import io.cobalt.proto.node.v1.GetChunkResponse;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@link PeerChunks} over the peers' {@code ChunkService}, with this node's cluster certificate
  * (mutual TLS, as the gateway's channels). One lazily connecting channel per peer; a deadline on
- * every call. Blocking stubs: called only on heal threads.
+ * every call. Blocking stubs: called only on heal threads. A {@link ReconnectPacer} keeps the
+ * channels' reconnect backoff short (ADR 0035): a peer back from a long outage gets its missing
+ * replicas within about a second, not after the rest of a backoff that grows to two minutes.
  */
 public final class GrpcPeerChunks implements PeerChunks {
   /** A 4 MiB chunk plus format overhead and framing. */
@@ -33,6 +36,7 @@ public final class GrpcPeerChunks implements PeerChunks {
   private static final long DEADLINE_MILLIS = 30_000;
 
   private final Map<String, ManagedChannel> channels = new TreeMap<>();
+  private final ReconnectPacer pacer;
 
   /** @param endpoints {@code host:port} by node id (this node's entry is not used) */
   public GrpcPeerChunks(Map<String, String> endpoints, String selfId, TlsMaterial tls) {
@@ -51,6 +55,8 @@ public final class GrpcPeerChunks implements PeerChunks {
           .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
           .build());
     }
+    pacer = new ReconnectPacer(channels.values(), ReconnectPacer.DEFAULT_PERIOD_MILLIS,
+        "node-" + selfId + "-peer-reconnect");
   }
 
   @Override
@@ -113,6 +119,7 @@ public final class GrpcPeerChunks implements PeerChunks {
 
   @Override
   public void close() {
+    pacer.close();
     for (ManagedChannel c : channels.values()) {
       c.shutdown();
     }

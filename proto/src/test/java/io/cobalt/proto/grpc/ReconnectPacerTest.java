@@ -1,4 +1,4 @@
-package io.cobalt.gateway.nodeclient;
+package io.cobalt.proto.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.cobalt.gateway.nodeclient;
+package io.cobalt.proto.grpc;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * other replica's node already back). Every period, a channel in {@code TRANSIENT_FAILURE} is told
  * to reconnect now ({@link ManagedChannel#resetConnectBackoff()}); a connection attempt in progress
  * is left alone, so a peer that is still down costs at most one attempt per period.
- * One daemon thread per pacer; thread-safe.
+ * One daemon thread per pacer; thread-safe. Used by the gateway for its node and kms-agent
+ * channels and by each node for its channels to the other nodes (chunk repair and re-replication).
  */
 public final class ReconnectPacer implements AutoCloseable {
   /** How often channels in transient failure reconnect at the latest (the backoff's first step is 1 s). */
