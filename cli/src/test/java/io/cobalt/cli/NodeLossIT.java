@@ -49,10 +49,8 @@ class NodeLossIT {
         assertAllReadBack(service, acknowledged);
         // The one call here that queries every partition (ADR 0038).
         assertEquals(6, before.listBlobs().stream().count());
-      } catch (RuntimeException e) {
-        // The failure message carries the group states: CI keeps only the end of the output.
-        throw new AssertionError("with node-" + lost + " down: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
-            + "\ngroup states:\n" + cluster.groupStatusReport(), e);
+      } catch (RuntimeException | AssertionError e) {
+        throw withGroupStates(cluster, "with node-" + lost + " down", e);
       }
 
       cluster.restartNode(lost);
@@ -70,12 +68,16 @@ class NodeLossIT {
       try {
         assertAllReadBack(service, acknowledged);
       } catch (RuntimeException | AssertionError e) {
-        throw new AssertionError("with node-" + other + " down after node-" + lost + " returned: "
-            + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + "\ngroup states:\n"
-            + cluster.groupStatusReport(), e);
+        throw withGroupStates(cluster, "with node-" + other + " down after node-" + lost + " returned", e);
       }
       cluster.restartNode(other);
     }
+  }
+
+  /** The failure with every node's group states in its message: CI keeps only the end of the output. */
+  private static AssertionError withGroupStates(DevCluster cluster, String situation, Throwable e) {
+    return new AssertionError(situation + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+        + "\ngroup states:\n" + cluster.groupStatusReport(), e);
   }
 
   private static void upload(BlobContainerClient c, String prefix, Random random, Map<String, byte[]> acknowledged,
