@@ -340,4 +340,80 @@ class PlacementClusterTest {
       assertEquals(1, r.getContainersCount(), c.getName() + " is readable after the restart");
     }
   }
+
+  /**
+   * The chaos suite's finding (docs/chaos.md, ChaosOpsIT runs): a meta voter that is replaced while
+   * it is down comes back with its old replica of the meta group; when another meta voter is then
+   * lost and the returned node is the only candidate, the meta group must take it back and have 3
+   * voters again, within a bound.
+   */
+  @Test
+  void aReturnedNodeWithAStaleMetaReplicaCanReplaceTheNextLostMetaVoter() throws Exception {
+    for (int i = 0; i < NODES; i++) {
+      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
+      grpcPorts[i] = ListenPorts.next();
+      hazelcastPorts[i] = ListenPorts.next();
+    }
+    startInParallel(0, 1, 2, 3);
+    for (NodeServer n : nodes) {
+      await(() -> n.membership().orElseThrow().members().size() == NODES, 60, n.nodeId() + " sees every member");
+      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)), n.nodeId() + ": every partition has a leader");
+    }
+    for (int n = 0; n < 40; n++) {
+      assertEquals(CommandStatus.OK, submit(n % NODES, create(n % PARTITIONS, containerNo(n))).getStatus());
+    }
+    List<String> meta = List.of();
+    for (NodeServer n : nodes) {
+      meta = n.raftMetaVoters().isEmpty() ? meta : n.raftMetaVoters(); // only a meta voter runs the group
+    }
+    assertEquals(3, meta.size(), "meta voters " + meta);
+    int first = Integer.parseInt(meta.get(meta.size() - 1).substring("node-".length()));
+
+    // The first meta voter goes away past the grace period: the spare takes its place.
+    nodes[first].close();
+    nodes[first] = null;
+    String firstId = "node-" + first;
+    int witness = first == 0 ? 1 : 0;
+    System.out.println("meta voters at the start: " + meta + "; map's: " + nodes[witness].placement().getMetaVotersList());
+    await(() -> !nodes[witness].placement().getMetaVotersList().contains(firstId)
+            && nodes[witness].placement().getMetaVotersCount() == 3, 120,
+        "the meta group replaces " + firstId);
+    List<String> metaWithout = List.copyOf(nodes[witness].placement().getMetaVotersList());
+    System.out.println("meta voters after " + firstId + " was replaced: " + metaWithout);
+
+    // It comes back with its replica of the meta group from before the replacement.
+    startInParallel(first);
+    await(() -> nodes[first].placement().getVersion() == nodes[witness].placement().getVersion(), 60,
+        firstId + " follows the map again");
+
+    // Another meta voter goes away: the returned node is the only live non-voter, so it must
+    // become a meta voter again.
+    int second = -1;
+    for (String id : metaWithout) {
+      int i = Integer.parseInt(id.substring("node-".length()));
+      if (i != witness) {
+        second = i;
+        break;
+      }
+    }
+    int secondNode = second;
+    String secondId = "node-" + second;
+    long lost = System.nanoTime();
+    nodes[second].close();
+    nodes[second] = null;
+    await(() -> {
+      List<String> v = nodes[witness].placement().getMetaVotersList();
+      return v.size() == 3 && v.contains(firstId) && !v.contains(secondId);
+    }, 150, "the meta group takes " + firstId + " back in place of " + secondId);
+    System.out.printf("meta group: %s replaced %s %d ms after it was lost (grace %d ms)%n", firstId, secondId,
+        (System.nanoTime() - lost) / 1_000_000, GRACE_MILLIS);
+    List<String> expected = nodes[witness].placement().getMetaVotersList();
+    await(() -> new TreeSet<>(expected).equals(new TreeSet<>(nodes[first].raftMetaVoters())), 30,
+        firstId + "'s Raft configuration of the meta group is the map's");
+    // The map still changes through the new meta group: a partition write and a map-driven step work.
+    for (int p = 0; p < PARTITIONS; p++) {
+      assertEquals(CommandStatus.OK, submit(witness, create(p, containerNo(500 + p))).getStatus());
+    }
+    assertTrue(secondNode >= 0);
+  }
 }

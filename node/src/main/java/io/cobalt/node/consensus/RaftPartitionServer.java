@@ -113,13 +113,6 @@ public final class RaftPartitionServer implements AutoCloseable {
     this.self = self;
     this.joining = joining;
     this.persistedVersion = persistedVersion;
-    Set<Integer> voting = new HashSet<>();
-    for (int p = 0; p < groups.partitions(); p++) {
-      if (groups.isVoter(p, server.getId())) {
-        voting.add(p);
-      }
-    }
-    this.votedBefore = voting;
     this.placementConfig = placementConfig;
     this.placementThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "node-" + nodeId + "-placement");
@@ -129,6 +122,7 @@ public final class RaftPartitionServer implements AutoCloseable {
     this.nodeId = nodeId;
     this.server = server;
     this.groups = groups;
+    this.votedBefore = groupsVotedIn(server.getId());
     this.commandLog = commandLog;
     placementThread.scheduleWithFixedDelay(this::placementTick, placementConfig.refreshMillis(),
         placementConfig.refreshMillis(), TimeUnit.MILLISECONDS);
@@ -556,13 +550,17 @@ public final class RaftPartitionServer implements AutoCloseable {
   }
 
   /**
-   * A replica of a partition group this node keeps although the map no longer names it a voter is a
-   * stray (ADR 0029); it is removed (Ratis group remove, directory renamed into
-   * {@code ratis-removed/}):
+   * A replica of a partition group, or of the meta group, that this node keeps although the map no
+   * longer names it a voter is a stray (ADR 0029, ADR 0042); it is removed (Ratis group remove,
+   * directory renamed into {@code ratis-removed/}):
    *
    * <ul>
-   *   <li>at once when this node saw the map change from naming it a voter of the partition to not
+   *   <li>at once when this node saw the map change from naming it a voter of the group to not
    *       (it was moved away or replaced; the configuration change was committed before the map);
+   *   <li>at once when its replica was shut down: a candidate that asks voters which no longer
+   *       count it in their configuration is told to shut down, and Ratis closes the division but
+   *       keeps it registered, so the group cannot be added to this node again until it is removed
+   *       (a node replaced while it was down, back with its old replica: ADR 0042);
    *   <li>otherwise (a replica from before a restart that missed the change, or one left over)
    *       once the map has not named this node for {@link #strayAfterMillis} in a row: longer than
    *       a move's catch-up may take, because a new voter being caught up runs the group before the
@@ -579,40 +577,63 @@ public final class RaftPartitionServer implements AutoCloseable {
       return;
     }
     RaftPeerId me = server.getId();
-    Set<Integer> votingNow = new HashSet<>();
-    for (int p = 0; p < groups.partitions(); p++) {
-      if (groups.isVoter(p, me)) {
-        votingNow.add(p);
-      }
-    }
-    for (int p = 0; p < groups.partitions(); p++) {
-      RaftGroupId gid = groups.id(p);
+    Set<Integer> votingNow = groupsVotedIn(me);
+    for (int p = META; p < groups.partitions(); p++) {
+      RaftGroupId gid = p == META ? PartitionGroups.META_GROUP_ID : groups.id(p);
       if (!present.contains(gid) || votingNow.contains(p)) {
         strayFirstSeen.remove(gid);
         continue;
       }
       boolean left = votedBefore.contains(p);
+      boolean shutDown = !divisionAlive(gid);
       long first = strayFirstSeen.computeIfAbsent(gid, k -> now);
-      if (!left && now - first < TimeUnit.MILLISECONDS.toNanos(strayAfterMillis())) {
+      if (!left && !shutDown && now - first < TimeUnit.MILLISECONDS.toNanos(strayAfterMillis())) {
         continue;
       }
       if (!removing.add(gid)) {
         continue; // a removal of this group is under way
       }
       String why = left ? "the map moved its voter away"
+          : shutDown ? "its replica was shut down by the group's voters"
           : "the map has not named this node for " + strayAfterMillis() / 1000 + " s";
-      int part = p;
+      String group = p == META ? "meta group" : "partition " + p;
       // Ratis's group remove waits for the division to close before it returns its future: a slow
       // close delays this node's next placement round (ADR 0029, not done).
       server.groupManagementAsync(GroupManagementRequest.newRemove(ClientId.randomId(), me,
           strayCallId.incrementAndGet(), gid, false, true)).whenComplete((reply, e) -> {
             removing.remove(gid);
-            log.info("node {}: partition {}: removed this node's stray replica ({}): {}", nodeId, part, why,
+            log.info("node {}: {}: removed this node's stray replica ({}): {}", nodeId, group, why,
                 e != null ? e.toString() : reply.isSuccess() ? "done" : String.valueOf(reply.getException()));
           });
       strayFirstSeen.remove(gid);
     }
     votedBefore = votingNow;
+  }
+
+  /** Stands for the meta group among the partition numbers of {@link #removeStrayGroups}. */
+  private static final int META = -1;
+
+  /** The partitions the map names {@code me} a voter of, and {@link #META} if it is a meta voter. */
+  private Set<Integer> groupsVotedIn(RaftPeerId me) {
+    Set<Integer> voting = new HashSet<>();
+    for (int p = 0; p < groups.partitions(); p++) {
+      if (groups.isVoter(p, me)) {
+        voting.add(p);
+      }
+    }
+    if (groups.metaVoterIds().contains(me.toString())) {
+      voting.add(META);
+    }
+    return voting;
+  }
+
+  /** False once Ratis has closed this node's division of the group (or it is gone). */
+  private boolean divisionAlive(RaftGroupId gid) {
+    try {
+      return server.getDivision(gid).getInfo().isAlive();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Longer than a move's catch-up may take (the controller gives up after {@code catchUpTimeoutMillis}). */
@@ -624,7 +645,7 @@ public final class RaftPartitionServer implements AutoCloseable {
   private final Map<RaftGroupId, Long> strayFirstSeen = new java.util.HashMap<>();
   private final AtomicLong strayCallId = new AtomicLong();
   private final Set<RaftGroupId> removing = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  /** The partitions the map named this node a voter of at the previous round. */
+  /** The partitions (and {@link #META}) the map named this node a voter of at the previous round. */
   private Set<Integer> votedBefore;
 
   private void renewMetaClient() {
