@@ -1,5 +1,6 @@
 package io.cobalt.cli.role;
 
+import io.cobalt.cli.admin.http.authz.AdminPolicy;
 import io.cobalt.crypto.tls.ClusterTls;
 import io.cobalt.gateway.KeyCacheConfig;
 import io.cobalt.kms.MasterKeyFile;
@@ -10,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Option;
  * key ({@code kms/master.key}, 0600), the account keys ({@code account-keys.properties}, 0600) and
  * one config file per process ({@code kms-agent.properties}, {@code node-N.properties},
  * {@code gateway.properties}) with ports chosen free now and fixed from then on (Raft peers store
- * each other's addresses). Paths in the files are relative to DIR. Refuses a directory that already
+ * each other's addresses), and the HTTPS admin API's policy granting the {@code admin} certificate
+ * every operation ({@code admin-policy.conf}, ADR 0041). Paths in the files are relative to DIR. Refuses a directory that already
  * holds config files. Prints file names, never key material.
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
@@ -36,6 +39,7 @@ import picocli.CommandLine.Option;
 public final class InitCommand implements Callable<Integer> {
   static final String KMS = "kms-agent";
   static final String GATEWAY = "gateway";
+  static final String ADMIN_POLICY = "admin-policy.conf";
 
   @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Directory for the cluster's files.")
   Path dir;
@@ -92,6 +96,8 @@ public final class InitCommand implements Callable<Integer> {
     System.out.println("  master key:   " + d.resolve("kms/master.key") + " (0600; keep a copy apart from the data)");
     System.out.println("  account keys: " + d.resolve("account-keys.properties") + " (0600; account " + account
         + (requireInfrastructureEncryption ? ", requireInfrastructureEncryption" : "") + ")");
+    System.out.println("  admin policy: " + d.resolve(ADMIN_POLICY) + " (cobalt admin serve --policy; grants the"
+        + " admin certificate every operation)");
     System.out.println("Start, each in its own process:");
     System.out.println("  cobalt kms-agent --config " + d.resolve(KMS + ".properties"));
     for (int i = 1; i <= nodes; i++) {
@@ -123,6 +129,12 @@ public final class InitCommand implements Callable<Integer> {
     ClusterTls.ensure(d.resolve("tls"), "cobalt", names, random);
     Files.createDirectories(d.resolve("kms"));
     MasterKeyFile.createIfAbsent(d.resolve("kms/master.key"), random);
+    Path adminPolicy = d.resolve(ADMIN_POLICY);
+    if (!Files.exists(adminPolicy)) {
+      // The HTTPS admin API's policy (ADR 0041): the operator's certificate may do everything.
+      Files.writeString(adminPolicy, AdminPolicy.operatorPolicy("admin"), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE_NEW);
+    }
     if (!Files.exists(d.resolve("account-keys.properties"))) {
       AccountKeysFile.create(d.resolve("account-keys.properties"), account, requireInfrastructureEncryption, random);
     }

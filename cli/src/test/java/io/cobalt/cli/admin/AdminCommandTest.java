@@ -197,4 +197,24 @@ class AdminCommandTest {
     assertEquals(1, r.exit(), r.out() + r.err());
     assertTrue(r.err().contains("node-1: ") && r.err().contains("no node re-admitted node-3"), r.err());
   }
+
+  @Test
+  void serveRefusesAPolicyFileThatDoesNotParseNamingTheLine() throws Exception {
+    Path policy = dir.resolve("admin-policy.conf");
+    Files.writeString(policy, "grant operator cert=admin operations=*\ngrant reader cert=admin operations=read\n");
+    Run r = run("serve", "--kms", "127.0.0.1:" + agent.port(), "--tls-dir", tlsDir.toString(), "--jobs-dir",
+        dir.resolve("jobs").toString(), "--listen", "127.0.0.1:0", "--policy", policy.toString());
+    assertEquals(2, r.exit(), r.out() + r.err());
+    assertTrue(r.err().contains(policy + " line 2: this identity already has a grant (line 1)"), r.err());
+  }
+
+  @Test
+  void serveWithAPolicyRefusesTheAllowListShorthands() throws Exception {
+    Path policy = dir.resolve("admin-policy.conf");
+    Files.writeString(policy, "grant operator cert=admin operations=*\n");
+    Run r = run("serve", "--kms", "127.0.0.1:" + agent.port(), "--tls-dir", tlsDir.toString(), "--jobs-dir",
+        dir.resolve("jobs").toString(), "--listen", "127.0.0.1:0", "--policy", policy.toString(), "--allow", "gateway");
+    assertEquals(2, r.exit(), r.out() + r.err());
+    assertTrue(r.err().contains("--allow and --allow-identity are for servers without --policy"), r.err());
+  }
 }

@@ -92,6 +92,24 @@ class RoleCommandsTest {
   }
 
   @Test
+  void initWritesAnAdminPolicyGrantingTheOperatorCertificateEveryOperationAndNobodyElseAnything(@TempDir Path dir)
+      throws Exception {
+    assertEquals(0, init(dir, "--nodes", "1"));
+    io.cobalt.cli.admin.http.authz.ReloadingAdminPolicy policy = io.cobalt.cli.admin.http.authz.ReloadingAdminPolicy
+        .load(dir.resolve("admin-policy.conf"), name -> io.cobalt.crypto.tls.TlsMaterial.identityOf(
+            io.cobalt.crypto.tls.TlsMaterial.load(dir.resolve("tls"), name).certificate()));
+    String admin = io.cobalt.crypto.tls.TlsMaterial.identityOf(
+        io.cobalt.crypto.tls.TlsMaterial.load(dir.resolve("tls"), "admin").certificate());
+    String gateway = io.cobalt.crypto.tls.TlsMaterial.identityOf(
+        io.cobalt.crypto.tls.TlsMaterial.load(dir.resolve("tls"), "gateway").certificate());
+    assertEquals(1, policy.current().grants().size());
+    for (io.cobalt.cli.admin.http.authz.AdminOperation op : io.cobalt.cli.admin.http.authz.AdminOperation.values()) {
+      assertTrue(policy.current().grantOf(admin).orElseThrow().allows(op, "cmk/any"), op.wireName());
+    }
+    assertTrue(policy.current().grantOf(gateway).isEmpty(), "deny by default");
+  }
+
+  @Test
   void initRefusesAnInitialisedDirectory(@TempDir Path dir) {
     assertEquals(0, init(dir));
     assertEquals(2, init(dir));

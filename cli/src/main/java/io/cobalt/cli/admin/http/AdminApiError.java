@@ -4,13 +4,16 @@ import java.util.Map;
 
 /**
  * The admin API's error catalogue: every error answer is {@code {"error":{"code","message"},
- * "requestId"}} with one of these codes and its HTTP status. Codes never change meaning. Refusals
+ * "requestId"}} with one of these codes and its HTTP status (a refusal by the policy adds {@code
+ * "operation"}, the name of the operation refused). Codes never change meaning. Refusals
  * of the kms-agent keep the agent's stable kind (its {@code cobalt-kms-code}) as the code; {@link
  * #statusOfAgentCode} gives their status.
  */
 enum AdminApiError {
-  /** The client certificate is valid (cluster CA) but its identity is not an admin of this API. */
+  /** The client certificate is valid (cluster CA) but its identity has no grant in the admin policy. */
   IDENTITY_NOT_ALLOWED(403, "this certificate's identity may not use the admin API"),
+  /** The identity has a grant, but it does not allow this operation (on this key): ADR 0041. */
+  OPERATION_NOT_ALLOWED(403, "this identity's grant does not allow the operation"),
   NOT_FOUND(404, "no such resource"),
   METHOD_NOT_ALLOWED(405, "method not allowed on this resource"),
   BODY_TOO_LARGE(413, "request body too large"),

@@ -1,6 +1,9 @@
 package io.cobalt.cli.admin.http;
 
 import io.cobalt.cli.admin.rewrap.RewrapJob;
+import io.cobalt.cli.admin.http.authz.AdminGrant;
+import io.cobalt.cli.admin.http.authz.AdminOperation;
+import io.cobalt.cli.admin.http.authz.ReloadingAdminPolicy;
 import io.cobalt.cli.admin.rpc.AgentRewrapKeys;
 import io.cobalt.cli.admin.rpc.KeyAdminClient;
 import io.cobalt.cli.admin.rpc.KeyAdminException;
@@ -35,9 +38,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,12 +58,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTPS admin API (ADR 0033): JSON over TLS 1.2/1.3 with forward-secret suites; every caller
  * presents a client certificate of the cluster CA, and its identity (hex SHA-256 of the certificate's
- * SubjectPublicKeyInfo, as the kms-agent names callers) must be one of the allowed identities. The
- * server is a client of the kms-agent's {@code KeyAdmin} API under its own identity, and of the
+ * SubjectPublicKeyInfo, as the kms-agent names callers) must have a grant in the admin policy
+ * (ADR 0041: operations and key patterns per identity, deny by default, reloaded without a restart)
+ * that allows what the request does. The server is a client of the kms-agent's {@code KeyAdmin} API under its own identity, and of the
  * storage nodes for rewrap jobs ({@link RewrapJobs}).
  *
- * <p>The request pipeline is {@link #handle}: request id, caller identity, body (limited), route,
- * then the blocking call on a worker thread ({@code admin-api-N}, never the event loop), then one
+ * <p>The request pipeline is {@link #handle}: request id, caller identity, its grant, route, body
+ * (limited), the permissions the request needs of the grant, then the blocking call on a worker thread ({@code admin-api-N}, never the event loop), then one
  * JSON answer and one log line (method, route template, status, caller identity prefix; never a
  * body, key material or a key id).
  */
@@ -75,14 +82,17 @@ public final class AdminApiServer implements AutoCloseable {
   private static final int MAX_PATH_SEGMENTS = 8;
 
   private final AdminApiConfig config;
+  private final ReloadingAdminPolicy policy;
   private final KeyAdminClient agent;
   private final RewrapJobs jobs;
   private final Vertx vertx;
   private final ThreadPoolExecutor workers;
+  private final ScheduledExecutorService policyReloads;
   private HttpServer server;
 
   private AdminApiServer(AdminApiConfig config, KeyAdminClient agent, RewrapJobs jobs) {
     this.config = config;
+    this.policy = config.policy();
     this.agent = agent;
     this.jobs = jobs;
     this.vertx = Vertx.vertx();
@@ -93,6 +103,11 @@ public final class AdminApiServer implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
+    this.policyReloads = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "admin-api-policy-reload");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /**
@@ -112,8 +127,14 @@ public final class AdminApiServer implements AutoCloseable {
       s.close();
       throw new IOException("cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage(), e);
     }
-    LOG.info("admin API listening on https://{}:{} ({} allowed identities)", config.bindHost(), s.port(),
-        config.allowedIdentities().size());
+    if (s.policy.file() != null) {
+      // Reads a small file: on its own thread, never the event loop.
+      s.policyReloads.scheduleWithFixedDelay(s.policy::reloadIfChanged, config.policyReloadCheckMillis(),
+          config.policyReloadCheckMillis(), TimeUnit.MILLISECONDS);
+    }
+    LOG.info("admin API listening on https://{}:{} ({} grants{})", config.bindHost(), s.port(),
+        s.policy.current().grants().size(), s.policy.file() == null ? "" : " from " + s.policy.file()
+            + ", reloaded when it changes");
     return s;
   }
 
@@ -149,6 +170,11 @@ public final class AdminApiServer implements AutoCloseable {
     return server.actualPort();
   }
 
+  /** Reads the policy file again now (the server also does every {@code policyReloadCheckMillis}); true if it changed. */
+  public boolean reloadPolicy() {
+    return policy.reloadIfChanged();
+  }
+
   /** An answer: status, JSON body, extra headers. */
   private record Reply(int status, JsonObject body, Map<String, String> headers) {
     static Reply ok(JsonObject body) {
@@ -161,26 +187,60 @@ public final class AdminApiServer implements AutoCloseable {
     private static final long serialVersionUID = 1L;
     final int status;
     final String code;
+    /** The operation refused (403 answers of the policy), else null. */
+    final AdminOperation operation;
 
     ApiFailure(AdminApiError error, String message) {
-      this(error.status, error.name(), message);
+      this(error.status, error.name(), message, null);
+    }
+
+    ApiFailure(AdminApiError error, String message, AdminOperation operation) {
+      this(error.status, error.name(), message, operation);
     }
 
     ApiFailure(int status, String code, String message) {
+      this(status, code, message, null);
+    }
+
+    private ApiFailure(int status, String code, String message, AdminOperation operation) {
       super(message, null, false, false);
       this.status = status;
       this.code = code;
+      this.operation = operation;
     }
   }
 
+  /** The blocking work of a route, given the body and the caller's grant (to narrow listings to its keys). */
   @FunctionalInterface
   private interface Action {
-    Reply run(JsonObject body) throws ApiFailure, KeyAdminException, RewrapJobs.JobException, IOException;
+    Reply run(JsonObject body, AdminGrant grant) throws ApiFailure, KeyAdminException, RewrapJobs.JobException,
+        IOException;
   }
 
-  private record Route(String template, Action action) {}
+  /** One permission a request needs: an operation, on a key or owner key id (null: on the operation alone). */
+  private record Need(AdminOperation operation, String key) {}
 
-  /** The pipeline: request id, identity, body within the limit, route, blocking work on a worker, answer. */
+  /** The permissions a request needs, given its body (some name their key there). */
+  @FunctionalInterface
+  private interface Needs {
+    List<Need> of(JsonObject body) throws ApiFailure;
+  }
+
+  /**
+   * A route: its template (for the log), its operation (named in a stranger's 403), what it needs
+   * of the caller's grant, and its work.
+   */
+  private record Route(String template, AdminOperation operation, Needs needs, Action action) {
+    /** A route that needs {@code operation} on {@code key} (null: on no key). */
+    Route(String template, AdminOperation operation, String key, Action action) {
+      this(template, operation, b -> List.of(new Need(operation, key)), action);
+    }
+  }
+
+  /**
+   * The pipeline: request id, identity, its grant (none: 403), route, body within the limit, what
+   * the request needs of the grant (else 403), blocking work on a worker, answer.
+   */
   private void handle(HttpServerRequest req) {
     long start = System.nanoTime();
     String requestId = UUID.randomUUID().toString();
@@ -191,20 +251,24 @@ public final class AdminApiServer implements AutoCloseable {
       answer(req, requestId, "-", "-", start, error(f, requestId));
       return;
     }
-    if (!config.allowedIdentities().contains(caller)) {
-      answer(req, requestId, caller, "-", start,
-          error(new ApiFailure(AdminApiError.IDENTITY_NOT_ALLOWED, AdminApiError.IDENTITY_NOT_ALLOWED.message
-              + " (identity " + caller.substring(0, 16) + "...)"), requestId));
-      return;
-    }
+    Optional<AdminGrant> granted = policy.current().grantOf(caller);
     Route route;
     try {
       route = route(req.method(), req.path(), req);
     } catch (ApiFailure f) {
       req.resume();
-      answer(req, requestId, caller, "-", start, error(f, requestId));
+      // A stranger learns nothing about routes: 403 whatever it asked.
+      answer(req, requestId, caller, "-", start, granted.isPresent() ? error(f, requestId)
+          : deny(requestId, caller, null, "-", AdminApiError.IDENTITY_NOT_ALLOWED));
       return;
     }
+    if (granted.isEmpty()) {
+      req.resume();
+      answer(req, requestId, caller, route.template(), start,
+          deny(requestId, caller, route.operation(), route.template(), AdminApiError.IDENTITY_NOT_ALLOWED));
+      return;
+    }
+    AdminGrant grant = granted.get();
     String declared = req.getHeader("Content-Length");
     if (declared != null && parseLong(declared) > config.maxBodyBytes()) {
       answer(req, requestId, caller, route.template(), start, error(new ApiFailure(AdminApiError.BODY_TOO_LARGE,
@@ -235,13 +299,24 @@ public final class AdminApiServer implements AutoCloseable {
       JsonObject json;
       try {
         json = parse(req, body);
+        for (Need need : route.needs().of(json)) {
+          if (!grant.allows(need.operation(), need.key())) {
+            answer(req, requestId, caller, route.template(), start,
+                deny(requestId, caller, need.operation(), route.template(), AdminApiError.OPERATION_NOT_ALLOWED));
+            return;
+          }
+        }
       } catch (ApiFailure f) {
         answer(req, requestId, caller, route.template(), start, error(f, requestId));
+        return;
+      } catch (ClassCastException e) {
+        answer(req, requestId, caller, route.template(), start, error(new ApiFailure(AdminApiError.INVALID_REQUEST,
+            "a field of the body has the wrong JSON type"), requestId));
         return;
       }
       try {
         workers.execute(() -> {
-          Reply reply = run(route, json, requestId);
+          Reply reply = run(route, json, grant, requestId);
           context.runOnContext(x -> answer(req, requestId, caller, route.template(), start, reply));
         });
       } catch (RejectedExecutionException e) {
@@ -286,10 +361,25 @@ public final class AdminApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A refusal by the policy: 403 naming the operation (null: a stranger's request that does not
+   * route), and one log line (request id, identity prefix, operation, route template; no key ids).
+   */
+  private static Reply deny(String requestId, String caller, AdminOperation op, String template,
+      AdminApiError error) {
+    String who = caller.substring(0, 16);
+    LOG.warn("admin-api {} denied {} {} to identity {}... ({})", requestId, op == null ? "-" : op.wireName(), template,
+        who, error == AdminApiError.IDENTITY_NOT_ALLOWED ? "no grant" : "not in its grant");
+    String message = error == AdminApiError.IDENTITY_NOT_ALLOWED
+        ? "identity " + who + "... has no grant in the admin policy" + (op == null ? "" : "; refused " + op.wireName())
+        : "identity " + who + "... is not allowed " + op.wireName() + " here (see the admin policy)";
+    return error(new ApiFailure(error, message, op), requestId);
+  }
+
   /** On a worker: the blocking call and its mapping to an answer. */
-  private Reply run(Route route, JsonObject body, String requestId) {
+  private Reply run(Route route, JsonObject body, AdminGrant grant, String requestId) {
     try {
-      return route.action().run(body);
+      return route.action().run(body, grant);
     } catch (ApiFailure f) {
       return error(f, requestId);
     } catch (KeyAdminException e) {
@@ -307,9 +397,11 @@ public final class AdminApiServer implements AutoCloseable {
   }
 
   private static Reply error(ApiFailure f, String requestId) {
-    return new Reply(f.status, new JsonObject()
-        .put("error", new JsonObject().put("code", f.code).put("message", f.getMessage()))
-        .put("requestId", requestId), Map.of());
+    JsonObject e = new JsonObject().put("code", f.code).put("message", f.getMessage());
+    if (f.operation != null) {
+      e.put("operation", f.operation.wireName());
+    }
+    return new Reply(f.status, new JsonObject().put("error", e).put("requestId", requestId), Map.of());
   }
 
   private void answer(HttpServerRequest req, String requestId, String caller, String template, long start,
@@ -340,13 +432,15 @@ public final class AdminApiServer implements AutoCloseable {
       case "keys" -> {
         if (s.size() == 2) {
           return switch (m) {
-            case "GET" -> new Route("GET /v1/keys", b -> {
+            case "GET" -> new Route("GET /v1/keys", AdminOperation.KEYS_READ, (String) null, (b, g) -> {
               String prefix = req.getParam("prefix", "");
               JsonArray keys = new JsonArray();
-              agent.list(prefix).forEach(k -> keys.add(KeyJsonCodec.key(k)));
+              agent.list(prefix).stream().filter(k -> g.coversKey(k.getKeyId()))  // only keys the grant covers
+                  .forEach(k -> keys.add(KeyJsonCodec.key(k)));
               return Reply.ok(new JsonObject().put("keys", keys));
             });
-            case "POST" -> new Route("POST /v1/keys", b -> created(agent.create(required(b, "id"),
+            case "POST" -> new Route("POST /v1/keys", AdminOperation.KEYS_CREATE,
+                b -> List.of(new Need(AdminOperation.KEYS_CREATE, required(b, "id"))), (b, g) -> created(agent.create(required(b, "id"),
                 string(b, "backend", ""))));
             default -> throw notAllowed();
           };
@@ -354,8 +448,8 @@ public final class AdminApiServer implements AutoCloseable {
         String id = s.get(2);
         if (s.size() == 3) {
           return switch (m) {
-            case "GET" -> new Route("GET /v1/keys/{id}", b -> key(agent.describe(id)));
-            case "DELETE" -> new Route("DELETE /v1/keys/{id}", b -> key(agent.scheduleDeletion(id,
+            case "GET" -> new Route("GET /v1/keys/{id}", AdminOperation.KEYS_READ, id, (b, g) -> key(agent.describe(id)));
+            case "DELETE" -> new Route("DELETE /v1/keys/{id}", AdminOperation.KEYS_DELETE, id, (b, g) -> key(agent.scheduleDeletion(id,
                 intParam(req, "retentionDays", 90), Boolean.parseBoolean(req.getParam("purgeProtection", "false")))));
             default -> throw notAllowed();
           };
@@ -363,16 +457,16 @@ public final class AdminApiServer implements AutoCloseable {
         if (s.size() == 4) {
           String op = s.get(3);
           return switch (op + " " + m) {
-            case "rotate POST" -> new Route("POST /v1/keys/{id}/rotate", b -> key(agent.rotate(id)));
-            case "recover POST" -> new Route("POST /v1/keys/{id}/recover", b -> key(agent.recover(id)));
-            case "purge POST" -> new Route("POST /v1/keys/{id}/purge", b -> key(agent.purge(id)));
-            case "census GET" -> new Route("GET /v1/keys/{id}/census", b -> Reply.ok(KeyJsonCodec.census(
+            case "rotate POST" -> new Route("POST /v1/keys/{id}/rotate", AdminOperation.KEYS_ROTATE, id, (b, g) -> key(agent.rotate(id)));
+            case "recover POST" -> new Route("POST /v1/keys/{id}/recover", AdminOperation.KEYS_DELETE, id, (b, g) -> key(agent.recover(id)));
+            case "purge POST" -> new Route("POST /v1/keys/{id}/purge", AdminOperation.KEYS_DELETE, id, (b, g) -> key(agent.purge(id)));
+            case "census GET" -> new Route("GET /v1/keys/{id}/census", AdminOperation.KEYS_READ, id, (b, g) -> Reply.ok(KeyJsonCodec.census(
                 agent.census(id))));
-            case "min-decryption-version PUT" -> new Route("PUT /v1/keys/{id}/min-decryption-version",
-                b -> key(agent.setMinDecryptionVersion(id, (int) integer(b, "version", null, 1, Integer.MAX_VALUE), bool(b, "force"))));
-            case "rotation-policy PUT" -> new Route("PUT /v1/keys/{id}/rotation-policy",
-                b -> key(agent.setRotationPeriod(id, integer(b, "periodSeconds", null, 0, Long.MAX_VALUE))));
-            case "import POST" -> new Route("POST /v1/keys/{id}/import", b -> {
+            case "min-decryption-version PUT" -> new Route("PUT /v1/keys/{id}/min-decryption-version", AdminOperation.KEYS_DISABLE, id,
+                (b, g) -> key(agent.setMinDecryptionVersion(id, (int) integer(b, "version", null, 1, Integer.MAX_VALUE), bool(b, "force"))));
+            case "rotation-policy PUT" -> new Route("PUT /v1/keys/{id}/rotation-policy", AdminOperation.KEYS_ROTATE, id,
+                (b, g) -> key(agent.setRotationPeriod(id, integer(b, "periodSeconds", null, 0, Long.MAX_VALUE))));
+            case "import POST" -> new Route("POST /v1/keys/{id}/import", AdminOperation.KEYS_IMPORT, id, (b, g) -> {
               byte[] envelope;
               try {
                 envelope = Base64.getDecoder().decode(required(b, "wrappedMaterial"));
@@ -392,10 +486,10 @@ public final class AdminApiServer implements AutoCloseable {
             throw notAllowed();
           }
           return switch (s.get(5)) {
-            case "enable" -> new Route("POST /v1/keys/{id}/versions/{n}/enable",
-                b -> key(agent.setVersionState(id, version, true, false)));
-            case "disable" -> new Route("POST /v1/keys/{id}/versions/{n}/disable",
-                b -> key(agent.setVersionState(id, version, false, bool(b, "force"))));
+            case "enable" -> new Route("POST /v1/keys/{id}/versions/{n}/enable", AdminOperation.KEYS_ENABLE, id,
+                (b, g) -> key(agent.setVersionState(id, version, true, false)));
+            case "disable" -> new Route("POST /v1/keys/{id}/versions/{n}/disable", AdminOperation.KEYS_DISABLE, id,
+                (b, g) -> key(agent.setVersionState(id, version, false, bool(b, "force"))));
             default -> throw notFound();
           };
         }
@@ -408,7 +502,7 @@ public final class AdminApiServer implements AutoCloseable {
         if (!m.equals("GET")) {
           throw notAllowed();
         }
-        return new Route("GET /v1/import-key", b -> {
+        return new Route("GET /v1/import-key", AdminOperation.KEYS_READ, (String) null, (b, g) -> {
           GetImportKeyResponse k = agent.importKey();
           return Reply.ok(new JsonObject().put("publicKeyPem", k.getPublicKeyPem())
               .put("publicKeyDer", Base64.getEncoder().encodeToString(k.getPublicKeyDer().toByteArray()))
@@ -432,14 +526,16 @@ public final class AdminApiServer implements AutoCloseable {
         }
         String account = account(s.get(2));
         String prefix = "account/" + account + "/scope/";
+        String owner = "account/" + account;
         return switch (m) {
-          case "GET" -> new Route("GET /v1/accounts/{account}/scopes", b -> {
+          case "GET" -> new Route("GET /v1/accounts/{account}/scopes", AdminOperation.KEYS_READ, owner, (b, g) -> {
             JsonArray scopes = new JsonArray();
-            agent.list(prefix).forEach(k -> scopes.add(KeyJsonCodec.key(k)
+            agent.list(prefix).stream().filter(k -> g.coversKey(k.getKeyId())).forEach(k -> scopes.add(KeyJsonCodec.key(k)
                 .put("scope", k.getKeyId().substring(prefix.length()))));
             return Reply.ok(new JsonObject().put("scopes", scopes));
           });
-          case "POST" -> new Route("POST /v1/accounts/{account}/scopes", b -> {
+          case "POST" -> new Route("POST /v1/accounts/{account}/scopes", AdminOperation.KEYS_CREATE,
+              b -> List.of(new Need(AdminOperation.KEYS_CREATE, prefix + required(b, "name"))), (b, g) -> {
             String name = required(b, "name");
             if (!SCOPE.matcher(name).matches()) {
               throw new ApiFailure(AdminApiError.INVALID_REQUEST, "scope names are 3-63 letters, digits and dashes");
@@ -459,7 +555,7 @@ public final class AdminApiServer implements AutoCloseable {
         if (!m.equals("GET")) {
           throw notAllowed();
         }
-        return new Route("GET /v1/audit/verify", b -> {
+        return new Route("GET /v1/audit/verify", AdminOperation.AUDIT_VERIFY, (String) null, (b, g) -> {
           if (config.auditLog() == null) {
             throw new ApiFailure(AdminApiError.NOT_CONFIGURED, "start the admin server with --audit-log FILE");
           }
@@ -493,10 +589,13 @@ public final class AdminApiServer implements AutoCloseable {
    * such key on that backend, key deleted, version disabled or retired) keeps its code and a 4xx.
    */
   private Route keySourceRoute(String m, String account, String scope, String template) throws ApiFailure {
+    String owner = "account/" + account + (scope.isEmpty() ? "" : "/scope/" + scope);
     return switch (m) {
-      case "GET" -> new Route("GET " + template, b -> Reply.ok(KeyJsonCodec.keySource(agent.keySource(account,
+      case "GET" -> new Route("GET " + template, AdminOperation.KEY_SOURCES_READ, owner, (b, g) -> Reply.ok(KeyJsonCodec.keySource(agent.keySource(account,
           scope))));
-      case "PUT" -> new Route("PUT " + template, b -> {
+      case "PUT" -> new Route("PUT " + template, AdminOperation.KEY_SOURCES_SET, b -> bool(b, "rewrap")
+          ? List.of(new Need(AdminOperation.KEY_SOURCES_SET, owner), new Need(AdminOperation.JOBS_REWRAP, owner))
+          : List.of(new Need(AdminOperation.KEY_SOURCES_SET, owner)), (b, g) -> {
         KeySourceSetRequest request = keySourceRequest(account, scope, b);
         boolean rewrap = bool(b, "rewrap");
         if (rewrap) {
@@ -541,12 +640,21 @@ public final class AdminApiServer implements AutoCloseable {
     return r.setBackend(backend).setKeyName(key).setVersion(pinned).build();
   }
 
+  /** A rewrap job needs jobs.rewrap on its key, or on its owner ({@code account/<a>[/scope/<s>]}). */
+  private static List<Need> rewrapNeeds(JsonObject b) throws ApiFailure {
+    String key = emptyToNull(string(b, "key", null));
+    String account = emptyToNull(string(b, "account", null));
+    String scope = string(b, "scope", "");
+    String target = account != null ? "account/" + account + (scope.isEmpty() ? "" : "/scope/" + scope) : key;
+    return List.of(new Need(AdminOperation.JOBS_REWRAP, target));
+  }
+
   private Route jobRoute(String m, List<String> s) throws ApiFailure {
     if (s.size() == 2) {
       if (!m.equals("GET")) {
         throw notAllowed();
       }
-      return new Route("GET /v1/jobs", b -> {
+      return new Route("GET /v1/jobs", AdminOperation.JOBS_READ, (String) null, (b, g) -> {
         JsonArray list = new JsonArray();
         jobs.list().forEach(list::add);
         return Reply.ok(new JsonObject().put("jobs", list));
@@ -556,7 +664,7 @@ public final class AdminApiServer implements AutoCloseable {
       if (!m.equals("POST")) {
         throw notAllowed();
       }
-      return new Route("POST /v1/jobs/rewrap", b -> {
+      return new Route("POST /v1/jobs/rewrap", AdminOperation.JOBS_REWRAP, AdminApiServer::rewrapNeeds, (b, g) -> {
         String key = emptyToNull(string(b, "key", null));
         String account = emptyToNull(string(b, "account", null));
         String scope = string(b, "scope", "");
@@ -581,8 +689,8 @@ public final class AdminApiServer implements AutoCloseable {
     String id = s.get(2);
     if (s.size() == 3) {
       return switch (m) {
-        case "GET" -> new Route("GET /v1/jobs/{id}", b -> Reply.ok(jobs.get(id)));
-        case "DELETE" -> new Route("DELETE /v1/jobs/{id}", b -> {
+        case "GET" -> new Route("GET /v1/jobs/{id}", AdminOperation.JOBS_READ, (String) null, (b, g) -> Reply.ok(jobs.get(id)));
+        case "DELETE" -> new Route("DELETE /v1/jobs/{id}", AdminOperation.JOBS_REWRAP, (String) null, (b, g) -> {
           jobs.remove(id);
           return new Reply(200, new JsonObject().put("id", id).put("removed", true), Map.of());
         });
@@ -593,7 +701,7 @@ public final class AdminApiServer implements AutoCloseable {
       if (!m.equals("POST")) {
         throw notAllowed();
       }
-      return new Route("POST /v1/jobs/{id}/resume", b -> new Reply(202, jobs.resume(id),
+      return new Route("POST /v1/jobs/{id}/resume", AdminOperation.JOBS_REWRAP, (String) null, (b, g) -> new Reply(202, jobs.resume(id),
           Map.of("Location", "/v1/jobs/" + id)));
     }
     throw notFound();
@@ -713,6 +821,7 @@ public final class AdminApiServer implements AutoCloseable {
 
   @Override
   public void close() {
+    policyReloads.shutdownNow();
     jobs.close();
     if (server != null) {
       try {
