@@ -39,8 +39,7 @@ import java.util.Set;
  */
 public final class KeyBackendSettings {
   static final Set<String> KEYS = Set.of("pkcs11.library", "pkcs11.token.label", "pkcs11.slot.index", "pkcs11.pin.file",
-      "kmip.host",
-      "kmip.port", "kmip.cert.file", "kmip.key.file", "kmip.ca.file");
+      "kmip.host", "kmip.port", "kmip.cert.file", "kmip.key.file", "kmip.ca.file");
 
   private final Path pkcs11Library;
   private final TokenSelector pkcs11Token;
