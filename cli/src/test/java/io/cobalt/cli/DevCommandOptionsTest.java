@@ -9,6 +9,7 @@ import io.cobalt.crypto.tls.ClusterCa;
 import io.cobalt.kms.KeyBackendConfig;
 import io.cobalt.kms.backend.kmip.KmipConfig;
 import io.cobalt.kms.backend.pkcs11.Pkcs11Config;
+import io.cobalt.kms.backend.pkcs11.TokenSelector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -71,7 +72,7 @@ class DevCommandOptionsTest {
     assertEquals(2, o.keyBackends().size());
     Pkcs11Config p = ((KeyBackendConfig.Pkcs11) o.keyBackends().get(0)).config();
     assertEquals(library, p.libraryPath());
-    assertEquals(2, p.slotListIndex());
+    assertEquals(TokenSelector.slotListIndex(2), p.token());
     assertEquals(pin, p.pinFile());
     assertEquals(dir.resolve("data").resolve("kms").resolve("pkcs11-keys.json"), p.metadataFile());
     KmipConfig k = ((KeyBackendConfig.Kmip) o.keyBackends().get(1)).config();

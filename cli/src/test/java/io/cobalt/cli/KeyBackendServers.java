@@ -14,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -34,6 +37,7 @@ final class KeyBackendServers {
   static final Path PYKMIP_SERVER = Path.of("/usr/bin/pykmip-server");
   /** Debian's interpreter: PyKMIP is installed for it, not for another python3 on PATH. */
   static final Path PYTHON = Path.of("/usr/bin/python3");
+  private static final Pattern REASSIGNED = Pattern.compile("reassigned to slot (\\d+)");
   private static final String INSTALL = "install them with .ci/install-key-backends.sh (apt-get install softhsm2"
       + " python3-pykmip)";
 
@@ -65,29 +69,54 @@ final class KeyBackendServers {
    * @return the PIN file
    */
   static Path softHsm(Path dir, String label) throws IOException, InterruptedException {
+    Token t = softHsmTokens(dir, List.of(label)).get(0);
+    Path pinFile = dir.resolve("pin");
+    Files.move(t.pinFile(), pinFile);
+    return pinFile;
+  }
+
+  /** One initialised test token: its label, the file holding its own user PIN, the slot id SoftHSM2 gave it. */
+  record Token(String label, Path pinFile, long slotId) {}
+
+  /**
+   * Initialises one token per label, in this order, in a fresh token directory under {@code dir}, each
+   * with a PIN of its own in {@code dir/pin-<label>} (0600). All of them before any process loads the
+   * module: SoftHSM2 finds its tokens once per process. Their slot list order is SoftHSM2's (token
+   * directory order), not this order.
+   */
+  static List<Token> softHsmTokens(Path dir, List<String> labels) throws IOException, InterruptedException {
     Path confFile = Path.of(System.getenv("SOFTHSM2_CONF")).toAbsolutePath();
     Files.createDirectories(confFile.getParent());
     Path tokens = Files.createDirectories(dir.resolve("tokens"));
     Files.writeString(confFile, "directories.tokendir = " + tokens.toAbsolutePath() + "\n"
         + "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", StandardCharsets.UTF_8);
-    String pin = "user-" + Long.toHexString(new SecureRandom().nextLong());
-    Path pinFile = dir.resolve("pin");
-    Files.createFile(pinFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(pinFile, pin + "\n", StandardCharsets.UTF_8);
-    // softhsm2-util takes the PINs as arguments: a throw-away test token, never an operator's.
-    ProcessBuilder pb = new ProcessBuilder(SOFTHSM_UTIL.toString(), "--init-token", "--free", "--label", label,
-        "--pin", pin, "--so-pin", "so-" + pin).redirectErrorStream(true);
-    pb.environment().put("SOFTHSM2_CONF", confFile.toString());
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IOException("softhsm2-util --init-token did not finish in 30 s");
+    List<Token> out = new ArrayList<>();
+    SecureRandom random = new SecureRandom();
+    for (String label : labels) {
+      String pin = "user-" + Long.toHexString(random.nextLong());
+      Path pinFile = dir.resolve("pin-" + label);
+      Files.createFile(pinFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(pinFile, pin + "\n", StandardCharsets.UTF_8);
+      // softhsm2-util takes the PINs as arguments: a throw-away test token, never an operator's.
+      ProcessBuilder pb = new ProcessBuilder(SOFTHSM_UTIL.toString(), "--init-token", "--free", "--label", label,
+          "--pin", pin, "--so-pin", "so-" + pin).redirectErrorStream(true);
+      pb.environment().put("SOFTHSM2_CONF", confFile.toString());
+      Process p = pb.start();
+      String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException("softhsm2-util --init-token did not finish in 30 s");
+      }
+      if (p.exitValue() != 0) {
+        throw new IOException("softhsm2-util --init-token failed (" + p.exitValue() + "): " + text.replace(pin, "****"));
+      }
+      Matcher m = REASSIGNED.matcher(text);
+      if (!m.find()) {
+        throw new IOException("softhsm2-util --init-token did not say which slot the token is in: " + text);
+      }
+      out.add(new Token(label, pinFile, Long.parseLong(m.group(1))));
     }
-    if (p.exitValue() != 0) {
-      throw new IOException("softhsm2-util --init-token failed (" + p.exitValue() + "): " + out);
-    }
-    return pinFile;
+    return out;
   }
 
   /**

@@ -6,6 +6,7 @@ import io.cobalt.kms.backend.kmip.KmipConfig;
 import io.cobalt.kms.backend.kmip.PyKmipServer;
 import io.cobalt.kms.backend.pkcs11.Pkcs11Config;
 import io.cobalt.kms.backend.pkcs11.SoftHsmToken;
+import io.cobalt.kms.backend.pkcs11.TokenSelector;
 import io.cobalt.proto.kms.v1.GenerateDataKeyRequest;
 import io.cobalt.proto.kms.v1.UnwrapRequest;
 import io.cobalt.proto.kms.v1.UnwrapResponse;
@@ -88,7 +89,8 @@ public final class UnwrapLatencyBench {
           Path pinFile = dir.resolve("pin");
           Files.writeString(pinFile, SoftHsmToken.pin() + "\n");
           config = config.withBackend(new KeyBackendConfig.Pkcs11(
-              Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, pinFile, dir.resolve("pkcs11-keys.json"))));
+              Pkcs11Config.of(SoftHsmToken.LIBRARY, TokenSelector.label(SoftHsmToken.LABEL), pinFile,
+                  dir.resolve("pkcs11-keys.json"))));
         }
         case "kmip" -> {
           kmip = PyKmipServer.start(Files.createDirectories(dir.resolve("pykmip")));

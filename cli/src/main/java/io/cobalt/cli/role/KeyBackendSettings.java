@@ -4,6 +4,7 @@ import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.kms.KeyBackendConfig;
 import io.cobalt.kms.backend.kmip.KmipConfig;
 import io.cobalt.kms.backend.pkcs11.Pkcs11Config;
+import io.cobalt.kms.backend.pkcs11.TokenSelector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +21,12 @@ import java.util.Set;
  *
  * <ul>
  *   <li>{@code pkcs11.library} — the PKCS#11 module, e.g. {@code /usr/lib/softhsm/libsofthsm2.so}
- *   <li>{@code pkcs11.slot.index} — the token's index in the module's slot list (default 0; SoftHSM
- *       renumbers slot ids when a token is initialised, the index stays)
+ *   <li>{@code pkcs11.token.label} — the token's label (as {@code softhsm2-util --show-slots} or
+ *       {@code pkcs11-tool -L} show it); the agent looks up its slot when it first opens the token, and
+ *       refuses a label that no token or more than one token has
+ *   <li>{@code pkcs11.slot.index} — or the token's index in the module's slot list (default 0 when no
+ *       label is set; not the slot id, which SoftHSM renumbers when a token is initialised). Setting both
+ *       is an error: with several tokens the index is not tied to a token, the label is
  *   <li>{@code pkcs11.pin.file} — a file holding the user PIN (owner-readable); the PIN itself never goes in
  *       a config file, a variable's value or a command line
  *   <li>{@code kmip.host}, {@code kmip.port} (default 5696) — the KMIP server; its certificate must name the host
@@ -33,11 +38,11 @@ import java.util.Set;
  * {@code kmip-keys.json}).
  */
 public final class KeyBackendSettings {
-  static final Set<String> KEYS = Set.of("pkcs11.library", "pkcs11.slot.index", "pkcs11.pin.file", "kmip.host",
-      "kmip.port", "kmip.cert.file", "kmip.key.file", "kmip.ca.file");
+  static final Set<String> KEYS = Set.of("pkcs11.library", "pkcs11.token.label", "pkcs11.slot.index", "pkcs11.pin.file",
+      "kmip.host", "kmip.port", "kmip.cert.file", "kmip.key.file", "kmip.ca.file");
 
   private final Path pkcs11Library;
-  private final int pkcs11SlotIndex;
+  private final TokenSelector pkcs11Token;
   private final Path pkcs11PinFile;
   private final String kmipHost;
   private final int kmipPort;
@@ -46,10 +51,10 @@ public final class KeyBackendSettings {
   private final Path kmipCa;
   private final Path file;
 
-  private KeyBackendSettings(Path pkcs11Library, int pkcs11SlotIndex, Path pkcs11PinFile, String kmipHost,
+  private KeyBackendSettings(Path pkcs11Library, TokenSelector pkcs11Token, Path pkcs11PinFile, String kmipHost,
       int kmipPort, Path kmipCert, Path kmipKey, Path kmipCa, Path file) {
     this.pkcs11Library = pkcs11Library;
-    this.pkcs11SlotIndex = pkcs11SlotIndex;
+    this.pkcs11Token = pkcs11Token;
     this.pkcs11PinFile = pkcs11PinFile;
     this.kmipHost = kmipHost;
     this.kmipPort = kmipPort;
@@ -70,11 +75,11 @@ public final class KeyBackendSettings {
   /** Reads the backend keys of {@code s}; problems are collected in {@code s}. */
   static KeyBackendSettings read(RoleConfigSource s) {
     Path library = null;
-    int slot = 0;
+    TokenSelector token = null;
     Path pin = null;
     if (present(s, "pkcs11.")) {
       library = s.path("pkcs11.library", null);
-      slot = (int) s.number("pkcs11.slot.index", 0L, 0, 1023);
+      token = token(s);
       pin = s.path("pkcs11.pin.file", null);
     }
     String host = null;
@@ -89,7 +94,27 @@ public final class KeyBackendSettings {
       key = s.path("kmip.key.file", null);
       ca = s.path("kmip.ca.file", null);
     }
-    return new KeyBackendSettings(library, slot, pin, host, port, cert, key, ca, s.file());
+    return new KeyBackendSettings(library, token, pin, host, port, cert, key, ca, s.file());
+  }
+
+  /** {@code pkcs11.token.label}, or else {@code pkcs11.slot.index} (default 0); never both. */
+  private static TokenSelector token(RoleConfigSource s) {
+    if (!s.has("pkcs11.token.label")) {
+      return TokenSelector.slotListIndex((int) s.number("pkcs11.slot.index", 0L, 0, 1023));
+    }
+    String label = s.required("pkcs11.token.label");
+    if (s.has("pkcs11.slot.index")) {
+      s.number("pkcs11.slot.index", 0L, 0, 1023);
+      s.problem("pkcs11.token.label (" + s.origin("pkcs11.token.label") + ") and pkcs11.slot.index ("
+          + s.origin("pkcs11.slot.index") + ") are both set: set one of them (the label names one token, the index"
+          + " only a position in the slot list)");
+    }
+    try {
+      return TokenSelector.label(label);
+    } catch (IllegalArgumentException e) {
+      s.problem("pkcs11.token.label '" + label + "' (" + s.origin("pkcs11.token.label") + "): " + e.getMessage());
+      return TokenSelector.slotListIndex(0);
+    }
   }
 
   private static boolean present(RoleConfigSource s, String prefix) {
@@ -123,7 +148,7 @@ public final class KeyBackendSettings {
       requireFile("pkcs11.library", pkcs11Library);
       requireFile("pkcs11.pin.file", pkcs11PinFile);
       try {
-        out.add(new KeyBackendConfig.Pkcs11(Pkcs11Config.of(pkcs11Library, pkcs11SlotIndex, pkcs11PinFile,
+        out.add(new KeyBackendConfig.Pkcs11(Pkcs11Config.of(pkcs11Library, pkcs11Token, pkcs11PinFile,
             agentDataDir.resolve("pkcs11-keys.json"))));
       } catch (IllegalArgumentException e) {
         throw new RoleConfigException("invalid config " + file + ": " + e.getMessage());
@@ -156,7 +181,11 @@ public final class KeyBackendSettings {
     Map<String, String> m = new LinkedHashMap<>();
     if (pkcs11Library != null) {
       m.put("pkcs11.library", pkcs11Library.toString());
-      m.put("pkcs11.slot.index", Integer.toString(pkcs11SlotIndex));
+      if (pkcs11Token instanceof TokenSelector.Label l) {
+        m.put("pkcs11.token.label", l.label());
+      } else {
+        m.put("pkcs11.slot.index", Integer.toString(((TokenSelector.SlotListIndex) pkcs11Token).index()));
+      }
       m.put("pkcs11.pin.file", pkcs11PinFile + " (secret file: contents not shown)");
     }
     if (kmipHost != null) {

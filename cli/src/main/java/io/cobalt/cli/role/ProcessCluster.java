@@ -233,10 +233,18 @@ public final class ProcessCluster implements AutoCloseable {
     return h.process.exitValue();
   }
 
-  /** Starts a stopped or killed node again on its config file and data; waits for its ready line. */
-  public void restart(String name) throws IOException, InterruptedException {
+  /**
+   * Starts one process that is not running ({@code kms-agent}, {@code gateway}, {@code node-N}) on its
+   * config file and data, alone or again after a stop or kill; waits for its ready line.
+   */
+  public void start(String name) throws IOException, InterruptedException {
     String role = name.startsWith("node-") ? "node" : name;
     launch(role, name).awaitLine("ready", READY_TIMEOUT_MILLIS);
+  }
+
+  /** Starts a stopped or killed node again on its config file and data; waits for its ready line. */
+  public void restart(String name) throws IOException, InterruptedException {
+    start(name);
   }
 
   /** SIGSTOP: the process stays, frozen; sockets stay open. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cobalt.kms.KeyBackendConfig;
+import io.cobalt.kms.backend.pkcs11.TokenSelector;
 import io.cobalt.node.membership.MembershipConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -107,6 +109,41 @@ class RoleCommandsTest {
       assertTrue(policy.current().grantOf(admin).orElseThrow().allows(op, "cmk/any"), op.wireName());
     }
     assertTrue(policy.current().grantOf(gateway).isEmpty(), "deny by default");
+  }
+
+  @Test
+  void thePkcs11TokenIsChosenByLabelOrByIndexNeverBoth(@TempDir Path dir) throws Exception {
+    assertEquals(0, init(dir));
+    Path file = dir.resolve("kms-agent.properties");
+    Files.writeString(dir.resolve("pin"), "1234\n");
+    Files.writeString(dir.resolve("libpkcs11.so"), "not loaded until first use");
+    String base = Files.readString(file) + "pkcs11.library=libpkcs11.so\npkcs11.pin.file=pin\n";
+    Files.writeString(file, base + "pkcs11.token.label=payments hsm\n");
+    KmsAgentRoleConfig k = KmsAgentRoleConfig.load(file, Map.of());
+    KeyBackendConfig.Pkcs11 p = (KeyBackendConfig.Pkcs11) k.toAgentConfig().extraBackends().get(0);
+    assertEquals(TokenSelector.label("payments hsm"), p.config().token());
+    assertEquals("payments hsm", k.describe().get("pkcs11.token.label"));
+    assertFalse(k.describe().containsKey("pkcs11.slot.index"));
+    assertEquals(TokenSelector.label("other"),
+        ((KeyBackendConfig.Pkcs11) KmsAgentRoleConfig.load(file, Map.of("COBALT_PKCS11_TOKEN_LABEL", "other"))
+            .toAgentConfig().extraBackends().get(0)).config().token(), "the environment overrides the label");
+
+    // Both set (here one from the environment): refused, naming both settings and where each came from.
+    RoleConfigException both = assertThrows(RoleConfigException.class,
+        () -> KmsAgentRoleConfig.load(file, Map.of("COBALT_PKCS11_SLOT_INDEX", "1")));
+    assertTrue(both.getMessage().contains("pkcs11.token.label (file) and pkcs11.slot.index (env COBALT_PKCS11_SLOT_INDEX)"
+        + " are both set"), both.getMessage());
+    Files.writeString(file, base + "pkcs11.token.label=" + "x".repeat(33) + "\n");
+    RoleConfigException tooLong = assertThrows(RoleConfigException.class, () -> KmsAgentRoleConfig.load(file, Map.of()));
+    assertTrue(tooLong.getMessage().contains("pkcs11.token.label 'xxx"), tooLong.getMessage());
+    assertTrue(tooLong.getMessage().contains("1 to 32 bytes"), tooLong.getMessage());
+    assertFalse(tooLong.getMessage().contains("1234"), "never the PIN: " + tooLong.getMessage());
+
+    // Neither: slot list index 0, as before labels.
+    Files.writeString(file, base);
+    assertEquals(TokenSelector.slotListIndex(0),
+        ((KeyBackendConfig.Pkcs11) KmsAgentRoleConfig.load(file, Map.of()).toAgentConfig()
+            .extraBackends().get(0)).config().token());
   }
 
   @Test

@@ -7,8 +7,8 @@ import java.util.Objects;
  * Where the PKCS#11 backend finds its token and keeps its records.
  *
  * @param libraryPath the PKCS#11 module, e.g. {@code /usr/lib/softhsm/libsofthsm2.so}
- * @param slotListIndex index of the token's slot in the module's slot list (SoftHSM renumbers slot
- *     ids at initialisation, so the index, not the id, is stable)
+ * @param token which token of the module: by its label, or by its index in the module's slot list
+ *     (not by slot id: SoftHSM renumbers slot ids at initialisation)
  * @param pinFile the user PIN as UTF-8 text (a trailing newline is ignored), owner-readable only
  * @param metadataFile the agent's record of keys, versions and states ({@code pkcs11-keys.json})
  * @param maxConcurrentOperations token operations in flight at once; more wait
@@ -16,7 +16,7 @@ import java.util.Objects;
  */
 public record Pkcs11Config(
     Path libraryPath,
-    int slotListIndex,
+    TokenSelector token,
     Path pinFile,
     Path metadataFile,
     int maxConcurrentOperations,
@@ -29,9 +29,7 @@ public record Pkcs11Config(
     Objects.requireNonNull(libraryPath, "libraryPath");
     Objects.requireNonNull(pinFile, "pinFile");
     Objects.requireNonNull(metadataFile, "metadataFile");
-    if (slotListIndex < 0) {
-      throw new IllegalArgumentException("slotListIndex must be >= 0");
-    }
+    Objects.requireNonNull(token, "token");
     if (maxConcurrentOperations < 1 || maxConcurrentOperations > 256) {
       throw new IllegalArgumentException("maxConcurrentOperations must be 1..256");
     }
@@ -41,8 +39,13 @@ public record Pkcs11Config(
   }
 
   /** Defaults for concurrency and waiting. */
-  public static Pkcs11Config of(Path libraryPath, int slotListIndex, Path pinFile, Path metadataFile) {
-    return new Pkcs11Config(libraryPath, slotListIndex, pinFile, metadataFile, DEFAULT_MAX_CONCURRENT_OPERATIONS,
+  public static Pkcs11Config of(Path libraryPath, TokenSelector token, Path pinFile, Path metadataFile) {
+    return new Pkcs11Config(libraryPath, token, pinFile, metadataFile, DEFAULT_MAX_CONCURRENT_OPERATIONS,
         DEFAULT_WAIT_MILLIS);
+  }
+
+  /** The token at {@code slotListIndex}; defaults for concurrency and waiting. */
+  public static Pkcs11Config of(Path libraryPath, int slotListIndex, Path pinFile, Path metadataFile) {
+    return of(libraryPath, TokenSelector.slotListIndex(slotListIndex), pinFile, metadataFile);
   }
 }

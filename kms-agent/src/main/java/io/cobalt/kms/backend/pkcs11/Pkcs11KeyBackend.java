@@ -110,8 +110,8 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
       throw new IOException("PKCS#11 module path must not contain quotes or newlines");
     }
     KeyVersionStore versions = KeyVersionStore.open(config.metadataFile(), FORMAT);
-    LOG.info("PKCS#11 backend: {} keys on record; the token (slot list index {} of {}) is opened on first use",
-        versions.all().size(), config.slotListIndex(), library);
+    LOG.info("PKCS#11 backend: {} keys on record; the token ({} of {}) is opened on first use",
+        versions.all().size(), config.token().describe(), library);
     return new Pkcs11KeyBackend(versions, random, clock, config);
   }
 
@@ -154,7 +154,7 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
         session = opened;
         retryMillis = FIRST_RETRY_MILLIS;
         lastFailure = "";
-        LOG.info("PKCS#11 backend: opened the token in slot list index {} of {}, {} keys", config.slotListIndex(),
+        LOG.info("PKCS#11 backend: opened {} of {}, {} keys", config.token().describe(),
             config.libraryPath(), versions.all().size());
         return opened;
       } catch (IOException e) {
@@ -180,11 +180,18 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     if (!Files.isRegularFile(config.libraryPath())) {
       throw new IOException("PKCS#11 module " + library + " does not exist");
     }
+    String slot;
+    if (config.token() instanceof TokenSelector.Label l) {
+      // A label that names no token, or several, is refused here, naming the setting (a configuration error).
+      slot = "slot = " + TokenLabels.slotOf(library, l.label());
+    } else {
+      slot = "slotListIndex = " + ((TokenSelector.SlotListIndex) config.token()).index();
+    }
     Provider provider;
     try {
-      provider = Security.getProvider("SunPKCS11").configure(providerConfig(library, config.slotListIndex()));
+      provider = Security.getProvider("SunPKCS11").configure(providerConfig(library, slot));
     } catch (ProviderException | IllegalArgumentException e) {
-      throw new IOException("cannot load PKCS#11 module " + library + " (slot list index " + config.slotListIndex()
+      throw new IOException("cannot load PKCS#11 module " + library + " (" + config.token().describe()
           + "): " + e.getMessage(), e);
     }
     KeyStore token;
@@ -193,8 +200,8 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
       token = KeyStore.getInstance("PKCS11", provider);
       token.load(null, pin);
     } catch (GeneralSecurityException | IOException | ProviderException e) {
-      throw new IOException("cannot log in to the PKCS#11 token in slot list index " + config.slotListIndex()
-          + " of " + library + ": " + e.getMessage());
+      throw new IOException("cannot log in to " + config.token().describe() + " of " + library + ": "
+          + e.getMessage());
     } finally {
       Arrays.fill(pin, '\0');
     }
@@ -203,11 +210,15 @@ public final class Pkcs11KeyBackend implements KeyBackend, AutoCloseable {
     return s;
   }
 
-  /** SunPKCS11 configuration: key generation makes token objects that never leave the token. */
-  static String providerConfig(String library, int slotListIndex) {
+  /**
+   * SunPKCS11 configuration: key generation makes token objects that never leave the token.
+   *
+   * @param slot {@code slotListIndex = N} or {@code slot = ID}
+   */
+  static String providerConfig(String library, String slot) {
     return "--name = cobalt-kms\n"
         + "library = \"" + library + "\"\n"
-        + "slotListIndex = " + slotListIndex + "\n"
+        + slot + "\n"
         + "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {\n"
         + "  CKA_TOKEN = true\n"
         + "  CKA_PRIVATE = true\n"

@@ -38,7 +38,8 @@ class Pkcs11KeyBackendTest extends KeyBackendContract {
     String pin = SoftHsmToken.pin();
     Path pinFile = dir.resolve("pin");
     Files.writeString(pinFile, pin + "\n");
-    config = Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, pinFile, dir.resolve("pkcs11-keys.json"));
+    config = Pkcs11Config.of(SoftHsmToken.LIBRARY, TokenSelector.label(SoftHsmToken.LABEL), pinFile,
+        dir.resolve("pkcs11-keys.json"));
     return Pkcs11KeyBackend.open(config, random, Clock.systemUTC());
   }
 
@@ -50,10 +51,15 @@ class Pkcs11KeyBackendTest extends KeyBackendContract {
 
   /** A second, independent view of the token, as an auditor would open it. */
   private KeyStore tokenView() throws Exception {
-    Provider p = Security.getProvider("SunPKCS11")
-        .configure(Pkcs11KeyBackend.providerConfig(SoftHsmToken.LIBRARY.toString(), 0));
+    return tokenView(SoftHsmToken.LABEL, SoftHsmToken.pin());
+  }
+
+  /** The token {@code label}, opened by the slot id softhsm2-util reported, not by the backend's label lookup. */
+  private static KeyStore tokenView(String label, String pin) throws Exception {
+    Provider p = Security.getProvider("SunPKCS11").configure(Pkcs11KeyBackend.providerConfig(
+        SoftHsmToken.LIBRARY.toString(), "slot = " + SoftHsmToken.slotId(label)));
     KeyStore ks = KeyStore.getInstance("PKCS11", p);
-    ks.load(null, SoftHsmToken.pin().toCharArray());
+    ks.load(null, pin.toCharArray());
     return ks;
   }
 
@@ -114,7 +120,7 @@ class Pkcs11KeyBackendTest extends KeyBackendContract {
     backend = null;
 
     Path pinFile = dir.resolve("pin-later");
-    Pkcs11Config later = Pkcs11Config.of(SoftHsmToken.LIBRARY, 0, pinFile, config.metadataFile());
+    Pkcs11Config later = Pkcs11Config.of(SoftHsmToken.LIBRARY, config.token(), pinFile, config.metadataFile());
     FakeClock clock = new FakeClock(Instant.parse("2026-01-01T00:00:00Z"));
     Pkcs11KeyBackend lazy = Pkcs11KeyBackend.open(later, random, clock);
     backend = lazy;
@@ -163,5 +169,87 @@ class Pkcs11KeyBackendTest extends KeyBackendContract {
     } finally {
       lazy.close();
     }
+  }
+
+  /**
+   * Four tokens in the module (SoftHsmToken): the label picks the second one, whose PIN differs from
+   * the others' (so the wrong token could not even be logged in to); the key lands in that token and
+   * not in the first, as seen through each token's slot id from softhsm2-util, not the label lookup.
+   */
+  @Test
+  void choosesTheTokenByLabelAndKeepsItsKeysInThatToken() throws Exception {
+    Path pinFile = dir.resolve("second-pin");
+    Files.writeString(pinFile, SoftHsmToken.secondPin() + "\n");
+    Pkcs11Config second = Pkcs11Config.of(SoftHsmToken.LIBRARY, TokenSelector.label(SoftHsmToken.SECOND_LABEL),
+        pinFile, dir.resolve("second-keys.json"));
+    String id = newKeyId();
+    try (Pkcs11KeyBackend b = Pkcs11KeyBackend.open(second, random, Clock.systemUTC())) {
+      assertTrue(b.createIfAbsent(id));
+      byte[] dek = dek();
+      byte[] wrapped = b.encrypt(id, 1, dek, context(id, 1, "o"));
+      assertArrayEquals(dek, b.decrypt(id, 1, wrapped, context(id, 1, "o")));
+    }
+    String label = Pkcs11KeyBackend.label(id, 1);
+    assertTrue(Collections.list(tokenView(SoftHsmToken.SECOND_LABEL, SoftHsmToken.secondPin()).aliases())
+        .contains(label), "the key is in the token labelled " + SoftHsmToken.SECOND_LABEL);
+    assertFalse(Collections.list(tokenView().aliases()).contains(label), "and not in " + SoftHsmToken.LABEL);
+    assertEquals(2, TokenLabels.tokens(SoftHsmToken.LIBRARY.toString()).stream()
+        .filter(t -> t.label().equals(SoftHsmToken.TWIN_LABEL)).count(), "the module lists every token's label");
+  }
+
+  @Test
+  void refusesALabelThatNamesNoTokenSayingWhichSettingAndWhichTokensThereAre() throws Exception {
+    Path pinFile = dir.resolve("pin");
+    Files.writeString(pinFile, SoftHsmToken.pin() + "\n");
+    Pkcs11Config unknown = Pkcs11Config.of(SoftHsmToken.LIBRARY, TokenSelector.label("no-such-token"), pinFile,
+        dir.resolve("unknown-keys.json"));
+    try (Pkcs11KeyBackend b = Pkcs11KeyBackend.open(unknown, random, Clock.systemUTC())) {
+      KeyOperationException e = assertThrows(KeyOperationException.class, () -> b.createIfAbsent(newKeyId()));
+      assertEquals(Kind.BACKEND_UNAVAILABLE, e.kind());
+      assertTrue(e.getMessage().contains("pkcs11.token.label: no token of " + SoftHsmToken.LIBRARY
+          + " is labelled 'no-such-token'"), e.getMessage());
+      assertTrue(e.getMessage().contains("'" + SoftHsmToken.SECOND_LABEL + "' (slot "
+          + SoftHsmToken.slotId(SoftHsmToken.SECOND_LABEL) + ")"), e.getMessage());
+      assertFalse(e.getMessage().contains(SoftHsmToken.pin()), "never the PIN: " + e.getMessage());
+      assertFalse(b.tokenOpen());
+    }
+  }
+
+  @Test
+  void refusesALabelThatNamesTwoTokens() throws Exception {
+    Path pinFile = dir.resolve("pin");
+    Files.writeString(pinFile, SoftHsmToken.pin() + "\n");
+    Pkcs11Config twins = Pkcs11Config.of(SoftHsmToken.LIBRARY, TokenSelector.label(SoftHsmToken.TWIN_LABEL), pinFile,
+        dir.resolve("twin-keys.json"));
+    try (Pkcs11KeyBackend b = Pkcs11KeyBackend.open(twins, random, Clock.systemUTC())) {
+      KeyOperationException e = assertThrows(KeyOperationException.class, () -> b.createIfAbsent(newKeyId()));
+      assertEquals(Kind.BACKEND_UNAVAILABLE, e.kind());
+      assertTrue(e.getMessage().contains("pkcs11.token.label: 2 tokens of " + SoftHsmToken.LIBRARY
+          + " are labelled '" + SoftHsmToken.TWIN_LABEL + "'"), e.getMessage());
+      assertTrue(e.getMessage().contains("must name exactly one token"), e.getMessage());
+      assertFalse(e.getMessage().contains(SoftHsmToken.pin()), "never the PIN: " + e.getMessage());
+    }
+  }
+
+  @Test
+  void aTokenLabelIsOneTo32BytesWithoutTrailingBlanks() {
+    assertEquals("cobalt", ((TokenSelector.Label) TokenSelector.label("cobalt")).label());
+    TokenSelector.label("x".repeat(32));
+    assertThrows(IllegalArgumentException.class, () -> TokenSelector.label(""));
+    assertThrows(IllegalArgumentException.class, () -> TokenSelector.label("x".repeat(33)));
+    assertThrows(IllegalArgumentException.class, () -> TokenSelector.label("\u00e9".repeat(17)), "34 bytes of UTF-8");
+    assertThrows(IllegalArgumentException.class, () -> TokenSelector.label("cobalt "));
+    assertThrows(IllegalArgumentException.class, () -> TokenSelector.label("co\nbalt"));
+  }
+
+  @Test
+  void readsALabelFieldAsBlankPaddedUtf8() {
+    char[] field = new char[32];
+    java.util.Arrays.fill(field, ' ');
+    byte[] utf8 = "caf\u00e9 hsm".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int i = 0; i < utf8.length; i++) {
+      field[i] = (char) (utf8[i] & 0xff); // the wrapper widens each byte to a char
+    }
+    assertEquals("caf\u00e9 hsm", TokenLabels.label(field));
   }
 }
