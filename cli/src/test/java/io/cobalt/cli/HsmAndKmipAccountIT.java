@@ -10,7 +10,9 @@ import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.models.BlobContainerEncryptionScope;
+import com.azure.storage.blob.models.BlobListDetails;
 import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.models.ParallelTransferOptions;
 import com.azure.storage.blob.options.BlobParallelUploadOptions;
 import com.azure.storage.common.policy.RequestRetryOptions;
@@ -172,6 +174,25 @@ class HsmAndKmipAccountIT {
     }
   }
 
+  private static ListBlobsOptions withMetadata() {
+    return new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveMetadata(true));
+  }
+
+  /** The count a listing answers once it answers (within 5 s of the key's enabling, the push bound). */
+  private static long awaitListed(java.util.function.LongSupplier listing) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (true) {
+      try {
+        return listing.getAsLong();
+      } catch (BlobStorageException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
   @Test
   void anHsmBackedAccountAndAKmipBackedScopeStoreAndReadBlobs() throws Exception {
     System.out.println("HsmAndKmipAccountIT seed " + SEED + " (replay with -Dcobalt.seed=" + SEED + "); token,"
@@ -240,6 +261,13 @@ class HsmAndKmipAccountIT {
     assertEquals(403, write.getStatusCode());
     assertEquals("KeyVaultEncryptionKeyNotFound", write.getErrorCode().toString());
     assertReads(kmipContainer, kmipBlobs);
+    // Listings with metadata follow the key sources of the listed blobs' scopes (ADR 0036 addendum):
+    // the account's refused, the KMIP scope's container (all its blobs under the scope) answers.
+    BlobStorageException listing = Revocation.awaitRefusal(() -> hsm.listBlobs(withMetadata(), null).stream().count());
+    assertEquals(403, listing.getStatusCode());
+    assertEquals("KeyVaultEncryptionKeyNotFound", listing.getErrorCode().toString());
+    assertEquals(hsmBlobs.size(), hsm.listBlobs().stream().count());
+    assertEquals(kmipBlobs.size(), kmipContainer.listBlobs(withMetadata(), null).stream().count());
     ok("keys", "enable", HSM_KEY, "--version", "1");
     assertReads(hsm, hsmBlobs);
 
@@ -250,8 +278,15 @@ class HsmAndKmipAccountIT {
     assertEquals(403, kmipRefused.getStatusCode());
     assertEquals("KeyVaultEncryptionKeyNotFound", kmipRefused.getErrorCode().toString());
     assertReads(hsm, hsmBlobs);
+    BlobStorageException kmipListing =
+        Revocation.awaitRefusal(() -> kmipContainer.listBlobs(withMetadata(), null).stream().count());
+    assertEquals(403, kmipListing.getStatusCode());
+    assertEquals("KeyVaultEncryptionKeyNotFound", kmipListing.getErrorCode().toString());
+    assertEquals(kmipBlobs.size(), kmipContainer.listBlobs().stream().count());
+    assertEquals(hsmBlobs.size(), hsm.listBlobs(withMetadata(), null).stream().count());
     ok("keys", "enable", KMIP_KEY, "--version", "1");
     assertReads(kmipContainer, kmipBlobs);
+    assertEquals(kmipBlobs.size(), awaitListed(() -> kmipContainer.listBlobs(withMetadata(), null).stream().count()));
     System.out.printf("HsmAndKmipAccountIT: %d blobs (%d B in all) written and read in %d ms; whole test %d ms"
         + " after a %d ms start%n", hsmBlobs.size() + kmipBlobs.size(),
         hsmBlobs.values().stream().mapToLong(b -> b.length).sum()

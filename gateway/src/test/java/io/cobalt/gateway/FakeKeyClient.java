@@ -56,6 +56,18 @@ final class FakeKeyClient implements KeyClient {
     accountSource = customerKeyId;
   }
 
+  /** Customer key sources of scopes, by the scope's key id (ADR 0031: a scope has its own source). */
+  private final Map<String, String> scopeSources = new ConcurrentHashMap<>();
+
+  /** The customer key ({@code cmk/<name>}, "latest") GetKey names for scope key {@code scopeKeyId}; "" = its own key. */
+  void scopeSource(String scopeKeyId, String customerKeyId) {
+    if (customerKeyId.isEmpty()) {
+      scopeSources.remove(scopeKeyId);
+    } else {
+      scopeSources.put(scopeKeyId, customerKeyId);
+    }
+  }
+
   void disableForGetKey(String keyId, boolean disabled) {
     if (disabled) {
       disabledForGetKey.add(keyId);
@@ -172,6 +184,10 @@ final class FakeKeyClient implements KeyClient {
       String source = accountSource;
       if (!source.isEmpty() && keyId.startsWith("account/") && !keyId.contains("/scope/")) {
         s = new KeyStatus(s.keyId(), s.versionStates(), s.minDecryptionVersion(), s.deleted(), source, 0);
+      }
+      String scopeSource = scopeSources.getOrDefault(keyId, "");
+      if (!scopeSource.isEmpty()) {
+        s = new KeyStatus(s.keyId(), s.versionStates(), s.minDecryptionVersion(), s.deleted(), scopeSource, 0);
       }
       return s;
     });

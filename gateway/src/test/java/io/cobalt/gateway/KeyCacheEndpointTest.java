@@ -8,7 +8,9 @@ import com.azure.core.util.BinaryData;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobListDetails;
 import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.ListBlobsOptions;
 import io.cobalt.gateway.encryption.CachingKeyClient;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -33,6 +35,7 @@ class KeyCacheEndpointTest {
   private static final long GRACE_MILLIS = 60_000;
   private static final AtomicInteger CONTAINERS = new AtomicInteger();
   private static final AtomicLong NOW = new AtomicLong(1_000_000_000L);
+  private static final String SCOPE = "cached-scope";
 
   private static ExecutorService backendThreads;
   private static FakeKeyClient agent;
@@ -48,6 +51,7 @@ class KeyCacheEndpointTest {
       return t;
     });
     agent = new FakeKeyClient(new SecureRandom(), backendThreads);
+    agent.createScope(GatewayFixture.ACCOUNT, SCOPE);
     cache = new CachingKeyClient(agent, new KeyCacheConfig(1000, 300_000, GRACE_MILLIS), NOW::get);
     byte[] key2 = new byte[64];
     new SecureRandom().nextBytes(key2);
@@ -58,12 +62,15 @@ class KeyCacheEndpointTest {
         "127.0.0.1", 4, null);
     server = GatewayServer.start(config,
         new Backends(new FakeChunkClient(backendThreads), new FakeMetadataClient(backendThreads), cache));
-    client = new BlobServiceClientBuilder()
+    client = sdk().buildClient();
+  }
+
+  private static BlobServiceClientBuilder sdk() {
+    return new BlobServiceClientBuilder()
         .connectionString("DefaultEndpointsProtocol=http;AccountName=" + GatewayFixture.ACCOUNT + ";AccountKey="
             + GatewayFixture.KEY + ";BlobEndpoint=http://127.0.0.1:" + server.blobPort() + "/"
             + GatewayFixture.ACCOUNT + ";")
-        .retryOptions(GatewayFixture.NO_RETRY)
-        .buildClient();
+        .retryOptions(GatewayFixture.NO_RETRY);
   }
 
   @AfterAll
@@ -145,5 +152,50 @@ class KeyCacheEndpointTest {
     cache.onResync(1000);
     assertArrayEquals("warm".getBytes(), c.getBlobClient("cached").downloadContent().toBytes());
     assertEquals("cold", c.getBlobClient("uncached").downloadContent().toString());
+  }
+
+  /**
+   * ADR 0036 addendum: the state of a listed blob's scope key, and of the customer key the scope
+   * follows, is cached like every key state and dropped by a key event on that key — so a scope's
+   * revocation reaches List Blobs with metadata within the same bound as reads (ADR 0014).
+   */
+  @Test
+  void listingWithMetadataSeesAScopeKeysRevocationOnItsKeyEventNotBefore() {
+    String scopeKey = "account/" + GatewayFixture.ACCOUNT + "/scope/" + SCOPE;
+    BlobContainerClient c = newContainer();
+    sdk().encryptionScope(SCOPE).buildClient().getBlobContainerClient(c.getBlobContainerName()).getBlobClient("b")
+        .upload(BinaryData.fromString("scoped"));
+    ListBlobsOptions withMetadata = new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveMetadata(true));
+    try {
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+      int described = agent.described.get();
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+      assertEquals(described, agent.described.get(), "the scope key's state came from the cache");
+
+      agent.disableForGetKey(scopeKey, true);
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count(),
+          "without an event the cache still serves (the agent has not told us)");
+      cache.onKeyChanged(scopeKey, 1, "KEY_EVENT_DISABLED");
+      assertError(403, "KeyVaultEncryptionKeyNotFound",
+          assertThrows(BlobStorageException.class, () -> c.listBlobs(withMetadata, null).stream().count()));
+      assertEquals(1, c.listBlobs().stream().count());
+      agent.disableForGetKey(scopeKey, false);
+      cache.onKeyChanged(scopeKey, 1, "KEY_EVENT_ENABLED");
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+
+      // The scope switched to a customer key (an event on the scope's key), then that key is disabled.
+      agent.scopeSource(scopeKey, "cmk/cached");
+      cache.onKeyChanged(scopeKey, 0, "KEY_EVENT_CHANGED");
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count());
+      agent.disableForGetKey("cmk/cached", true);
+      assertEquals(1, c.listBlobs(withMetadata, null).stream().count(), "no event on cmk/cached yet");
+      cache.onKeyChanged("cmk/cached", 1, "KEY_EVENT_DISABLED");
+      assertError(403, "KeyVaultEncryptionKeyNotFound",
+          assertThrows(BlobStorageException.class, () -> c.listBlobs(withMetadata, null).stream().count()));
+    } finally {
+      agent.scopeSource(scopeKey, "");
+      agent.disableForGetKey(scopeKey, false);
+      agent.disableForGetKey("cmk/cached", false);
+    }
   }
 }

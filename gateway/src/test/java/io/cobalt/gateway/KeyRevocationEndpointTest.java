@@ -11,7 +11,9 @@ import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.models.BlobItem;
+import com.azure.storage.blob.models.BlobListDetails;
 import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.ListBlobsOptions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
@@ -38,6 +40,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KeyRevocationEndpointTest {
   private static final long SEED = new SecureRandom().nextLong();
   private static final AtomicInteger CONTAINERS = new AtomicInteger();
+  /** A scope under its own key {@code account/<a>/scope/<name>}. */
+  private static final String OWN_KEY_SCOPE = "listed-scope";
+  /** A scope whose key source is a customer key (ADR 0031), {@code cmk/fabrikam}, "latest". */
+  private static final String CUSTOMER_KEY_SCOPE = "cmk-scope";
 
   private static ExecutorService backendThreads;
   private static FakeKeyClient keys;
@@ -53,6 +59,8 @@ class KeyRevocationEndpointTest {
       return t;
     });
     keys = new FakeKeyClient(new SecureRandom(), backendThreads);
+    keys.createScope(GatewayFixture.ACCOUNT, OWN_KEY_SCOPE);
+    keys.createScope(GatewayFixture.ACCOUNT, CUSTOMER_KEY_SCOPE);
     byte[] key2 = new byte[64];
     new SecureRandom().nextBytes(key2);
     GatewayConfig config = GatewayConfig.withDefaults("127.0.0.1", 0,
@@ -62,12 +70,20 @@ class KeyRevocationEndpointTest {
         "127.0.0.1", 4, null);
     server = GatewayServer.start(config,
         new Backends(new FakeChunkClient(backendThreads), new FakeMetadataClient(backendThreads), keys));
-    client = new BlobServiceClientBuilder()
+    client = sdk(null);
+  }
+
+  /** An SDK client of the account; with {@code scope}, its writes name that encryption scope. */
+  private static BlobServiceClient sdk(String scope) {
+    BlobServiceClientBuilder b = new BlobServiceClientBuilder()
         .connectionString("DefaultEndpointsProtocol=http;AccountName=" + GatewayFixture.ACCOUNT + ";AccountKey="
             + GatewayFixture.KEY + ";BlobEndpoint=http://127.0.0.1:" + server.blobPort() + "/"
             + GatewayFixture.ACCOUNT + ";")
-        .retryOptions(GatewayFixture.NO_RETRY)
-        .buildClient();
+        .retryOptions(GatewayFixture.NO_RETRY);
+    if (scope != null) {
+      b.encryptionScope(scope);
+    }
+    return b.buildClient();
   }
 
   @AfterAll
@@ -181,6 +197,91 @@ class KeyRevocationEndpointTest {
       keys.accountSource("");
       keys.disableForGetKey(serviceKey, false);
       keys.disableForGetKey("cmk/contoso", false);
+    }
+  }
+
+  private static ListBlobsOptions withMetadata() {
+    return new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveMetadata(true));
+  }
+
+  private static ListBlobsOptions withTags() {
+    return new ListBlobsOptions().setDetails(new BlobListDetails().setRetrieveTags(true));
+  }
+
+  private static void assertListingRefused(Runnable listing) {
+    assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class, listing::run));
+  }
+
+  /**
+   * ADR 0036 addendum: a listing with metadata or tags checks the key sources of the encryption
+   * scopes of the blobs in its page — a scope's key disabled refuses a page that lists one of its
+   * blobs, and no other page: not a prefix or container without them, not a hierarchical page that
+   * lists only prefixes; a listing without metadata proceeds; enabling the key again restores it.
+   */
+  @Test
+  void listingWithMetadataIsRefusedWhileTheKeyOfAListedBlobsScopeIsDisabledAndOnlyThen() {
+    String scopeKey = "account/" + GatewayFixture.ACCOUNT + "/scope/" + OWN_KEY_SCOPE;
+    BlobContainerClient c = newContainer();
+    c.getBlobClient("plain/a").upload(BinaryData.fromString("under the account's key"));
+    BlobContainerClient scoped = sdk(OWN_KEY_SCOPE).getBlobContainerClient(c.getBlobContainerName());
+    scoped.getBlobClient("scoped/b").upload(BinaryData.fromString("under the scope's key"));
+    scoped.getBlobClient("scoped/b").setTags(java.util.Map.of("k", "scoped"));
+    assertEquals(OWN_KEY_SCOPE, c.getBlobClient("scoped/b").getProperties().getEncryptionScope());
+    BlobContainerClient accountOnly = newContainer();
+    accountOnly.getBlobClient("a").upload(BinaryData.fromString("under the account's key"));
+    String findScoped = "@container = '" + c.getBlobContainerName() + "' AND \"k\" = 'scoped'";
+
+    keys.disableForGetKey(scopeKey, true);
+    try {
+      assertListingRefused(() -> c.listBlobs(withMetadata(), null).stream().count());
+      assertListingRefused(() -> c.listBlobs(withTags(), null).stream().count());
+      assertListingRefused(() -> client.findBlobsByTags(findScoped).stream().count());
+      assertError(403, "KeyVaultEncryptionKeyNotFound", assertThrows(BlobStorageException.class,
+          () -> c.getBlobClient("scoped/b").getProperties()));
+
+      assertEquals(List.of("plain/a", "scoped/b"),
+          c.listBlobs().stream().map(BlobItem::getName).sorted().collect(Collectors.toList()));
+      assertEquals(List.of("plain/a"), c.listBlobs(withMetadata().setPrefix("plain/"), null).stream()
+          .map(BlobItem::getName).collect(Collectors.toList()));
+      assertEquals(1, accountOnly.listBlobs(withMetadata(), null).stream().count());
+      assertEquals(List.of("plain/", "scoped/"), c.listBlobsByHierarchy("/", withMetadata(), null).stream()
+          .map(BlobItem::getName).sorted().collect(Collectors.toList()), "a page of prefixes lists no blob");
+      assertEquals("under the account's key".length(), c.getBlobClient("plain/a").getProperties().getBlobSize());
+    } finally {
+      keys.disableForGetKey(scopeKey, false);
+    }
+    List<BlobItem> listed = c.listBlobs(withMetadata(), null).stream().collect(Collectors.toList());
+    assertEquals(List.of("plain/a", "scoped/b"), listed.stream().map(BlobItem::getName).sorted().collect(Collectors.toList()));
+    assertEquals(1, c.listBlobs(withTags(), null).stream().filter(b -> b.getTags() != null && !b.getTags().isEmpty()).count());
+    assertEquals(1, client.findBlobsByTags(findScoped).stream().count());
+  }
+
+  /**
+   * A scope whose key source is a customer key (ADR 0031): the listing check follows the source, as
+   * for the account (ADR 0036) — the customer key disabled refuses the listing with metadata, the
+   * scope's own (unused) key disabled does not.
+   */
+  @Test
+  void listingWithMetadataFollowsTheCustomerKeySourceOfAListedBlobsScope() {
+    String scopeKey = "account/" + GatewayFixture.ACCOUNT + "/scope/" + CUSTOMER_KEY_SCOPE;
+    BlobContainerClient c = newContainer();
+    sdk(CUSTOMER_KEY_SCOPE).getBlobContainerClient(c.getBlobContainerName()).getBlobClient("b")
+        .upload(BinaryData.fromString("under the scope"));
+    keys.scopeSource(scopeKey, "cmk/fabrikam");
+    try {
+      keys.disableForGetKey(scopeKey, true);
+      assertEquals(1, c.listBlobs(withMetadata(), null).stream().count());
+      keys.disableForGetKey(scopeKey, false);
+
+      keys.disableForGetKey("cmk/fabrikam", true);
+      assertListingRefused(() -> c.listBlobs(withMetadata(), null).stream().count());
+      assertEquals(1, c.listBlobs().stream().count());
+      keys.disableForGetKey("cmk/fabrikam", false);
+      assertEquals(1, c.listBlobs(withMetadata(), null).stream().count());
+    } finally {
+      keys.scopeSource(scopeKey, "");
+      keys.disableForGetKey(scopeKey, false);
+      keys.disableForGetKey("cmk/fabrikam", false);
     }
   }
 

@@ -14,7 +14,13 @@ import io.cobalt.proto.node.v1.ContainerRecord;
 import io.vertx.core.Future;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What the Blob handlers work with: metadata routing, replicated chunks, keys, the crypto pool,
@@ -61,28 +67,47 @@ public record BlobServices(
   }
 
   /**
-   * For a page of listed blobs: completes if the account's current key is usable, else fails as
-   * {@link #requireKeyUsable}. The current key is the account's key source (ADR 0031): its own key
-   * (some version usable), or the customer key it was switched to (the pinned version, or for
-   * "latest" some version) — so after a switch a disabled customer key refuses the listing and the
-   * disabled former service key does not. Listings do not carry the blobs' wrapped keys (the nodes
-   * strip them), so a revocation of one older version only is not seen here; a revocation of the
-   * key (every version disabled, retired or destroyed, or the key deleted) is. An empty page needs
-   * no check. Both states are cached and pushed like every key state (ADR 0014).
+   * For the blobs a listing returns metadata or tags of (one page of List Blobs, one scanned page of
+   * Find Blobs by Tags): completes if the current key of every owner in the page is usable, else
+   * fails as {@link #requireKeyUsable} (ADR 0036, addendum). The owners are the encryption scopes of
+   * the listed blobs (each entry names its scope; "" is the account's own key): only the scopes
+   * present in the page are checked, so a listing whose blobs are all under usable keys answers
+   * although another scope's key is disabled. An owner's current key is its key source (ADR 0031):
+   * its own key (some version usable), or the customer key it follows (the pinned version, or for
+   * "latest" some version). Listings do not carry the blobs' wrapped keys (the nodes strip them), so
+   * a revocation of one older version only is not seen here; a revocation of the key (every version
+   * disabled, retired or destroyed, or the key deleted) is. An empty page needs no check. Every state
+   * is cached and dropped by push like every key state (ADR 0014). When several owners are refused,
+   * the first in scope-name order decides the answer.
    */
-  Future<Void> requireAccountKeyUsable(AzureRequest r, String account, boolean anyBlobs) {
-    if (!anyBlobs) {
+  Future<Void> requireListedKeysUsable(AzureRequest r, String account, Collection<BlobRecord> listed) {
+    SortedSet<String> scopes = new TreeSet<>();
+    for (BlobRecord b : listed) {
+      scopes.add(b.getEncryptionScope());
+    }
+    if (scopes.isEmpty()) {
       return Future.succeededFuture();
     }
-    return Future.fromCompletionStage(
-        keys.keyStatus("account/" + account, r.requestId()).thenCompose(s -> {
-          if (!s.followsSource()) {
-            s.requireSomeVersionUsable();
-            return java.util.concurrent.CompletableFuture.<Void>completedFuture(null);
-          }
-          return keys.keyStatus(s.sourceKeyId(), r.requestId()).thenAccept(s::requireSourceUsable);
-        }),
-        r.context());
+    List<CompletableFuture<Void>> checks = new ArrayList<>(scopes.size());
+    for (String scope : scopes) {
+      String owner = scope.isEmpty() ? "account/" + account : BlobScopes.keyId(account, scope);
+      checks.add(requireOwnerKeyUsable(owner, r.requestId()));
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(checks.toArray(new CompletableFuture<?>[0]))
+        .exceptionally(t -> null)
+        .thenRun(() -> checks.forEach(CompletableFuture::join));
+    return Future.fromCompletionStage(all, r.context());
+  }
+
+  /** Completes if the owner's ({@code account/<a>[/scope/<s>]}) current key may be used (see above). */
+  private CompletableFuture<Void> requireOwnerKeyUsable(String ownerKeyId, String requestId) {
+    return keys.keyStatus(ownerKeyId, requestId).thenCompose(s -> {
+      if (!s.followsSource()) {
+        s.requireSomeVersionUsable();
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      return keys.keyStatus(s.sourceKeyId(), requestId).thenAccept(s::requireSourceUsable);
+    });
   }
 
   /** Azure's largest block (Put Block), bounded by the configured largest Put Blob body. */

@@ -20,9 +20,10 @@ import java.util.Set;
  * maxresults, include=metadata, include=snapshots (each blob's snapshots, oldest first, listed
  * before it with a {@code <Snapshot>} element, flat listings only; each snapshot counts toward
  * maxresults, and a NextMarker may resume between a blob's snapshots: ADR 0022) and include=tags (each tagged blob's tags unsealed at the gateway, ADR 0018); fans out
- * to every partition. With metadata, a page with blobs is refused
- * (403 KeyVaultEncryptionKeyNotFound) while the account's key is revoked (no usable version, or
- * deleted); without, keys do not matter.
+ * to every partition. With metadata or tags, a page is refused (403 KeyVaultEncryptionKeyNotFound)
+ * while the key source of the account or of an encryption scope of one of its blobs is revoked (no
+ * usable version, or deleted; ADR 0036 and its addendum: only the scopes in the page count);
+ * without, keys do not matter.
  */
 final class ListBlobsHandler {
   /** Accepted include values; metadata, snapshots and tags change the answer (the others have nothing to show yet). */
@@ -104,8 +105,13 @@ final class ListBlobsHandler {
           if (!withMetadata && !withTags) {
             return Future.succeededFuture(page);
           }
-          boolean anyBlobs = page.entries().stream().anyMatch(e -> e.blob() != null);
-          return services.requireAccountKeyUsable(r, r.path().account(), anyBlobs).map(v -> page);
+          List<BlobRecord> listed = new ArrayList<>(page.entries().size());
+          for (BlobHierarchy.Entry e : page.entries()) {
+            if (e.blob() != null) {
+              listed.add(e.blob());
+            }
+          }
+          return services.requireListedKeysUsable(r, r.path().account(), listed).map(v -> page);
         })
         .compose(page -> {
           List<BlobRecord> tagged = new ArrayList<>();

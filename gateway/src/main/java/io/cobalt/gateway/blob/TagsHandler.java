@@ -310,7 +310,7 @@ final class TagsHandler {
               tagged.add(b);
             }
           }
-          Future<Void> keyCheck = services.requireAccountKeyUsable(r, container.getAccount(), !tagged.isEmpty());
+          Future<Void> keyCheck = services.requireListedKeysUsable(r, container.getAccount(), tagged);
           return keyCheck.compose(v -> tags.openAll(r, tagged)).compose(opened -> {
             int t = 0;
             String last = after;
