@@ -261,7 +261,7 @@ public final class ChaosSuite {
     // Injected corruptions: give the scrubber and the repair queue a bounded while to finish.
     Map<String, Object> corruptions = corruptions(nemesis, probe, cluster, nodeNames);
     for (long until = System.nanoTime() + 40_000_000_000L;
-        !nemesis.corruptions().isEmpty() && !CorruptionTally.allRepaired(corruptions) && System.nanoTime() < until; ) {
+        !nemesis.corruptions().isEmpty() && !CorruptionTally.allSettled(corruptions) && System.nanoTime() < until; ) {
       Thread.sleep(3_000);
       corruptions = corruptions(nemesis, probe, cluster, nodeNames);
     }
@@ -470,6 +470,12 @@ public final class ChaosSuite {
       out.println("chaos: batch " + sections.get("batch"));
     }
     out.println("chaos: inside faults " + report.get("insideFaults") + ", outside " + report.get("outsideFaults"));
+    if (!nemesis.corruptions().isEmpty()) {
+      out.printf("chaos: corruptions %s injected, %s detected, %s repaired, %s on a retired node %s (not repairable"
+          + " there, by design), %s unrepaired%n", corruptions.get("injected"), corruptions.get("detected"),
+          corruptions.get("repaired"), corruptions.get("onRetiredNode"), corruptions.get("retiredNodes"),
+          corruptions.get("unrepairedCount"));
+    }
     out.println("chaos: corruptions " + corruptions);
     if (!nemesis.restores().isEmpty()) {
       out.println("chaos: replication restore " + report.get("replicationRestore"));
@@ -486,7 +492,7 @@ public final class ChaosSuite {
   private static Map<String, Object> corruptions(Nemesis nemesis, ClusterProbe probe, ProcessCluster cluster,
       List<String> nodes) {
     return CorruptionTally.tally(nemesis.corruptions(), nodes, (node, offset) -> logSince(cluster, node, offset),
-        probe.tally().totals());
+        probe.tally().totals(), probe.retiredNodes());
   }
 
   /** A node's log from {@code offset} on ("" if unreadable). */

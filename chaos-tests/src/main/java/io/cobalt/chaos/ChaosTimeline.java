@@ -45,7 +45,7 @@ final class ChaosTimeline {
           .append(esc(String.valueOf(v))).append("</td></tr>"));
       b.append("</table>\n");
     }
-    table(b, "Corruptions: injected, detected, repaired", fields.get("corruptions"));
+    table(b, "Corruptions: injected, detected, repaired, on a retired node", fields.get("corruptions"));
     table(b, "Time to restore the replication factor (node removed)", fields.get("replicationRestore"));
     table(b, "Key faults: rotation, revocation, key service outage", fields.get("keyFaults"));
     b.append("<h2>Timeline</h2>\n").append(svg(windows, ops));

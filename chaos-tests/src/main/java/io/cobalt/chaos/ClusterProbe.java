@@ -4,6 +4,7 @@ import io.cobalt.cli.admin.rpc.NodeAdminClient;
 import io.cobalt.cli.role.ProcessCluster;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.proto.node.v1.NodeStatus;
+import io.cobalt.proto.node.v1.PlacementMap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,8 @@ public final class ClusterProbe implements AutoCloseable {
   private final Map<String, NodeAdminClient> clients = new LinkedHashMap<>();
   private final HealTally tally = new HealTally();
   private Thread sampler; // guarded by this
+  private final Object placementLock = new Object(); // not this: stopSampling holds this while joining the sampler
+  private volatile PlacementMap newestPlacement = PlacementMap.getDefaultInstance(); // written under placementLock
 
   public ClusterProbe(ProcessCluster cluster, List<String> nodes) throws IOException {
     TlsMaterial tls = TlsMaterial.load(cluster.dir().resolve("tls"), "admin");
@@ -55,6 +59,7 @@ public final class ClusterProbe implements AutoCloseable {
         NodeStatus s = f.get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
         out.put(n, s);
         tally.observe(n, s.getUptimeMillis(), s.getHeal());
+        notePlacement(s);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
@@ -92,6 +97,27 @@ public final class ClusterProbe implements AutoCloseable {
       }
       sampler = null;
     }
+  }
+
+  private void notePlacement(NodeStatus s) {
+    synchronized (placementLock) {
+      if (s.hasPlacement() && s.getPlacement().getVersion() > newestPlacement.getVersion()) {
+        newestPlacement = s.getPlacement();
+      }
+    }
+  }
+
+  /** The newest placement map any node answered with so far (version 0: none yet). */
+  public PlacementMap newestPlacement() {
+    return newestPlacement;
+  }
+
+  /**
+   * The nodes retired from chunk placement in the newest map seen (ADR 0028: sticky until an
+   * operator re-admits them, so the newest map is the one that counts).
+   */
+  public Set<String> retiredNodes() {
+    return Set.copyOf(newestPlacement.getRetiredNodeIdsList());
   }
 
   public HealTally tally() {

@@ -70,7 +70,7 @@ class ChaosReportTest {
     assertTrue(page.startsWith("<!DOCTYPE html>"));
     assertTrue(page.contains("<svg") && page.contains("<polyline") && page.contains("kill node-2"), page);
     assertTrue(page.contains("every invariant held"));
-    assertTrue(page.contains("Corruptions: injected, detected, repaired") && page.contains("<td>injected</td><td>7</td>"),
+    assertTrue(page.contains("Corruptions: injected, detected, repaired, on a retired node") && page.contains("<td>injected</td><td>7</td>"),
         page);
     assertTrue(page.contains("Time to restore the replication factor") && page.contains("<td>41.5</td>"), page);
     assertTrue(!page.contains("Key faults:"), "an empty section is left out");
