@@ -17,6 +17,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,21 +27,30 @@ import java.util.concurrent.TimeUnit;
  * not cut it off. Every answer also feeds the run's {@link HealTally}.
  */
 public final class ClusterProbe implements AutoCloseable {
-  private final Map<String, NodeAdminClient> clients = new LinkedHashMap<>();
+  private final Map<String, NodeAdminClient> clients = new ConcurrentSkipListMap<>();
+  private final TlsMaterial tls;
   private final HealTally tally = new HealTally();
   private Thread sampler; // guarded by this
   private final Object placementLock = new Object(); // not this: stopSampling holds this while joining the sampler
   private volatile PlacementMap newestPlacement = PlacementMap.getDefaultInstance(); // written under placementLock
 
   public ClusterProbe(ProcessCluster cluster, List<String> nodes) throws IOException {
-    TlsMaterial tls = TlsMaterial.load(cluster.dir().resolve("tls"), "admin");
+    tls = TlsMaterial.load(cluster.dir().resolve("tls"), "admin");
     for (String n : nodes) {
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(cluster.dir().resolve(n + ".properties"))) {
-        p.load(in);
-      }
-      clients.put(n, NodeAdminClient.connect(p.getProperty("bind.host", "127.0.0.1"),
-          Integer.parseInt(p.getProperty("grpc.port").trim()), tls));
+      addNode(cluster, n);
+    }
+  }
+
+  /** Asks {@code node} too from now on (a node that joined during the run), with its config file's address. */
+  public void addNode(ProcessCluster cluster, String node) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(cluster.dir().resolve(node + ".properties"))) {
+      p.load(in);
+    }
+    NodeAdminClient old = clients.put(node, NodeAdminClient.connect(p.getProperty("bind.host", "127.0.0.1").trim(),
+        Integer.parseInt(p.getProperty("grpc.port").trim()), tls));
+    if (old != null) {
+      old.close();
     }
   }
 
