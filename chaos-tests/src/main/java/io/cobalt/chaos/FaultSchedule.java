@@ -186,8 +186,9 @@ public record FaultSchedule(long seed, List<Fault> faults) {
    * extras a seed gives the same schedule as before they existed. {@link Kind#REMOVE_NODE} needs
    * 4 nodes and is dropped from a smaller cluster's menu; it keeps the node down for
    * {@code removeBoundMillis} at most. {@link Kind#ADD_NODE} is played exactly once when asked: a
-   * second draw of it is drawn again, and a schedule whose draws did not pick it gets it inserted at
-   * a seeded place in its first half (a run that asks for a node to be added adds one).
+   * second draw of it is drawn again, a schedule whose draws did not pick it gets it at a seeded
+   * place in its first half, and one drawn in the second half is moved to such a place (a run that
+   * asks for a node to be added adds one, well before its deadline).
    */
   public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis,
       Set<Kind> extras, long removeBoundMillis) {
@@ -259,8 +260,18 @@ public record FaultSchedule(long seed, List<Fault> faults) {
       planned += f.expectedMillis(restartEstimateMillis);
       held += f.heldMillis();
     }
-    if (menu.contains(Kind.ADD_NODE) && !added) {
-      faults.add(r.nextInt(faults.size() / 2 + 1), addNode(nodes, 1_000 + r.nextInt(1_000)));
+    if (menu.contains(Kind.ADD_NODE)) {
+      // In the first half, so that it starts well before the deadline (a run plays no fault that
+      // would not be healed by then, and a node restart takes longer than planned on a busy machine).
+      int at = -1;
+      for (int i = 0; i < faults.size(); i++) {
+        if (faults.get(i).kind() == Kind.ADD_NODE) {
+          at = i;
+        }
+      }
+      Fault add = at >= 0 ? faults.remove(at) : addNode(nodes, 1_000 + r.nextInt(1_000));
+      int half = faults.size() / 2;
+      faults.add(at >= 0 && at <= half ? at : r.nextInt(half + 1), add);
     }
     return new FaultSchedule(seed, List.copyOf(faults));
   }

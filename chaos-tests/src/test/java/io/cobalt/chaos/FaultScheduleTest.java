@@ -162,7 +162,7 @@ class FaultScheduleTest {
 
   @Test
   void addNodeIsPlayedExactlyOnceWhenAskedAndNamesTheFirstIdBeyondTheConfiguredNodes() {
-    int inserted = 0;
+    int inserted = 0; // not at index 0
     for (long seed = 0; seed < 300; seed++) {
       // Short phases (few draws: often not drawn, then inserted) and long ones (drawn, maybe twice).
       for (long planned : List.of(30_000L, 180_000L, 600_000L)) {
@@ -186,12 +186,14 @@ class FaultScheduleTest {
             "other faults hit configured nodes only: " + f));
         assertEquals(faults, FaultSchedule.generate(seed, NODES, planned, 8_000, Set.of(Kind.ADD_NODE), 150_000).faults(),
             "replayable");
-        if (planned == 30_000L && at.get(0) <= faults.size() / 2) {
+        assertTrue(at.get(0) <= (faults.size() - 1) / 2, "in the first half, well before the deadline: seed " + seed
+            + ", " + planned + " ms, at " + at.get(0) + " of " + faults.size());
+        if (at.get(0) > 0) {
           inserted++;
         }
       }
     }
-    assertTrue(inserted > 0, "short schedules get it in their first half");
+    assertTrue(inserted > 0, "not always first");
     assertEquals("node-6", FaultSchedule.generate(1, FIVE, 60_000, 8_000, Set.of(Kind.ADD_NODE), 150_000).faults()
         .stream().filter(f -> f.kind() == Kind.ADD_NODE).findFirst().orElseThrow().node());
   }
