@@ -461,6 +461,11 @@ public final class ChaosSuite {
     report.put("violations", violations);
     report.put("corruptions", corruptions);
     report.put("replicationRestore", restores(nemesis.restores()));
+    if (!nemesis.joins().isEmpty()) {
+      // Rebalancing goes on during the checks (a move per interval): the voters a joined node holds
+      // "at the end" are those of the newest map after them, not after the workloads stopped.
+      probe.sample(Duration.ofSeconds(2));
+    }
     report.put("nodeJoins", joins(nemesis.joins(), probe.newestPlacement()));
     report.put("keyFaults", keyFaults);
     sections.forEach(report::put);
