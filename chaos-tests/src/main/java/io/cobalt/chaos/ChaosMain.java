@@ -19,7 +19,7 @@ import java.util.Set;
 public final class ChaosMain {
   static final String USAGE = """
       usage: cobalt chaos [--duration 60s] [--seed N] [--nodes 3] [--partitions 8]
-                          [--workloads set,register,queue,table,batch] [--faults keys,remove-node]
+                          [--workloads set,register,queue,table,batch] [--faults keys,remove-node,add-node]
                           [--report DIR] [--jar cobalt.jar] [--keep-data]
         Starts a cluster of separate processes (kms-agent, N nodes, gateway) from the packaged jar, runs the
         workloads while seeded faults (SIGKILL and restart, SIGSTOP/SIGCONT, partitions, chunk corruption,
@@ -27,7 +27,9 @@ public final class ChaosMain {
         every invariant and writes chaos-report.json, chaos-report.html and chaos-history.jsonl into --report
         (default ./chaos-report).
         --faults adds to the menu: keys (= key-rotate,key-revoke,kms-down,kms-pause), any of those four,
-        remove-node (needs --nodes 4 or more), or none (the default).
+        remove-node (needs --nodes 4 or more), add-node (once per run: a node beyond the initial configuration
+        joins the running cluster; the run reports the time until the first partition voter moved to it), or
+        none (the default).
         Exit code: 0 every invariant held, 1 one failed, 2 usage error. Replay a run with its --seed.
       """;
 
@@ -127,7 +129,7 @@ public final class ChaosMain {
         Collections.unmodifiableSet(extras), null);
   }
 
-  /** {@code --faults}: {@code keys}, {@code key-rotate}, {@code key-revoke}, {@code kms-down}, {@code kms-pause}, {@code remove-node}, {@code none}. */
+  /** {@code --faults}: {@code keys}, {@code key-rotate}, {@code key-revoke}, {@code kms-down}, {@code kms-pause}, {@code remove-node}, {@code add-node}, {@code none}. */
   static Set<FaultSchedule.Kind> faults(String v) throws UsageException {
     Set<FaultSchedule.Kind> out = new LinkedHashSet<>();
     for (String part : v.split(",")) {
@@ -141,10 +143,9 @@ public final class ChaosMain {
         case "kms-down" -> out.add(FaultSchedule.Kind.KMS_DOWN);
         case "kms-pause" -> out.add(FaultSchedule.Kind.KMS_PAUSE);
         case "remove-node" -> out.add(FaultSchedule.Kind.REMOVE_NODE);
-        case "add-node" -> throw new UsageException("--faults add-node: not available yet (a node that was not in the"
-            + " initial configuration cannot join a cluster)");
+        case "add-node" -> out.add(FaultSchedule.Kind.ADD_NODE);
         default -> throw new UsageException("--faults: unknown fault '" + part
-            + "' (known: keys, key-rotate, key-revoke, kms-down, kms-pause, remove-node, none)");
+            + "' (known: keys, key-rotate, key-revoke, kms-down, kms-pause, remove-node, add-node, none)");
       }
     }
     return out;

@@ -41,6 +41,12 @@ public final class ChaosSuite {
   public static final int REPLACE_AFTER_SECONDS = 25;
   /** How long a {@code REMOVE_NODE} keeps its node down at most: the grace, then ~2-5 s per partition moved. */
   public static final long REMOVE_BOUND_MILLIS = 150_000;
+  /**
+   * The rebalancing interval of a run with {@code ADD_NODE} ({@code placement.rebalance-interval},
+   * seconds; default 30): at most one partition voter moves per interval, so the joined node gets
+   * its first voter within a run's minutes.
+   */
+  public static final int REBALANCE_INTERVAL_SECONDS = 10;
   /** Anti-entropy interval and scrubber pause of the chaos cluster's nodes (defaults: 10 min and 24 h). */
   public static final long ANTI_ENTROPY_MILLIS = 15_000;
   public static final long SCRUB_PAUSE_MILLIS = 30_000;
@@ -138,12 +144,16 @@ public final class ChaosSuite {
       throws IOException {
     boolean remove = schedule.faults().stream().anyMatch(f -> f.kind() == FaultSchedule.Kind.REMOVE_NODE);
     boolean keys = schedule.faults().stream().anyMatch(f -> f.kind().isKeyFault());
+    boolean add = schedule.faults().stream().anyMatch(f -> f.kind() == FaultSchedule.Kind.ADD_NODE);
     for (String n : nodes) {
       StringBuilder b = new StringBuilder("\n# chaos suite (ChaosSuite.configure)\n")
           .append("heal.anti.entropy.interval.millis=").append(ANTI_ENTROPY_MILLIS).append('\n')
           .append("heal.scrub.pause.millis=").append(SCRUB_PAUSE_MILLIS).append('\n');
       if (remove) {
         b.append("placement.replace-after=").append(REPLACE_AFTER_SECONDS).append('\n');
+      }
+      if (add) {
+        b.append("placement.rebalance-interval=").append(REBALANCE_INTERVAL_SECONDS).append('\n');
       }
       Files.writeString(cluster.dir().resolve(n + ".properties"), b.toString(), StandardOpenOption.APPEND);
     }
@@ -152,8 +162,9 @@ public final class ChaosSuite {
           "\n# chaos suite: key faults rotate and revoke through the admin API\nadmin.callers=admin\n",
           StandardOpenOption.APPEND);
     }
-    out.printf("chaos: anti-entropy every %d ms, scrub pause %d ms%s%s%n", ANTI_ENTROPY_MILLIS, SCRUB_PAUSE_MILLIS,
+    out.printf("chaos: anti-entropy every %d ms, scrub pause %d ms%s%s%s%n", ANTI_ENTROPY_MILLIS, SCRUB_PAUSE_MILLIS,
         remove ? ", placement.replace-after " + REPLACE_AFTER_SECONDS + " s" : "",
+        add ? ", placement.rebalance-interval " + REBALANCE_INTERVAL_SECONDS + " s" : "",
         keys ? ", admin certificate granted key management" : "");
   }
 
@@ -261,7 +272,7 @@ public final class ChaosSuite {
     // Injected corruptions: give the scrubber and the repair queue a bounded while to finish.
     Map<String, Object> corruptions = corruptions(nemesis, probe, cluster, nodeNames);
     for (long until = System.nanoTime() + 40_000_000_000L;
-        !nemesis.corruptions().isEmpty() && !CorruptionTally.allRepaired(corruptions) && System.nanoTime() < until; ) {
+        !nemesis.corruptions().isEmpty() && !CorruptionTally.allSettled(corruptions) && System.nanoTime() < until; ) {
       Thread.sleep(3_000);
       corruptions = corruptions(nemesis, probe, cluster, nodeNames);
     }
@@ -450,6 +461,12 @@ public final class ChaosSuite {
     report.put("violations", violations);
     report.put("corruptions", corruptions);
     report.put("replicationRestore", restores(nemesis.restores()));
+    if (!nemesis.joins().isEmpty()) {
+      // Rebalancing goes on during the checks (a move per interval): the voters a joined node holds
+      // "at the end" are those of the newest map after them, not after the workloads stopped.
+      probe.sample(Duration.ofSeconds(2));
+    }
+    report.put("nodeJoins", joins(nemesis.joins(), probe.newestPlacement()));
     report.put("keyFaults", keyFaults);
     sections.forEach(report::put);
 
@@ -470,9 +487,18 @@ public final class ChaosSuite {
       out.println("chaos: batch " + sections.get("batch"));
     }
     out.println("chaos: inside faults " + report.get("insideFaults") + ", outside " + report.get("outsideFaults"));
+    if (!nemesis.corruptions().isEmpty()) {
+      out.printf("chaos: corruptions %s injected, %s detected, %s repaired, %s on a retired node %s (not repairable"
+          + " there, by design), %s unrepaired%n", corruptions.get("injected"), corruptions.get("detected"),
+          corruptions.get("repaired"), corruptions.get("onRetiredNode"), corruptions.get("retiredNodes"),
+          corruptions.get("unrepairedCount"));
+    }
     out.println("chaos: corruptions " + corruptions);
     if (!nemesis.restores().isEmpty()) {
       out.println("chaos: replication restore " + report.get("replicationRestore"));
+    }
+    if (!nemesis.joins().isEmpty()) {
+      out.println("chaos: node joins " + report.get("nodeJoins"));
     }
     if (keyFaults.get("rotations") instanceof Integer n && n + (int) keyFaults.get("revocations")
         + (int) keyFaults.get("kmsOutages") > 0) {
@@ -486,7 +512,7 @@ public final class ChaosSuite {
   private static Map<String, Object> corruptions(Nemesis nemesis, ClusterProbe probe, ProcessCluster cluster,
       List<String> nodes) {
     return CorruptionTally.tally(nemesis.corruptions(), nodes, (node, offset) -> logSince(cluster, node, offset),
-        probe.tally().totals());
+        probe.tally().totals(), probe.retiredNodes());
   }
 
   /** A node's log from {@code offset} on ("" if unreadable). */
@@ -498,6 +524,32 @@ public final class ChaosSuite {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /**
+   * The report's {@code nodeJoins}: per {@code ADD_NODE}, the time from the new node's start to its
+   * ready line and to its first partition voter (null: not within the bound), and how many partition
+   * voters it holds in {@code finalMap}, the newest placement map at the end of the run.
+   */
+  static List<Map<String, Object>> joins(List<Nemesis.NodeJoin> joins, io.cobalt.proto.node.v1.PlacementMap finalMap) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Nemesis.NodeJoin j : joins) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("node", j.node());
+      m.put("startedAtMillis", j.startedAtMillis());
+      m.put("readySeconds", ChaosReport.round(j.readyMillis() / 1e3));
+      m.put("firstVoterSeconds", j.firstVoterMillis() == null ? null : ChaosReport.round(j.firstVoterMillis() / 1e3));
+      m.put("firstVoterPartitions", j.partitionsAtFirstVoter());
+      m.put("placementVersionBefore", j.placementVersionBefore());
+      m.put("placementVersionAtFirstVoter", j.firstVoterMillis() == null ? null : j.placementVersionAtFirstVoter());
+      m.put("rebalanceIntervalSeconds", REBALANCE_INTERVAL_SECONDS);
+      List<Integer> atEnd = Nemesis.votersOn(finalMap, j.node());
+      m.put("votersAtEnd", atEnd.size());
+      m.put("partitionsAtEnd", atEnd);
+      m.put("placementVersionAtEnd", finalMap.getVersion());
+      out.add(m);
+    }
+    return out;
   }
 
   static List<Map<String, Object>> restores(List<Nemesis.RfRestore> restores) {

@@ -45,8 +45,9 @@ final class ChaosTimeline {
           .append(esc(String.valueOf(v))).append("</td></tr>"));
       b.append("</table>\n");
     }
-    table(b, "Corruptions: injected, detected, repaired", fields.get("corruptions"));
+    table(b, "Corruptions: injected, detected, repaired, on a retired node", fields.get("corruptions"));
     table(b, "Time to restore the replication factor (node removed)", fields.get("replicationRestore"));
+    table(b, "Node added: time to its first partition voter, voters at the end", fields.get("nodeJoins"));
     table(b, "Key faults: rotation, revocation, key service outage", fields.get("keyFaults"));
     b.append("<h2>Timeline</h2>\n").append(svg(windows, ops));
     b.append("<h2>Faults</h2>\n<table><tr><th>kind</th><th>node</th><th>from (s)</th><th>to (s)</th></tr>");
@@ -121,6 +122,7 @@ final class ChaosTimeline {
         case "PAUSE_LONG" -> "#f7d9a8";
         case "PAUSE_SHORT" -> "#f9ecc4";
         case "REMOVE_NODE" -> "#e0a0a0";
+        case "ADD_NODE" -> "#b8e0b8";
         case "KEY_ROTATE", "KEY_REVOKE", "KMS_DOWN", "KMS_PAUSE" -> "#d4c4ee";
         default -> "#c9d7f2"; // partitions and faults added later
       };

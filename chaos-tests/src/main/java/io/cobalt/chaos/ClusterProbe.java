@@ -4,6 +4,7 @@ import io.cobalt.cli.admin.rpc.NodeAdminClient;
 import io.cobalt.cli.role.ProcessCluster;
 import io.cobalt.crypto.tls.TlsMaterial;
 import io.cobalt.proto.node.v1.NodeStatus;
+import io.cobalt.proto.node.v1.PlacementMap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,8 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,19 +27,30 @@ import java.util.concurrent.TimeUnit;
  * not cut it off. Every answer also feeds the run's {@link HealTally}.
  */
 public final class ClusterProbe implements AutoCloseable {
-  private final Map<String, NodeAdminClient> clients = new LinkedHashMap<>();
+  private final Map<String, NodeAdminClient> clients = new ConcurrentSkipListMap<>();
+  private final TlsMaterial tls;
   private final HealTally tally = new HealTally();
   private Thread sampler; // guarded by this
+  private final Object placementLock = new Object(); // not this: stopSampling holds this while joining the sampler
+  private volatile PlacementMap newestPlacement = PlacementMap.getDefaultInstance(); // written under placementLock
 
   public ClusterProbe(ProcessCluster cluster, List<String> nodes) throws IOException {
-    TlsMaterial tls = TlsMaterial.load(cluster.dir().resolve("tls"), "admin");
+    tls = TlsMaterial.load(cluster.dir().resolve("tls"), "admin");
     for (String n : nodes) {
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(cluster.dir().resolve(n + ".properties"))) {
-        p.load(in);
-      }
-      clients.put(n, NodeAdminClient.connect(p.getProperty("bind.host", "127.0.0.1"),
-          Integer.parseInt(p.getProperty("grpc.port").trim()), tls));
+      addNode(cluster, n);
+    }
+  }
+
+  /** Asks {@code node} too from now on (a node that joined during the run), with its config file's address. */
+  public void addNode(ProcessCluster cluster, String node) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(cluster.dir().resolve(node + ".properties"))) {
+      p.load(in);
+    }
+    NodeAdminClient old = clients.put(node, NodeAdminClient.connect(p.getProperty("bind.host", "127.0.0.1").trim(),
+        Integer.parseInt(p.getProperty("grpc.port").trim()), tls));
+    if (old != null) {
+      old.close();
     }
   }
 
@@ -55,6 +69,7 @@ public final class ClusterProbe implements AutoCloseable {
         NodeStatus s = f.get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
         out.put(n, s);
         tally.observe(n, s.getUptimeMillis(), s.getHeal());
+        notePlacement(s);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
@@ -92,6 +107,27 @@ public final class ClusterProbe implements AutoCloseable {
       }
       sampler = null;
     }
+  }
+
+  private void notePlacement(NodeStatus s) {
+    synchronized (placementLock) {
+      if (s.hasPlacement() && s.getPlacement().getVersion() > newestPlacement.getVersion()) {
+        newestPlacement = s.getPlacement();
+      }
+    }
+  }
+
+  /** The newest placement map any node answered with so far (version 0: none yet). */
+  public PlacementMap newestPlacement() {
+    return newestPlacement;
+  }
+
+  /**
+   * The nodes retired from chunk placement in the newest map seen (ADR 0028: sticky until an
+   * operator re-admits them, so the newest map is the one that counts).
+   */
+  public Set<String> retiredNodes() {
+    return Set.copyOf(newestPlacement.getRetiredNodeIdsList());
   }
 
   public HealTally tally() {

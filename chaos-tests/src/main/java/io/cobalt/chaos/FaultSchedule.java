@@ -1,5 +1,6 @@
 package io.cobalt.chaos;
 
+import io.cobalt.cli.role.ProcessCluster;
 import io.cobalt.node.storage.rocksdb.ChunkStoreFaults;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -47,6 +48,13 @@ public record FaultSchedule(long seed, List<Fault> faults) {
      * start again on the same data. Needs at least 4 nodes (a spare for the lost voters).
      */
     REMOVE_NODE,
+    /**
+     * Start a node that was not in the initial configuration ({@code node-<N+1>}, its own data and
+     * ports, the cluster's certificates); it joins through the membership and the placement map
+     * (ADR 0029) and stays for the rest of the run. In force until the placement controller has
+     * moved a partition voter to it, or the duration (a bound) ends. At most one per schedule.
+     */
+    ADD_NODE,
     /** Rotate the account's key at the kms-agent (admin API); the duration is the observation window after it. */
     KEY_ROTATE,
     /** Disable every enabled version of the account's key (revocation), wait the duration, enable them again. */
@@ -68,7 +76,12 @@ public record FaultSchedule(long seed, List<Fault> faults) {
 
   /** The kinds beyond the base menu, in the order their draws are numbered; {@code cobalt chaos --faults} names them. */
   public static final List<Kind> EXTRA_KINDS = List.of(Kind.KEY_ROTATE, Kind.KEY_REVOKE, Kind.KMS_DOWN, Kind.KMS_PAUSE,
-      Kind.REMOVE_NODE);
+      Kind.REMOVE_NODE, Kind.ADD_NODE);
+
+  /** What an {@link Kind#ADD_NODE} is expected to take when planning: the join and a rebalancing move or two. */
+  static final long ADD_NODE_EXPECTED_MILLIS = 30_000;
+  /** How long an {@link Kind#ADD_NODE} waits at most for the first partition voter on the new node. */
+  public static final long ADD_NODE_BOUND_MILLIS = 150_000;
 
   /** The target name of key faults (they hit no node). */
   public static final String KMS = "kms-agent";
@@ -112,11 +125,12 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     /**
      * How long the fault is surely in force however fast a node restarts: the time it is held
      * (down, paused, cut, disabled; each node's down time of a rolling restart). A played fault's
-     * window is never shorter. {@link Kind#REMOVE_NODE} counts 0: its duration is a bound, not a hold.
+     * window is never shorter. {@link Kind#REMOVE_NODE} and {@link Kind#ADD_NODE} count 0: their
+     * duration is a bound, not a hold.
      */
     public long heldMillis() {
       return switch (kind) {
-        case REMOVE_NODE -> 0;
+        case REMOVE_NODE, ADD_NODE -> 0;
         case ROLLING_RESTART -> nodes.size() * durationMillis;
         default -> durationMillis;
       };
@@ -127,6 +141,7 @@ public record FaultSchedule(long seed, List<Fault> faults) {
       return switch (kind) {
         case KILL, CORRUPT, REMOVE_NODE, KMS_DOWN -> durationMillis + restartEstimateMillis;
         case ROLLING_RESTART -> nodes.size() * (durationMillis + restartEstimateMillis);
+        case ADD_NODE -> restartEstimateMillis + ADD_NODE_EXPECTED_MILLIS;
         default -> durationMillis;
       };
     }
@@ -138,10 +153,12 @@ public record FaultSchedule(long seed, List<Fault> faults) {
             kind + " " + node + " (drop " + cut.stream().map(Link::toString).collect(Collectors.joining(",")) + ")";
         case CORRUPT -> kind + " " + node + " (" + corruption + ")";
         case ROLLING_RESTART -> kind + " " + String.join(",", nodes) + " (each down";
+        case ADD_NODE -> kind + " (a node beyond the initial configuration)";
         default -> kind + " " + node;
       };
       return what + (kind == Kind.ROLLING_RESTART ? " " + durationMillis + " ms)"
           : kind == Kind.REMOVE_NODE ? " until its voters are replaced, at most " + durationMillis + " ms"
+          : kind == Kind.ADD_NODE ? " until it holds a partition voter, at most " + durationMillis + " ms"
           : " for " + durationMillis + " ms")
           + ", then " + gapAfterMillis + " ms healthy";
     }
@@ -168,7 +185,10 @@ public record FaultSchedule(long seed, List<Fault> faults) {
    * on the menu too: each adds one draw (21, 22, ... in {@link #EXTRA_KINDS} order), so without
    * extras a seed gives the same schedule as before they existed. {@link Kind#REMOVE_NODE} needs
    * 4 nodes and is dropped from a smaller cluster's menu; it keeps the node down for
-   * {@code removeBoundMillis} at most.
+   * {@code removeBoundMillis} at most. {@link Kind#ADD_NODE} is played exactly once when asked: a
+   * second draw of it is drawn again, a schedule whose draws did not pick it gets it at a seeded
+   * place in its first half, and one drawn in the second half is moved to such a place (a run that
+   * asks for a node to be added adds one, well before its deadline).
    */
   public static FaultSchedule generate(long seed, List<String> nodes, long plannedFaultMillis, long restartEstimateMillis,
       Set<Kind> extras, long removeBoundMillis) {
@@ -195,6 +215,7 @@ public record FaultSchedule(long seed, List<Fault> faults) {
     List<Fault> faults = new ArrayList<>();
     long planned = 0;
     long held = 0;
+    boolean added = false;
     while (planned < plannedFaultMillis || held < minHeldMillis) {
       int roll = r.nextInt(20 + menu.size());
       Kind kind = roll >= 20 ? menu.get(roll - 20)
@@ -213,6 +234,9 @@ public record FaultSchedule(long seed, List<Fault> faults) {
       } else if (kind == Kind.PARTITION_BRIDGE && nodes.size() < 3) {
         kind = Kind.PARTITION_ISOLATE;
       }
+      if (kind == Kind.ADD_NODE && added) {
+        continue;
+      }
       String node = nodes.get(r.nextInt(nodes.size()));
       long gap = 1_000 + r.nextInt(1_000);
       Fault f = switch (kind) {
@@ -224,6 +248,7 @@ public record FaultSchedule(long seed, List<Fault> faults) {
                 r.nextBoolean(), r.nextLong()));
         case ROLLING_RESTART -> new Fault(kind, node, 1_000 + r.nextInt(2_000), gap, rotation(nodes, node), List.of(), null);
         case REMOVE_NODE -> new Fault(kind, node, removeBoundMillis, gap);
+        case ADD_NODE -> addNode(nodes, gap);
         case KEY_ROTATE -> new Fault(kind, KMS, 3_000 + r.nextInt(3_000), gap);
         case KEY_REVOKE -> new Fault(kind, KMS, 6_000 + r.nextInt(6_000), gap);
         case KMS_DOWN -> new Fault(kind, KMS, 2_000 + r.nextInt(4_000), gap);
@@ -231,10 +256,29 @@ public record FaultSchedule(long seed, List<Fault> faults) {
         default -> partition(kind, node, nodes, 3_000 + r.nextInt(12_000), gap, r);
       };
       faults.add(f);
+      added |= kind == Kind.ADD_NODE;
       planned += f.expectedMillis(restartEstimateMillis);
       held += f.heldMillis();
     }
+    if (menu.contains(Kind.ADD_NODE)) {
+      // In the first half, so that it starts well before the deadline (a run plays no fault that
+      // would not be healed by then, and a node restart takes longer than planned on a busy machine).
+      int at = -1;
+      for (int i = 0; i < faults.size(); i++) {
+        if (faults.get(i).kind() == Kind.ADD_NODE) {
+          at = i;
+        }
+      }
+      Fault add = at >= 0 ? faults.remove(at) : addNode(nodes, 1_000 + r.nextInt(1_000));
+      int half = faults.size() / 2;
+      faults.add(at >= 0 && at <= half ? at : r.nextInt(half + 1), add);
+    }
     return new FaultSchedule(seed, List.copyOf(faults));
+  }
+
+  /** The one {@link Kind#ADD_NODE}: its node is the first id beyond the configured ones. */
+  private static Fault addNode(List<String> nodes, long gap) {
+    return new Fault(Kind.ADD_NODE, ProcessCluster.nodeName(nodes.size() + 1), ADD_NODE_BOUND_MILLIS, gap);
   }
 
   private static List<String> rotation(List<String> nodes, String first) {

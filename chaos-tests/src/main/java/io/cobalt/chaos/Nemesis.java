@@ -47,6 +47,15 @@ public final class Nemesis {
       long placementVersionAfter, List<Integer> underReplicatedAtBound, Long chunksRestoredAfterReturnMillis) {}
 
   /**
+   * What an {@link FaultSchedule.Kind#ADD_NODE} measured: the new node, when it was started (history
+   * time, ms), how long until its ready line, and from its start until the newest placement map first
+   * named it a voter of some partition (null: not within the bound, a finding), with that map's
+   * version and partitions.
+   */
+  public record NodeJoin(String node, long startedAtMillis, long readyMillis, Long firstVoterMillis,
+      long placementVersionBefore, long placementVersionAtFirstVoter, List<Integer> partitionsAtFirstVoter) {}
+
+  /**
    * What the extra faults need: the status probe, the key service's admin client, the partition
    * count and replication factor, and the longest wait for chunk replicas after a removed node returns.
    */
@@ -61,6 +70,7 @@ public final class Nemesis {
   private final List<Injection> injections = new ArrayList<>(); // guarded by this
   private final List<CorruptionTally.Injected> corruptions = new ArrayList<>(); // guarded by this
   private final List<RfRestore> restores = new ArrayList<>(); // guarded by this
+  private final List<NodeJoin> joins = new ArrayList<>(); // guarded by this
 
   public Nemesis(ProcessCluster cluster, History clock, PrintStream log) {
     this(cluster, clock, log, null);
@@ -158,6 +168,7 @@ public final class Nemesis {
         }
         case CORRUPT -> corrupt(f);
         case REMOVE_NODE -> removeNode(f, marks);
+        case ADD_NODE -> addNode(f);
         case KEY_ROTATE -> {
           int v = extras().keys().rotate();
           marks[0] = clock.now();
@@ -285,6 +296,61 @@ public final class Nemesis {
     }
   }
 
+  /**
+   * Starts a node beyond the initial configuration, which joins the running cluster, and waits
+   * (at most the fault's duration) until the newest placement map any node answers with names it a
+   * voter of a partition. The node stays for the rest of the run; a bound that passes is a finding
+   * (logged and reported), not a failure of the fault.
+   */
+  private void addNode(FaultSchedule.Fault f) throws Exception {
+    Extras x = extras();
+    java.time.Duration timeout = java.time.Duration.ofSeconds(2);
+    x.probe().sample(timeout);
+    long versionBefore = x.probe().newestPlacement().getVersion();
+    long startedAt = clock.now();
+    String node = cluster.addNode();
+    long ready = (clock.now() - startedAt) / 1_000_000;
+    if (!node.equals(f.node())) {
+      log.printf("nemesis: ADD_NODE: the schedule named %s, the cluster started %s%n", f.node(), node);
+    }
+    x.probe().addNode(cluster, node);
+    log.printf("nemesis: ADD_NODE %s: ready %d ms after its start; waiting for a partition voter on it%n", node, ready);
+    Long firstVoter = null;
+    long versionAt = versionBefore;
+    List<Integer> partitions = List.of();
+    long bound = startedAt + f.durationMillis() * 1_000_000;
+    while (clock.now() < bound) {
+      x.probe().sample(timeout);
+      List<Integer> held = votersOn(x.probe().newestPlacement(), node);
+      if (!held.isEmpty()) {
+        firstVoter = (clock.now() - startedAt) / 1_000_000;
+        versionAt = x.probe().newestPlacement().getVersion();
+        partitions = held;
+        break;
+      }
+      Thread.sleep(1_000);
+    }
+    log.printf("nemesis: ADD_NODE %s: %s%n", node, firstVoter == null
+        ? "no partition voter on it within " + f.durationMillis() + " ms (placement map version "
+            + x.probe().newestPlacement().getVersion() + ")"
+        : "first partition voter(s) " + partitions + " " + firstVoter + " ms after its start (placement map version "
+            + versionAt + ")");
+    synchronized (this) {
+      joins.add(new NodeJoin(node, startedAt / 1_000_000, ready, firstVoter, versionBefore, versionAt, partitions));
+    }
+  }
+
+  /** The partitions whose voters in {@code map} include {@code node}. */
+  static List<Integer> votersOn(io.cobalt.proto.node.v1.PlacementMap map, String node) {
+    List<Integer> out = new ArrayList<>();
+    for (int p = 0; p < map.getPartitionsCount(); p++) {
+      if (map.getPartitions(p).getNodeIdsList().contains(node)) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
   private void record(FaultSchedule.Fault f, long start, long effective, long lift) {
     long end = clock.now();
     Window w = new Window(f, start, end, effective, lift < 0 ? end : lift);
@@ -343,6 +409,11 @@ public final class Nemesis {
   /** Every {@code CORRUPT} fault's damaged replicas, with the nodes' log offsets just before it. */
   public synchronized List<CorruptionTally.Injected> corruptions() {
     return List.copyOf(corruptions);
+  }
+
+  /** What each {@code ADD_NODE} measured. */
+  public synchronized List<NodeJoin> joins() {
+    return List.copyOf(joins);
   }
 
   /** What each {@code REMOVE_NODE} measured. */

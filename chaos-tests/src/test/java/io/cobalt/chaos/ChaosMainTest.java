@@ -29,7 +29,7 @@ class ChaosMainTest {
   }
 
   @Test
-  void faultsOptionAddsKeyFaultsAndNodeRemoval() throws Exception {
+  void faultsOptionAddsKeyFaultsNodeRemovalAndNodeAddition() throws Exception {
     assertEquals(Set.of(FaultSchedule.Kind.KEY_ROTATE, FaultSchedule.Kind.KEY_REVOKE, FaultSchedule.Kind.KMS_DOWN,
         FaultSchedule.Kind.KMS_PAUSE, FaultSchedule.Kind.REMOVE_NODE),
         ChaosMain.parse(new String[] {"--faults", "keys,remove-node", "--nodes", "4"}).extraFaults());
@@ -38,9 +38,13 @@ class ChaosMainTest {
     ChaosMain.UsageException three = assertThrows(ChaosMain.UsageException.class,
         () -> ChaosMain.parse(new String[] {"--faults", "remove-node"}));
     assertTrue(three.getMessage().contains("--nodes 4"), three.getMessage());
-    ChaosMain.UsageException add = assertThrows(ChaosMain.UsageException.class,
-        () -> ChaosMain.parse(new String[] {"--faults", "add-node", "--nodes", "4"}));
-    assertTrue(add.getMessage().contains("not available yet"), add.getMessage());
+    assertEquals(Set.of(FaultSchedule.Kind.ADD_NODE), ChaosMain.parse(new String[] {"--faults", "add-node"}).extraFaults(),
+        "a node can be added to the default 3 nodes");
+    assertEquals(Set.of(FaultSchedule.Kind.REMOVE_NODE, FaultSchedule.Kind.ADD_NODE),
+        ChaosMain.parse(new String[] {"--faults", "remove-node, ADD-NODE", "--nodes", "4"}).extraFaults());
+    ChaosMain.UsageException unknown = assertThrows(ChaosMain.UsageException.class,
+        () -> ChaosMain.parse(new String[] {"--faults", "add-nodes"}));
+    assertTrue(unknown.getMessage().contains("add-node"), "the message lists add-node: " + unknown.getMessage());
     assertThrows(ChaosMain.UsageException.class, () -> ChaosMain.parse(new String[] {"--faults", "meteor"}));
   }
 

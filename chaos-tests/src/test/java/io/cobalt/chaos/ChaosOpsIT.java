@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operations faults, one of each, on 4 node processes (a spare for a lost node's voters) under
- * all five workloads: a chunk corruption (every injected replica must be detected and repaired),
+ * all five workloads: a chunk corruption (every injected replica must be detected, and repaired unless its node was
+ * retired from chunk placement meanwhile),
  * a key rotation (no request fails because of it), a revocation (403 inside, nothing served more
  * than 5 s into it, everything readable after), the kms-agent killed and then paused (503, never
  * 403, nothing served), and a node removed past {@code placement.replace-after} (its voters
@@ -56,7 +57,12 @@ class ChaosOpsIT {
     long injected = (long) corruptions.get("injected");
     assertTrue(injected > 0, "chunks were damaged" + seed);
     assertEquals(injected, corruptions.get("detected"), "every damaged replica detected: " + corruptions + seed);
-    assertEquals(injected, corruptions.get("repaired"), "every damaged replica repaired: " + corruptions + seed);
+    // A replica on a node retired from chunk placement meanwhile (its restart after CORRUPT outlasted
+    // the placement grace) is not repaired by design (ADR 0028): counted apart, never as repaired.
+    assertEquals(0L, corruptions.get("unrepairedCount"),
+        "every damaged replica on a node still in chunk placement repaired: " + corruptions + seed);
+    assertEquals(injected, (long) corruptions.get("repaired") + (long) corruptions.get("onRetiredNode"),
+        "every damaged replica repaired or on a retired node: " + corruptions + seed);
 
     Map<?, ?> keys = (Map<?, ?>) outcome.report().get("keyFaults");
     assertTrue((long) keys.get("refused403DuringRevocations") > 0, "the revocation refused requests: " + keys + seed);

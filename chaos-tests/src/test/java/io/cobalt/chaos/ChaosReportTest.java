@@ -70,7 +70,7 @@ class ChaosReportTest {
     assertTrue(page.startsWith("<!DOCTYPE html>"));
     assertTrue(page.contains("<svg") && page.contains("<polyline") && page.contains("kill node-2"), page);
     assertTrue(page.contains("every invariant held"));
-    assertTrue(page.contains("Corruptions: injected, detected, repaired") && page.contains("<td>injected</td><td>7</td>"),
+    assertTrue(page.contains("Corruptions: injected, detected, repaired, on a retired node") && page.contains("<td>injected</td><td>7</td>"),
         page);
     assertTrue(page.contains("Time to restore the replication factor") && page.contains("<td>41.5</td>"), page);
     assertTrue(!page.contains("Key faults:"), "an empty section is left out");
@@ -89,5 +89,28 @@ class ChaosReportTest {
     report.writeHtml(dir.resolve("x.html"));
     String page = Files.readString(dir.resolve("x.html"));
     assertTrue(page.contains("invariants violated") && page.contains("register/r1"), page);
+  }
+
+  @Test
+  void nodeJoinsReportTheTimeToTheFirstVoterAndTheVotersHeldAtTheEnd() {
+    io.cobalt.proto.node.v1.PlacementMap.Builder end = io.cobalt.proto.node.v1.PlacementMap.newBuilder().setVersion(9);
+    for (List<String> voters : List.of(List.of("node-4", "node-2", "node-3"), List.of("node-1", "node-2", "node-3"),
+        List.of("node-1", "node-4", "node-3"))) {
+      end.addPartitions(io.cobalt.proto.node.v1.PartitionVoters.newBuilder().addAllNodeIds(voters));
+    }
+    assertEquals(List.of(0, 2), Nemesis.votersOn(end.build(), "node-4"));
+    assertEquals(List.of(), Nemesis.votersOn(end.build(), "node-5"));
+    List<Map<String, Object>> joins = ChaosSuite.joins(List.of(
+        new Nemesis.NodeJoin("node-4", 40_000, 6_200, 31_500L, 1, 2, List.of(0)),
+        new Nemesis.NodeJoin("node-5", 90_000, 7_000, null, 5, 5, List.of())), end.build());
+    assertEquals(31.5, joins.get(0).get("firstVoterSeconds"));
+    assertEquals(6.2, joins.get(0).get("readySeconds"));
+    assertEquals(2L, joins.get(0).get("placementVersionAtFirstVoter"));
+    assertEquals(2, joins.get(0).get("votersAtEnd"));
+    assertEquals(List.of(0, 2), joins.get(0).get("partitionsAtEnd"));
+    assertEquals(9L, joins.get(0).get("placementVersionAtEnd"));
+    assertEquals(null, joins.get(1).get("firstVoterSeconds"), "not within the bound: reported as such");
+    assertEquals(null, joins.get(1).get("placementVersionAtFirstVoter"));
+    assertEquals(0, joins.get(1).get("votersAtEnd"));
   }
 }

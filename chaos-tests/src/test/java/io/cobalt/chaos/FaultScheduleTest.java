@@ -160,6 +160,58 @@ class FaultScheduleTest {
     assertTrue(seenOnThree.contains(Kind.KEY_REVOKE));
   }
 
+  @Test
+  void addNodeIsPlayedExactlyOnceWhenAskedAndNamesTheFirstIdBeyondTheConfiguredNodes() {
+    int inserted = 0; // not at index 0
+    for (long seed = 0; seed < 300; seed++) {
+      // Short phases (few draws: often not drawn, then inserted) and long ones (drawn, maybe twice).
+      for (long planned : List.of(30_000L, 180_000L, 600_000L)) {
+        List<FaultSchedule.Fault> faults = FaultSchedule.generate(seed, NODES, planned, 8_000, Set.of(Kind.ADD_NODE),
+            150_000).faults();
+        List<Integer> at = new java.util.ArrayList<>();
+        for (int i = 0; i < faults.size(); i++) {
+          if (faults.get(i).kind() == Kind.ADD_NODE) {
+            at.add(i);
+          }
+        }
+        assertEquals(1, at.size(), "seed " + seed + ", " + planned + " ms: " + faults);
+        FaultSchedule.Fault add = faults.get(at.get(0));
+        assertEquals("node-4", add.node(), add.toString());
+        assertEquals(List.of("node-4"), add.nodes());
+        assertEquals(FaultSchedule.ADD_NODE_BOUND_MILLIS, add.durationMillis());
+        assertEquals(0, add.heldMillis(), "its duration is a bound, not a hold");
+        assertEquals(8_000 + FaultSchedule.ADD_NODE_EXPECTED_MILLIS, add.expectedMillis(8_000));
+        assertTrue(add.toString().contains("until it holds a partition voter"), add.toString());
+        faults.stream().filter(f -> f.kind() != Kind.ADD_NODE).forEach(f -> assertTrue(NODES.containsAll(f.nodes()),
+            "other faults hit configured nodes only: " + f));
+        assertEquals(faults, FaultSchedule.generate(seed, NODES, planned, 8_000, Set.of(Kind.ADD_NODE), 150_000).faults(),
+            "replayable");
+        assertTrue(at.get(0) <= (faults.size() - 1) / 2, "in the first half, well before the deadline: seed " + seed
+            + ", " + planned + " ms, at " + at.get(0) + " of " + faults.size());
+        if (at.get(0) > 0) {
+          inserted++;
+        }
+      }
+    }
+    assertTrue(inserted > 0, "not always first");
+    assertEquals("node-6", FaultSchedule.generate(1, FIVE, 60_000, 8_000, Set.of(Kind.ADD_NODE), 150_000).faults()
+        .stream().filter(f -> f.kind() == Kind.ADD_NODE).findFirst().orElseThrow().node());
+  }
+
+  @Test
+  void addNodeIsNeverInAScheduleThatDidNotAskForIt() {
+    java.nio.file.Path target = java.nio.file.Path.of("target");
+    for (long seed = 0; seed < 300; seed++) {
+      ChaosSuite.Options smoke = ChaosSmokeIT.smokeOptions(seed, ChaosSuite.SMOKE_FAULT_PHASE_MILLIS,
+          ChaosSuite.SMOKE_MIN_FAULT_MILLIS, target, java.nio.file.Path.of("cobalt.jar"));
+      assertFalse(ChaosSuite.schedule(smoke).faults().stream().anyMatch(f -> f.kind() == Kind.ADD_NODE), "seed " + seed);
+      Set<Kind> others = EnumSet.copyOf(FaultSchedule.EXTRA_KINDS);
+      others.remove(Kind.ADD_NODE);
+      assertFalse(FaultSchedule.generate(seed, FIVE, 300_000, 8_000, others, 150_000).faults().stream()
+          .anyMatch(f -> f.kind() == Kind.ADD_NODE), "seed " + seed);
+    }
+  }
+
   /** Issue 3 point 7: the CI smoke run has at least 2 minutes of faults in force, for any seed. */
   @Test
   void theSmokeScheduleHoldsAtLeastTwoMinutesOfFaultsForEverySeed() {

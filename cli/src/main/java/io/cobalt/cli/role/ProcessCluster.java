@@ -1,15 +1,20 @@
 package io.cobalt.cli.role;
 
+import io.cobalt.crypto.tls.ClusterTls;
 import io.cobalt.gateway.AccountKeys;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -46,6 +51,7 @@ public final class ProcessCluster implements AutoCloseable {
   private final Path dir;
   private final Path jar;
   private final int nodeCount;
+  private final List<String> joinedNodes = new ArrayList<>(); // guarded by this
   private final Map<String, RoleHandle> running = new HashMap<>(); // guarded by this
   private final Thread hook;
   /** Null when this machine cannot give nodes cgroups; then {@link #networkUnavailable} says why. */
@@ -125,8 +131,87 @@ public final class ProcessCluster implements AutoCloseable {
     return InitCommand.nodeId(i);
   }
 
+  /** The nodes of the initial configuration ({@code cobalt init --nodes}); {@link #joinedNodes()} are beyond them. */
   public int nodeCount() {
     return nodeCount;
+  }
+
+  /** Nodes started by {@link #addNode} so far, in order. */
+  public synchronized List<String> joinedNodes() {
+    return List.copyOf(joinedNodes);
+  }
+
+  /**
+   * Starts a node that is not in the initial configuration, which joins the running cluster (ADR
+   * 0029): a new id ({@code node-<N+1>}, ...), its own data directory and fresh ports on the
+   * configured nodes' bind host, a certificate issued by the cluster CA, {@code join=true} with the
+   * configured nodes' Raft addresses as seeds, and the Hazelcast TCP-IP member list of the others
+   * plus its own. Other settings (partitions, TLS dir, placement and healing settings) are those of
+   * {@code node-1.properties}; {@code chunk.nodes} and {@code replication.factor} are left out (a
+   * joining node holds metadata partitions, not chunks, ADR 0029). Waits for its ready line and returns its name.
+   */
+  public String addNode() throws IOException, InterruptedException {
+    String name;
+    synchronized (this) {
+      name = nodeName(nodeCount + joinedNodes.size() + 1);
+      joinedNodes.add(name);
+    }
+    writeJoiningNodeConfig(dir, name);
+    launch("node", name).awaitLine("ready", READY_TIMEOUT_MILLIS);
+    return name;
+  }
+
+  /**
+   * Writes {@code <clusterDir>/<name>.properties} for a node joining the cluster {@code cobalt
+   * init} wrote into {@code clusterDir} (what {@link #addNode} starts), and issues its certificate.
+   */
+  static Path writeJoiningNodeConfig(Path clusterDir, String name) throws IOException {
+    Properties seed = properties(clusterDir.resolve(nodeName(1) + ".properties"));
+    String host = seed.getProperty("bind.host", "127.0.0.1").trim();
+    ClusterTls.ensure(clusterDir.resolve(seed.getProperty("tls.dir", "tls").trim()), "cobalt", List.of(name),
+        new SecureRandom());
+    List<Integer> ports = freePorts(host, 3);
+    Map<String, String> n = new LinkedHashMap<>();
+    for (String key : seed.stringPropertyNames()) {
+      n.put(key, seed.getProperty(key).trim());
+    }
+    // Chunk settings: a joining node holds no chunks (ADR 0029), and the replication factor is
+    // checked against chunk.nodes, so both go.
+    n.remove("chunk.nodes");
+    n.remove("replication.factor");
+    n.put("node.id", name);
+    n.put("bind.host", host);
+    n.put("grpc.port", Integer.toString(ports.get(0)));
+    n.put("raft.port", Integer.toString(ports.get(1)));
+    n.put("membership.port", Integer.toString(ports.get(2)));
+    n.put("data.dir", "nodes/" + name);
+    n.put("tls.name", name);
+    n.put("join", "true");
+    n.put("membership.enabled", "true");
+    String members = seed.getProperty("membership.members", "").trim();
+    n.put("membership.members", (members.isEmpty() ? "" : members + ",") + host + ":" + ports.get(2));
+    StringBuilder b = new StringBuilder("# cobalt node " + name + ": joins a running cluster (ProcessCluster.addNode)\n");
+    n.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+    Path file = clusterDir.resolve(name + ".properties");
+    Files.writeString(file, b.toString());
+    return file;
+  }
+
+  private static List<Integer> freePorts(String host, int count) throws IOException {
+    List<ServerSocket> open = new ArrayList<>();
+    try {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host));
+        open.add(s);
+        ports.add(s.getLocalPort());
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : open) {
+        s.close();
+      }
+    }
   }
 
   public Path dir() {

@@ -195,6 +195,45 @@ class RoleCommandsTest {
   }
 
   @Test
+  void theChaosClustersJoiningNodeConfigLoadsAsAJoiningNodeWithTheConfiguredNodesAsSeeds(@TempDir Path dir)
+      throws Exception {
+    assertEquals(0, init(dir, "--nodes", "3"));
+    Files.writeString(dir.resolve("node-1.properties"), "\nplacement.rebalance-interval=10\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    Path f = ProcessCluster.writeJoiningNodeConfig(dir, "node-4");
+    assertTrue(Files.isRegularFile(dir.resolve("tls/node-4.pem")) && Files.isRegularFile(dir.resolve("tls/node-4.key")),
+        "a certificate from the cluster CA");
+    NodeRoleConfig c = NodeRoleConfig.load(f, Map.of());
+    NodeRoleConfig n1 = NodeRoleConfig.load(dir.resolve("node-1.properties"), Map.of());
+    assertEquals("node-4", c.nodeId());
+    assertEquals("true", c.describe().get("join"));
+    assertEquals(n1.peers(), c.peers(), "the configured nodes are its seeds");
+    assertFalse(c.healing().enabled(), "no chunk.nodes on a joining node (ADR 0029)");
+    assertEquals(dir.resolve("nodes/node-4").toAbsolutePath().normalize(), c.dataDir());
+    assertEquals(10_000, c.placement().rebalanceIntervalMillis(), "node-1's settings carried over");
+    assertEquals(n1.partitions(), c.partitions());
+    List<Integer> ports = List.of(c.grpcPort(), c.raftPort(), c.membership().port());
+    assertEquals(3, ports.stream().distinct().count());
+    for (String other : List.of("node-1", "node-2", "node-3")) {
+      NodeRoleConfig o = NodeRoleConfig.load(dir.resolve(other + ".properties"), Map.of());
+      assertFalse(ports.contains(o.grpcPort()) || ports.contains(o.raftPort()) || ports.contains(o.membership().port()),
+          "fresh ports");
+    }
+    Properties seed = new Properties();
+    try (var in = Files.newInputStream(dir.resolve("node-1.properties"))) {
+      seed.load(in);
+    }
+    Properties joining = new Properties();
+    try (var in = Files.newInputStream(f)) {
+      joining.load(in);
+    }
+    assertEquals(seed.getProperty("membership.members") + ",127.0.0.1:" + c.membership().port(),
+        joining.getProperty("membership.members"), "the others' Hazelcast members plus its own");
+    assertEquals(null, joining.getProperty("chunk.nodes"));
+    assertEquals(null, joining.getProperty("replication.factor"));
+  }
+
+  @Test
   void rejectsAnInvalidFileListingEveryProblem(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("node.properties");
     Files.writeString(f, "node.id=node-1\ngrpc.port=70000\nraft.port=abc\npeers=node-2@127.0.0.1:5000,broken\n"
