@@ -22,10 +22,6 @@ import io.grpc.TlsChannelCredentials;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.Provider;
-import java.security.Security;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,14 +145,25 @@ class StandaloneKmsAgentIT {
     return p.getProperty(key);
   }
 
-  /** The labels of the objects in {@code token}, opened by its slot id and its own PIN. */
+  /**
+   * The labels of the objects in {@code token}, opened by its slot id and its own PIN, in a child JVM
+   * ({@link TokenAliases}): loading SoftHSM2 into this JVM would pin its configuration, pointing at
+   * this test's token directory, for the other integration tests that share the failsafe JVM.
+   */
   private static List<String> aliases(KeyBackendServers.Token token) throws Exception {
-    Provider p = Security.getProvider("SunPKCS11").configure("--name = it-" + token.label() + "\n"
-        + "library = \"" + KeyBackendServers.SOFTHSM_LIBRARY + "\"\nslot = " + token.slotId() + "\n");
-    KeyStore ks = KeyStore.getInstance("PKCS11", p);
-    char[] pin = Files.readString(token.pinFile()).strip().toCharArray();
-    ks.load(null, pin);
-    return Collections.list(ks.aliases());
+    Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
+        TokenAliases.class.getName(), KeyBackendServers.SOFTHSM_LIBRARY.toString(), Long.toString(token.slotId()),
+        token.pinFile().toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("listing the objects of token " + token.label() + " did not finish in 60 s");
+    }
+    if (p.exitValue() != 0) {
+      throw new AssertionError("listing the objects of token " + token.label() + " failed: " + out);
+    }
+    return out.lines().filter(l -> !l.isBlank()).toList();
   }
 
   /** The agent's data path (GenerateDataKey, Unwrap) for an account of the test, over mTLS. */
