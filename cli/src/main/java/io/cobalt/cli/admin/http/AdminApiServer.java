@@ -271,9 +271,7 @@ public final class AdminApiServer implements AutoCloseable {
     AdminGrant grant = granted.get();
     String declared = req.getHeader("Content-Length");
     if (declared != null && parseLong(declared) > config.maxBodyBytes()) {
-      answer(req, requestId, caller, route.template(), start, error(new ApiFailure(AdminApiError.BODY_TOO_LARGE,
-          "request bodies are limited to " + config.maxBodyBytes() + " bytes"), requestId));
-      req.connection().close();
+      refuseTooLarge(req, requestId, caller, route.template(), start, 0);
       return;
     }
     Context context = vertx.getOrCreateContext();
@@ -285,9 +283,7 @@ public final class AdminApiServer implements AutoCloseable {
       }
       if (body.length() + chunk.length() > config.maxBodyBytes()) {
         tooLarge[0] = true;
-        answer(req, requestId, caller, route.template(), start, error(new ApiFailure(AdminApiError.BODY_TOO_LARGE,
-            "request bodies are limited to " + config.maxBodyBytes() + " bytes"), requestId));
-        req.connection().close();
+        refuseTooLarge(req, requestId, caller, route.template(), start, body.length() + chunk.length());
         return;
       }
       body.appendBuffer(chunk);
@@ -325,6 +321,34 @@ public final class AdminApiServer implements AutoCloseable {
       }
     });
   }
+
+  /**
+   * 413 for a body over the limit, then the connection is closed once the client has sent what it
+   * was sending (read and dropped, at most {@link #DRAIN_LIMIT_BYTES} more, for at most
+   * {@link #DRAIN_MILLIS}). Closing while request bytes are still unread makes the kernel reset the
+   * connection, and a reset can destroy the 413 before the client reads it (seen as "header parser
+   * received no bytes" in a CI run).
+   */
+  private void refuseTooLarge(HttpServerRequest req, String requestId, String caller, String template, long start,
+      long alreadyRead) {
+    req.response().putHeader("Connection", "close");
+    answer(req, requestId, caller, template, start, error(new ApiFailure(AdminApiError.BODY_TOO_LARGE,
+        "request bodies are limited to " + config.maxBodyBytes() + " bytes"), requestId));
+    long[] drained = {alreadyRead};
+    req.handler(chunk -> {
+      drained[0] += chunk.length();
+      if (drained[0] > DRAIN_LIMIT_BYTES) {
+        req.connection().close();
+      }
+    });
+    req.endHandler(v -> req.connection().close());
+    vertx.setTimer(DRAIN_MILLIS, t -> req.connection().close());
+    req.resume();
+  }
+
+  /** How much of a refused body is read and dropped before the connection is closed regardless. */
+  static final long DRAIN_LIMIT_BYTES = 4L * 1024 * 1024;
+  static final long DRAIN_MILLIS = 10_000;
 
   private static long parseLong(String s) {
     try {
