@@ -175,8 +175,8 @@ class PlacementClusterTest {
     }
   }
 
-  @Test
-  void aNodeAbsentPastTheGracePeriodHasItsVotersReplacedAndTheDataStaysReadable() throws Exception {
+  /** Free ports for every node, all of them started, each seeing every member and every partition led. */
+  private void startCluster() throws Exception {
     for (int i = 0; i < NODES; i++) {
       peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
       grpcPorts[i] = ListenPorts.next();
@@ -187,6 +187,11 @@ class PlacementClusterTest {
       await(() -> n.membership().orElseThrow().members().size() == NODES, 60, n.nodeId() + " sees every member");
       assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)), n.nodeId() + ": every partition has a leader");
     }
+  }
+
+  @Test
+  void aNodeAbsentPastTheGracePeriodHasItsVotersReplacedAndTheDataStaysReadable() throws Exception {
+    startCluster();
     // The initial map is the rendezvous choice, version 1, as every node and the RPC tell.
     PlacementMap initial = nodes[0].placement();
     assertEquals(1, initial.getVersion());
@@ -349,16 +354,7 @@ class PlacementClusterTest {
    */
   @Test
   void aReturnedNodeWithAStaleMetaReplicaCanReplaceTheNextLostMetaVoter() throws Exception {
-    for (int i = 0; i < NODES; i++) {
-      peers.add(new ClusterPeer("node-" + i, "127.0.0.1", ListenPorts.next()));
-      grpcPorts[i] = ListenPorts.next();
-      hazelcastPorts[i] = ListenPorts.next();
-    }
-    startInParallel(0, 1, 2, 3);
-    for (NodeServer n : nodes) {
-      await(() -> n.membership().orElseThrow().members().size() == NODES, 60, n.nodeId() + " sees every member");
-      assertTrue(n.awaitMetadataLeaders(Duration.ofSeconds(30)), n.nodeId() + ": every partition has a leader");
-    }
+    startCluster();
     for (int n = 0; n < 40; n++) {
       assertEquals(CommandStatus.OK, submit(n % NODES, create(n % PARTITIONS, containerNo(n))).getStatus());
     }
